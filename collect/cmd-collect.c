@@ -1,0 +1,490 @@
+/* custody collect: snapshot a host into one sealed evidence archive. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "custody/command.h"
+#include "custody/error.h"
+#include "custody/hash.h"
+#include "custody/key.h"
+#include "custody/profile.h"
+#include "custody/util.h"
+#include "collector.h"
+
+#define PROFILES_MAX	32
+#define EXCLUDES_MAX	256
+
+struct collect_args {
+	struct collect_options	 opt;
+	const char		*profile_names[PROFILES_MAX];
+	struct profile		*profiles[PROFILES_MAX];
+	size_t			 profile_count;
+	char			*exclude[EXCLUDES_MAX + 1];
+	size_t			 exclude_count;
+	const char		*passphrase_file;
+	char			*output_path;	/* resolved; NULL when streaming */
+	bool			 json;
+	bool			 quiet;
+	bool			 list_profiles;
+	struct timespec		 last_progress;
+};
+
+static const struct option collect_longopts[] = {
+	{ "key", required_argument, NULL, 'k' },
+	{ "passphrase-file", required_argument, NULL, 'P' },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "compress", required_argument, NULL, 'c' },
+	{ "hash", required_argument, NULL, 'H' },
+	{ "case-id", required_argument, NULL, 'C' },
+	{ "evidence-id", required_argument, NULL, 'E' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "max-file-size", required_argument, NULL, 'm' },
+	{ "over-limit", required_argument, NULL, 'L' },
+	{ "include-secrets", no_argument, NULL, 'S' },
+	{ "no-types", no_argument, NULL, 'T' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "list-profiles", no_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* True when an identifier is safe in a file name: [A-Za-z0-9._-], 1..64. */
+static bool
+collect_id_ok(const char *id)
+{
+	size_t len = strlen(id);
+
+	return len > 0 && len <= 64 && id[0] != '.' && id[0] != '-' &&
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == len;
+}
+
+/* Handle one option that takes a value with a limit or a choice. */
+static int
+collect_option_value(struct collect_args *a, int ch, const char *value)
+{
+	switch (ch) {
+	case 'm':
+		if (profile_parse_size(value, &a->opt.max_file_size) != 0)
+			return error_set("invalid --max-file-size \"%s\"", value);
+		return 0;
+	case 'L':
+		if (strcmp(value, "truncate") == 0)
+			a->opt.over_limit = PROFILE_OVER_LIMIT_TRUNCATE;
+		else if (strcmp(value, "skip") == 0)
+			a->opt.over_limit = PROFILE_OVER_LIMIT_SKIP;
+		else
+			return error_set("--over-limit must be truncate or skip");
+		return 0;
+	case 'H':
+		return hash_parse_list(value, &a->opt.hash_mask);
+	case 'p':
+		if (a->profile_count == PROFILES_MAX)
+			return error_set("too many --profile options");
+		a->profile_names[a->profile_count++] = value;
+		return 0;
+	case 'x':
+		if (a->exclude_count == EXCLUDES_MAX)
+			return error_set("too many --exclude options");
+		a->exclude[a->exclude_count++] = (char *)value;
+		return 0;
+	}
+	return error_set("unexpected option");
+}
+
+/* Parse the command line into a; returns the index of the first path, or -1. */
+static int
+collect_parse(struct collect_args *a, int argc, char **argv)
+{
+	int ch;
+
+	a->opt.case_id = "CASE";
+	a->opt.evidence_id = "E001";
+	a->opt.hash_mask = HASH_MASK(HASH_SHA256);
+	a->opt.types = true;
+	a->opt.max_file_size = -1;
+	a->opt.output = ".";
+	a->opt.compress = "zstd";
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "k:p:o:qh", collect_longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'k': a->opt.key_path = optarg; break;
+		case 'P': a->passphrase_file = optarg; break;
+		case 'o': a->opt.output = optarg; break;
+		case 'c': a->opt.compress = optarg; break;
+		case 'C': a->opt.case_id = optarg; break;
+		case 'E': a->opt.evidence_id = optarg; break;
+		case 'S': a->opt.include_secrets = true; break;
+		case 'T': a->opt.types = false; break;
+		case 'j': a->json = true; break;
+		case 'q': a->quiet = true; break;
+		case 'l': a->list_profiles = true; break;
+		case 'm': case 'L': case 'H': case 'p': case 'x':
+			if (collect_option_value(a, ch, optarg) != 0)
+				return -1;
+			break;
+		default:
+			return error_set("see custody-collect(1)"), -2;
+		}
+	}
+	a->opt.exclude = a->exclude;
+	return optind;
+}
+
+/* Check the values that the run depends on before anything is written. */
+static int
+collect_check(struct collect_args *a, int paths)
+{
+	if (a->opt.key_path == NULL)
+		return error_set("--key is required: the archive must be signed");
+	if (!collect_id_ok(a->opt.case_id))
+		return error_set("invalid --case-id \"%s\" (letters, digits, . _ -)",
+		    a->opt.case_id);
+	if (!collect_id_ok(a->opt.evidence_id))
+		return error_set("invalid --evidence-id \"%s\" (letters, digits, . _ -)",
+		    a->opt.evidence_id);
+	if (strcmp(a->opt.compress, "zstd") != 0 && strcmp(a->opt.compress, "gzip") != 0 &&
+	    strcmp(a->opt.compress, "xz") != 0 && strcmp(a->opt.compress, "none") != 0)
+		return error_set("unknown --compress \"%s\" (zstd, gzip, xz, none)",
+		    a->opt.compress);
+	if (a->profile_count == 0 && paths == 0)
+		return error_set("nothing to collect: give --profile NAME or a PATH");
+	return 0;
+}
+
+/* Load every profile named, so that a typo stops the run before it starts. */
+static int
+collect_load_profiles(struct collect_args *a)
+{
+	size_t i;
+
+	if ((a->opt.profiles = json_array()) == NULL)
+		return error_set("out of memory");
+	for (i = 0; i < a->profile_count; i++) {
+		if ((a->profiles[i] = profile_load(a->profile_names[i])) == NULL)
+			return -1;
+		json_array_append_new(a->opt.profiles,
+		    json_string(a->profiles[i]->name));
+	}
+	return 0;
+}
+
+/* The file extension of a compression. */
+static const char *
+collect_extension(const char *compress)
+{
+	if (strcmp(compress, "zstd") == 0)
+		return ".tar.zst";
+	if (strcmp(compress, "gzip") == 0)
+		return ".tar.gz";
+	if (strcmp(compress, "xz") == 0)
+		return ".tar.xz";
+	return ".tar";
+}
+
+/* Decide where the archive goes: a name in a directory, a file, or stdout. */
+static int
+collect_resolve_output(struct collect_args *a)
+{
+	char host[256], stamp[32];
+	struct stat st;
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (strcmp(a->opt.output, "-") == 0) {
+		if (isatty(STDOUT_FILENO))
+			return error_set("refusing to write an archive to a terminal");
+		return 0;
+	}
+	if (stat(a->opt.output, &st) == 0 && S_ISDIR(st.st_mode)) {
+		hostinfo_name(host, sizeof host);
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+		if (asprintf(&a->output_path, "%s/%s_%s_%s_%s%s", a->opt.output,
+		    a->opt.case_id, a->opt.evidence_id, host, stamp,
+		    collect_extension(a->opt.compress)) < 0)
+			return error_set_errno("asprintf");
+	} else if ((a->output_path = strdup(a->opt.output)) == NULL)
+		return error_set_errno("strdup");
+	if (access(a->output_path, F_OK) == 0)
+		return error_set("%s: already exists; evidence is never overwritten",
+		    a->output_path);
+	a->opt.output = a->output_path;
+	return 0;
+}
+
+/* Load the signing key, with its passphrase when it has one. */
+static struct key *
+collect_load_key(struct collect_args *a)
+{
+	struct key *key;
+	char *passphrase;
+
+	if (key_passphrase(a->passphrase_file, &passphrase) != 0)
+		return NULL;
+	key = key_load_private(a->opt.key_path, passphrase);
+	key_passphrase_free(passphrase);
+	return key;
+}
+
+/* The command line for the header: arguments as given (no secret is ever one). */
+static json_t *
+collect_command_line(int argc, char **argv)
+{
+	json_t *args = json_array();
+	int i;
+
+	json_array_append_new(args, json_string("custody"));
+	for (i = 0; i < argc; i++) {
+		if (util_utf8_valid(argv[i], strlen(argv[i])))
+			json_array_append_new(args, json_string(argv[i]));
+		else
+			json_array_append_new(args, json_string("(not UTF-8)"));
+	}
+	return args;
+}
+
+/* Print "files, bytes, rate" on one terminal line, a few times a second. */
+static void
+collect_progress(const struct collect_result *r, void *arg)
+{
+	struct collect_args *a = arg;
+	struct timespec now;
+	double elapsed;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (double)(now.tv_sec - a->last_progress.tv_sec) +
+	    (double)(now.tv_nsec - a->last_progress.tv_nsec) / 1e9;
+	if (elapsed < 0.2 && a->last_progress.tv_sec != 0)
+		return;
+	a->last_progress = now;
+	fprintf(stderr, "\rcustody collect: %llu entries, %.1f MB   ",
+	    (unsigned long long)r->entries, (double)r->content_bytes / 1e6);
+}
+
+/* Make a path absolute without resolving its final component. */
+static char *
+collect_absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+	size_t len = strlen(path);
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (path[0] == '/')
+		return strndup(path, len);
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return NULL;
+	if (len >= 2 && strncmp(path, "./", 2) == 0)
+		path += 2, len -= 2;
+	if (asprintf(&out, "%s/%.*s", strcmp(cwd, "/") == 0 ? "" : cwd,
+	    (int)len, path) < 0)
+		return NULL;
+	return out;
+}
+
+/* Run every profile entry and every path through the collector. */
+static int
+collect_run(struct collect_args *a, struct collector *c, int argc, char **argv)
+{
+	const struct profile_entry *e;
+	char *abs;
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < a->profile_count; i++) {
+		for (j = 0; j < a->profiles[i]->entry_count; j++) {
+			e = &a->profiles[i]->entries[j];
+			rc = e->source == PROFILE_LIVE ? collector_live(c, e->live) :
+			    collector_path(c, e->path, e);
+			if (rc != 0)
+				return -1;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if ((abs = collect_absolute(argv[optind])) == NULL)
+			return error_set_errno("%s", argv[optind]);
+		rc = collector_path(c, abs, NULL);
+		free(abs);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The machine-readable summary. */
+static json_t *
+collect_summary_json(const struct collect_result *r)
+{
+	return json_pack("{s:s?, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:O}",
+	    "archive", r->archive_path, "sha256", r->archive_sha256,
+	    "archive_bytes", (json_int_t)r->archive_bytes,
+	    "merkle_root", r->merkle_root, "entries", (json_int_t)r->entries,
+	    "members", (json_int_t)r->members,
+	    "content_bytes", (json_int_t)r->content_bytes,
+	    "skipped", (json_int_t)r->skipped, "errors", (json_int_t)r->errors,
+	    "changed", (json_int_t)r->changed, "seconds", r->seconds,
+	    "problems", r->problems);
+}
+
+/* The one-paragraph summary for people. */
+static void
+collect_summary_text(FILE *out, const struct collect_result *r)
+{
+	size_t i;
+	json_t *p;
+
+	fprintf(out, "custody collect: %s%s: %llu entries, %llu members, "
+	    "%.1f MB of content in %.1f s; %llu skipped by design, "
+	    "%llu could not be read, %llu changed or truncated. "
+	    "Archive SHA-256 %s, Merkle root %s.\n",
+	    r->archive_path != NULL ? "wrote " : "streamed the archive",
+	    r->archive_path != NULL ? r->archive_path : "",
+	    (unsigned long long)r->entries, (unsigned long long)r->members,
+	    (double)r->content_bytes / 1e6, r->seconds,
+	    (unsigned long long)r->skipped, (unsigned long long)r->errors,
+	    (unsigned long long)r->changed, r->archive_sha256, r->merkle_root);
+	json_array_foreach(r->problems, i, p)
+		fprintf(out, "  %s: %s: %s\n",
+		    json_string_value(json_object_get(p, "source")),
+		    json_string_value(json_object_get(p, "status")),
+		    json_string_value(json_object_get(p, "reason")));
+}
+
+/* Report the result; returns the exit status. */
+static int
+collect_report(struct collect_args *a, const struct collect_result *r)
+{
+	FILE *out = a->output_path != NULL ? stdout : stderr;
+	json_t *summary;
+
+	if (a->opt.progress_fn != NULL)
+		fputc('\n', stderr);
+	if (a->json) {
+		summary = collect_summary_json(r);
+		json_dumpf(summary, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', out);
+		json_decref(summary);
+	} else if (!a->quiet)
+		collect_summary_text(stderr, r);
+	if (fflush(out) != 0 || ferror(out))
+		return error_set_errno("write summary"), EXIT_USAGE;
+	return r->errors > 0 ? EXIT_PARTIAL : EXIT_VERIFIED;
+}
+
+/* List the built-in profiles. */
+static int
+collect_list_profiles(void)
+{
+	const char *const *names = profile_builtin_names();
+	struct profile *p;
+
+	for (; *names != NULL; names++) {
+		p = profile_load(*names);
+		printf("%-10s %s\n", *names, p != NULL && p->description != NULL ?
+		    p->description : "");
+		profile_free(p);
+	}
+	return fflush(stdout) == 0 ? EXIT_VERIFIED : EXIT_USAGE;
+}
+
+/* Prepare everything that can fail before collection starts. */
+static int
+collect_prepare(struct collect_args *a, int argc, char **argv)
+{
+	struct key *key;
+
+	if (collect_check(a, argc - optind) != 0 || collect_load_profiles(a) != 0)
+		return -1;
+	if ((key = collect_load_key(a)) == NULL)
+		return -1;
+	a->opt.key = key;
+	a->opt.command_line = collect_command_line(argc, argv);
+	if (collect_resolve_output(a) != 0)
+		return -1;
+	if (!a->quiet && !a->json && isatty(STDERR_FILENO)) {
+		a->opt.progress_fn = collect_progress;
+		a->opt.progress_arg = a;
+	}
+	return 0;
+}
+
+/* Release the arguments. */
+static void
+collect_args_free(struct collect_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->profile_count; i++)
+		profile_free(a->profiles[i]);
+	key_free((struct key *)a->opt.key);
+	json_decref(a->opt.command_line);
+	json_decref(a->opt.profiles);
+	free(a->output_path);
+}
+
+/* custody collect. */
+static int
+cmd_collect_exec(int argc, char **argv)
+{
+	struct collect_args a;
+	struct collect_result r;
+	struct collector *c = NULL;
+	int rc, status = EXIT_USAGE;
+
+	memset(&a, 0, sizeof a);
+	memset(&r, 0, sizeof r);
+	if ((rc = collect_parse(&a, argc, argv)) < 0) {
+		if (rc == -1)
+			command_fail("collect", EXIT_USAGE);
+		command_usage(&cmd_collect_entry);
+		goto out;
+	}
+	if (a.list_profiles) {
+		status = collect_list_profiles();
+		goto out;
+	}
+	if (collect_prepare(&a, argc, argv) != 0 ||
+	    (c = collector_new(&a.opt)) == NULL ||
+	    collect_run(&a, c, argc, argv) != 0 || collector_finish(c, &r) != 0) {
+		if (a.opt.progress_fn != NULL)
+			fputc('\n', stderr);
+		status = command_fail("collect", EXIT_USAGE);
+		goto out;
+	}
+	status = collect_report(&a, &r);
+	if (status == EXIT_USAGE)
+		command_fail("collect", EXIT_USAGE);
+out:
+	collector_free(c);
+	collect_result_free(&r);
+	collect_args_free(&a);
+	return status;
+}
+
+const struct command cmd_collect_entry = {
+	"collect",
+	"collect --key KEYFILE [--profile NAME|FILE]... [-o DIR|FILE|-]\n"
+	"               [--compress zstd|gzip|xz|none] [--hash ALG[,ALG]...]\n"
+	"               [--case-id ID] [--evidence-id ID] [--exclude GLOB]...\n"
+	"               [--max-file-size SIZE] [--over-limit truncate|skip]\n"
+	"               [--include-secrets] [--no-types] [--passphrase-file FILE]\n"
+	"               [--json] [--quiet] [PATH...]",
+	"snapshot this host into one sealed evidence archive",
+	cmd_collect_exec
+};

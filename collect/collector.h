@@ -1,0 +1,168 @@
+/* The collector's internal interfaces: host facts, live state, walk, writer. */
+#ifndef CUSTODY_COLLECTOR_H
+#define CUSTODY_COLLECTOR_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* ---- hostinfo.c: facts about the host, read natively, never via its binaries. */
+
+/*
+ * Host facts for the manifest header: {"hostname", "os_release",
+ * "kernel": {"release","version","machine"}, "boot_id", "machine_id",
+ * "uptime_seconds", "timezone", "clock_source"}; fields that cannot be
+ * read are null. Every file is opened with O_NOATIME where permitted.
+ */
+json_t *hostinfo_collect(void);
+/* The host name, sanitised to [A-Za-z0-9.-] for use in a file name. */
+void hostinfo_name(char *out, size_t size);
+
+/* Owner and group names, from /etc/passwd and /etc/group read once (no NSS). */
+struct idmap;
+struct idmap *idmap_load(void);
+/* The user (or group) name of an id, or NULL when unknown. */
+const char *idmap_user(const struct idmap *, uid_t);
+const char *idmap_group(const struct idmap *, gid_t);
+void idmap_free(struct idmap *);
+
+/* ---- live.c: volatile state read from /proc. */
+
+/* True when name is a live source live_collect knows. */
+bool live_known(const char *name);
+/*
+ * Read one source ("processes", "sockets", "users", "modules", "mounts",
+ * "network", "system") into a malloc'd JSON document (*out, *len, with a
+ * final newline). *source describes where it came from ("/proc/[pid]/...").
+ * Partial failures (a process that exited, an unreadable file) are noted
+ * inside the document, not fatal. 0, or -1 with error_set when nothing
+ * could be read.
+ */
+int live_collect(const char *name, char **out, size_t *len, const char **source);
+
+/* ---- writer.c: the tar stream, compressed, hashed as it is written. */
+
+struct writer;
+
+/*
+ * Start an archive: final_path NULL streams to stdout; otherwise the
+ * archive goes to a 0600 temporary file beside final_path, renamed to it
+ * (never replacing an existing file) by writer_close. compress is zstd,
+ * gzip, xz or none. NULL on error.
+ */
+struct writer *writer_open(const char *final_path, const char *compress);
+/* The temporary file's identity, so the walk never collects it. */
+int writer_output_stat(const struct writer *, struct stat *);
+/* Begin a regular-file member of exactly size bytes. 0 or -1. */
+int writer_begin(struct writer *, const char *path, int64_t size,
+    const struct timespec *mtime);
+int writer_data(struct writer *, const void *data, size_t len);
+/* End the member; libarchive pads a short member with zeros. 0 or -1. */
+int writer_end(struct writer *);
+/*
+ * Finish the archive, fsync, rename into place; sha256 and bytes describe
+ * the archive as written. 0 or -1 (and the temporary file is removed).
+ */
+int writer_close(struct writer *, unsigned char sha256[32], uint64_t *bytes);
+/* Abandon the archive and remove the temporary file. */
+void writer_abort(struct writer *);
+
+/* ---- collector.c: one entry at a time into archive, manifest, sums, log. */
+
+struct profile_entry;
+struct key;
+struct collect_result;
+
+struct collect_options {
+	const char		*case_id;
+	const char		*evidence_id;
+	unsigned		 hash_mask;
+	bool			 types;		/* libmagic MIME types */
+	bool			 include_secrets;
+	int64_t			 max_file_size;	/* -1: none */
+	int			 over_limit;	/* enum profile_over_limit */
+	char			**exclude;	/* --exclude globs, NULL-terminated */
+	const char		*output;	/* DIR, FILE or "-" */
+	const char		*compress;
+	const struct key	*key;
+	const char		*key_path;
+	json_t			*command_line;	/* array of arguments */
+	json_t			*profiles;	/* array of profile names */
+	/* Called after every entry, for a progress line; may be NULL. */
+	void			(*progress_fn)(const struct collect_result *, void *);
+	void			*progress_arg;
+};
+
+struct collector;
+struct collect_result;
+
+/* What the run came to, for the summary. */
+struct collect_result {
+	char		*archive_path;	/* NULL when streamed */
+	char		 archive_sha256[65];
+	uint64_t	 archive_bytes;
+	uint64_t	 entries;
+	uint64_t	 members;
+	uint64_t	 content_bytes;
+	uint64_t	 skipped;
+	uint64_t	 errors;
+	uint64_t	 changed;
+	json_t		*problems;	/* [{"source","status","reason"}], first 100 */
+	char		 merkle_root[65];
+	double		 seconds;
+};
+
+/* Prepare a collection (opens the output). NULL on error. */
+struct collector *collector_new(const struct collect_options *);
+/* Collect one live source. 0, or -1 on a fatal (output) error. */
+int collector_live(struct collector *, const char *name);
+/*
+ * Collect a path, glob or directory tree with the entry's limits (entry
+ * may be NULL for a command-line path). Unreadable sources are recorded,
+ * not fatal. 0, or -1 on a fatal (output) error.
+ */
+int collector_path(struct collector *, const char *path,
+    const struct profile_entry *entry);
+/* Write custody/ and the seal, close the archive. 0 or -1. */
+int collector_finish(struct collector *, struct collect_result *);
+/* Abandon the collection, removing partial output. */
+void collector_free(struct collector *);
+void collect_result_free(struct collect_result *);
+
+/* ---- walk.c and collector.c between themselves. */
+
+struct walk_rules {
+	int			 max_depth;	/* levels below the root; -1: WALK_DEPTH_MAX */
+	int64_t			 max_size;	/* -1: none */
+	int			 over_limit;
+	char *const		*exclude;	/* entry globs, NULL-terminated, may be NULL */
+	bool			 explicit_root;	/* a missing root is an error, not a note */
+};
+
+#define WALK_DEPTH_MAX 256
+
+/* Expand a glob path and walk each match. 0, or -1 on a fatal error. */
+int walk_path(struct collector *, const char *pattern, const struct walk_rules *);
+/*
+ * Handle one object found by the walk: record it and, for a regular file,
+ * read it into the archive. dirfd/name locate it without following links.
+ * 0, or -1 on a fatal error.
+ */
+int collector_item(struct collector *, int dirfd, const char *name,
+    const char *path, const struct stat *st, const struct walk_rules *);
+/* Whether the walk should leave this object out; records why. 1 skip, 0 keep, -1 fatal. */
+int collector_excluded(struct collector *, const char *path, const struct stat *,
+    const struct walk_rules *);
+/* Record an object that could not be reached (vanished, permission). 0 or -1. */
+int collector_unreadable(struct collector *, const char *path, const struct stat *,
+    int error_number, const char *what);
+/* Add a line to collection.log. */
+void collector_log(struct collector *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,327 @@
+/* One walk over paths, globs and trees: openat/fstatat, never following links. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "custody/error.h"
+#include "custody/util.h"
+#include "collector.h"
+
+#define WALK_NAMES_MAX	(4 * 1024 * 1024)	/* entries in one directory */
+
+/* The state of one walk from one root. */
+struct walk {
+	struct collector		*c;
+	const struct walk_rules		*rules;
+	int				 max_depth;
+	dev_t				 root_dev;
+	struct {
+		dev_t	dev;
+		ino_t	ino;
+	}				 ancestors[WALK_DEPTH_MAX + 2];
+};
+
+static int walk_dir(struct walk *, int, const char *, const char *,
+    const struct stat *, int);
+
+/* True when text holds glob characters. */
+static int
+walk_has_glob(const char *text)
+{
+	return strpbrk(text, "*?[") != NULL;
+}
+
+/* Compare names for qsort: byte order, so runs are reproducible. */
+static int
+walk_compare(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Open a directory relative to dirfd without following links or touching atime. */
+static int
+walk_open_dir(int dirfd, const char *name)
+{
+	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags);
+	return fd;
+}
+
+/* Read the sorted names of an open directory (fd stays open). */
+static char **
+walk_names(int fd, size_t *count)
+{
+	DIR *dir;
+	struct dirent *d;
+	char **names = NULL, **grown;
+	size_t n = 0, size = 0;
+	int dupfd = dup(fd);
+
+	if (dupfd < 0 || (dir = fdopendir(dupfd)) == NULL) {
+		if (dupfd >= 0)
+			close(dupfd);
+		return NULL;
+	}
+	while ((d = readdir(dir)) != NULL && n < WALK_NAMES_MAX) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (n == size) {
+			size = size != 0 ? size * 2 : 64;
+			if ((grown = realloc(names, size * sizeof *names)) == NULL)
+				break;
+			names = grown;
+		}
+		if ((names[n] = strdup(d->d_name)) == NULL)
+			break;
+		n++;
+	}
+	closedir(dir);
+	qsort(names, n, sizeof *names, walk_compare);
+	*count = n;
+	return names != NULL ? names : calloc(1, sizeof *names);
+}
+
+/* Free a name list. */
+static void
+walk_names_free(char **names, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Join a directory path and a name. */
+static char *
+walk_join(const char *dir, const char *name)
+{
+	char *path;
+	size_t len = strlen(dir);
+
+	if (asprintf(&path, "%s%s%s", dir, len > 0 && dir[len - 1] == '/' ?
+	    "" : "/", name) < 0)
+		return NULL;
+	return path;
+}
+
+/* Handle one child of an open directory, descending into directories. */
+static int
+walk_child(struct walk *w, int fd, const char *dir_path, const char *name,
+    int depth)
+{
+	struct stat st;
+	char *path = walk_join(dir_path, name);
+	int rc;
+
+	if (path == NULL)
+		return error_set_errno("asprintf");
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		rc = collector_unreadable(w->c, path, NULL, errno, "stat");
+	else if ((rc = collector_item(w->c, fd, name, path, &st, w->rules)) == 0 &&
+	    S_ISDIR(st.st_mode))
+		rc = walk_dir(w, fd, name, path, &st, depth + 1);
+	free(path);
+	return rc < 0 ? -1 : 0;
+}
+
+/* True when a directory is one of its own ancestors (a bind-mount loop). */
+static int
+walk_is_cycle(const struct walk *w, const struct stat *st, int depth)
+{
+	int i;
+
+	for (i = 0; i < depth; i++)
+		if (w->ancestors[i].dev == st->st_dev &&
+		    w->ancestors[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/* Whether to descend into a directory; logs why not. */
+static int
+walk_may_descend(struct walk *w, const char *path, const struct stat *st,
+    int depth)
+{
+	char *escaped = util_escape(path, strlen(path));
+	const char *why = NULL;
+
+	if (depth >= w->max_depth)
+		why = "not descending: depth limit reached";
+	else if (st->st_dev != w->root_dev)
+		why = "not descending: mount point of another file system";
+	else if (walk_is_cycle(w, st, depth))
+		why = "not descending: directory cycle";
+	if (why != NULL)
+		collector_log(w->c, "note %s: %s", escaped ? escaped : "?", why);
+	free(escaped);
+	return why == NULL;
+}
+
+/* Walk the children of a directory already recorded. */
+static int
+walk_dir(struct walk *w, int parent, const char *name, const char *path,
+    const struct stat *st, int depth)
+{
+	char **names;
+	size_t count, i;
+	int fd, rc = 0;
+
+	if (!walk_may_descend(w, path, st, depth))
+		return 0;
+	w->ancestors[depth].dev = st->st_dev;
+	w->ancestors[depth].ino = st->st_ino;
+	if ((fd = walk_open_dir(parent, name)) < 0)
+		return collector_unreadable(w->c, path, st, errno, "open directory");
+	if ((names = walk_names(fd, &count)) == NULL) {
+		rc = collector_unreadable(w->c, path, st, errno, "read directory");
+		close(fd);
+		return rc;
+	}
+	for (i = 0; i < count && rc == 0; i++)
+		rc = walk_child(w, fd, path, names[i], depth);
+	walk_names_free(names, count);
+	close(fd);
+	return rc;
+}
+
+/* Split path into its directory (opened) and final component. */
+static int
+walk_open_parent(const char *path, char **base)
+{
+	char *copy = strdup(path), *slash;
+	int fd;
+
+	if (copy == NULL)
+		return -1;
+	slash = strrchr(copy, '/');
+	if (slash == NULL || slash[1] == '\0') {
+		/* "/" (or a trailing slash): the directory is its own parent. */
+		*base = strdup(".");
+		fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		*base = strdup(slash + 1);
+		if (slash == copy)
+			slash++;
+		*slash = '\0';
+		fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	free(copy);
+	return fd;
+}
+
+/* Walk one concrete root path. */
+static int
+walk_root(struct collector *c, const char *path, const struct walk_rules *rules)
+{
+	struct walk w = { .c = c, .rules = rules };
+	struct stat st;
+	char *base = NULL, *escaped;
+	int fd, rc;
+
+	w.max_depth = rules->max_depth < 0 || rules->max_depth > WALK_DEPTH_MAX ?
+	    WALK_DEPTH_MAX : rules->max_depth;
+	fd = walk_open_parent(path, &base);
+	if (fd < 0 || base == NULL || fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
+		free(base);
+		if (rules->explicit_root || saved != ENOENT)
+			return collector_unreadable(c, path, NULL, saved, "stat");
+		escaped = util_escape(path, strlen(path));
+		collector_log(c, "note %s: not present on this host", escaped ? escaped : "?");
+		free(escaped);
+		return 0;
+	}
+	w.root_dev = st.st_dev;
+	rc = collector_item(c, fd, base, path, &st, rules);
+	if (rc == 0 && S_ISDIR(st.st_mode))
+		rc = walk_dir(&w, fd, base, path, &st, 0);
+	close(fd);
+	free(base);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Expand the glob components of pattern from prefix onwards, walking each match. */
+static int
+walk_glob(struct collector *c, const char *prefix, const char *rest,
+    const struct walk_rules *rules, int *matches)
+{
+	char component[NAME_MAX + 1], **names, *next_prefix;
+	const char *slash = strchr(rest, '/');
+	size_t len = slash != NULL ? (size_t)(slash - rest) : strlen(rest), count, i;
+	int fd, rc = 0;
+
+	if (len == 0)
+		return slash != NULL ? walk_glob(c, prefix, slash + 1, rules, matches) : 0;
+	if (len > NAME_MAX)
+		return 0;
+	memcpy(component, rest, len);
+	component[len] = '\0';
+	if (!walk_has_glob(component)) {
+		if ((next_prefix = walk_join(prefix, component)) == NULL)
+			return error_set_errno("asprintf");
+		if (slash == NULL) {
+			(*matches)++;
+			rc = walk_root(c, next_prefix, rules);
+		} else
+			rc = walk_glob(c, next_prefix, slash + 1, rules, matches);
+		free(next_prefix);
+		return rc;
+	}
+	if ((fd = walk_open_dir(AT_FDCWD, prefix)) < 0)
+		return 0;
+	names = walk_names(fd, &count);
+	close(fd);
+	for (i = 0; names != NULL && i < count && rc == 0; i++) {
+		if (fnmatch(component, names[i], FNM_PERIOD) != 0)
+			continue;
+		if ((next_prefix = walk_join(prefix, names[i])) == NULL)
+			rc = error_set_errno("asprintf");
+		else if (slash == NULL) {
+			(*matches)++;
+			rc = walk_root(c, next_prefix, rules);
+		} else
+			rc = walk_glob(c, next_prefix, slash + 1, rules, matches);
+		free(next_prefix);
+	}
+	if (names != NULL)
+		walk_names_free(names, count);
+	return rc;
+}
+
+/* Expand a glob path and walk each match. */
+int
+walk_path(struct collector *c, const char *pattern, const struct walk_rules *rules)
+{
+	char *escaped;
+	int matches = 0;
+
+	if (!walk_has_glob(pattern))
+		return walk_root(c, pattern, rules);
+	if (pattern[0] != '/')
+		return error_set("glob \"%s\" is not an absolute path", pattern);
+	if (walk_glob(c, "/", pattern + 1, rules, &matches) != 0)
+		return -1;
+	if (matches == 0) {
+		escaped = util_escape(pattern, strlen(pattern));
+		collector_log(c, "note %s: no match on this host", escaped ? escaped : "?");
+		free(escaped);
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* MIME types of content, from libmagic, as `file --mime-type` reports them. */
+#ifndef CUSTODY_FILETYPE_H
+#define CUSTODY_FILETYPE_H
+
+#include <stddef.h>
+
+/* Bytes of a file's start that are enough to type it. */
+#define FILETYPE_BLOCK	(1024 * 1024)
+
+struct filetype;
+
+/* A libmagic handle with the system database; one per thread. NULL on error. */
+struct filetype *filetype_new(void);
+/* The MIME type of a buffer (the first block of a file); never NULL. */
+const char *filetype_buffer(struct filetype *, const void *data, size_t len);
+/*
+ * Refine a type that libmagic cannot settle from a buffer: an ELF shared
+ * object may be a PIE executable, which only the program headers tell, so
+ * libmagic reads them from the open file (fd, at offset 0). Other types
+ * are returned as they are.
+ */
+const char *filetype_refine(struct filetype *, int fd, const char *type);
+void filetype_free(struct filetype *);
+
+#endif

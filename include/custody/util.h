@@ -1,0 +1,47 @@
+/* Small helpers shared by the core: encodings, times, names, whole-file reads. */
+#ifndef CUSTODY_UTIL_H
+#define CUSTODY_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Room for "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" and a terminator. */
+#define UTIL_TIME_SIZE 40
+
+/* Lower-case hex of len bytes into out (2 * len + 1 bytes); returns out. */
+char *util_hex(const unsigned char *data, size_t len, char *out);
+/* Decode exactly len bytes of hex; -1 unless text is 2 * len hex digits. */
+int util_unhex(const char *text, unsigned char *out, size_t len);
+/* Base64 (no newlines) of data; malloc'd, NULL on error. */
+char *util_base64(const void *data, size_t len);
+/* Decode base64 into a malloc'd buffer; -1 on malformed input. */
+int util_unbase64(const char *text, unsigned char **out, size_t *out_len);
+
+/* Format a time as UTC ISO-8601 with nanoseconds ("...T...Z"). */
+void util_time_format(const struct timespec *ts, char out[UTIL_TIME_SIZE]);
+/* The current wall-clock time. */
+void util_time_now(struct timespec *ts);
+
+/* True when data is valid UTF-8 with no NUL and no control characters but tab. */
+bool util_utf8_printable(const char *data, size_t len);
+/* True when data is valid UTF-8 without NUL bytes. */
+bool util_utf8_valid(const char *data, size_t len);
+/*
+ * A printable copy of a name for messages: control bytes, backslashes
+ * and invalid UTF-8 become \n, \\ and \xHH. malloc'd; NULL on error.
+ */
+char *util_escape(const char *data, size_t len);
+
+/*
+ * Read a whole file opened with O_NOFOLLOW; refuses files over max bytes.
+ * *out is NUL-terminated (not counted in *out_len). 0 or -1.
+ */
+int util_read_file(const char *path, size_t max, char **out, size_t *out_len);
+/* Read everything from fd up to max bytes (more is an error). 0 or -1. */
+int util_read_fd(int fd, size_t max, char **out, size_t *out_len);
+/* Write all of buf to fd, retrying short writes. 0 or -1. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+#endif

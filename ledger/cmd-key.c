@@ -1,0 +1,109 @@
+/* custody key: make and show the Ed25519 keys of evidence handlers. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "custody/command.h"
+#include "custody/error.h"
+#include "custody/key.h"
+
+static const struct option key_generate_longopts[] = {
+	{ "name", required_argument, NULL, 'n' },
+	{ "role", required_argument, NULL, 'r' },
+	{ "org", required_argument, NULL, 'g' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "passphrase-file", required_argument, NULL, 'P' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Print a key's identity and fingerprint. */
+static void
+key_print(FILE *out, const struct key *key)
+{
+	if (key->name != NULL)
+		fprintf(out, "name:         %s\n", key->name);
+	if (key->role != NULL)
+		fprintf(out, "role:         %s\n", key->role);
+	if (key->organization != NULL)
+		fprintf(out, "organization: %s\n", key->organization);
+	fprintf(out, "fingerprint:  %s\n", key->fingerprint);
+}
+
+/* custody key generate. */
+static int
+key_generate_command(int argc, char **argv)
+{
+	const char *name = NULL, *role = NULL, *org = NULL, *out = NULL;
+	const char *passphrase_file = NULL;
+	struct key *key;
+	char *passphrase;
+	bool encrypted;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "n:r:g:o:", key_generate_longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'n': name = optarg; break;
+		case 'r': role = optarg; break;
+		case 'g': org = optarg; break;
+		case 'o': out = optarg; break;
+		case 'P': passphrase_file = optarg; break;
+		default: return command_usage(&cmd_key_entry);
+		}
+	}
+	if (name == NULL || role == NULL || out == NULL || optind != argc)
+		return command_usage(&cmd_key_entry);
+	if (key_passphrase(passphrase_file, &passphrase) != 0)
+		return command_fail("key generate", EXIT_USAGE);
+	key = key_generate(name, role, org);
+	rc = key != NULL ? key_write(key, out, passphrase) : -1;
+	encrypted = passphrase != NULL;
+	key_passphrase_free(passphrase);
+	if (rc != 0) {
+		key_free(key);
+		return command_fail("key generate", EXIT_USAGE);
+	}
+	printf("wrote %s (private, %s) and %s.pub\n", out,
+	    encrypted ? "encrypted" : "not encrypted", out);
+	key_print(stdout, key);
+	key_free(key);
+	return EXIT_VERIFIED;
+}
+
+/* custody key show: the identity and fingerprint of a public key file. */
+static int
+key_show_command(int argc, char **argv)
+{
+	struct key *key;
+
+	if (argc != 2)
+		return command_usage(&cmd_key_entry);
+	if ((key = key_load_public(argv[1])) == NULL)
+		return command_fail("key show", EXIT_USAGE);
+	key_print(stdout, key);
+	key_free(key);
+	return EXIT_VERIFIED;
+}
+
+/* custody key. */
+static int
+cmd_key_exec(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "generate") == 0)
+		return key_generate_command(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return key_show_command(argc - 1, argv + 1);
+	return command_usage(&cmd_key_entry);
+}
+
+const struct command cmd_key_entry = {
+	"key",
+	"key generate --name NAME --role ROLE [--org ORG] [--passphrase-file FILE] -o KEYFILE\n"
+	"       custody key show KEYFILE.pub",
+	"make an Ed25519 key pair for a handler, or show one",
+	cmd_key_exec
+};

@@ -1,0 +1,74 @@
+/* MIME types of content, from libmagic. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <magic.h>
+
+#include "custody/error.h"
+#include "custody/filetype.h"
+
+struct filetype {
+	magic_t	magic;
+};
+
+/* A libmagic handle with the system database. */
+struct filetype *
+filetype_new(void)
+{
+	struct filetype *ft = calloc(1, sizeof *ft);
+
+	if (ft == NULL) {
+		error_set_errno("calloc");
+		return NULL;
+	}
+	/* Never decompress or follow: type what is there, quickly. */
+	ft->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
+	    MAGIC_ERROR);
+	if (ft->magic == NULL || magic_load(ft->magic, NULL) != 0) {
+		error_set("libmagic: %s", ft->magic != NULL ?
+		    magic_error(ft->magic) : "cannot initialise");
+		filetype_free(ft);
+		return NULL;
+	}
+	return ft;
+}
+
+/* The MIME type of a buffer. */
+const char *
+filetype_buffer(struct filetype *ft, const void *data, size_t len)
+{
+	const char *type;
+
+	/* `file` reports empty files as inode/x-empty; match it. */
+	if (len == 0)
+		return "inode/x-empty";
+	type = magic_buffer(ft->magic, data, len);
+	return type != NULL ? type : "application/octet-stream";
+}
+
+/* Ask libmagic to look at the file itself when a buffer cannot tell. */
+const char *
+filetype_refine(struct filetype *ft, int fd, const char *type)
+{
+	const char *refined;
+
+	if (strcmp(type, "application/x-sharedlib") != 0 || fd < 0 ||
+	    lseek(fd, 0, SEEK_SET) != 0)
+		return type;
+	refined = magic_descriptor(ft->magic, fd);
+	return refined != NULL ? refined : type;
+}
+
+/* Release the handle. */
+void
+filetype_free(struct filetype *ft)
+{
+	if (ft == NULL)
+		return;
+	if (ft->magic != NULL)
+		magic_close(ft->magic);
+	free(ft);
+}

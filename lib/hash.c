@@ -1,0 +1,167 @@
+/* Several message digests computed together over one pass of the data. */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "custody/error.h"
+#include "custody/hash.h"
+#include "custody/util.h"
+
+static const char *const hash_names[HASH_COUNT] = {
+	"sha256", "sha1", "md5", "sha512"
+};
+
+/* The OpenSSL digest of an algorithm. */
+static const EVP_MD *
+hash_md(enum hash_alg alg)
+{
+	switch (alg) {
+	case HASH_SHA256:
+		return EVP_sha256();
+	case HASH_SHA1:
+		return EVP_sha1();
+	case HASH_MD5:
+		return EVP_md5();
+	case HASH_SHA512:
+		return EVP_sha512();
+	default:
+		return NULL;
+	}
+}
+
+/* The manifest name of an algorithm. */
+const char *
+hash_name(enum hash_alg alg)
+{
+	return alg < HASH_COUNT ? hash_names[alg] : "unknown";
+}
+
+/* The algorithm with that name, or -1. */
+int
+hash_lookup(const char *name)
+{
+	int i;
+
+	for (i = 0; i < HASH_COUNT; i++)
+		if (strcmp(name, hash_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Parse a comma-separated list of algorithm names. */
+int
+hash_parse_list(const char *text, unsigned *mask)
+{
+	char name[16];
+	const char *p = text, *end;
+	size_t len;
+	int alg;
+
+	*mask = HASH_MASK(HASH_SHA256);
+	for (;;) {
+		end = strchr(p, ',');
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || len >= sizeof name)
+			return error_set("invalid hash list \"%s\"", text);
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if ((alg = hash_lookup(name)) < 0)
+			return error_set("unknown hash \"%s\" (sha256, sha1, md5, sha512)", name);
+		*mask |= HASH_MASK(alg);
+		if (end == NULL)
+			return 0;
+		p = end + 1;
+	}
+}
+
+/* Prepare contexts for the algorithms in mask. */
+int
+hash_set_init(struct hash_set *set, unsigned mask)
+{
+	int i;
+
+	memset(set, 0, sizeof *set);
+	set->mask = mask & HASH_MASK_ALL;
+	for (i = 0; i < HASH_COUNT; i++) {
+		if (!(set->mask & HASH_MASK(i)))
+			continue;
+		if ((set->ctx[i] = EVP_MD_CTX_new()) == NULL) {
+			hash_set_free(set);
+			return error_set("cannot allocate a digest context");
+		}
+	}
+	return hash_set_reset(set);
+}
+
+/* Start over for new data. */
+int
+hash_set_reset(struct hash_set *set)
+{
+	int i;
+
+	for (i = 0; i < HASH_COUNT; i++) {
+		set->length[i] = 0;
+		if (set->ctx[i] != NULL &&
+		    EVP_DigestInit_ex(set->ctx[i], hash_md(i), NULL) != 1)
+			return error_set("cannot start %s", hash_names[i]);
+	}
+	return 0;
+}
+
+/* Feed data to every digest. */
+int
+hash_set_update(struct hash_set *set, const void *data, size_t len)
+{
+	int i;
+
+	for (i = 0; i < HASH_COUNT; i++)
+		if (set->ctx[i] != NULL &&
+		    EVP_DigestUpdate(set->ctx[i], data, len) != 1)
+			return error_set("%s failed", hash_names[i]);
+	return 0;
+}
+
+/* Finish every digest. */
+int
+hash_set_final(struct hash_set *set)
+{
+	int i;
+
+	for (i = 0; i < HASH_COUNT; i++)
+		if (set->ctx[i] != NULL &&
+		    EVP_DigestFinal_ex(set->ctx[i], set->digest[i],
+		    &set->length[i]) != 1)
+			return error_set("%s failed", hash_names[i]);
+	return 0;
+}
+
+/* Hex of one finished digest. */
+void
+hash_set_hex(const struct hash_set *set, enum hash_alg alg,
+    char out[HASH_HEX_SIZE])
+{
+	util_hex(set->digest[alg], set->length[alg], out);
+}
+
+/* Release the contexts. */
+void
+hash_set_free(struct hash_set *set)
+{
+	int i;
+
+	for (i = 0; i < HASH_COUNT; i++) {
+		EVP_MD_CTX_free(set->ctx[i]);
+		set->ctx[i] = NULL;
+	}
+}
+
+/* SHA-256 of one buffer. */
+int
+hash_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)
+		return error_set("sha256 failed");
+	return 0;
+}

@@ -1,0 +1,240 @@
+/* The seal: the signed statement over an archive. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "custody/error.h"
+#include "custody/seal.h"
+#include "custody/util.h"
+
+/* The counts object. */
+static json_t *
+seal_counts_json(const struct seal_counts *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "entries", (json_int_t)c->entries, "members", (json_int_t)c->members,
+	    "bytes", (json_int_t)c->bytes, "skipped", (json_int_t)c->skipped,
+	    "errors", (json_int_t)c->errors, "changed", (json_int_t)c->changed);
+}
+
+/* The collector object, with the raw public key in base64. */
+static json_t *
+seal_collector_json(const struct key *key)
+{
+	char *b64 = util_base64(key->raw_public, KEY_RAW_SIZE);
+	json_t *o;
+
+	if (b64 == NULL)
+		return NULL;
+	o = json_pack("{s:s?, s:s?, s:s?, s:s, s:s}", "name", key->name,
+	    "role", key->role, "organization", key->organization,
+	    "fingerprint", key->fingerprint, "public_key", b64);
+	free(b64);
+	return o;
+}
+
+/* Serialize a seal. */
+char *
+seal_serialize(const struct seal *s, const struct key *collector, size_t *len)
+{
+	json_t *o;
+	char *text;
+
+	o = json_pack("{s:s, s:i, s:s, s:s, s:{s:s}, s:o, s:s, s:s, s:o,"
+	    " s:{s:s, s:s, s:I, s:s},"
+	    " s:[{s:s, s:s}, {s:s, s:s}], s:{s:s, s:s}}",
+	    "format", "custody-seal", "version", SEAL_VERSION,
+	    "case_id", s->case_id, "evidence_id", s->evidence_id,
+	    "host", "hostname", s->hostname,
+	    "collector", seal_collector_json(collector),
+	    "started", s->started, "finished", s->finished,
+	    "counts", seal_counts_json(&s->counts),
+	    "manifest", "path", "custody/manifest.jsonl",
+	    "sha256", s->manifest_sha256, "entries", (json_int_t)s->counts.entries,
+	    "merkle_root", s->merkle_root,
+	    "members", "path", SUMS_PATH, "sha256", s->sums_sha256,
+	    "path", LOG_PATH, "sha256", s->log_sha256,
+	    "tool", "name", "custody", "version", s->tool_version);
+	if (o == NULL) {
+		error_set("cannot build the seal");
+		return NULL;
+	}
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL) {
+		error_set("cannot serialize the seal");
+		return NULL;
+	}
+	*len = strlen(text);
+	/* json_dumps leaves no newline; a text file should end with one. */
+	text = realloc(text, *len + 2);
+	if (text != NULL) {
+		text[(*len)++] = '\n';
+		text[*len] = '\0';
+	}
+	return text;
+}
+
+/* A required string field, or NULL with the error set. */
+static const char *
+seal_string(const json_t *o, const char *key, const char *where)
+{
+	const char *value = json_string_value(json_object_get(o, key));
+
+	if (value == NULL)
+		error_set("seal: %s%s is missing or not a string", where, key);
+	return value;
+}
+
+/* A required 64-hex-digit field. */
+static const char *
+seal_digest(const json_t *o, const char *key, const char *where)
+{
+	const char *value = seal_string(o, key, where);
+
+	if (value != NULL && (strlen(value) != 64 ||
+	    strspn(value, "0123456789abcdef") != 64)) {
+		error_set("seal: %s%s is not a SHA-256 digest", where, key);
+		return NULL;
+	}
+	return value;
+}
+
+/* A required non-negative integer. */
+static int
+seal_count(const json_t *o, const char *key, uint64_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return error_set("seal: counts.%s is missing or invalid", key);
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* Parse the counts object. */
+static int
+seal_parse_counts(const json_t *o, struct seal_counts *c)
+{
+	if (!json_is_object(o))
+		return error_set("seal: counts is missing");
+	return seal_count(o, "entries", &c->entries) |
+	    seal_count(o, "members", &c->members) |
+	    seal_count(o, "bytes", &c->bytes) |
+	    seal_count(o, "skipped", &c->skipped) |
+	    seal_count(o, "errors", &c->errors) |
+	    seal_count(o, "changed", &c->changed);
+}
+
+/* Parse the collector object. */
+static int
+seal_parse_collector(const json_t *o, struct seal *s)
+{
+	const char *b64;
+	unsigned char *raw = NULL;
+	size_t len = 0;
+
+	if (!json_is_object(o))
+		return error_set("seal: collector is missing");
+	s->collector_name = json_string_value(json_object_get(o, "name"));
+	s->collector_role = json_string_value(json_object_get(o, "role"));
+	s->collector_organization = json_string_value(json_object_get(o,
+	    "organization"));
+	if ((s->fingerprint = seal_digest(o, "fingerprint", "collector.")) == NULL ||
+	    (b64 = seal_string(o, "public_key", "collector.")) == NULL)
+		return -1;
+	if (util_unbase64(b64, &raw, &len) != 0)
+		return error_set("seal: collector.public_key is not base64");
+	if (len != KEY_RAW_SIZE) {
+		free(raw);
+		return error_set("seal: collector.public_key is not 32 bytes");
+	}
+	memcpy(s->public_key, raw, KEY_RAW_SIZE);
+	free(raw);
+	return 0;
+}
+
+/* Find the hash of one custody/ member in the members list. */
+static const char *
+seal_member(const json_t *members, const char *path)
+{
+	const json_t *m;
+	const char *p;
+	size_t i;
+
+	json_array_foreach(members, i, m) {
+		p = json_string_value(json_object_get(m, "path"));
+		if (p != NULL && strcmp(p, path) == 0)
+			return seal_digest(m, "sha256", "members.");
+	}
+	error_set("seal: members does not list %s", path);
+	return NULL;
+}
+
+/* Parse the manifest object and the member list. */
+static int
+seal_parse_manifest(const json_t *root, struct seal *s)
+{
+	const json_t *m = json_object_get(root, "manifest");
+	const json_t *members = json_object_get(root, "members");
+	uint64_t entries;
+
+	if (!json_is_object(m) || !json_is_array(members) ||
+	    json_array_size(members) != 2)
+		return error_set("seal: manifest or members missing");
+	if ((s->manifest_sha256 = seal_digest(m, "sha256", "manifest.")) == NULL ||
+	    (s->merkle_root = seal_digest(m, "merkle_root", "manifest.")) == NULL ||
+	    seal_count(m, "entries", &entries) != 0)
+		return -1;
+	if (entries != s->counts.entries)
+		return error_set("seal: manifest.entries disagrees with counts");
+	if ((s->sums_sha256 = seal_member(members, SUMS_PATH)) == NULL ||
+	    (s->log_sha256 = seal_member(members, LOG_PATH)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Parse and check a seal. */
+int
+seal_parse(const char *data, size_t len, struct seal *s)
+{
+	json_error_t jerr;
+	const json_t *host, *format, *version;
+
+	memset(s, 0, sizeof *s);
+	if (len > SEAL_MAX_SIZE)
+		return error_set("seal: larger than %d bytes", SEAL_MAX_SIZE);
+	s->json = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (s->json == NULL || !json_is_object(s->json))
+		return error_set("seal: not a JSON object (%s)", jerr.text);
+	format = json_object_get(s->json, "format");
+	version = json_object_get(s->json, "version");
+	if (!json_is_string(format) ||
+	    strcmp(json_string_value(format), "custody-seal") != 0 ||
+	    !json_is_integer(version) || json_integer_value(version) != SEAL_VERSION)
+		return error_set("seal: not a version %d custody seal", SEAL_VERSION);
+	host = json_object_get(s->json, "host");
+	if ((s->case_id = seal_string(s->json, "case_id", "")) == NULL ||
+	    (s->evidence_id = seal_string(s->json, "evidence_id", "")) == NULL ||
+	    (s->started = seal_string(s->json, "started", "")) == NULL ||
+	    (s->finished = seal_string(s->json, "finished", "")) == NULL ||
+	    (s->hostname = seal_string(host, "hostname", "host.")) == NULL)
+		return -1;
+	s->tool_version = json_string_value(json_object_get(
+	    json_object_get(s->json, "tool"), "version"));
+	if (seal_parse_collector(json_object_get(s->json, "collector"), s) != 0 ||
+	    seal_parse_counts(json_object_get(s->json, "counts"), &s->counts) != 0)
+		return -1;
+	return seal_parse_manifest(s->json, s);
+}
+
+/* Release a parsed seal. */
+void
+seal_free(struct seal *s)
+{
+	json_decref(s->json);
+	memset(s, 0, sizeof *s);
+}

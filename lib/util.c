@@ -1,0 +1,308 @@
+/* Small helpers shared by the core: encodings, times, names, whole-file reads. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "custody/error.h"
+#include "custody/util.h"
+
+/* Lower-case hex of a byte string. */
+char *
+util_hex(const unsigned char *data, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[data[i] >> 4];
+		out[2 * i + 1] = digits[data[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+	return out;
+}
+
+/* Value of one hex digit, or -1. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode exactly len bytes of hex. */
+int
+util_unhex(const char *text, unsigned char *out, size_t len)
+{
+	size_t i;
+	int high, low;
+
+	if (text == NULL || strlen(text) != 2 * len)
+		return error_set("expected %zu hex digits", 2 * len);
+	for (i = 0; i < len; i++) {
+		high = hex_value(text[2 * i]);
+		low = hex_value(text[2 * i + 1]);
+		if (high < 0 || low < 0)
+			return error_set("invalid hex digit");
+		out[i] = (unsigned char)(high << 4 | low);
+	}
+	return 0;
+}
+
+/* Base64 without line breaks. */
+char *
+util_base64(const void *data, size_t len)
+{
+	char *out;
+
+	if (len > (size_t)1 << 30) {
+		error_set("data too large to encode");
+		return NULL;
+	}
+	out = malloc(4 * ((len + 2) / 3) + 1);
+	if (out == NULL) {
+		error_set_errno("malloc");
+		return NULL;
+	}
+	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
+}
+
+/* Decode strict base64 (with padding) into a new buffer. */
+int
+util_unbase64(const char *text, unsigned char **out, size_t *out_len)
+{
+	size_t len = strlen(text), pad = 0;
+	unsigned char *buf;
+	int n;
+
+	if (len % 4 != 0 || len > (size_t)1 << 30)
+		return error_set("malformed base64");
+	if (len > 0 && text[len - 1] == '=')
+		pad++;
+	if (len > 1 && text[len - 2] == '=')
+		pad++;
+	if ((buf = malloc(len / 4 * 3 + 1)) == NULL)
+		return error_set_errno("malloc");
+	n = EVP_DecodeBlock(buf, (const unsigned char *)text, (int)len);
+	if (n < 0 || (size_t)n < pad || memchr(text, '=', len - pad) != NULL) {
+		free(buf);
+		return error_set("malformed base64");
+	}
+	*out = buf;
+	*out_len = (size_t)n - pad;
+	return 0;
+}
+
+/* UTC ISO-8601 with nanoseconds. */
+void
+util_time_format(const struct timespec *ts, char out[UTIL_TIME_SIZE])
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(out, UTIL_TIME_SIZE, "invalid-time");
+		return;
+	}
+	if (snprintf(out, UTIL_TIME_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (long)ts->tv_nsec) >= UTIL_TIME_SIZE)
+		snprintf(out, UTIL_TIME_SIZE, "invalid-time");
+}
+
+/* The current wall-clock time. */
+void
+util_time_now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+/* Length of the UTF-8 sequence at p (at most left bytes), or 0 if invalid. */
+static size_t
+utf8_sequence(const unsigned char *p, size_t left)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* True when data is valid UTF-8 without NUL. */
+bool
+util_utf8_valid(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (p[i] == '\0' || (n = utf8_sequence(p + i, len - i)) == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* True when data is valid UTF-8 with no control characters but tab. */
+bool
+util_utf8_printable(const char *data, size_t len)
+{
+	size_t i;
+
+	if (!util_utf8_valid(data, len))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* A printable copy of a name for messages. */
+char *
+util_escape(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	char *out, *o;
+	size_t i = 0, n;
+
+	if (len > (size_t)1 << 28 || (out = malloc(4 * len + 1)) == NULL) {
+		error_set("cannot escape name");
+		return NULL;
+	}
+	o = out;
+	while (i < len) {
+		n = p[i] >= 0x80 ? utf8_sequence(p + i, len - i) : 1;
+		if (p[i] == '\\') {
+			*o++ = '\\', *o++ = '\\';
+		} else if (p[i] == '\n') {
+			*o++ = '\\', *o++ = 'n';
+		} else if (p[i] == '\t') {
+			*o++ = '\\', *o++ = 't';
+		} else if (n == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			o += sprintf(o, "\\x%02x", p[i]);
+			n = 1;
+		} else {
+			memcpy(o, p + i, n);
+			o += n;
+		}
+		i += n ? n : 1;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Read everything from fd up to max bytes. */
+int
+util_read_fd(int fd, size_t max, char **out, size_t *out_len)
+{
+	size_t len = 0, size = 4096;
+	char *buf = malloc(size), *grown;
+	ssize_t n;
+
+	if (buf == NULL)
+		return error_set_errno("malloc");
+	for (;;) {
+		if (len + 1 >= size) {
+			if (size > max + 1 || (grown = realloc(buf, size * 2)) == NULL) {
+				free(buf);
+				return error_set("larger than %zu bytes", max);
+			}
+			buf = grown;
+			size *= 2;
+		}
+		n = read(fd, buf + len, size - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return error_set_errno("read");
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			return error_set("larger than %zu bytes", max);
+		}
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+/* Read a whole file, not following a final symlink. */
+int
+util_read_file(const char *path, size_t max, char **out, size_t *out_len)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return error_set_errno("%s", path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_set("%s: not a regular file", path);
+	}
+	rc = util_read_fd(fd, max, out, out_len);
+	close(fd);
+	if (rc != 0)
+		return error_prefix("%s", path);
+	return 0;
+}
+
+/* Write all of buf, retrying short writes and interruptions. */
+int
+util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error_set_errno("write");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* custody: the table of subcommands. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "custody/command.h"
+
+static const struct command *const commands[] = {
+	&cmd_collect_entry,
+	&cmd_key_entry,
+	&cmd_prove_entry,
+	&cmd_verify_entry,
+};
+
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+/* Print the list of commands. */
+static int
+usage(FILE *out, int status)
+{
+	size_t i;
+
+	fprintf(out, "usage: custody COMMAND [ARGS...]\n\ncommands:\n");
+	for (i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "\n'custody COMMAND --help' shows a command's options; "
+	    "see custody(1).\n");
+	return status;
+}
+
+/* The command called name, or NULL. */
+static const struct command *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+/* True when argv asks a command for its usage. */
+static int
+wants_help(int argc, char **argv)
+{
+	return argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *cmd;
+	int status;
+
+	/* Names are bytes; a fixed locale keeps libarchive's handling of them stable. */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		setlocale(LC_CTYPE, "C");
+	if (argc < 2)
+		return usage(stderr, EXIT_USAGE);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("custody %s\n", PACKAGE_VERSION);
+		return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)
+		return usage(stdout, 0);
+	if ((cmd = command_find(argv[1])) == NULL) {
+		fprintf(stderr, "custody: unknown command \"%s\"\n", argv[1]);
+		return usage(stderr, EXIT_USAGE);
+	}
+	if (wants_help(argc - 1, argv + 1)) {
+		printf("usage: custody %s\n", cmd->usage);
+		return 0;
+	}
+	status = cmd->exec(argc - 1, argv + 1);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("custody: stdout");
+		return EXIT_USAGE;
+	}
+	return status;
+}

@@ -1,0 +1,100 @@
+# Shared helpers for custody's command-line tests: TAP output, temp dirs, fixtures.
+# Each test file sources this, calls test_expect_success for each check, and
+# ends with test_done. Set CUSTODY to the binary (make check does).
+
+set -u
+: "${CUSTODY:?set CUSTODY to the custody binary}"
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+LC_ALL=C
+export LC_ALL
+unset CUSTODY_PASSPHRASE CUSTODY_CASE
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/custody-test.XXXXXX")
+chmod 755 "$TEST_TMP"
+trap 'chmod -R u+rwx "$TEST_TMP" 2>/dev/null; rm -rf "$TEST_TMP"' EXIT
+test_count=0
+test_failures=0
+
+# custody, the binary under test.
+custody() {
+	"$CUSTODY" "$@"
+}
+
+# Run a check: test_expect_success DESCRIPTION 'shell commands'.
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (cd "$TEST_TMP" && eval "$2") >"$TEST_TMP/.out" 2>&1; then
+		echo "ok $test_count - $1"
+	else
+		test_failures=$((test_failures + 1))
+		echo "not ok $test_count - $1"
+		sed 's/^/#   /' "$TEST_TMP/.out"
+	fi
+}
+
+# Skip a check with a reason: test_skip DESCRIPTION REASON.
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1 # SKIP $2"
+}
+
+# Expect a command to fail cleanly: not 0, not killed by a signal, and, with
+# --status=N, exactly N.
+test_must_fail() {
+	want=
+	case "$1" in
+	--status=*) want=${1#--status=}; shift ;;
+	esac
+	"$@"
+	status=$?
+	if [ "$status" -eq 0 ]; then
+		echo "test_must_fail: '$*' succeeded" >&2
+		return 1
+	fi
+	if [ "$status" -gt 128 ]; then
+		echo "test_must_fail: '$*' died by signal $((status - 128))" >&2
+		return 1
+	fi
+	if [ -n "$want" ] && [ "$status" -ne "$want" ]; then
+		echo "test_must_fail: '$*' exited $status, expected $want" >&2
+		return 1
+	fi
+	return 0
+}
+
+# Expect a file to contain a fixed string.
+test_grep() {
+	if ! grep -F -e "$1" "$2" >/dev/null; then
+		echo "test_grep: '$1' not in $2:" >&2
+		sed 's/^/  | /' "$2" >&2
+		return 1
+	fi
+}
+
+# Make a signing key pair at $TEST_TMP/key (and key.pub).
+make_key() {
+	custody key generate --name "Test Examiner" --role examiner \
+	    --org "Test Org" -o "$TEST_TMP/${1:-key}" >/dev/null
+}
+
+# The only archive in a directory.
+archive_in() {
+	ls "$1"/*.tar* | grep -v '\.sha256$'
+}
+
+# Extract an archive into a new directory.
+extract() {
+	mkdir -p "$2" && tar -C "$2" -xf "$1"
+}
+
+# The manifest entry (one JSON line) whose source is $2, from an extracted archive $1.
+manifest_entry() {
+	jq -c --arg s "$2" 'select(.type == "entry" and .source == $s)' \
+	    "$1/custody/manifest.jsonl"
+}
+
+# Finish: print the plan and exit non-zero if anything failed.
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failures" -eq 0 ]
+}

@@ -1,0 +1,171 @@
+/* Unit tests: seals signed and checked; keys; proofs. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "custody/key.h"
+#include "custody/proof.h"
+#include "custody/seal.h"
+
+#define D1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define D3 "3333333333333333333333333333333333333333333333333333333333333333"
+#define D4 "4444444444444444444444444444444444444444444444444444444444444444"
+
+/* A seal with every field set. */
+static char *
+make_seal(const struct key *key, size_t *len)
+{
+	struct seal s = { 0 };
+
+	s.case_id = "CASE-1";
+	s.evidence_id = "E001";
+	s.hostname = "host1";
+	s.started = "2026-01-01T00:00:00.000000000Z";
+	s.finished = "2026-01-01T00:01:00.000000000Z";
+	s.counts.entries = 3;
+	s.counts.members = 2;
+	s.manifest_sha256 = D1;
+	s.merkle_root = D2;
+	s.sums_sha256 = D3;
+	s.log_sha256 = D4;
+	s.tool_version = "test";
+	return seal_serialize(&s, key, len);
+}
+
+/* A seal serializes, parses back, and its signature checks out. */
+static void
+test_seal_round_trip(void **state)
+{
+	struct key *key = key_generate("Ada", "examiner", NULL), *pub;
+	unsigned char sig[KEY_SIGNATURE_SIZE];
+	struct seal s;
+	size_t len;
+	char *text;
+
+	(void)state;
+	assert_non_null(key);
+	text = make_seal(key, &len);
+	assert_non_null(text);
+	assert_int_equal(text[len - 1], '\n');
+	assert_int_equal(seal_parse(text, len, &s), 0);
+	assert_string_equal(s.case_id, "CASE-1");
+	assert_string_equal(s.merkle_root, D2);
+	assert_string_equal(s.log_sha256, D4);
+	assert_string_equal(s.fingerprint, key->fingerprint);
+	assert_int_equal(s.counts.entries, 3);
+	assert_null(s.collector_organization);
+	pub = key_from_raw(s.public_key);
+	assert_non_null(pub);
+	assert_int_equal(key_sign(key, text, len, sig), 0);
+	assert_int_equal(key_verify(pub, text, len, sig, sizeof sig), 0);
+	text[10] ^= 1;
+	assert_int_equal(key_verify(pub, text, len, sig, sizeof sig), -1);
+	assert_int_equal(key_verify(pub, text, len, sig, sizeof sig - 1), -1);
+	seal_free(&s);
+	key_free(pub);
+	key_free(key);
+	free(text);
+}
+
+/* Seals with a field removed or mangled are refused. */
+static void
+test_seal_hostile(void **state)
+{
+	const char *cuts[] = { "\"case_id\"", "\"merkle_root\"", "\"public_key\"",
+	    "\"counts\"", "\"members\"", "\"format\"" };
+	struct key *key = key_generate("Ada", "examiner", "Org");
+	struct seal s;
+	size_t len, i;
+	char *text, *copy, *at;
+
+	(void)state;
+	text = make_seal(key, &len);
+	for (i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		copy = strdup(text);
+		at = strstr(copy, cuts[i]);
+		assert_non_null(at);
+		at[1] = 'X';	/* rename the key: as good as removing it */
+		assert_int_equal(seal_parse(copy, len, &s), -1);
+		seal_free(&s);
+		free(copy);
+	}
+	assert_int_equal(seal_parse("{}", 2, &s), -1);
+	seal_free(&s);
+	assert_int_equal(seal_parse("[", 1, &s), -1);
+	seal_free(&s);
+	key_free(key);
+	free(text);
+}
+
+/* Identity fields are checked. */
+static void
+test_key_fields(void **state)
+{
+	char long_name[KEY_FIELD_MAX + 2];
+
+	(void)state;
+	memset(long_name, 'a', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	assert_null(key_generate("", "r", NULL));
+	assert_null(key_generate("a\nb", "r", NULL));
+	assert_null(key_generate(long_name, "r", NULL));
+	assert_null(key_generate("n", "r", "bad\x01org"));
+}
+
+/* A proof serializes and parses back; malformed ones are refused. */
+static void
+test_proof_round_trip(void **state)
+{
+	struct proof p = { 0 }, q;
+	unsigned char sig[64] = { 1, 2, 3 };
+	char *text;
+	size_t len;
+
+	(void)state;
+	p.seal = "{\"seal\": true}\n";
+	p.seal_len = strlen(p.seal);
+	p.signature = sig;
+	p.signature_len = sizeof sig;
+	p.entry = "{\"type\":\"entry\"}";
+	p.entry_len = strlen(p.entry);
+	p.index = 3;
+	p.tree_size = 7;
+	p.path_len = 3;
+	memset(p.path[2], 0xab, MERKLE_HASH_SIZE);
+	text = proof_serialize(&p, &len);
+	assert_non_null(text);
+	assert_int_equal(proof_parse(text, len, &q), 0);
+	assert_int_equal(q.index, 3);
+	assert_int_equal(q.tree_size, 7);
+	assert_int_equal(q.path_len, 3);
+	assert_memory_equal(q.path[2], p.path[2], MERKLE_HASH_SIZE);
+	assert_int_equal(q.seal_len, p.seal_len);
+	assert_memory_equal(q.seal, p.seal, p.seal_len);
+	assert_int_equal(q.signature_len, 64);
+	assert_memory_equal(q.signature, sig, 64);
+	proof_free(&q);
+	free(text);
+	assert_int_equal(proof_parse("{\"format\":\"custody-proof\",\"version\":2}", 38, &q), -1);
+	proof_free(&q);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seal_round_trip),
+		cmocka_unit_test(test_seal_hostile),
+		cmocka_unit_test(test_key_fields),
+		cmocka_unit_test(test_proof_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

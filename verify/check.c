@@ -1,0 +1,775 @@
+/* What one pass learns about an archive, and its verdict. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive_entry.h>
+
+#include "custody/error.h"
+#include "custody/filetype.h"
+#include "custody/hash.h"
+#include "custody/key.h"
+#include "custody/lines.h"
+#include "custody/manifest.h"
+#include "custody/merkle.h"
+#include "custody/pathmap.h"
+#include "custody/seal.h"
+#include "custody/sums.h"
+#include "custody/util.h"
+#include "reader.h"
+
+#define SIG_MAX		1024
+#define SUMS_LINE_MAX	(64 * 1024)
+
+/* Everything known about one path: as a member, in the manifest, in SHA256SUMS. */
+struct check_item {
+	uint32_t	 member_count;
+	uint32_t	 manifest_count;
+	uint32_t	 sums_count;
+	int64_t		 member_size;
+	int64_t		 manifest_size;
+	unsigned char	 member_sha256[32];
+	unsigned char	 manifest_sha256[32];
+	unsigned char	 sums_sha256[32];
+	struct check_digests *digests;	/* --all-hashes only */
+};
+
+/* The other digests, when every algorithm is checked. */
+struct check_digests {
+	unsigned	 manifest_mask;
+	char		 manifest[HASH_COUNT][HASH_HEX_SIZE];
+	char		 member[HASH_COUNT][HASH_HEX_SIZE];
+};
+
+enum check_mode {
+	MODE_SKIP,
+	MODE_CONTENT,
+	MODE_MANIFEST,
+	MODE_SUMS,
+	MODE_LOG,
+	MODE_SEAL,
+	MODE_SIG
+};
+
+/* The pass's private state. */
+struct check_state {
+	enum check_mode		 mode;
+	struct check_item	*item;
+	char			*path;
+	size_t			 path_len;
+	struct hash_set		 hashes;
+	int64_t			 bytes;
+	struct lines		 lines;
+	unsigned char		*first;		/* the first block, for --types */
+	size_t			 first_len;
+	struct filetype		*filetype;
+	/* The manifest as read. */
+	bool			 header_seen;
+	bool			 trailer_seen;
+	bool			 after_trailer;
+	uint64_t		 trailer_entries;
+	/* custody/ members as read. */
+	unsigned char		 manifest_sha256[32];
+	unsigned char		 log_sha256[32];
+	unsigned char		 sums_sha256[32];
+	char			*buffer;
+	size_t			 buffer_len;
+	size_t			 buffer_max;
+	uint64_t		 leaf_capacity;
+};
+
+/* Record one problem. */
+void
+check_problem(struct check *c, const char *member, size_t len,
+    const char *fmt, ...)
+{
+	char text[1024], *escaped = member != NULL ? util_escape(member, len) : NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	json_array_append_new(c->problems, json_pack("{s:s, s:s}", "member",
+	    escaped != NULL ? escaped : "", "problem", text));
+	free(escaped);
+}
+
+/* The item for a path, created when new. */
+static struct check_item *
+check_item(struct check *c, const char *path, size_t len)
+{
+	return pathmap_get(c->items, path, len, 1, NULL);
+}
+
+/* Decide what to do with a member from its name. */
+static enum check_mode
+check_mode_of(const char *path)
+{
+	if (strcmp(path, MANIFEST_PATH) == 0)
+		return MODE_MANIFEST;
+	if (strcmp(path, SUMS_PATH) == 0)
+		return MODE_SUMS;
+	if (strcmp(path, LOG_PATH) == 0)
+		return MODE_LOG;
+	if (strcmp(path, SEAL_PATH) == 0)
+		return MODE_SEAL;
+	if (strcmp(path, SEAL_SIG_PATH) == 0)
+		return MODE_SIG;
+	return MODE_CONTENT;
+}
+
+/* Visitor: a member starts. */
+static int
+check_begin(void *arg, const struct reader_member *m)
+{
+	struct check *c = arg;
+	struct check_state *s = c->state;
+
+	s->mode = MODE_SKIP;
+	if (m->filetype == AE_IFDIR && !m->hardlink)
+		return 0;
+	if (m->filetype != AE_IFREG || m->hardlink) {
+		check_problem(c, m->path, m->path_len,
+		    "unexpected %s member (custody archives hold only files)",
+		    m->hardlink ? "hard link" : m->filetype == AE_IFLNK ?
+		    "symbolic link" : "special");
+		return 0;
+	}
+	free(s->path);
+	if ((s->path = malloc(m->path_len + 1)) == NULL)
+		return error_set_errno("malloc");
+	memcpy(s->path, m->path, m->path_len + 1);
+	s->path_len = m->path_len;
+	if ((s->item = check_item(c, m->path, m->path_len)) == NULL)
+		return -1;
+	s->mode = check_mode_of(m->path);
+	s->bytes = 0;
+	s->first_len = 0;
+	s->buffer_len = 0;
+	s->buffer_max = s->mode == MODE_SEAL ? SEAL_MAX_SIZE : SIG_MAX;
+	lines_init(&s->lines, s->mode == MODE_SUMS ? SUMS_LINE_MAX : MANIFEST_LINE_MAX);
+	return hash_set_reset(&s->hashes);
+}
+
+/* Keep a leaf hash for proofs. */
+static int
+check_keep_leaf(struct check *c, const merkle_hash leaf)
+{
+	struct check_state *s = c->state;
+	merkle_hash *grown;
+
+	if (c->leaf_count == s->leaf_capacity) {
+		s->leaf_capacity = s->leaf_capacity != 0 ? s->leaf_capacity * 2 : 1024;
+		grown = realloc(c->leaves, s->leaf_capacity * sizeof *grown);
+		if (grown == NULL)
+			return error_set_errno("realloc");
+		c->leaves = grown;
+	}
+	memcpy(c->leaves[c->leaf_count], leaf, sizeof(merkle_hash));
+	return 0;
+}
+
+/* True when want names this entry by archive path or by source path. */
+static bool
+check_is_wanted(const struct check *c, const struct manifest_record *r)
+{
+	const char *source = json_string_value(json_object_get(r->json, "source"));
+	size_t len = strlen(c->want);
+
+	if (r->path != NULL && r->path_len == len && memcmp(r->path, c->want, len) == 0)
+		return true;
+	return source != NULL && strcmp(source, c->want) == 0;
+}
+
+/* Remember what an entry with a member promises. */
+static void
+check_entry_content(struct check *c, const struct manifest_record *r)
+{
+	struct check_item *item = check_item(c, r->path, r->path_len);
+	int alg;
+
+	if (item == NULL)
+		return;
+	item->manifest_count++;
+	item->manifest_size = r->size;
+	util_unhex(r->hashes[HASH_SHA256], item->manifest_sha256, 32);
+	if (!c->all_hashes)
+		return;
+	if (item->digests == NULL && (item->digests = calloc(1, sizeof *item->digests)) == NULL)
+		return;
+	item->digests->manifest_mask = r->hash_mask;
+	for (alg = 0; alg < HASH_COUNT; alg++)
+		memcpy(item->digests->manifest[alg], r->hashes[alg], HASH_HEX_SIZE);
+}
+
+/* One entry line: its leaf, what it promises, and whether it is the one wanted. */
+static int
+check_entry(struct check *c, char *line, size_t len, struct manifest_record *r)
+{
+	merkle_hash leaf;
+
+	merkle_leaf_hash(line, len, leaf);
+	merkle_builder_add(&c->tree, leaf);
+	if (c->keep_leaves && check_keep_leaf(c, leaf) != 0)
+		return -1;
+	if (c->want != NULL && !c->wanted_found && check_is_wanted(c, r)) {
+		if ((c->wanted_line = strndup(line, len)) == NULL)
+			return error_set_errno("strndup");
+		c->wanted_len = len;
+		c->wanted_index = c->leaf_count;
+		c->wanted_found = true;
+	}
+	c->leaf_count++;
+	if (r->has_content)
+		check_entry_content(c, r);
+	return 0;
+}
+
+/* Check where a header or trailer line stands. */
+static void
+check_frame_line(struct check *c, struct check_state *s,
+    const struct manifest_record *r, size_t number)
+{
+	if (r->type == MANIFEST_HEADER) {
+		if (number != 1)
+			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+			    "line %zu: header line not at the start", number);
+		s->header_seen = true;
+		return;
+	}
+	if (s->trailer_seen)
+		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		    "line %zu: second trailer line", number);
+	s->trailer_seen = true;
+	s->trailer_entries = r->entries;
+}
+
+/* Lines callback for the manifest. */
+static int
+check_manifest_line(char *line, size_t len, size_t number, void *arg)
+{
+	struct check *c = arg;
+	struct check_state *s = c->state;
+	struct manifest_record r;
+	int rc = 0;
+
+	if (line == NULL) {
+		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		    "line %zu: longer than %d bytes", number, MANIFEST_LINE_MAX);
+		return 0;
+	}
+	if (s->trailer_seen && !s->after_trailer) {
+		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		    "line %zu: lines after the trailer", number);
+		s->after_trailer = true;
+	}
+	if (manifest_parse_line(line, len, &r) != 0)
+		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		    "line %zu: %s", number, error_message());
+	else if (r.type == MANIFEST_ENTRY) {
+		if (number == 1)
+			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+			    "line 1: no header line");
+		rc = check_entry(c, line, len, &r);
+	} else
+		check_frame_line(c, s, &r, number);
+	manifest_record_free(&r);
+	return rc;
+}
+
+/* Lines callback for SHA256SUMS. */
+static int
+check_sums_line(char *line, size_t len, size_t number, void *arg)
+{
+	struct check *c = arg;
+	struct check_item *item;
+	char *hex, *path;
+	size_t path_len;
+
+	if (line == NULL || sums_parse_line(line, len, &hex, &path, &path_len) != 0) {
+		check_problem(c, SUMS_PATH, strlen(SUMS_PATH), "line %zu: %s",
+		    number, line == NULL ? "too long" : error_message());
+		return 0;
+	}
+	if ((item = check_item(c, path, path_len)) == NULL)
+		return -1;
+	item->sums_count++;
+	util_unhex(hex, item->sums_sha256, 32);
+	return 0;
+}
+
+/* Keep a small member (seal, signature) in memory, refusing oversized ones. */
+static int
+check_buffer(struct check *c, struct check_state *s, const void *data, size_t len)
+{
+	char *grown;
+
+	if (s->buffer_len + len > s->buffer_max) {
+		s->buffer_len = s->buffer_max + 1;
+		return 0;
+	}
+	if ((grown = realloc(s->buffer, s->buffer_len + len + 1)) == NULL)
+		return error_set_errno("realloc");
+	s->buffer = grown;
+	memcpy(s->buffer + s->buffer_len, data, len);
+	s->buffer_len += len;
+	(void)c;
+	return 0;
+}
+
+/* Keep the first block of a member for typing. */
+static void
+check_keep_first(struct check_state *s, const void *data, size_t len)
+{
+	size_t room = FILETYPE_BLOCK - s->first_len;
+
+	if (room == 0)
+		return;
+	if (len > room)
+		len = room;
+	memcpy(s->first + s->first_len, data, len);
+	s->first_len += len;
+}
+
+/* Visitor: member data. */
+static int
+check_data(void *arg, const void *data, size_t len)
+{
+	struct check *c = arg;
+	struct check_state *s = c->state;
+
+	if (s->mode == MODE_SKIP)
+		return 0;
+	s->bytes += (int64_t)len;
+	if (hash_set_update(&s->hashes, data, len) != 0)
+		return -1;
+	switch (s->mode) {
+	case MODE_MANIFEST:
+		return lines_feed(&s->lines, data, len, check_manifest_line, c);
+	case MODE_SUMS:
+		return lines_feed(&s->lines, data, len, check_sums_line, c);
+	case MODE_SEAL:
+	case MODE_SIG:
+		return check_buffer(c, s, data, len);
+	case MODE_CONTENT:
+		if (c->types)
+			check_keep_first(s, data, len);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Finish the text members: a last line without newline is still a line. */
+static int
+check_end_text(struct check *c, struct check_state *s)
+{
+	int unterminated = 0, rc = 0;
+
+	if (s->mode == MODE_MANIFEST)
+		rc = lines_finish(&s->lines, check_manifest_line, c, &unterminated);
+	else if (s->mode == MODE_SUMS)
+		rc = lines_finish(&s->lines, check_sums_line, c, &unterminated);
+	if (unterminated)
+		check_problem(c, s->path, s->path_len, "last line has no newline");
+	lines_free(&s->lines);
+	return rc;
+}
+
+/* Take the seal or signature buffer into c. */
+static void
+check_end_buffer(struct check *c, struct check_state *s)
+{
+	if (s->buffer_len > s->buffer_max) {
+		check_problem(c, s->path, s->path_len, "larger than %zu bytes",
+		    s->buffer_max);
+		return;
+	}
+	if (s->item->member_count > 1)
+		return;
+	if (s->buffer == NULL && (s->buffer = malloc(1)) == NULL)
+		return;
+	s->buffer[s->buffer_len] = '\0';
+	if (s->mode == MODE_SEAL) {
+		c->seal_text = s->buffer;
+		c->seal_len = s->buffer_len;
+	} else {
+		c->seal_sig = (unsigned char *)s->buffer;
+		c->seal_sig_len = s->buffer_len;
+	}
+	s->buffer = NULL;
+	s->buffer_len = 0;
+}
+
+/* Record what a content member turned out to be. */
+static void
+check_end_content(struct check *c, struct check_state *s)
+{
+	struct check_item *item = s->item;
+	int alg;
+
+	c->members++;
+	c->content_bytes += (uint64_t)s->bytes;
+	if (c->types)
+		json_array_append_new(c->types_found, json_pack("{s:s%, s:s}",
+		    "path", s->path, s->path_len, "mime",
+		    filetype_buffer(s->filetype, s->first, s->first_len)));
+	if (!c->all_hashes)
+		return;
+	if (item->digests == NULL && (item->digests = calloc(1, sizeof *item->digests)) == NULL)
+		return;
+	for (alg = 0; alg < HASH_COUNT; alg++)
+		hash_set_hex(&s->hashes, alg, item->digests->member[alg]);
+}
+
+/* Visitor: a member ends. */
+static int
+check_end(void *arg)
+{
+	struct check *c = arg;
+	struct check_state *s = c->state;
+
+	if (s->mode == MODE_SKIP)
+		return 0;
+	if (hash_set_final(&s->hashes) != 0)
+		return -1;
+	s->item->member_count++;
+	s->item->member_size = s->bytes;
+	memcpy(s->item->member_sha256, s->hashes.digest[HASH_SHA256], 32);
+	if (s->mode == MODE_MANIFEST)
+		memcpy(s->manifest_sha256, s->item->member_sha256, 32);
+	else if (s->mode == MODE_LOG)
+		memcpy(s->log_sha256, s->item->member_sha256, 32);
+	else if (s->mode == MODE_SUMS)
+		memcpy(s->sums_sha256, s->item->member_sha256, 32);
+	if (s->mode == MODE_MANIFEST || s->mode == MODE_SUMS)
+		return check_end_text(c, s);
+	if (s->mode == MODE_SEAL || s->mode == MODE_SIG)
+		check_end_buffer(c, s);
+	else if (s->mode == MODE_CONTENT)
+		check_end_content(c, s);
+	return 0;
+}
+
+/* The problems of a path that is neither custody's own nor in the manifest. */
+static void
+check_item_content(struct check *c, const char *path, size_t len,
+    struct check_item *item)
+{
+	if (item->manifest_count > 1)
+		check_problem(c, path, len, "listed %u times in the manifest",
+		    item->manifest_count);
+	if (item->member_count == 0 && item->manifest_count > 0)
+		check_problem(c, path, len, "missing: in the manifest but not in the archive");
+	if (item->member_count > 0 && item->manifest_count == 0)
+		check_problem(c, path, len, "extra member: not in the manifest");
+	if (item->member_count > 0 && item->manifest_count > 0) {
+		if (item->member_size != item->manifest_size)
+			check_problem(c, path, len, "size %lld, manifest says %lld",
+			    (long long)item->member_size, (long long)item->manifest_size);
+		else if (memcmp(item->member_sha256, item->manifest_sha256, 32) != 0)
+			check_problem(c, path, len, "content does not match the manifest (sha256)");
+	}
+	if (item->manifest_count > 0 && item->sums_count == 0)
+		check_problem(c, path, len, "not listed in SHA256SUMS");
+	if (item->manifest_count == 0 && item->sums_count > 0)
+		check_problem(c, path, len, "listed in SHA256SUMS but not in the manifest");
+	if (item->manifest_count > 0 && item->sums_count > 0 &&
+	    memcmp(item->sums_sha256, item->manifest_sha256, 32) != 0)
+		check_problem(c, path, len, "SHA256SUMS disagrees with the manifest");
+}
+
+/* With --all-hashes: every other digest the manifest records. */
+static void
+check_item_digests(struct check *c, const char *path, size_t len,
+    const struct check_item *item)
+{
+	const struct check_digests *d = item->digests;
+	int alg;
+
+	if (d == NULL || item->member_count == 0 || item->manifest_count == 0)
+		return;
+	for (alg = 1; alg < HASH_COUNT; alg++)
+		if ((d->manifest_mask & HASH_MASK(alg)) &&
+		    strcmp(d->manifest[alg], d->member[alg]) != 0)
+			check_problem(c, path, len, "content does not match the "
+			    "manifest (%s)", hash_name(alg));
+}
+
+/* The problems of one of custody's own members. */
+static void
+check_item_custody(struct check *c, const char *path, size_t len,
+    const struct check_item *item)
+{
+	bool summed = strcmp(path, MANIFEST_PATH) == 0 || strcmp(path, LOG_PATH) == 0;
+
+	if (item->member_count == 0)
+		check_problem(c, path, len, "missing from the archive");
+	if (item->member_count > 1)
+		check_problem(c, path, len, "%u members with this name", item->member_count);
+	if (summed && item->sums_count == 0 && item->member_count > 0)
+		check_problem(c, path, len, "not listed in SHA256SUMS");
+	if (summed && item->sums_count > 0 &&
+	    memcmp(item->sums_sha256, item->member_sha256, 32) != 0)
+		check_problem(c, path, len, "does not match SHA256SUMS");
+	if (!summed && item->sums_count > 0)
+		check_problem(c, path, len, "listed in SHA256SUMS, which cannot cover it");
+}
+
+/* pathmap_each callback: judge one path. */
+static int
+check_judge(const char *path, size_t len, void *value, void *arg)
+{
+	struct check *c = arg;
+	struct check_item *item = value;
+
+	if (check_mode_of(path) != MODE_CONTENT) {
+		check_item_custody(c, path, len, item);
+		return 0;
+	}
+	if (item->member_count > 1)
+		check_problem(c, path, len, "%u members with this name",
+		    item->member_count);
+	check_item_content(c, path, len, item);
+	if (c->all_hashes)
+		check_item_digests(c, path, len, item);
+	return 0;
+}
+
+/* Make sure custody's own members are judged even when absent. */
+static int
+check_require_custody(struct check *c)
+{
+	static const char *const paths[] = {
+		MANIFEST_PATH, SUMS_PATH, LOG_PATH, SEAL_PATH, SEAL_SIG_PATH
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (check_item(c, paths[i], strlen(paths[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+/* Structural checks of the manifest as a whole. */
+static void
+check_manifest_frame(struct check *c, const struct check_state *s)
+{
+	const struct check_item *m = pathmap_get(c->items, MANIFEST_PATH,
+	    strlen(MANIFEST_PATH), 0, NULL);
+
+	if (m == NULL || m->member_count == 0)
+		return;
+	if (!s->header_seen)
+		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH), "no header line");
+	if (!s->trailer_seen)
+		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		    "no trailer line (truncated?)");
+	else if (s->trailer_entries != c->leaf_count)
+		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		    "trailer counts %llu entries, manifest has %llu",
+		    (unsigned long long)s->trailer_entries,
+		    (unsigned long long)c->leaf_count);
+}
+
+/* Order problems by member name, so output is the same on every run. */
+static int
+check_compare_problems(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int rc = strcmp(json_string_value(json_object_get(x, "member")),
+	    json_string_value(json_object_get(y, "member")));
+
+	return rc != 0 ? rc : strcmp(json_string_value(json_object_get(x, "problem")),
+	    json_string_value(json_object_get(y, "problem")));
+}
+
+/* Sort the problem list in place. */
+static void
+check_sort_problems(struct check *c)
+{
+	size_t i, n = json_array_size(c->problems);
+	json_t **list = calloc(n + 1, sizeof *list);
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		list[i] = json_incref(json_array_get(c->problems, i));
+	qsort(list, n, sizeof *list, check_compare_problems);
+	json_array_clear(c->problems);
+	for (i = 0; i < n; i++)
+		json_array_append_new(c->problems, list[i]);
+	free(list);
+}
+
+/* Set up the pass's state. */
+static int
+check_setup(struct check *c)
+{
+	struct check_state *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return error_set_errno("calloc");
+	c->state = s;
+	merkle_builder_init(&c->tree);
+	c->problems = json_array();
+	c->types_found = json_array();
+	if ((c->items = pathmap_new(sizeof(struct check_item))) == NULL ||
+	    hash_set_init(&s->hashes, c->all_hashes ? HASH_MASK_ALL :
+	    HASH_MASK(HASH_SHA256)) != 0)
+		return -1;
+	if (c->types && ((s->first = malloc(FILETYPE_BLOCK)) == NULL ||
+	    (s->filetype = filetype_new()) == NULL))
+		return -1;
+	return 0;
+}
+
+/* Read the archive and check everything but the seal. */
+int
+check_archive(const char *path, struct check *c)
+{
+	static const struct reader_visitor visitor = {
+		check_begin, check_data, check_end
+	};
+
+	int rc;
+
+	if (check_setup(c) != 0)
+		return -1;
+	rc = reader_run(path, &visitor, c);
+	if (rc == READER_DAMAGED)
+		check_problem(c, "(archive)", 9, "damaged or truncated: %s",
+		    error_message());
+	else if (rc != 0)
+		return -1;
+	if (check_require_custody(c) != 0)
+		return -1;
+	pathmap_each(c->items, check_judge, c);
+	check_manifest_frame(c, c->state);
+	return 0;
+}
+
+/* Compare a digest committed by the seal with the member as read. */
+static void
+check_commitment(struct check *c, const char *path, const char *committed,
+    const unsigned char actual[32])
+{
+	char hex[65];
+
+	util_hex(actual, 32, hex);
+	if (strcmp(committed, hex) != 0)
+		check_problem(c, path, strlen(path), "does not match the seal's sha256");
+}
+
+/* The seal's commitments: manifest, sums, log, Merkle root, counts. */
+static void
+check_seal_commitments(struct check *c, const struct seal *seal)
+{
+	const struct check_state *s = c->state;
+	merkle_hash root;
+	char hex[65];
+
+	check_commitment(c, MANIFEST_PATH, seal->manifest_sha256, s->manifest_sha256);
+	check_commitment(c, SUMS_PATH, seal->sums_sha256, s->sums_sha256);
+	check_commitment(c, LOG_PATH, seal->log_sha256, s->log_sha256);
+	merkle_builder_root(&c->tree, root);
+	util_hex(root, sizeof root, hex);
+	if (strcmp(hex, seal->merkle_root) != 0)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH),
+		    "Merkle root over the manifest entries is %s, the seal says %s",
+		    hex, seal->merkle_root);
+	if (seal->counts.entries != c->leaf_count)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH),
+		    "seal counts %llu entries, manifest has %llu",
+		    (unsigned long long)seal->counts.entries,
+		    (unsigned long long)c->leaf_count);
+}
+
+/* Check the signature with the trusted key, or the one the seal carries. */
+static void
+check_signature(struct check *c, const struct seal *seal, const struct key *trusted)
+{
+	struct key *embedded = NULL;
+	const struct key *key = trusted;
+
+	if (c->seal_sig == NULL)
+		return;
+	if (trusted != NULL && strcmp(trusted->fingerprint, seal->fingerprint) != 0)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "sealed by key %s, "
+		    "not by the key given (%s)", seal->fingerprint, trusted->fingerprint);
+	if (key == NULL && (key = embedded = key_from_raw(seal->public_key)) == NULL) {
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "%s", error_message());
+		return;
+	}
+	if (embedded != NULL && strcmp(embedded->fingerprint, seal->fingerprint) != 0)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH),
+		    "public key does not match its fingerprint");
+	if (key_verify(key, c->seal_text, c->seal_len, c->seal_sig, c->seal_sig_len) != 0)
+		check_problem(c, SEAL_SIG_PATH, strlen(SEAL_SIG_PATH),
+		    "signature does not verify%s", trusted != NULL ?
+		    " with the key given" : "");
+	key_free(embedded);
+}
+
+/* Check the seal: signature and commitments. */
+void
+check_seal(struct check *c, const struct key *trusted, json_t **seal_json)
+{
+	struct seal seal;
+
+	*seal_json = NULL;
+	if (c->seal_text == NULL) {
+		check_sort_problems(c);
+		return;
+	}
+	if (seal_parse(c->seal_text, c->seal_len, &seal) != 0)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "%s", error_message());
+	else {
+		check_signature(c, &seal, trusted);
+		check_seal_commitments(c, &seal);
+		*seal_json = json_incref(seal.json);
+	}
+	seal_free(&seal);
+	check_sort_problems(c);
+}
+
+/* pathmap_each callback: free the extra digests. */
+static int
+check_free_item(const char *path, size_t len, void *value, void *arg)
+{
+	struct check_item *item = value;
+
+	(void)path, (void)len, (void)arg;
+	free(item->digests);
+	return 0;
+}
+
+/* Release everything the pass kept. */
+void
+check_free(struct check *c)
+{
+	struct check_state *s = c->state;
+
+	if (c->items != NULL)
+		pathmap_each(c->items, check_free_item, NULL);
+	pathmap_free(c->items);
+	json_decref(c->problems);
+	json_decref(c->types_found);
+	free(c->leaves);
+	free(c->seal_text);
+	free(c->seal_sig);
+	free(c->wanted_line);
+	if (s != NULL) {
+		hash_set_free(&s->hashes);
+		lines_free(&s->lines);
+		filetype_free(s->filetype);
+		free(s->first);
+		free(s->path);
+		free(s->buffer);
+		free(s);
+	}
+	c->state = NULL;
+}

@@ -1,0 +1,314 @@
+/* custody verify: prove an archive (or one file, with a proof) intact. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "custody/command.h"
+#include "custody/error.h"
+#include "custody/hash.h"
+#include "custody/key.h"
+#include "custody/manifest.h"
+#include "custody/merkle.h"
+#include "custody/proof.h"
+#include "custody/seal.h"
+#include "custody/util.h"
+#include "reader.h"
+
+struct verify_args {
+	const char	*key_path;
+	const char	*proof_path;
+	bool		 json;
+	bool		 quiet;
+	bool		 all_hashes;
+	bool		 types;
+};
+
+static const struct option verify_longopts[] = {
+	{ "key", required_argument, NULL, 'k' },
+	{ "proof", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "all-hashes", no_argument, NULL, 'a' },
+	{ "types", no_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Print the problems, one line each. */
+static void
+verify_print_problems(const json_t *problems)
+{
+	const json_t *p;
+	size_t i;
+
+	json_array_foreach(problems, i, p)
+		printf("FAILED %s: %s\n",
+		    json_string_value(json_object_get(p, "member")),
+		    json_string_value(json_object_get(p, "problem")));
+}
+
+/* Print the member types found with --types. */
+static void
+verify_print_types(const json_t *types)
+{
+	const json_t *t;
+	size_t i;
+	char *escaped;
+	const char *path;
+
+	json_array_foreach(types, i, t) {
+		path = json_string_value(json_object_get(t, "path"));
+		escaped = util_escape(path, json_string_length(json_object_get(t, "path")));
+		printf("%s\t%s\n", json_string_value(json_object_get(t, "mime")),
+		    escaped != NULL ? escaped : "?");
+		free(escaped);
+	}
+}
+
+/* Print who sealed the archive and what it holds. */
+static void
+verify_print_seal(const json_t *seal, const struct check *c, bool trusted)
+{
+	const json_t *who = json_object_get(seal, "collector");
+	const char *org = json_string_value(json_object_get(who, "organization"));
+
+	printf("  case %s, evidence %s, host %s, collected %s to %s\n",
+	    json_string_value(json_object_get(seal, "case_id")),
+	    json_string_value(json_object_get(seal, "evidence_id")),
+	    json_string_value(json_object_get(json_object_get(seal, "host"), "hostname")),
+	    json_string_value(json_object_get(seal, "started")),
+	    json_string_value(json_object_get(seal, "finished")));
+	printf("  sealed by %s (%s%s%s), key %s\n",
+	    json_string_value(json_object_get(who, "name")),
+	    json_string_value(json_object_get(who, "role")),
+	    org != NULL ? ", " : "", org != NULL ? org : "",
+	    json_string_value(json_object_get(who, "fingerprint")));
+	printf("  %llu entries, %llu members, %llu bytes of content; Merkle root %s\n",
+	    (unsigned long long)c->leaf_count, (unsigned long long)c->members,
+	    (unsigned long long)c->content_bytes,
+	    json_string_value(json_object_get(json_object_get(seal, "manifest"),
+	    "merkle_root")));
+	if (!trusted)
+		printf("  note: the signature was checked with the key inside the seal; "
+		    "pass --key to check who sealed it\n");
+}
+
+/* The verdict as one JSON document. */
+static void
+verify_print_json(const char *archive, const struct check *c, const json_t *seal,
+    bool trusted)
+{
+	json_t *o = json_pack("{s:s, s:b, s:b, s:O, s:O?, s:I, s:I, s:I}",
+	    "archive", archive, "verified", json_array_size(c->problems) == 0,
+	    "key_given", trusted, "problems", c->problems, "seal", seal,
+	    "entries", (json_int_t)c->leaf_count, "members", (json_int_t)c->members,
+	    "content_bytes", (json_int_t)c->content_bytes);
+
+	if (c->types)
+		json_object_set(o, "types", c->types_found);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+/* Verify a whole archive. */
+static int
+verify_archive(const struct verify_args *a, const char *archive,
+    const struct key *trusted)
+{
+	struct check c = { .all_hashes = a->all_hashes, .types = a->types };
+	json_t *seal = NULL;
+	int status;
+
+	if (check_archive(archive, &c) != 0) {
+		check_free(&c);
+		return command_fail("verify", EXIT_USAGE);
+	}
+	check_seal(&c, trusted, &seal);
+	status = json_array_size(c.problems) == 0 ? EXIT_VERIFIED : EXIT_INTEGRITY;
+	if (a->json)
+		verify_print_json(archive, &c, seal, trusted != NULL);
+	else {
+		if (a->types)
+			verify_print_types(c.types_found);
+		verify_print_problems(c.problems);
+		if (status == EXIT_VERIFIED && !a->quiet) {
+			printf("verified: %s\n", archive);
+			verify_print_seal(seal, &c, trusted != NULL);
+		} else if (status != EXIT_VERIFIED)
+			printf("NOT VERIFIED: %s: %zu problem%s\n", archive,
+			    json_array_size(c.problems),
+			    json_array_size(c.problems) == 1 ? "" : "s");
+	}
+	json_decref(seal);
+	check_free(&c);
+	return status;
+}
+
+/* Digest a file the way the manifest did. */
+static int
+verify_hash_file(const char *path, unsigned mask, struct hash_set *set,
+    int64_t *size)
+{
+	char *data;
+	size_t len;
+
+	/* A proof covers one file; reading it whole keeps this simple and bounded. */
+	if (util_read_file(path, (size_t)16 << 30, &data, &len) != 0)
+		return -1;
+	*size = (int64_t)len;
+	if (hash_set_init(set, mask) != 0 || hash_set_update(set, data, len) != 0 ||
+	    hash_set_final(set) != 0) {
+		free(data);
+		return -1;
+	}
+	free(data);
+	return 0;
+}
+
+/* Check the file against the entry: size and every digest recorded. */
+static int
+verify_file_against_entry(const char *file, const struct manifest_record *r)
+{
+	struct hash_set set;
+	char hex[HASH_HEX_SIZE];
+	int64_t size;
+	int alg, bad = 0;
+
+	if (verify_hash_file(file, r->hash_mask, &set, &size) != 0)
+		return command_fail("verify", EXIT_USAGE);
+	if (size != r->size) {
+		printf("FAILED %s: size %lld, the sealed entry says %lld\n", file,
+		    (long long)size, (long long)r->size);
+		bad = 1;
+	}
+	for (alg = 0; alg < HASH_COUNT && !bad; alg++) {
+		if (!(r->hash_mask & HASH_MASK(alg)))
+			continue;
+		hash_set_hex(&set, alg, hex);
+		if (strcmp(hex, r->hashes[alg]) != 0) {
+			printf("FAILED %s: %s does not match the sealed entry\n", file,
+			    hash_name(alg));
+			bad = 1;
+		}
+	}
+	hash_set_free(&set);
+	return bad ? EXIT_INTEGRITY : EXIT_VERIFIED;
+}
+
+/* Check the proof's seal signature and that the entry is under its root. */
+static int
+verify_proof_chain(const struct proof *p, const struct seal *seal,
+    const struct key *trusted)
+{
+	struct key *embedded = NULL;
+	const struct key *key = trusted;
+	merkle_hash leaf, root;
+	int rc = EXIT_VERIFIED;
+
+	if (key == NULL && (key = embedded = key_from_raw(seal->public_key)) == NULL)
+		return command_fail("verify", EXIT_INTEGRITY);
+	if (strcmp(key->fingerprint, seal->fingerprint) != 0) {
+		printf("FAILED seal: sealed by key %s, not by the key given\n",
+		    seal->fingerprint);
+		rc = EXIT_INTEGRITY;
+	} else if (key_verify(key, p->seal, p->seal_len, p->signature,
+	    p->signature_len) != 0) {
+		printf("FAILED seal: signature does not verify\n");
+		rc = EXIT_INTEGRITY;
+	}
+	key_free(embedded);
+	merkle_leaf_hash(p->entry, p->entry_len, leaf);
+	util_unhex(seal->merkle_root, root, sizeof root);
+	if (p->tree_size != seal->counts.entries ||
+	    merkle_inclusion_verify(leaf, p->index, p->tree_size, p->path,
+	    p->path_len, root) != 0) {
+		printf("FAILED proof: the entry is not included under the sealed "
+		    "Merkle root\n");
+		rc = EXIT_INTEGRITY;
+	}
+	return rc;
+}
+
+/* Verify one file with an inclusion proof and nothing else. */
+static int
+verify_proof(const struct verify_args *a, const char *file,
+    const struct key *trusted)
+{
+	struct proof p;
+	struct seal seal = { 0 };
+	struct manifest_record r = { 0 };
+	char *text;
+	size_t len;
+	int status;
+
+	if (util_read_file(a->proof_path, PROOF_MAX_SIZE, &text, &len) != 0)
+		return command_fail("verify", EXIT_USAGE);
+	if (proof_parse(text, len, &p) != 0 || seal_parse(p.seal, p.seal_len, &seal) != 0 ||
+	    manifest_parse_line(p.entry, p.entry_len, &r) != 0 ||
+	    r.type != MANIFEST_ENTRY || !r.has_content) {
+		if (r.json != NULL && (r.type != MANIFEST_ENTRY || !r.has_content))
+			error_set("proof: the entry has no content to check");
+		status = command_fail("verify", EXIT_INTEGRITY);
+	} else {
+		status = verify_proof_chain(&p, &seal, trusted);
+		if (status == EXIT_VERIFIED)
+			status = verify_file_against_entry(file, &r);
+		if (status == EXIT_VERIFIED && !a->quiet)
+			printf("verified: %s is %.*s of evidence %s, case %s, sealed by %s "
+			    "(key %s)%s\n", file, (int)r.path_len, r.path,
+			    seal.evidence_id, seal.case_id, seal.collector_name,
+			    seal.fingerprint, trusted == NULL ?
+			    "; note: pass --key to check who sealed it" : "");
+	}
+	manifest_record_free(&r);
+	seal_free(&seal);
+	proof_free(&p);
+	free(text);
+	return status;
+}
+
+/* custody verify. */
+static int
+cmd_verify_exec(int argc, char **argv)
+{
+	struct verify_args a = { 0 };
+	struct key *trusted = NULL;
+	int ch, status;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "k:p:jq", verify_longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'k': a.key_path = optarg; break;
+		case 'p': a.proof_path = optarg; break;
+		case 'j': a.json = true; break;
+		case 'q': a.quiet = true; break;
+		case 'a': a.all_hashes = true; break;
+		case 't': a.types = true; break;
+		default: return command_usage(&cmd_verify_entry);
+		}
+	}
+	if (optind + 1 != argc)
+		return command_usage(&cmd_verify_entry);
+	if (a.key_path != NULL && (trusted = key_load_public(a.key_path)) == NULL)
+		return command_fail("verify", EXIT_USAGE);
+	if (a.proof_path != NULL)
+		status = verify_proof(&a, argv[optind], trusted);
+	else
+		status = verify_archive(&a, argv[optind], trusted);
+	key_free(trusted);
+	return status;
+}
+
+const struct command cmd_verify_entry = {
+	"verify",
+	"verify [--key PUBFILE] [--json] [--quiet] [--all-hashes] [--types] ARCHIVE\n"
+	"       custody verify --proof PROOF.json [--key PUBFILE] FILE",
+	"check that an archive, or one file with a proof, is intact",
+	cmd_verify_exec
+};

@@ -1,0 +1,87 @@
+/* The verifier's internals: one streaming pass over an archive, and the checks. */
+#ifndef CUSTODY_READER_H
+#define CUSTODY_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "custody/hash.h"
+#include "custody/merkle.h"
+
+struct key;
+struct pathmap;
+
+/* ---- reader.c: every member handed to a visitor, nothing written to disk. */
+
+struct reader_member {
+	const char	*path;		/* as stored, "./" prefixes removed */
+	size_t		 path_len;
+	int		 filetype;	/* AE_IFREG, AE_IFDIR, ... */
+	bool		 hardlink;
+	int64_t		 size;
+};
+
+struct reader_visitor {
+	int	(*begin)(void *arg, const struct reader_member *);
+	int	(*data)(void *arg, const void *data, size_t len);
+	int	(*end)(void *arg);
+};
+
+#define READER_DAMAGED	(-2)
+
+/*
+ * Read the archive at path ("-" for stdin) once. A visitor's non-zero
+ * return stops the pass and is returned; -1 with error_set when the
+ * input cannot be read as an archive at all, READER_DAMAGED when it can
+ * but breaks off (truncated, corrupt) after at least one member.
+ */
+int reader_run(const char *path, const struct reader_visitor *, void *arg);
+
+/* ---- check.c: what one pass learns about an archive, and its verdict. */
+
+struct check {
+	/* Settings. */
+	bool			 all_hashes;	/* compute every algorithm for every member */
+	bool			 keep_leaves;	/* keep each entry's leaf hash (for proofs) */
+	bool			 types;		/* type each member with libmagic */
+	const char		*want;		/* prove: the member or source to find */
+
+	/* What the pass found. */
+	struct pathmap		*items;
+	json_t			*problems;	/* [{"member": ..., "problem": ...}] */
+	json_t			*types_found;	/* [{"path","mime"}] with types */
+	struct merkle_builder	 tree;
+	merkle_hash		*leaves;
+	uint64_t		 leaf_count;
+	uint64_t		 members;
+	uint64_t		 content_bytes;
+	char			*seal_text;
+	size_t			 seal_len;
+	unsigned char		*seal_sig;
+	size_t			 seal_sig_len;
+	char			*wanted_line;	/* the entry line of want */
+	size_t			 wanted_len;
+	uint64_t		 wanted_index;
+	bool			 wanted_found;
+	void			*state;		/* the pass's private state */
+};
+
+/*
+ * Read the archive and check everything but the seal's signer. 0 (a
+ * damaged archive is a problem, not an error), or -1 if unreadable.
+ */
+int check_archive(const char *path, struct check *);
+/*
+ * Check the seal: its signature (with trusted when not NULL, else with
+ * the key it names) and its commitments. Adds problems; fills *signer.
+ */
+void check_seal(struct check *, const struct key *trusted, json_t **seal_json);
+/* Record one problem. */
+void check_problem(struct check *, const char *member, size_t len,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void check_free(struct check *);
+
+#endif
