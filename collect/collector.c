@@ -644,8 +644,13 @@ collector_file(struct collector *c, int dirfd, const char *name,
 	int fd, rc;
 
 	if (fr.limit >= 0 && listed->st_size > fr.limit &&
-	    rules->over_limit == PROFILE_OVER_LIMIT_SKIP)
-		return collector_skip(c, path, listed, "larger than the size limit");
+	    rules->over_limit == PROFILE_OVER_LIMIT_SKIP) {
+		char reason[96];
+
+		snprintf(reason, sizeof reason, "larger than the size limit of "
+		    "%lld bytes; metadata only", (long long)fr.limit);
+		return collector_skip(c, path, listed, reason);
+	}
 	if ((fd = collector_open(dirfd, name, &atime_unprotected)) < 0)
 		return collector_unreadable(c, path, listed, errno, "open");
 	if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode) ||

@@ -89,7 +89,8 @@ walk_names(int fd, size_t *count)
 		n++;
 	}
 	closedir(dir);
-	qsort(names, n, sizeof *names, walk_compare);
+	if (n > 1)
+		qsort(names, n, sizeof *names, walk_compare);
 	*count = n;
 	return names != NULL ? names : calloc(1, sizeof *names);
 }
