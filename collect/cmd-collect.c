@@ -38,6 +38,7 @@ struct collect_args {
 	bool			 json;
 	bool			 quiet;
 	bool			 list_profiles;
+	struct timespec		 started;	/* CLOCK_MONOTONIC */
 	struct timespec		 last_progress;
 };
 
@@ -201,10 +202,11 @@ collect_extension(const char *compress)
 static int
 collect_resolve_output(struct collect_args *a)
 {
-	char host[256], stamp[32];
+	char host[256], stamp[32], *sidecar;
 	struct stat st;
 	struct tm tm;
 	time_t now = time(NULL);
+	bool exists;
 
 	if (strcmp(a->opt.output, "-") == 0) {
 		if (isatty(STDOUT_FILENO))
@@ -224,6 +226,13 @@ collect_resolve_output(struct collect_args *a)
 	if (access(a->output_path, F_OK) == 0)
 		return error_set("%s: already exists; evidence is never overwritten",
 		    a->output_path);
+	if (asprintf(&sidecar, "%s.sha256", a->output_path) < 0)
+		return error_set_errno("asprintf");
+	exists = access(sidecar, F_OK) == 0;
+	free(sidecar);
+	if (exists)
+		return error_set("%s.sha256: already exists; evidence is never "
+		    "overwritten", a->output_path);
 	a->opt.output = a->output_path;
 	return 0;
 }
@@ -265,16 +274,19 @@ collect_progress(const struct collect_result *r, void *arg)
 {
 	struct collect_args *a = arg;
 	struct timespec now;
-	double elapsed;
+	double since_last, since_start;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	elapsed = (double)(now.tv_sec - a->last_progress.tv_sec) +
+	since_last = (double)(now.tv_sec - a->last_progress.tv_sec) +
 	    (double)(now.tv_nsec - a->last_progress.tv_nsec) / 1e9;
-	if (elapsed < 0.2 && a->last_progress.tv_sec != 0)
+	if (since_last < 0.2)
 		return;
 	a->last_progress = now;
-	fprintf(stderr, "\rcustody collect: %llu entries, %.1f MB   ",
-	    (unsigned long long)r->entries, (double)r->content_bytes / 1e6);
+	since_start = (double)(now.tv_sec - a->started.tv_sec) +
+	    (double)(now.tv_nsec - a->started.tv_nsec) / 1e9;
+	fprintf(stderr, "\rcustody collect: %llu files, %.1f MB, %.1f MB/s   ",
+	    (unsigned long long)r->entries, (double)r->content_bytes / 1e6,
+	    since_start > 0 ? (double)r->content_bytes / 1e6 / since_start : 0.0);
 }
 
 /* Make a path absolute without resolving its final component. */
@@ -418,6 +430,8 @@ collect_prepare(struct collect_args *a, int argc, char **argv)
 	if (collect_resolve_output(a) != 0)
 		return -1;
 	if (!a->quiet && !a->json && isatty(STDERR_FILENO)) {
+		clock_gettime(CLOCK_MONOTONIC, &a->started);
+		a->last_progress = a->started;
 		a->opt.progress_fn = collect_progress;
 		a->opt.progress_arg = a;
 	}

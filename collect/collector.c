@@ -199,6 +199,19 @@ collector_count(struct collector *c, const struct manifest_entry *e,
 	}
 }
 
+/* Tell the progress callback, counting the bytes of the file being read. */
+static void
+collector_progress(struct collector *c, int64_t in_flight)
+{
+	struct collect_result now;
+
+	if (c->opt->progress_fn == NULL)
+		return;
+	now = c->result;
+	now.content_bytes += (uint64_t)in_flight;
+	c->opt->progress_fn(&now, c->opt->progress_arg);
+}
+
 /* Write one manifest entry, its Merkle leaf, its sums line and its log line. */
 static int
 collector_record(struct collector *c, struct manifest_entry *e)
@@ -229,8 +242,7 @@ collector_record(struct collector *c, struct manifest_entry *e)
 	free(escaped);
 	if (ferror(c->manifest.file) || ferror(c->log.file))
 		return error_set_errno("writing the manifest");
-	if (c->opt->progress_fn != NULL)
-		c->opt->progress_fn(&c->result, c->opt->progress_arg);
+	collector_progress(c, 0);
 	return 0;
 }
 
@@ -522,6 +534,7 @@ collector_read_streamed(struct collector *c, int fd, const char *apath,
 		if (collector_block(c, fr, c->buffer, (size_t)n, done == 0) != 0)
 			return -1;
 		done += n;
+		collector_progress(c, done);
 	}
 	if (done < want && collector_pad(c, fr, want - done) != 0)
 		return -1;

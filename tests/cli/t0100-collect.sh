@@ -283,7 +283,11 @@ test_expect_success 'existing output is never overwritten' '
 	echo precious >taken.tar.zst &&
 	test_must_fail --status=2 custody collect --key key -o taken.tar.zst src 2>err &&
 	test_grep "already exists" err &&
-	test "$(cat taken.tar.zst)" = precious
+	test "$(cat taken.tar.zst)" = precious &&
+	echo precious >side.tar.zst.sha256 &&
+	test_must_fail --status=2 custody collect --key key -o side.tar.zst src 2>err &&
+	test_grep "side.tar.zst.sha256: already exists" err &&
+	! test -e side.tar.zst
 '
 
 test_expect_success 'an output directory that does not exist is an error' '
