@@ -44,46 +44,6 @@ struct idmap {
 	struct idmap_table	 groups;
 };
 
-/* Read a regular file whole, not following a final link, sparing its atime. */
-static int
-hostinfo_read(const char *path, size_t max, char **out, size_t *len)
-{
-	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, fd, rc, saved;
-	struct stat st;
-
-	fd = open(path, flags | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, flags);
-	if (fd < 0)
-		return error_set_errno("%s", path);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return error_set("%s: not a regular file", path);
-	}
-	rc = util_read_fd(fd, max, out, len);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
-}
-
-/* The next line of a buffer, its newline replaced by NUL; NULL at the end. */
-static char *
-hostinfo_line(char **cursor)
-{
-	char *line = *cursor, *newline;
-
-	if (line == NULL || *line == '\0')
-		return NULL;
-	if ((newline = strchr(line, '\n')) != NULL) {
-		*newline = '\0';
-		*cursor = newline + 1;
-	} else
-		*cursor = line + strlen(line);
-	return line;
-}
-
 /* Set key to bytes as a string when UTF-8; else null, with key_base64. */
 static void
 hostinfo_set(json_t *h, const char *key, const char *data, size_t len)
@@ -112,12 +72,12 @@ hostinfo_set_file(json_t *h, const char *key, const char *path)
 	char *data, *cursor, *line;
 	size_t len;
 
-	if (hostinfo_read(path, HOSTINFO_FILE_MAX, &data, &len) != 0) {
+	if (util_read_file(path, HOSTINFO_FILE_MAX, &data, &len) != 0) {
 		hostinfo_set(h, key, NULL, 0);
 		return;
 	}
 	cursor = data;
-	line = hostinfo_line(&cursor);
+	line = util_next_line(&cursor);
 	len = line == NULL ? 0 : strlen(line);
 	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
 		len--;
@@ -157,17 +117,17 @@ hostinfo_read_os_release(char **data, size_t *len)
 	char target[PATH_MAX], path[PATH_MAX + 8];
 	ssize_t n;
 
-	if (hostinfo_read("/etc/os-release", HOSTINFO_FILE_MAX, data, len) == 0)
+	if (util_read_file("/etc/os-release", HOSTINFO_FILE_MAX, data, len) == 0)
 		return 0;
 	if (errno == ELOOP &&
 	    (n = readlink("/etc/os-release", target, sizeof target - 1)) > 0) {
 		target[n] = '\0';
 		snprintf(path, sizeof path, "%s%s", target[0] == '/' ? "" :
 		    "/etc/", target);
-		if (hostinfo_read(path, HOSTINFO_FILE_MAX, data, len) == 0)
+		if (util_read_file(path, HOSTINFO_FILE_MAX, data, len) == 0)
 			return 0;
 	}
-	return hostinfo_read("/usr/lib/os-release", HOSTINFO_FILE_MAX, data, len);
+	return util_read_file("/usr/lib/os-release", HOSTINFO_FILE_MAX, data, len);
 }
 
 /* Set os_release to PRETTY_NAME from os-release, unquoted. */
@@ -182,7 +142,7 @@ hostinfo_os_release(json_t *h)
 		return;
 	}
 	cursor = data;
-	while ((line = hostinfo_line(&cursor)) != NULL) {
+	while ((line = util_next_line(&cursor)) != NULL) {
 		if (strncmp(line, "PRETTY_NAME=", 12) == 0) {
 			value = line + 12;
 			hostinfo_unquote(value);
@@ -390,10 +350,10 @@ idmap_table_load(struct idmap_table *t, const char *path)
 	char *cursor, *line;
 
 	memset(t, 0, sizeof *t);
-	if (hostinfo_read(path, IDMAP_FILE_MAX, &t->data, &len) != 0)
+	if (util_read_file(path, IDMAP_FILE_MAX, &t->data, &len) != 0)
 		return errno == ENOMEM ? -1 : 0;
 	cursor = t->data;
-	while ((line = hostinfo_line(&cursor)) != NULL &&
+	while ((line = util_next_line(&cursor)) != NULL &&
 	    t->n < IDMAP_ENTRIES_MAX) {
 		if (idmap_parse_line(line, &e) != 0)
 			continue;

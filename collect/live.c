@@ -98,18 +98,6 @@ struct live_source {
 	int		(*fill)(json_t *doc, json_t *errors);
 };
 
-/* Open a file below dirfd without following a final link, sparing atime. */
-static int
-live_open(int dirfd, const char *path)
-{
-	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, fd;
-
-	fd = openat(dirfd, path, flags | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, path, flags);
-	return fd;
-}
-
 /* Read fd to its end, keeping at most max bytes. -1 with errno set. */
 static int
 live_read_fd(int fd, size_t max, struct live_file *f)
@@ -157,16 +145,10 @@ fail:
 static int
 live_read(int dirfd, const char *path, size_t max, struct live_file *f)
 {
-	struct stat st;
 	int fd, rc, saved;
 
-	if ((fd = live_open(dirfd, path)) < 0)
-		return error_set_errno("%s", path);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return error_set("%s: not a regular file", path);
-	}
+	if ((fd = util_open_file(dirfd, path, NULL)) < 0)
+		return -1;
 	rc = live_read_fd(fd, max, f);
 	saved = errno;
 	close(fd);
@@ -174,22 +156,6 @@ live_read(int dirfd, const char *path, size_t max, struct live_file *f)
 	if (rc != 0)
 		return error_set_errno("%s", path);
 	return 0;
-}
-
-/* The next line of a buffer, its newline replaced by NUL; NULL at the end. */
-static char *
-live_line(char **cursor)
-{
-	char *line = *cursor, *newline;
-
-	if (line == NULL || *line == '\0')
-		return NULL;
-	if ((newline = strchr(line, '\n')) != NULL) {
-		*newline = '\0';
-		*cursor = newline + 1;
-	} else
-		*cursor = line + strlen(line);
-	return line;
 }
 
 /* Drop trailing newlines from a file's contents. */
@@ -610,7 +576,7 @@ live_clock_init(struct live_clock *boot)
 	if (live_read(AT_FDCWD, "/proc/stat", LIVE_PROC_MAX, &f) != 0)
 		return;
 	cursor = f.data;
-	while ((line = live_line(&cursor)) != NULL)
+	while ((line = util_next_line(&cursor)) != NULL)
 		if (sscanf(line, "btime %lld", &boot->btime) == 1)
 			break;
 	free(f.data);
@@ -710,7 +676,7 @@ live_process_status(json_t *p, int dir, const struct idmap *ids)
 		return;
 	}
 	cursor = f.data;
-	while ((line = live_line(&cursor)) != NULL) {
+	while ((line = util_next_line(&cursor)) != NULL) {
 		if (!have_uid && sscanf(line, "Uid: %u %u %u %u", &uid[0],
 		    &uid[1], &uid[2], &uid[3]) == 4)
 			have_uid = 1;
@@ -981,8 +947,8 @@ live_inet_table(json_t *list, json_t *errors, const struct live_inet_table *t,
 		json_array_append_new(errors, json_sprintf(
 		    "%s: truncated at %zu bytes", t->path, f.len));
 	cursor = f.data;
-	live_line(&cursor);
-	while ((line = live_line(&cursor)) != NULL)
+	util_next_line(&cursor);
+	while ((line = util_next_line(&cursor)) != NULL)
 		if ((s = live_inet_socket(line, t, o)) != NULL)
 			json_array_append_new(list, s);
 	free(f.data);
@@ -1059,8 +1025,8 @@ live_unix_table(json_t *list, json_t *errors, const struct live_owners *o)
 		json_array_append_new(errors, json_sprintf(
 		    "/proc/net/unix: truncated at %zu bytes", f.len));
 	cursor = f.data;
-	live_line(&cursor);
-	while ((line = live_line(&cursor)) != NULL)
+	util_next_line(&cursor);
+	while ((line = util_next_line(&cursor)) != NULL)
 		if ((s = live_unix_socket(line, o)) != NULL)
 			json_array_append_new(list, s);
 	free(f.data);
@@ -1232,7 +1198,7 @@ live_logind_session(int dir, const char *name)
 	s = json_object();
 	live_set_bytes(s, "id", name, strlen(name));
 	cursor = f.data;
-	while ((line = live_line(&cursor)) != NULL) {
+	while ((line = util_next_line(&cursor)) != NULL) {
 		if ((equals = strchr(line, '=')) == NULL || equals == line)
 			continue;
 		*equals = '\0';
@@ -1363,7 +1329,7 @@ live_modules_parse(json_t *list, char *text)
 	char *cursor = text, *line;
 	json_t *m;
 
-	while ((line = live_line(&cursor)) != NULL)
+	while ((line = util_next_line(&cursor)) != NULL)
 		if ((m = live_module(line)) != NULL)
 			json_array_append_new(list, m);
 }
@@ -1484,7 +1450,7 @@ live_mounts(json_t *doc, json_t *errors)
 		return -1;
 	list = json_array();
 	cursor = f.data;
-	while ((line = live_line(&cursor)) != NULL)
+	while ((line = util_next_line(&cursor)) != NULL)
 		if ((m = live_mount(line)) != NULL)
 			json_array_append_new(list, m);
 	live_set_count(doc, list);
@@ -1693,8 +1659,8 @@ live_net_table(json_t *doc, json_t *errors, const char *key, const char *path,
 	list = json_array();
 	cursor = f.data;
 	while (header-- > 0)
-		live_line(&cursor);
-	while ((line = live_line(&cursor)) != NULL)
+		util_next_line(&cursor);
+	while ((line = util_next_line(&cursor)) != NULL)
 		if ((item = parse(line)) != NULL)
 			json_array_append_new(list, item);
 	json_object_set_new(doc, key, list);
@@ -1788,7 +1754,7 @@ live_set_meminfo(json_t *doc, json_t *errors)
 	}
 	o = json_object();
 	cursor = f.data;
-	while ((line = live_line(&cursor)) != NULL)
+	while ((line = util_next_line(&cursor)) != NULL)
 		if (sscanf(line, "%63[^:]: %llu", name, &value) == 2 &&
 		    util_utf8_printable(name, strlen(name)))
 			json_object_set_new(o, name,

@@ -255,13 +255,8 @@ key_read(const char *path, bool private, char **out, size_t *len)
 	struct stat st;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return error_set_errno("%s", path);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return error_set("%s: not a regular file", path);
-	}
+	if ((fd = util_open_file(AT_FDCWD, path, &st)) < 0)
+		return -1;
 	if (private && (st.st_mode & 077) != 0) {
 		close(fd);
 		return error_set("%s: private key is readable by group or "

@@ -267,22 +267,57 @@ util_read_fd(int fd, size_t max, char **out, size_t *out_len)
 	return 0;
 }
 
+/* Open a regular file for reading without following links or touching atime. */
+int
+util_open_file(int dirfd, const char *path, struct stat *st)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, fd, saved;
+	struct stat local;
+
+	if (st == NULL)
+		st = &local;
+	fd = openat(dirfd, path, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, path, flags);
+	if (fd < 0)
+		return error_set_errno("%s", path);
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		saved = S_ISREG(st->st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = saved;
+		return error_set("%s: not a regular file", path);
+	}
+	return fd;
+}
+
+/* The next line of a buffer. */
+char *
+util_next_line(char **cursor)
+{
+	char *line = *cursor, *newline;
+
+	if (line == NULL || *line == '\0')
+		return NULL;
+	if ((newline = strchr(line, '\n')) != NULL) {
+		*newline = '\0';
+		*cursor = newline + 1;
+	} else
+		*cursor = line + strlen(line);
+	return line;
+}
+
 /* Read a whole file, not following a final symlink. */
 int
 util_read_file(const char *path, size_t max, char **out, size_t *out_len)
 {
-	struct stat st;
-	int fd, rc;
+	int fd, rc, saved;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return error_set_errno("%s", path);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return error_set("%s: not a regular file", path);
-	}
+	if ((fd = util_open_file(AT_FDCWD, path, NULL)) < 0)
+		return -1;
 	rc = util_read_fd(fd, max, out, out_len);
+	saved = errno;
 	close(fd);
+	errno = saved;
 	if (rc != 0)
 		return error_prefix("%s", path);
 	return 0;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
+struct stat;
+
 /* Room for "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" and a terminator. */
 #define UTIL_TIME_SIZE 40
 
@@ -35,7 +37,16 @@ bool util_utf8_valid(const char *data, size_t len);
 char *util_escape(const char *data, size_t len);
 
 /*
- * Read a whole file opened with O_NOFOLLOW; refuses files over max bytes.
+ * Open a regular file below dirfd for reading: never following a final
+ * link, never blocking on a FIFO, sparing its atime where permitted
+ * (O_NOATIME, retried without on EPERM). Fills *st when not NULL.
+ * The descriptor, or -1 with errno kept and the error set.
+ */
+int util_open_file(int dirfd, const char *path, struct stat *st);
+/* The next line of a NUL-terminated buffer, its newline replaced by NUL; NULL at the end. */
+char *util_next_line(char **cursor);
+/*
+ * Read a whole file opened with util_open_file; refuses files over max bytes.
  * *out is NUL-terminated (not counted in *out_len). 0 or -1.
  */
 int util_read_file(const char *path, size_t max, char **out, size_t *out_len);
