@@ -1,6 +1,7 @@
 /* custody collect: snapshot a host into one sealed evidence archive. */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -135,6 +136,7 @@ collect_parse(struct collect_args *a, int argc, char **argv)
 		case 'j': a->json = true; break;
 		case 'q': a->quiet = true; break;
 		case 'l': a->list_profiles = true; break;
+		case 'h': return -3;
 		case 'm': case 'L': case 'H': case 'p': case 'x':
 			if (collect_option_value(a, ch, optarg) != 0)
 				return -1;
@@ -415,6 +417,19 @@ collect_list_profiles(void)
 	return fflush(stdout) == 0 ? EXIT_VERIFIED : EXIT_USAGE;
 }
 
+/* Allow one descriptor per directory level of a deep walk, where the system lets us. */
+static void
+collect_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= WALK_DEPTH_MAX + 64)
+		return;
+	rl.rlim_cur = rl.rlim_max < WALK_DEPTH_MAX + 64 ? rl.rlim_max :
+	    WALK_DEPTH_MAX + 64;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 /* Prepare everything that can fail before collection starts. */
 static int
 collect_prepare(struct collect_args *a, int argc, char **argv)
@@ -426,9 +441,13 @@ collect_prepare(struct collect_args *a, int argc, char **argv)
 	if ((key = collect_load_key(a)) == NULL)
 		return -1;
 	a->opt.key = key;
+	if (key->name == NULL || key->role == NULL)
+		return error_set("%s: the key carries no name and role; make "
+		    "signing keys with custody key generate", a->opt.key_path);
 	a->opt.command_line = collect_command_line(argc, argv);
 	if (collect_resolve_output(a) != 0)
 		return -1;
+	collect_raise_fd_limit();
 	if (!a->quiet && !a->json && isatty(STDERR_FILENO)) {
 		clock_gettime(CLOCK_MONOTONIC, &a->started);
 		a->last_progress = a->started;
@@ -464,6 +483,11 @@ cmd_collect_exec(int argc, char **argv)
 	memset(&a, 0, sizeof a);
 	memset(&r, 0, sizeof r);
 	if ((rc = collect_parse(&a, argc, argv)) < 0) {
+		if (rc == -3) {
+			printf("usage: custody %s\n", cmd_collect_entry.usage);
+			status = EXIT_VERIFIED;
+			goto out;
+		}
 		if (rc == -1)
 			command_fail("collect", EXIT_USAGE);
 		command_usage(&cmd_collect_entry);
@@ -498,7 +522,8 @@ const struct command cmd_collect_entry = {
 	"               [--case-id ID] [--evidence-id ID] [--exclude GLOB]...\n"
 	"               [--max-file-size SIZE] [--over-limit truncate|skip]\n"
 	"               [--include-secrets] [--no-types] [--passphrase-file FILE]\n"
-	"               [--json] [--quiet] [PATH...]",
+	"               [--json] [--quiet] [PATH...]\n"
+	"       custody collect --list-profiles",
 	"snapshot this host into one sealed evidence archive",
 	cmd_collect_exec
 };

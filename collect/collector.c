@@ -216,7 +216,7 @@ collector_progress(struct collector *c, int64_t in_flight)
 static int
 collector_record(struct collector *c, struct manifest_entry *e)
 {
-	char *line, *escaped;
+	char *line, *escaped, *member;
 	merkle_hash leaf;
 	char hex[HASH_HEX_SIZE];
 	size_t len;
@@ -235,9 +235,11 @@ collector_record(struct collector *c, struct manifest_entry *e)
 	}
 	if ((escaped = util_escape(e->source, e->source_len)) == NULL)
 		return -1;
+	member = e->has_content ? util_escape(e->path, e->path_len) : NULL;
 	collector_log(c, "%s %s%s%s%s%s", e->status, escaped,
-	    e->has_content ? " -> " : "", e->has_content ? e->path : "",
+	    member != NULL ? " -> " : "", member != NULL ? member : "",
 	    e->reason != NULL ? ": " : "", e->reason != NULL ? e->reason : "");
+	free(member);
 	collector_count(c, e, escaped);
 	free(escaped);
 	if (ferror(c->manifest.file) || ferror(c->log.file))
@@ -582,25 +584,36 @@ collector_file_status(struct manifest_entry *e, const struct file_read *fr,
 		    fr->shrank ? "file shrank" : "file changed",
 		    (long long)before->st_size, (long long)after->st_size,
 		    fr->shrank ? "; the rest of the member is zeros" : "");
-	} else if (fr->truncated) {
+	} else if (fr->truncated && before->st_size > fr->member_size) {
 		e->status = STATUS_TRUNCATED;
 		snprintf(reason, size, "only the first %lld of %lld bytes "
 		    "collected (size limit)", (long long)fr->member_size,
 		    (long long)before->st_size);
+	} else if (fr->truncated) {
+		e->status = STATUS_TRUNCATED;
+		snprintf(reason, size, "only the first %lld bytes collected "
+		    "(size limit; the file system reports no size)",
+		    (long long)fr->member_size);
 	}
 }
 
-/* The size limit for a file under these rules. */
+/*
+ * The size limit for a file under these rules, and what to do past it:
+ * the stricter of --max-file-size and the entry's max_size wins, with its
+ * own policy (--over-limit, or the entry's over_limit).
+ */
 static int64_t
-collector_limit(const struct collector *c, const struct walk_rules *rules)
+collector_limit(const struct collector *c, const struct walk_rules *rules,
+    int *over_limit)
 {
 	int64_t a = c->opt->max_file_size, b = rules->max_size;
 
-	if (a < 0)
-		return b;
-	if (b < 0)
+	if (a >= 0 && (b < 0 || a < b)) {
+		*over_limit = c->opt->over_limit;
 		return a;
-	return a < b ? a : b;
+	}
+	*over_limit = rules->over_limit;
+	return b;
 }
 
 /* Read one open regular file into the archive and record it. */
@@ -651,13 +664,15 @@ static int
 collector_file(struct collector *c, int dirfd, const char *name,
     const char *path, const struct stat *listed, const struct walk_rules *rules)
 {
-	struct file_read fr = { .limit = collector_limit(c, rules) };
+	struct file_read fr;
 	struct stat before;
 	bool atime_unprotected;
-	int fd, rc;
+	int fd, rc, over_limit;
 
+	memset(&fr, 0, sizeof fr);
+	fr.limit = collector_limit(c, rules, &over_limit);
 	if (fr.limit >= 0 && listed->st_size > fr.limit &&
-	    rules->over_limit == PROFILE_OVER_LIMIT_SKIP) {
+	    over_limit == PROFILE_OVER_LIMIT_SKIP) {
 		char reason[96];
 
 		snprintf(reason, sizeof reason, "larger than the size limit of "

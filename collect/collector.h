@@ -144,7 +144,7 @@ struct walk_rules {
 	bool			 explicit_root;	/* a missing root is an error, not a note */
 };
 
-#define WALK_DEPTH_MAX 256
+#define WALK_DEPTH_MAX 2048	/* PATH_MAX allows no deeper with one-byte names */
 
 /* Expand a glob path and walk each match. 0, or -1 on a fatal error. */
 int walk_path(struct collector *, const char *pattern, const struct walk_rules *);

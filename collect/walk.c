@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,12 @@ walk_open_dir(int dirfd, const char *name)
 	return fd;
 }
 
-/* Read the sorted names of an open directory (fd stays open). */
+/*
+ * Read the sorted names of an open directory (fd stays open); *complete
+ * is false when not every name could be read.
+ */
 static char **
-walk_names(int fd, size_t *count)
+walk_names(int fd, size_t *count, bool *complete)
 {
 	DIR *dir;
 	struct dirent *d;
@@ -75,6 +79,8 @@ walk_names(int fd, size_t *count)
 			close(dupfd);
 		return NULL;
 	}
+	*complete = false;
+	errno = 0;
 	while ((d = readdir(dir)) != NULL && n < WALK_NAMES_MAX) {
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
@@ -87,7 +93,9 @@ walk_names(int fd, size_t *count)
 		if ((names[n] = strdup(d->d_name)) == NULL)
 			break;
 		n++;
+		errno = 0;
 	}
+	*complete = d == NULL && errno == 0;
 	closedir(dir);
 	if (n > 1)
 		qsort(names, n, sizeof *names, walk_compare);
@@ -179,6 +187,7 @@ walk_dir(struct walk *w, int parent, const char *name, const char *path,
 {
 	char **names;
 	size_t count, i;
+	bool complete;
 	int fd, rc = 0;
 
 	if (!walk_may_descend(w, path, st, depth))
@@ -187,11 +196,14 @@ walk_dir(struct walk *w, int parent, const char *name, const char *path,
 	w->ancestors[depth].ino = st->st_ino;
 	if ((fd = walk_open_dir(parent, name)) < 0)
 		return collector_unreadable(w->c, path, st, errno, "open directory");
-	if ((names = walk_names(fd, &count)) == NULL) {
+	if ((names = walk_names(fd, &count, &complete)) == NULL) {
 		rc = collector_unreadable(w->c, path, st, errno, "read directory");
 		close(fd);
 		return rc;
 	}
+	if (!complete)
+		rc = collector_unreadable(w->c, path, st, errno != 0 ? errno : E2BIG,
+		    "read directory: not every entry could be listed");
 	for (i = 0; i < count && rc == 0; i++)
 		rc = walk_child(w, fd, path, names[i], depth);
 	walk_names_free(names, count);
@@ -265,6 +277,7 @@ walk_glob(struct collector *c, const char *prefix, const char *rest,
 {
 	char component[NAME_MAX + 1], **names, *next_prefix;
 	const char *slash = strchr(rest, '/');
+	bool complete;
 	size_t len = slash != NULL ? (size_t)(slash - rest) : strlen(rest), count, i;
 	int fd, rc = 0;
 
@@ -287,7 +300,7 @@ walk_glob(struct collector *c, const char *prefix, const char *rest,
 	}
 	if ((fd = walk_open_dir(AT_FDCWD, prefix)) < 0)
 		return 0;
-	names = walk_names(fd, &count);
+	names = walk_names(fd, &count, &complete);
 	close(fd);
 	for (i = 0; names != NULL && i < count && rc == 0; i++) {
 		if (fnmatch(component, names[i], FNM_PERIOD) != 0)

@@ -211,13 +211,21 @@ int
 writer_begin(struct writer *w, const char *path, int64_t size,
     const struct timespec *mtime)
 {
+	int rc;
+
 	archive_entry_clear(w->entry);
 	archive_entry_copy_pathname(w->entry, path);
 	archive_entry_set_filetype(w->entry, AE_IFREG);
 	archive_entry_set_perm(w->entry, 0644);
 	archive_entry_set_size(w->entry, size);
 	archive_entry_set_mtime(w->entry, mtime->tv_sec, mtime->tv_nsec);
-	if (archive_write_header(w->archive, w->entry) != ARCHIVE_OK)
+	/*
+	 * A name that is not UTF-8 draws a warning: libarchive then stores
+	 * its bytes as they are (pax hdrcharset=BINARY), which is what we want.
+	 */
+	rc = archive_write_header(w->archive, w->entry);
+	if (rc != ARCHIVE_OK && (rc != ARCHIVE_WARN ||
+	    util_utf8_valid(path, strlen(path))))
 		return error_set("archive: %s", archive_error_string(w->archive));
 	return 0;
 }

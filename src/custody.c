@@ -57,6 +57,12 @@ main(int argc, char **argv)
 	const struct command *cmd;
 	int status;
 
+	/*
+	 * The environment is not trusted: no alternative magic database, no
+	 * time zone (every time custody writes is UTC).
+	 */
+	unsetenv("MAGIC");
+	unsetenv("TZ");
 	/* Names are bytes; a fixed locale keeps libarchive's handling of them stable. */
 	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
 		setlocale(LC_CTYPE, "C");

@@ -221,6 +221,7 @@ check_entry(struct check *c, char *line, size_t len, struct manifest_record *r)
 		c->wanted_len = len;
 		c->wanted_index = c->leaf_count;
 		c->wanted_found = true;
+		c->wanted_has_content = r->has_content;
 	}
 	c->leaf_count++;
 	if (r->has_content)
@@ -233,7 +234,18 @@ static void
 check_frame_line(struct check *c, struct check_state *s,
     const struct manifest_record *r, size_t number)
 {
+	const char *format;
+	const json_t *version;
+
 	if (r->type == MANIFEST_HEADER) {
+		format = json_string_value(json_object_get(r->json, "format"));
+		version = json_object_get(r->json, "version");
+		if (format == NULL || strcmp(format, "custody-manifest") != 0 ||
+		    !json_is_integer(version) ||
+		    json_integer_value(version) != MANIFEST_VERSION)
+			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+			    "line %zu: not a version %d custody manifest", number,
+			    MANIFEST_VERSION);
 		if (number != 1)
 			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
 			    "line %zu: header line not at the start", number);
@@ -639,7 +651,7 @@ check_archive(const char *path, struct check *c)
 
 	if (check_setup(c) != 0)
 		return -1;
-	rc = reader_run(path, &visitor, c);
+	rc = reader_run(path, &visitor, c, c->archive_sha256, &c->archive_bytes);
 	if (rc == READER_DAMAGED)
 		check_problem(c, "(archive)", 9, "damaged or truncated: %s",
 		    error_message());
@@ -686,6 +698,14 @@ check_seal_commitments(struct check *c, const struct seal *seal)
 		    "seal counts %llu entries, manifest has %llu",
 		    (unsigned long long)seal->counts.entries,
 		    (unsigned long long)c->leaf_count);
+	if (seal->counts.members != c->members ||
+	    seal->counts.bytes != c->content_bytes)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH),
+		    "seal counts %llu members of %llu bytes, the archive has "
+		    "%llu of %llu", (unsigned long long)seal->counts.members,
+		    (unsigned long long)seal->counts.bytes,
+		    (unsigned long long)c->members,
+		    (unsigned long long)c->content_bytes);
 }
 
 /* Check the signature with the trusted key, or the one the seal carries. */

@@ -44,10 +44,11 @@ static int
 prove_build(struct check *c, const char *out)
 {
 	struct proof p = { 0 };
-	char *text;
+	char *text, archive_hex[65];
 	size_t len;
 	int rc;
 
+	p.archive_sha256 = util_hex(c->archive_sha256, 32, archive_hex);
 	p.seal = c->seal_text;
 	p.seal_len = c->seal_len;
 	p.signature = c->seal_sig;
@@ -85,6 +86,10 @@ prove_archive(const char *archive, const char *member, const char *out)
 		status = command_fail("prove", EXIT_INTEGRITY);
 	} else if (!c.wanted_found) {
 		error_set("%s: no entry for \"%s\" in the manifest", archive, member);
+		status = command_fail("prove", EXIT_USAGE);
+	} else if (!c.wanted_has_content) {
+		error_set("%s: \"%s\" has no content in the archive (see its "
+		    "manifest entry); nothing to prove", archive, member);
 		status = command_fail("prove", EXIT_USAGE);
 	} else if (prove_build(&c, out) != 0)
 		status = command_fail("prove", EXIT_USAGE);

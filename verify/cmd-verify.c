@@ -76,6 +76,9 @@ verify_print_seal(const json_t *seal, const struct check *c, bool trusted)
 {
 	const json_t *who = json_object_get(seal, "collector");
 	const char *org = json_string_value(json_object_get(who, "organization"));
+	const char *name = json_string_value(json_object_get(who, "name"));
+	const char *role = json_string_value(json_object_get(who, "role"));
+	char hex[65];
 
 	printf("  case %s, evidence %s, host %s, collected %s to %s\n",
 	    json_string_value(json_object_get(seal, "case_id")),
@@ -84,8 +87,7 @@ verify_print_seal(const json_t *seal, const struct check *c, bool trusted)
 	    json_string_value(json_object_get(seal, "started")),
 	    json_string_value(json_object_get(seal, "finished")));
 	printf("  sealed by %s (%s%s%s), key %s\n",
-	    json_string_value(json_object_get(who, "name")),
-	    json_string_value(json_object_get(who, "role")),
+	    name != NULL ? name : "(unnamed)", role != NULL ? role : "no role",
 	    org != NULL ? ", " : "", org != NULL ? org : "",
 	    json_string_value(json_object_get(who, "fingerprint")));
 	printf("  %llu entries, %llu members, %llu bytes of content; Merkle root %s\n",
@@ -93,6 +95,9 @@ verify_print_seal(const json_t *seal, const struct check *c, bool trusted)
 	    (unsigned long long)c->content_bytes,
 	    json_string_value(json_object_get(json_object_get(seal, "manifest"),
 	    "merkle_root")));
+	util_hex(c->archive_sha256, 32, hex);
+	printf("  archive SHA-256 %s (%llu bytes)\n", hex,
+	    (unsigned long long)c->archive_bytes);
 	if (!trusted)
 		printf("  note: the signature was checked with the key inside the seal; "
 		    "pass --key to check who sealed it\n");
@@ -103,8 +108,11 @@ static void
 verify_print_json(const char *archive, const struct check *c, const json_t *seal,
     bool trusted)
 {
-	json_t *o = json_pack("{s:s, s:b, s:b, s:O, s:O?, s:I, s:I, s:I}",
-	    "archive", archive, "verified", json_array_size(c->problems) == 0,
+	char hex[65];
+	json_t *o = json_pack("{s:s, s:s, s:I, s:b, s:b, s:O, s:O?, s:I, s:I, s:I}",
+	    "archive", archive, "archive_sha256", util_hex(c->archive_sha256, 32, hex),
+	    "archive_bytes", (json_int_t)c->archive_bytes,
+	    "verified", json_array_size(c->problems) == 0,
 	    "key_given", trusted, "problems", c->problems, "seal", seal,
 	    "entries", (json_int_t)c->leaf_count, "members", (json_int_t)c->members,
 	    "content_bytes", (json_int_t)c->content_bytes);
@@ -262,7 +270,8 @@ verify_proof(const struct verify_args *a, const char *file,
 		if (status == EXIT_VERIFIED && !a->quiet)
 			printf("verified: %s is %.*s of evidence %s, case %s, sealed by %s "
 			    "(key %s)%s\n", file, (int)r.path_len, r.path,
-			    seal.evidence_id, seal.case_id, seal.collector_name,
+			    seal.evidence_id, seal.case_id, seal.collector_name != NULL ?
+			    seal.collector_name : "(unnamed)",
 			    seal.fingerprint, trusted == NULL ?
 			    "; note: pass --key to check who sealed it" : "");
 	}

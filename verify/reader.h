@@ -36,9 +36,11 @@ struct reader_visitor {
  * Read the archive at path ("-" for stdin) once. A visitor's non-zero
  * return stops the pass and is returned; -1 with error_set when the
  * input cannot be read as an archive at all, READER_DAMAGED when it can
- * but breaks off (truncated, corrupt) after at least one member.
+ * but breaks off (truncated, corrupt) after at least one member. sha256
+ * and bytes describe the input file as read, to its end.
  */
-int reader_run(const char *path, const struct reader_visitor *, void *arg);
+int reader_run(const char *path, const struct reader_visitor *, void *arg,
+    unsigned char sha256[32], uint64_t *bytes);
 
 /* ---- check.c: what one pass learns about an archive, and its verdict. */
 
@@ -58,6 +60,8 @@ struct check {
 	uint64_t		 leaf_count;
 	uint64_t		 members;
 	uint64_t		 content_bytes;
+	unsigned char		 archive_sha256[32];	/* of the archive file */
+	uint64_t		 archive_bytes;
 	char			*seal_text;
 	size_t			 seal_len;
 	unsigned char		*seal_sig;
@@ -66,6 +70,7 @@ struct check {
 	size_t			 wanted_len;
 	uint64_t		 wanted_index;
 	bool			 wanted_found;
+	bool			 wanted_has_content;
 	void			*state;		/* the pass's private state */
 };
 

@@ -13,6 +13,7 @@ build_tree() {
 	printf "spaced\n" >"src/with space/a file.txt" &&
 	printf "newline\n" >"src/$(printf "line\nbreak")" &&
 	printf "back\\\\slash\n" >"src/back\\slash" &&
+	printf "not utf-8\n" >"src/$(printf "bad\377name")" &&
 	ln -s hello.txt src/link &&
 	ln -s /etc/passwd src/outside-link &&
 	mkfifo src/fifo &&
@@ -71,6 +72,12 @@ test_expect_success 'collected files are byte-identical to the source' '
 	cmp "src/with space/a file.txt" "x/files$TEST_TMP/src/with space/a file.txt" &&
 	cmp "src/$(printf "line\nbreak")" "x/files$TEST_TMP/src/$(printf "line\nbreak")" &&
 	test -f "x/files$TEST_TMP/src/empty" && ! test -s "x/files$TEST_TMP/src/empty"
+'
+
+test_expect_success 'a name that is not UTF-8 is kept byte for byte' '
+	cmp "src/$(printf "bad\377name")" "x/files$TEST_TMP/src/$(printf "bad\377name")" &&
+	jq -e -s "map(select(.type == \"entry\" and has(\"path_base64\"))) | length == 1" x/custody/manifest.jsonl >/dev/null &&
+	test_grep "bad\\xffname" x/custody/collection.log
 '
 
 test_expect_success 'symlinks are recorded as symlinks, never followed' '
@@ -277,6 +284,16 @@ test_expect_success 'an encrypted key needs its passphrase' '
 	test_grep "wrong passphrase" err &&
 	custody collect --key ekey --passphrase-file pw -o e.tar.zst "$TEST_TMP/src/hello.txt" 2>/dev/null &&
 	CUSTODY_PASSPHRASE=pw custody collect --key ekey -o e2.tar.zst "$TEST_TMP/src/hello.txt" 2>/dev/null
+'
+
+test_expect_success 'a key without a name and role cannot sign' '
+	openssl genpkey -algorithm ed25519 -out bare.key 2>/dev/null && chmod 600 bare.key &&
+	test_must_fail --status=2 custody collect --key bare.key -o bare.tar.zst "$TEST_TMP/src/hello.txt" 2>err &&
+	test_grep "no name and role" err && ! test -e bare.tar.zst
+'
+
+test_expect_success 'collect --help prints the usage and succeeds' '
+	custody collect --help >usage && test_grep "--list-profiles" usage
 '
 
 test_expect_success 'existing output is never overwritten' '

@@ -21,6 +21,7 @@ test_expect_success 'setup: collect a small tree' '
 
 test_expect_success 'a sealed archive verifies with the right key' '
 	custody verify --key key.pub good.tar.zst >out &&
+	test_grep "archive SHA-256 $(sha256sum good.tar.zst | cut -d" " -f1)" out &&
 	test_grep "verified: good.tar.zst" out &&
 	test_grep "sealed by Test Examiner (examiner, Test Org)" out
 '
@@ -179,6 +180,15 @@ test_expect_success 'a proof with a forged path or entry: exit 1' '
 test_expect_success 'a proof checked with the wrong key: exit 1' '
 	test_must_fail --status=1 custody verify --proof proof.json --key other.pub src/d/b >out &&
 	test_grep "not by the key given" out
+'
+
+test_expect_success 'the proof names the archive it came from' '
+	test "$(jq -r .archive_sha256 proof.json)" = "$(sha256sum good.tar.zst | cut -d" " -f1)"
+'
+
+test_expect_success 'prove refuses an entry with no content (a directory)' '
+	test_must_fail --status=2 custody prove good.tar.zst "$TEST_TMP/src/d" -o pd.json 2>err &&
+	test_grep "no content" err && ! test -e pd.json
 '
 
 test_expect_success 'prove refuses a member that is not there, and a tampered archive' '
