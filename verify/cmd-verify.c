@@ -17,6 +17,7 @@
 #include "custody/merkle.h"
 #include "custody/proof.h"
 #include "custody/seal.h"
+#include "custody/sums.h"
 #include "custody/util.h"
 #include "reader.h"
 
@@ -124,6 +125,36 @@ verify_print_json(const char *archive, const struct check *c, const json_t *seal
 	json_decref(o);
 }
 
+/*
+ * Compare the archive file with its ARCHIVE.sha256 sidecar, when there is
+ * one: the seal proves the content, the sidecar the exact bytes, so even a
+ * change in tar padding or compression framing shows. Returns whether a
+ * sidecar was there.
+ */
+static bool
+verify_sidecar(const char *archive, struct check *c)
+{
+	char *path, *text, *hex, *name, actual[65];
+	size_t len, name_len;
+	bool found = false;
+
+	if (strcmp(archive, "-") == 0 || asprintf(&path, "%s.sha256", archive) < 0)
+		return false;
+	if (util_read_file(path, 4096, &text, &len) == 0) {
+		found = true;
+		text[strcspn(text, "\n")] = '\0';
+		util_hex(c->archive_sha256, 32, actual);
+		if (sums_parse_line(text, strlen(text), &hex, &name, &name_len) != 0)
+			check_problem(c, path, strlen(path), "not a sha256sum line");
+		else if (strcmp(hex, actual) != 0)
+			check_problem(c, archive, strlen(archive), "the archive file "
+			    "does not match its .sha256 sidecar (%s)", hex);
+		free(text);
+	}
+	free(path);
+	return found;
+}
+
 /* Verify a whole archive. */
 static int
 verify_archive(const struct verify_args *a, const char *archive,
@@ -131,12 +162,14 @@ verify_archive(const struct verify_args *a, const char *archive,
 {
 	struct check c = { .all_hashes = a->all_hashes, .types = a->types };
 	json_t *seal = NULL;
+	bool sidecar;
 	int status;
 
 	if (check_archive(archive, &c) != 0) {
 		check_free(&c);
 		return command_fail("verify", EXIT_USAGE);
 	}
+	sidecar = verify_sidecar(archive, &c);
 	check_seal(&c, trusted, &seal);
 	status = json_array_size(c.problems) == 0 ? EXIT_VERIFIED : EXIT_INTEGRITY;
 	if (a->json)
@@ -148,6 +181,8 @@ verify_archive(const struct verify_args *a, const char *archive,
 		if (status == EXIT_VERIFIED && !a->quiet) {
 			printf("verified: %s\n", archive);
 			verify_print_seal(seal, &c, trusted != NULL);
+			if (sidecar)
+				printf("  the archive file matches its .sha256 sidecar\n");
 		} else if (status != EXIT_VERIFIED)
 			printf("NOT VERIFIED: %s: %zu problem%s\n", archive,
 			    json_array_size(c.problems),

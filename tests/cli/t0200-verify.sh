@@ -22,6 +22,7 @@ test_expect_success 'setup: collect a small tree' '
 test_expect_success 'a sealed archive verifies with the right key' '
 	custody verify --key key.pub good.tar.zst >out &&
 	test_grep "archive SHA-256 $(sha256sum good.tar.zst | cut -d" " -f1)" out &&
+	test_grep "matches its .sha256 sidecar" out &&
 	test_grep "verified: good.tar.zst" out &&
 	test_grep "sealed by Test Examiner (examiner, Test Org)" out
 '
@@ -128,6 +129,7 @@ test_expect_success 'a truncated archive: never exit 0, never a crash' '
 
 test_expect_success 'random byte flips: never exit 0, never a crash' '
 	size=$(stat -c %s good.tar.zst) &&
+	sed "s/good.tar.zst/flip.tar.zst/" good.tar.zst.sha256 >flip.tar.zst.sha256 &&
 	for i in $(seq 1 25); do
 		cp good.tar.zst flip.tar.zst &&
 		off=$(( $(od -An -N4 -tu4 /dev/urandom) % size )) &&
@@ -137,6 +139,18 @@ test_expect_success 'random byte flips: never exit 0, never a crash' '
 		test_must_fail custody verify --key key.pub flip.tar.zst >/dev/null 2>&1 ||
 		{ echo "flip at $off was not caught"; return 1; }
 	done
+'
+
+test_expect_success 'a change the seal cannot see (tar padding) is caught by the sidecar' '
+	zstd -dq good.tar.zst -o pad.tar &&
+	custody verify --key key.pub pad.tar >/dev/null &&
+	sed "s/good.tar.zst/pad.tar/" good.tar.zst.sha256 >pad.tar.sha256 &&
+	test_must_fail --status=1 custody verify --key key.pub pad.tar >out &&
+	test_grep "does not match its .sha256 sidecar" out &&
+	rm pad.tar.sha256 &&
+	off=$(( $(stat -c %s pad.tar) - 100 )) &&
+	printf Z | dd of=pad.tar bs=1 seek=$off conv=notrunc 2>/dev/null &&
+	custody verify --key key.pub pad.tar >/dev/null
 '
 
 test_expect_success 'not an archive, or no file at all: exit 2' '
