@@ -1,4 +1,4 @@
-/* RFC 3161 time-stamps: requests, responses checked against them, tokens verified. */
+/* RFC 3161 time-stamps: requests, responses against them, tokens verified. */
 #include "config.h"
 
 #include <limits.h>
@@ -37,7 +37,7 @@
 
 static int tsa_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 
-static const char *tsa_status_names[] = {
+static const char *const tsa_status_names[] = {
 	"granted", "grantedWithMods", "rejection", "waiting",
 	"revocationWarning", "revocationNotification"
 };
@@ -204,7 +204,7 @@ tsa_imprint_new(const unsigned char digest[TSA_DIGEST_SIZE])
 	return imprint;
 }
 
-/* A version 1 request for a digest with a fresh nonce, asking for the TSA's certificate. */
+/* A version 1 request for a digest, with a fresh nonce and certReq. */
 static TS_REQ *
 tsa_request_new(const unsigned char digest[TSA_DIGEST_SIZE])
 {
@@ -277,7 +277,8 @@ tsa_check_status(TS_RESP *resp)
 	texts = TS_STATUS_INFO_get0_text(info);
 	if (texts != NULL && sk_ASN1_UTF8STRING_num(texts) > 0) {
 		first = sk_ASN1_UTF8STRING_value(texts, 0);
-		snprintf(text, sizeof text, ": '%.*s'", ASN1_STRING_length(first),
+		snprintf(text, sizeof text, ": '%.*s'",
+		    ASN1_STRING_length(first),
 		    (const char *)ASN1_STRING_get0_data(first));
 		tsa_sanitize(text);
 	}
@@ -306,7 +307,7 @@ tsa_store_load(const char *ca_file)
 	return store;
 }
 
-/* What a response must match: the request's imprint and nonce, and the CA if given. */
+/* What a response must match: its request, and the CA when given. */
 static TS_VERIFY_CTX *
 tsa_response_ctx(TS_REQ *req, const char *ca_file)
 {
@@ -442,7 +443,7 @@ tsa_token_ctx(const unsigned char digest[TSA_DIGEST_SIZE], const char *ca_file)
 	return ctx;
 }
 
-/* The token's time; its imprint must be SHA-256, which OpenSSL leaves unchecked here. */
+/* The token's time; its imprint must be SHA-256 (OpenSSL does not check). */
 static int
 tsa_token_time(PKCS7 *token, time_t *gen_time)
 {
@@ -496,7 +497,6 @@ static int
 tsa_token_parse(const unsigned char *der, size_t len, TS_RESP **resp,
     PKCS7 **bare)
 {
-	*resp = NULL;
 	*bare = NULL;
 	*resp = tsa_parse_response(der, len);
 	if (*resp != NULL)

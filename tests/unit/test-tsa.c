@@ -1,4 +1,4 @@
-/* Unit tests: RFC 3161 requests, responses and tokens against an in-process TSA. */
+/* Unit tests: RFC 3161 requests, responses and tokens; an in-process TSA. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -32,9 +32,9 @@ struct pki {
 	EVP_PKEY	*tsa_key;
 	EVP_PKEY	*other_key;
 	X509		*ca;
-	X509		*tsa;		/* extendedKeyUsage critical timeStamping */
-	X509		*plain;		/* same CA and key, no extendedKeyUsage */
-	X509		*other_ca;	/* a CA that never heard of the TSA */
+	X509		*tsa;		/* EKU critical timeStamping */
+	X509		*plain;		/* same key, no EKU */
+	X509		*other_ca;	/* never heard of the TSA */
 	char		 ca_file[64];
 	char		 other_file[64];
 };
@@ -299,7 +299,29 @@ response_tst_info(const unsigned char *der, size_t len, size_t *out_len)
 	return out;
 }
 
-/* A token for a TSTInfo signed with CMS by any certificate (CAdES adds the ESS attribute). */
+/* A TSTInfo with its imprint algorithm replaced, digest kept. */
+static unsigned char *
+tst_info_other_algorithm(const unsigned char *der, size_t len, int nid,
+    size_t *out_len)
+{
+	const unsigned char *p = der;
+	TS_TST_INFO *tst = d2i_TS_TST_INFO(NULL, &p, (long)len);
+	X509_ALGOR *algorithm = X509_ALGOR_new();
+	unsigned char *out = NULL;
+
+	assert_non_null(tst);
+	assert_non_null(algorithm);
+	assert_int_equal(X509_ALGOR_set0(algorithm, OBJ_nid2obj(nid),
+	    V_ASN1_NULL, NULL), 1);
+	assert_int_equal(TS_MSG_IMPRINT_set_algo(
+	    TS_TST_INFO_get_msg_imprint(tst), algorithm), 1);
+	out = der_take(out, i2d_TS_TST_INFO(tst, &out), out_len);
+	X509_ALGOR_free(algorithm);
+	TS_TST_INFO_free(tst);
+	return out;
+}
+
+/* A token for a TSTInfo signed by any certificate (CAdES adds ESS). */
 static unsigned char *
 cms_token(const unsigned char *tst, size_t tst_len, X509 *cert, EVP_PKEY *key,
     size_t *len)
@@ -424,10 +446,11 @@ test_request_format(void **state)
 		assert_null(TS_REQ_get_policy_id(req[i]));
 		assert_non_null(TS_REQ_get_nonce(req[i]));
 		imprint = TS_REQ_get_msg_imprint(req[i]);
-		X509_ALGOR_get0(&oid, NULL, NULL, TS_MSG_IMPRINT_get_algo(imprint));
+		X509_ALGOR_get0(&oid, NULL, NULL,
+		    TS_MSG_IMPRINT_get_algo(imprint));
 		assert_int_equal(OBJ_obj2nid(oid), NID_sha256);
-		assert_int_equal(ASN1_STRING_length(TS_MSG_IMPRINT_get_msg(imprint)),
-		    32);
+		assert_int_equal(ASN1_STRING_length(
+		    TS_MSG_IMPRINT_get_msg(imprint)), 32);
 		assert_memory_equal(ASN1_STRING_get0_data(
 		    TS_MSG_IMPRINT_get_msg(imprint)), digest, 32);
 	}
@@ -506,7 +529,8 @@ test_response_other_request(void **state)
 	    &resp_len);
 	request_and_respond(p, data_one, sizeof data_one, &req2, &req2_len,
 	    &resp2, &resp2_len);
-	assert_int_equal(check(req2, req2_len, resp2, resp2_len, p->ca_file), 0);
+	assert_int_equal(check(req2, req2_len, resp2, resp2_len, p->ca_file),
+	    0);
 	expect_failure(check(req, req_len, resp2, resp2_len, p->ca_file),
 	    "nonce mismatch");
 	expect_failure(check(req, req_len, resp2, resp2_len, NULL),
@@ -517,7 +541,7 @@ test_response_other_request(void **state)
 	free(resp2);
 }
 
-/* An answer with the right nonce but another imprint, or no nonce, is refused. */
+/* An answer with the nonce but another imprint, or no nonce, is refused. */
 static void
 test_response_other_imprint(void **state)
 {
@@ -628,7 +652,8 @@ test_unrelated_ca(void **state)
 	expect_failure(check(req, req_len, resp, resp_len, p->other_file),
 	    "certificate verify error");
 	expect_failure(verify(resp, resp_len, data_one, sizeof data_one,
-	    "/nonexistent/ca.pem"), "cannot load CA file '/nonexistent/ca.pem'");
+	    "/nonexistent/ca.pem"),
+	    "cannot load CA file '/nonexistent/ca.pem'");
 	sha256(data_one, sizeof data_one, digest);
 	expect_failure(tsa_verify(resp, resp_len, digest, NULL, &when, name,
 	    sizeof name), "no CA file");
@@ -661,6 +686,29 @@ test_no_timestamping_usage(void **state)
 	free(resp);
 }
 
+/* A token over the same 32 bytes under another hash algorithm is refused. */
+static void
+test_other_algorithm(void **state)
+{
+	struct pki *p = *state;
+	unsigned char *req, *resp, *tst, *other, *token;
+	size_t req_len, resp_len, tst_len, other_len, token_len;
+
+	request_and_respond(p, data_one, sizeof data_one, &req, &req_len, &resp,
+	    &resp_len);
+	tst = response_tst_info(resp, resp_len, &tst_len);
+	other = tst_info_other_algorithm(tst, tst_len, NID_sha3_256,
+	    &other_len);
+	token = cms_token(other, other_len, p->tsa, p->tsa_key, &token_len);
+	expect_failure(verify(token, token_len, data_one, sizeof data_one,
+	    p->ca_file), "not over a SHA-256 digest");
+	free(token);
+	free(other);
+	free(tst);
+	free(req);
+	free(resp);
+}
+
 /* A response that refuses the request is not a time-stamp. */
 static void
 test_rejection(void **state)
@@ -683,7 +731,7 @@ test_rejection(void **state)
 	free(resp);
 }
 
-/* Garbage, truncated DER, trailing bytes and the wrong structure are refused. */
+/* Garbage, truncated DER, trailing bytes, the wrong structure: refused. */
 static void
 test_malformed(void **state)
 {
@@ -773,6 +821,7 @@ main(void)
 		cmocka_unit_test(test_tampered_content),
 		cmocka_unit_test(test_unrelated_ca),
 		cmocka_unit_test(test_no_timestamping_usage),
+		cmocka_unit_test(test_other_algorithm),
 		cmocka_unit_test(test_rejection),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_oversized),
