@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,9 +19,11 @@
 
 #include "custody/command.h"
 #include "custody/error.h"
+#include "custody/event.h"
 #include "custody/hash.h"
 #include "custody/key.h"
 #include "custody/profile.h"
+#include "custody/store.h"
 #include "custody/util.h"
 #include "collector.h"
 
@@ -35,6 +38,14 @@ struct collect_args {
 	char			*exclude[EXCLUDES_MAX + 1];
 	size_t			 exclude_count;
 	const char		*passphrase_file;
+	const char		*case_dir;	/* --case or $CUSTODY_CASE */
+	const char		*location;	/* of the collected event */
+	const char		*note;
+	struct store		*store;		/* the case's ledger, when recording */
+	bool			 output_given;
+	bool			 case_id_given;
+	bool			 evidence_id_given;
+	char			 evidence_id[16];
 	char			*output_path;	/* resolved; NULL when streaming */
 	bool			 json;
 	bool			 quiet;
@@ -60,6 +71,9 @@ static const struct option collect_longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "list-profiles", no_argument, NULL, 'l' },
+	{ "case", required_argument, NULL, 'K' },
+	{ "location", required_argument, NULL, 'W' },
+	{ "note", required_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -127,10 +141,13 @@ collect_parse(struct collect_args *a, int argc, char **argv)
 		switch (ch) {
 		case 'k': a->opt.key_path = optarg; break;
 		case 'P': a->passphrase_file = optarg; break;
-		case 'o': a->opt.output = optarg; break;
+		case 'o': a->opt.output = optarg; a->output_given = true; break;
 		case 'c': a->opt.compress = optarg; break;
-		case 'C': a->opt.case_id = optarg; break;
-		case 'E': a->opt.evidence_id = optarg; break;
+		case 'C': a->opt.case_id = optarg; a->case_id_given = true; break;
+		case 'E': a->opt.evidence_id = optarg; a->evidence_id_given = true; break;
+		case 'K': a->case_dir = optarg; break;
+		case 'W': a->location = optarg; break;
+		case 'N': a->note = optarg; break;
 		case 'S': a->opt.include_secrets = true; break;
 		case 'T': a->opt.types = false; break;
 		case 'j': a->json = true; break;
@@ -237,20 +254,6 @@ collect_resolve_output(struct collect_args *a)
 		    "overwritten", a->output_path);
 	a->opt.output = a->output_path;
 	return 0;
-}
-
-/* Load the signing key, with its passphrase when it has one. */
-static struct key *
-collect_load_key(struct collect_args *a)
-{
-	struct key *key;
-	char *passphrase;
-
-	if (key_passphrase(a->passphrase_file, &passphrase) != 0)
-		return NULL;
-	key = key_load_private(a->opt.key_path, passphrase);
-	key_passphrase_free(passphrase);
-	return key;
 }
 
 /* The command line for the header: arguments as given (no secret is ever one). */
@@ -417,6 +420,80 @@ collect_list_profiles(void)
 	return fflush(stdout) == 0 ? EXIT_VERIFIED : EXIT_USAGE;
 }
 
+/*
+ * With a case (--case or $CUSTODY_CASE): the signer must be registered,
+ * the case id is the case's, the evidence id the next free one unless
+ * given (and then unused), and the archive goes into the case directory
+ * unless -o says otherwise.
+ */
+static int
+collect_open_case(struct collect_args *a)
+{
+	struct store_handler who;
+	struct store_artifact art;
+
+	if (a->case_dir == NULL && getenv("CUSTODY_CASE") != NULL &&
+	    getenv("CUSTODY_CASE")[0] != '\0')
+		a->case_dir = getenv("CUSTODY_CASE");
+	if (a->case_dir == NULL)
+		return a->location != NULL || a->note != NULL ?
+		    error_set("--location and --note describe the ledger event: "
+		    "they need --case") : 0;
+	if ((a->location != NULL && event_check_text("--location", a->location) != 0) ||
+	    (a->note != NULL && event_check_text("--note", a->note) != 0) ||
+	    (a->store = store_open(a->case_dir)) == NULL ||
+	    store_require_handler(a->store, a->opt.key, &who) != 0)
+		return -1;
+	if (a->case_id_given && strcmp(a->opt.case_id, store_case_id(a->store)) != 0)
+		return error_set("--case-id %s, but %s is case %s", a->opt.case_id,
+		    a->case_dir, store_case_id(a->store));
+	a->opt.case_id = store_case_id(a->store);
+	if (a->evidence_id_given && store_artifact_get(a->store,
+	    a->opt.evidence_id, &art) != 1)
+		return error_set("evidence id %s is already recorded in case %s",
+		    a->opt.evidence_id, a->opt.case_id);
+	if (!a->evidence_id_given) {
+		if (store_next_evidence_id(a->store, a->evidence_id) != 0)
+			return -1;
+		a->opt.evidence_id = a->evidence_id;
+	}
+	if (!a->output_given)
+		a->opt.output = a->case_dir;
+	return 0;
+}
+
+/* Record the archive as an artifact and its collection as a signed event. */
+static int
+collect_record(struct collect_args *a, const struct collect_result *r)
+{
+	struct store_artifact art = { 0 };
+	struct event e = { .action = "collected" };
+	char *copy = r->archive_path != NULL ? strdup(r->archive_path) : NULL;
+
+	snprintf(art.evidence_id, sizeof art.evidence_id, "%s", a->opt.evidence_id);
+	snprintf(art.archive_name, sizeof art.archive_name, "%s",
+	    copy != NULL ? basename(copy) : "-");
+	if (r->archive_path == NULL || realpath(r->archive_path, art.archive_path) == NULL)
+		art.archive_path[0] = '\0';
+	snprintf(art.archive_sha256, sizeof art.archive_sha256, "%s", r->archive_sha256);
+	art.archive_size = (int64_t)r->archive_bytes;
+	snprintf(art.merkle_root, sizeof art.merkle_root, "%s", r->merkle_root);
+	hostinfo_name(art.host, sizeof art.host);
+	snprintf(art.collected_at, sizeof art.collected_at, "%s", r->started);
+	snprintf(art.collected_by, sizeof art.collected_by, "%s", a->opt.key->fingerprint);
+	free(copy);
+	e.artifact = art.evidence_id;
+	e.location = a->location;
+	e.note = a->note;
+	if (store_begin(a->store) != 0)
+		return -1;
+	if (store_artifact_insert(a->store, &art) == 0 &&
+	    store_append(a->store, &e, a->opt.key) == 0 && store_commit(a->store) == 0)
+		return 0;
+	store_rollback(a->store);
+	return -1;
+}
+
 /* Allow one descriptor per directory level of a deep walk, where the system lets us. */
 static void
 collect_raise_fd_limit(void)
@@ -438,12 +515,11 @@ collect_prepare(struct collect_args *a, int argc, char **argv)
 
 	if (collect_check(a, argc - optind) != 0 || collect_load_profiles(a) != 0)
 		return -1;
-	if ((key = collect_load_key(a)) == NULL)
+	if ((key = key_load_signing(a->opt.key_path, a->passphrase_file)) == NULL)
 		return -1;
 	a->opt.key = key;
-	if (key->name == NULL || key->role == NULL)
-		return error_set("%s: the key carries no name and role; make "
-		    "signing keys with custody key generate", a->opt.key_path);
+	if (collect_open_case(a) != 0)
+		return -1;
 	a->opt.command_line = collect_command_line(argc, argv);
 	if (collect_resolve_output(a) != 0)
 		return -1;
@@ -468,6 +544,7 @@ collect_args_free(struct collect_args *a)
 	key_free((struct key *)a->opt.key);
 	json_decref(a->opt.command_line);
 	json_decref(a->opt.profiles);
+	store_close(a->store);
 	free(a->output_path);
 }
 
@@ -505,9 +582,18 @@ cmd_collect_exec(int argc, char **argv)
 		status = command_fail("collect", EXIT_USAGE);
 		goto out;
 	}
+	if (a.store != NULL && collect_record(&a, &r) != 0) {
+		error_prefix("the archive %s was written but not recorded in the "
+		    "ledger", r.archive_path != NULL ? r.archive_path : "(streamed)");
+		status = command_fail("collect", EXIT_USAGE);
+		goto out;
+	}
 	status = collect_report(&a, &r);
 	if (status == EXIT_USAGE)
 		command_fail("collect", EXIT_USAGE);
+	else if (a.store != NULL && !a.quiet && !a.json)
+		fprintf(stderr, "custody collect: recorded as %s in case %s\n",
+		    a.opt.evidence_id, a.opt.case_id);
 out:
 	collector_free(c);
 	collect_result_free(&r);
@@ -522,6 +608,7 @@ const struct command cmd_collect_entry = {
 	"               [--case-id ID] [--evidence-id ID] [--exclude GLOB]...\n"
 	"               [--max-file-size SIZE] [--over-limit truncate|skip]\n"
 	"               [--include-secrets] [--no-types] [--passphrase-file FILE]\n"
+	"               [--case DIR [--location TEXT] [--note TEXT]]\n"
 	"               [--json] [--quiet] [PATH...]\n"
 	"       custody collect --list-profiles",
 	"snapshot this host into one sealed evidence archive",

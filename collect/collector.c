@@ -1085,6 +1085,7 @@ collector_write_custody(struct collector *c)
 	util_time_now(&end);
 	util_time_format(&c->started, started);
 	util_time_format(&end, finished);
+	snprintf(c->result.started, sizeof c->result.started, "%s", started);
 	if (collector_trailer(c, finished) != 0)
 		return -1;
 	collector_log(c, "end: %llu entries, %llu errors; sealing",

@@ -114,6 +114,7 @@ struct collect_result {
 	uint64_t	 changed;
 	json_t		*problems;	/* [{"source","status","reason"}], first 100 */
 	char		 merkle_root[65];
+	char		 started[40];	/* UTC ISO-8601 */
 	double		 seconds;
 };
 

@@ -9,6 +9,8 @@
 #include "custody/command.h"
 #include "custody/error.h"
 #include "custody/key.h"
+#include "custody/store.h"
+#include "ledger.h"
 
 static const struct option key_generate_longopts[] = {
 	{ "name", required_argument, NULL, 'n' },
@@ -89,6 +91,80 @@ key_show_command(int argc, char **argv)
 	return EXIT_VERIFIED;
 }
 
+static const struct option key_register_longopts[] = {
+	{ "case", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "passphrase-file", required_argument, NULL, 'P' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * The registrar: a registered handler, or, in a case with no handlers yet,
+ * the key being registered itself (its founder).
+ */
+static struct key *
+key_registrar(struct store *s, const char *key_path, const char *passphrase_file,
+    const struct key *newcomer)
+{
+	struct store_handler who;
+	struct key *registrar;
+
+	if (store_handler_count(s) != 0)
+		return ledger_signer(s, key_path, passphrase_file, &who);
+	if (key_path == NULL) {
+		error_set("--key is required: a registration is signed");
+		return NULL;
+	}
+	if ((registrar = key_load_signing(key_path, passphrase_file)) == NULL)
+		return NULL;
+	if (strcmp(registrar->fingerprint, newcomer->fingerprint) != 0) {
+		error_set("case %s has no handlers yet: its first key registers "
+		    "itself (--key must be the private key of %s)",
+		    store_case_id(s), newcomer->fingerprint);
+		key_free(registrar);
+		return NULL;
+	}
+	return registrar;
+}
+
+/* custody key register: add a handler's public key to a case. */
+static int
+key_register_command(int argc, char **argv)
+{
+	const char *dir = NULL, *key_path = NULL, *passphrase_file = NULL;
+	struct key *newcomer = NULL, *registrar = NULL;
+	struct store *s = NULL;
+	int ch, status = EXIT_USAGE;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", key_register_longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': dir = optarg; break;
+		case 'k': key_path = optarg; break;
+		case 'P': passphrase_file = optarg; break;
+		default: return command_usage(&cmd_key_entry);
+		}
+	}
+	if (optind + 1 != argc)
+		return command_usage(&cmd_key_entry);
+	if ((newcomer = key_load_public(argv[optind])) != NULL &&
+	    (newcomer->name == NULL || newcomer->role == NULL))
+		error_set("%s: the key carries no name and role", argv[optind]);
+	else if (newcomer != NULL && (s = ledger_open(dir)) != NULL &&
+	    (registrar = key_registrar(s, key_path, passphrase_file, newcomer)) != NULL &&
+	    ledger_register(s, newcomer, registrar) == 0) {
+		printf("registered %s (%s) in case %s, key %s\n", newcomer->name,
+		    newcomer->role, store_case_id(s), newcomer->fingerprint);
+		status = EXIT_VERIFIED;
+	}
+	if (status != EXIT_VERIFIED)
+		command_fail("key register", EXIT_USAGE);
+	key_free(newcomer);
+	key_free(registrar);
+	store_close(s);
+	return status;
+}
+
 /* custody key. */
 static int
 cmd_key_exec(int argc, char **argv)
@@ -97,13 +173,17 @@ cmd_key_exec(int argc, char **argv)
 		return key_generate_command(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "show") == 0)
 		return key_show_command(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "register") == 0)
+		return key_register_command(argc - 1, argv + 1);
 	return command_usage(&cmd_key_entry);
 }
 
 const struct command cmd_key_entry = {
 	"key",
 	"key generate --name NAME --role ROLE [--org ORG] [--passphrase-file FILE] -o KEYFILE\n"
-	"       custody key show KEYFILE.pub",
-	"make an Ed25519 key pair for a handler, or show one",
+	"       custody key show KEYFILE.pub\n"
+	"       custody key register KEYFILE.pub --case DIR --key REGISTRAR_KEYFILE\n"
+	"                            [--passphrase-file FILE]",
+	"make, show and register the Ed25519 keys of handlers",
 	cmd_key_exec
 };

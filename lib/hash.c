@@ -1,7 +1,10 @@
 /* Several message digests computed together over one pass of the data. */
 #include "config.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -164,4 +167,33 @@ hash_sha256(const void *data, size_t len, unsigned char out[32])
 	if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)
 		return error_set("sha256 failed");
 	return 0;
+}
+
+/* SHA-256 of a file, streamed. */
+int
+hash_file_sha256(const char *path, unsigned char out[32], uint64_t *size)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char *buffer = malloc(1024 * 1024);
+	ssize_t n = -1;
+	int fd = -1, rc = -1;
+
+	if (md == NULL || buffer == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		error_set("cannot start sha256");
+	else if ((fd = util_open_file(AT_FDCWD, path, NULL)) >= 0) {
+		*size = 0;
+		while ((n = read(fd, buffer, 1024 * 1024)) > 0) {
+			EVP_DigestUpdate(md, buffer, (size_t)n);
+			*size += (uint64_t)n;
+		}
+		if (n < 0)
+			error_set_errno("%s", path);
+		else if (EVP_DigestFinal_ex(md, out, NULL) == 1)
+			rc = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buffer);
+	EVP_MD_CTX_free(md);
+	return rc;
 }

@@ -312,6 +312,26 @@ key_load_private(const char *path, const char *passphrase)
 	return key;
 }
 
+/* Load a private key to sign with. */
+struct key *
+key_load_signing(const char *path, const char *passphrase_file)
+{
+	struct key *key;
+	char *passphrase;
+
+	if (key_passphrase(passphrase_file, &passphrase) != 0)
+		return NULL;
+	key = key_load_private(path, passphrase);
+	key_passphrase_free(passphrase);
+	if (key != NULL && (key->name == NULL || key->role == NULL)) {
+		error_set("%s: the key carries no name and role; make signing "
+		    "keys with custody key generate", path);
+		key_free(key);
+		return NULL;
+	}
+	return key;
+}
+
 /* Load a public key file with its identity. */
 struct key *
 key_load_public(const char *path)

@@ -261,6 +261,29 @@ tsa_request(const unsigned char digest[32], unsigned char **der, size_t *len)
 }
 
 /* Whether the TSA granted the request; the status and its text if not. */
+/* The SHA-256 imprint a DER request asks to be stamped. */
+int
+tsa_request_digest(const unsigned char *request, size_t len,
+    unsigned char digest[32])
+{
+	TS_REQ *req = tsa_parse_request(request, len);
+	const ASN1_OCTET_STRING *msg;
+	int rc = -1;
+
+	if (req == NULL)
+		return -1;
+	msg = TS_MSG_IMPRINT_get_msg(TS_REQ_get_msg_imprint(req));
+	if (msg == NULL || ASN1_STRING_length(msg) != 32)
+		tsa_error("the request's imprint is not a SHA-256 digest");
+	else {
+		memcpy(digest, ASN1_STRING_get0_data(msg), 32);
+		rc = 0;
+	}
+	TS_REQ_free(req);
+	return rc;
+}
+
+/* Check the response's status: granted or granted with modifications. */
 static int
 tsa_check_status(TS_RESP *resp)
 {

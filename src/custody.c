@@ -9,10 +9,14 @@
 #include "custody/command.h"
 
 static const struct command *const commands[] = {
-	&cmd_collect_entry,
+	&cmd_init_entry,
 	&cmd_key_entry,
-	&cmd_prove_entry,
+	&cmd_collect_entry,
+	&cmd_ledger_entry,
 	&cmd_verify_entry,
+	&cmd_prove_entry,
+	&cmd_audit_entry,
+	&cmd_timestamp_entry,
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

@@ -35,9 +35,13 @@ command_usage(const struct command *cmd)
 	return EXIT_USAGE;
 }
 
+extern const struct command cmd_audit_entry;
 extern const struct command cmd_collect_entry;
+extern const struct command cmd_init_entry;
 extern const struct command cmd_key_entry;
+extern const struct command cmd_ledger_entry;
 extern const struct command cmd_prove_entry;
+extern const struct command cmd_timestamp_entry;
 extern const struct command cmd_verify_entry;
 
 #endif

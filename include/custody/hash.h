@@ -3,6 +3,7 @@
 #define CUSTODY_HASH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 
@@ -44,6 +45,8 @@ int hash_set_final(struct hash_set *);
 void hash_set_hex(const struct hash_set *, enum hash_alg, char out[HASH_HEX_SIZE]);
 void hash_set_free(struct hash_set *);
 
+/* SHA-256 of a file, streamed (opened as util_open_file does); *size its length. 0 or -1. */
+int hash_file_sha256(const char *path, unsigned char out[32], uint64_t *size);
 /* SHA-256 of one buffer. 0 or -1. */
 int hash_sha256(const void *data, size_t len, unsigned char out[32]);
 

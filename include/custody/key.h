@@ -36,6 +36,11 @@ struct key *key_generate(const char *name, const char *role,
 int key_write(const struct key *, const char *path, const char *passphrase);
 /* Load a private key; refuses files readable by group or others. */
 struct key *key_load_private(const char *path, const char *passphrase);
+/*
+ * Load a private key to sign with: its passphrase from passphrase_file or
+ * $CUSTODY_PASSPHRASE, and an identity (name and role) required.
+ */
+struct key *key_load_signing(const char *path, const char *passphrase_file);
 /* Load a public key file (or the public half of a private key file's .pub). */
 struct key *key_load_public(const char *path);
 /* A public key from its 32 raw bytes. */

@@ -16,6 +16,9 @@
  * malloc'd DER in *der. 0 or -1.
  */
 int tsa_request(const unsigned char digest[32], unsigned char **der, size_t *len);
+/* The SHA-256 imprint a DER request asks to be stamped. 0 or -1. */
+int tsa_request_digest(const unsigned char *request, size_t len,
+    unsigned char digest[32]);
 /*
  * Check a DER TimeStampResp against the DER request it answers: status
  * granted, same imprint, same nonce; the embedded token's signature and

@@ -1,0 +1,126 @@
+/*
+ * The case ledger: one SQLite file per case (DIR/ledger.db). Tables for the
+ * case, handlers, artifacts, events, time-stamps and the cached tree heads;
+ * triggers refuse UPDATE and DELETE; every write is one IMMEDIATE
+ * transaction. Events are the leaves of an RFC 9162 Merkle tree.
+ */
+#ifndef CUSTODY_STORE_H
+#define CUSTODY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "custody/event.h"
+#include "custody/key.h"
+#include "custody/merkle.h"
+
+#define STORE_SCHEMA_VERSION	1
+#define STORE_FILE		"ledger.db"
+
+struct store;
+
+struct store_handler {
+	char		 fingerprint[65];
+	char		 name[KEY_FIELD_MAX + 1];
+	char		 role[KEY_FIELD_MAX + 1];
+	char		 organization[KEY_FIELD_MAX + 1];	/* "" when none */
+	unsigned char	 public_key[KEY_RAW_SIZE];
+	char		 registered_at[40];
+};
+
+struct store_artifact {
+	char		 evidence_id[65];
+	char		 archive_name[256];
+	char		 archive_path[4096];
+	char		 archive_sha256[65];
+	int64_t		 archive_size;
+	char		 merkle_root[65];
+	char		 host[256];
+	char		 collected_at[40];
+	char		 collected_by[65];
+};
+
+/* One event as stored; pointers are valid during the callback only. */
+struct store_event {
+	struct event		 ev;
+	const char		*canonical;
+	size_t			 canonical_len;
+	const unsigned char	*signature;
+	size_t			 signature_len;
+};
+
+/* Create DIR (0700) and a new ledger in it, refusing an existing one. */
+struct store *store_create(const char *dir, const char *case_id,
+    const char *title);
+/* Open the ledger of the case in DIR. */
+struct store *store_open(const char *dir);
+void store_close(struct store *);
+const char *store_case_id(const struct store *);
+const char *store_title(const struct store *);
+const char *store_dir(const struct store *);
+
+/* Start an IMMEDIATE transaction (waits for other writers). 0 or -1. */
+int store_begin(struct store *);
+int store_commit(struct store *);
+void store_rollback(struct store *);
+
+/* Number of registered handlers. -1 on error. */
+int64_t store_handler_count(struct store *);
+/*
+ * Find a handler by exact fingerprint, unique fingerprint prefix (8 hex
+ * digits at least), or exact name. 0 found, 1 not found or ambiguous (the
+ * error says which), -1 on error.
+ */
+int store_handler_find(struct store *, const char *who, struct store_handler *);
+/* Check that key is registered (fills *who); 0, or -1 naming the key and case. */
+int store_require_handler(struct store *, const struct key *, struct store_handler *who);
+/* Register a public key (with its identity) as a handler. 0 or -1. */
+int store_handler_insert(struct store *, const struct key *, const char *at);
+/* Call fn for every handler. */
+int store_handlers(struct store *, int (*fn)(const struct store_handler *,
+    void *), void *arg);
+
+/* 0 found, 1 not found, -1 error. */
+int store_artifact_get(struct store *, const char *evidence_id, struct store_artifact *);
+int store_artifact_by_sha256(struct store *, const char *sha256, struct store_artifact *);
+int store_artifact_insert(struct store *, const struct store_artifact *);
+/* The next free evidence id: E001, E002, ... 0 or -1. */
+int store_next_evidence_id(struct store *, char out[16]);
+int store_artifacts(struct store *, int (*fn)(const struct store_artifact *,
+    void *), void *arg);
+
+/* Record a time-stamp token to be described by the next timestamped event. */
+int store_timestamp_insert(struct store *, uint64_t seq, const char *file,
+    const char *file_sha256, const unsigned char *token, size_t token_len,
+    const char *gen_time, const char *tsa);
+/* Call fn for every stored token. */
+int store_timestamps(struct store *, int (*fn)(uint64_t seq, const char *file,
+    const char *file_sha256, const unsigned char *token, size_t token_len,
+    void *), void *arg);
+
+/*
+ * The details object an action's event carries, rebuilt from the rows it
+ * describes (registered: the handler named by counterpart; collected: the
+ * artifact; timestamped: the token of event seq). NULL with no error for
+ * actions without details; NULL with the error set when a row is missing.
+ */
+json_t *store_details(struct store *, const struct event *, int *error);
+
+/* The seq the next event will get. 0 or -1. */
+int store_next_seq(struct store *, uint64_t *seq);
+/*
+ * Append an event, inside a transaction begun by the caller: gives it its
+ * seq, the previous tree head, the time, details, canonical bytes and the
+ * signer's signature, and stores the new tree head. 0 or -1.
+ */
+int store_append(struct store *, struct event *, const struct key *signer);
+/* Call fn for every event in seq order (or only those of one artifact). */
+int store_events(struct store *, const char *artifact,
+    int (*fn)(const struct store_event *, void *), void *arg);
+/* The cached tree head after size events (root); 0, 1 when absent, -1. */
+int store_tree_head(struct store *, uint64_t size, merkle_hash root);
+
+#endif

@@ -1,0 +1,280 @@
+/* custody ledger: record, hand over, list, check and export a case's custody. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "custody/checkpoint.h"
+#include "custody/command.h"
+#include "custody/error.h"
+#include "custody/event.h"
+#include "custody/key.h"
+#include "custody/merkle.h"
+#include "custody/store.h"
+#include "ledger.h"
+
+/* The options the writing subcommands share. */
+struct ledger_args {
+	const char	*dir;
+	const char	*key;
+	const char	*passphrase_file;
+	const char	*artifact;
+	const char	*action;
+	const char	*to;
+	const char	*location;
+	const char	*note;
+	const char	*output;
+	const char	*format;
+};
+
+static const struct option ledger_longopts[] = {
+	{ "case", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "passphrase-file", required_argument, NULL, 'P' },
+	{ "artifact", required_argument, NULL, 'a' },
+	{ "action", required_argument, NULL, 'A' },
+	{ "to", required_argument, NULL, 't' },
+	{ "location", required_argument, NULL, 'l' },
+	{ "note", required_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Parse the shared options; -1 on a usage error. */
+static int
+ledger_parse(struct ledger_args *a, int argc, char **argv)
+{
+	int ch;
+
+	memset(a, 0, sizeof *a);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "o:", ledger_longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': a->dir = optarg; break;
+		case 'k': a->key = optarg; break;
+		case 'P': a->passphrase_file = optarg; break;
+		case 'a': a->artifact = optarg; break;
+		case 'A': a->action = optarg; break;
+		case 't': a->to = optarg; break;
+		case 'l': a->location = optarg; break;
+		case 'n': a->note = optarg; break;
+		case 'o': a->output = optarg; break;
+		case 'f': a->format = optarg; break;
+		default: return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+/* Check the free texts and that the artifact exists. */
+static int
+ledger_check_event(struct store *s, const struct ledger_args *a)
+{
+	struct store_artifact art;
+
+	if (a->artifact == NULL)
+		return error_set("--artifact is required");
+	if ((a->location != NULL && event_check_text("--location", a->location) != 0) ||
+	    (a->note != NULL && event_check_text("--note", a->note) != 0))
+		return -1;
+	return store_artifact_get(s, a->artifact, &art) == 0 ? 0 : -1;
+}
+
+/* Sign and append one event in its own transaction; prints it. */
+static int
+ledger_write(struct store *s, struct event *e, const struct key *signer)
+{
+	char who[600];
+
+	if (store_begin(s) != 0)
+		return -1;
+	if (store_append(s, e, signer) != 0) {
+		store_rollback(s);
+		return -1;
+	}
+	if (store_commit(s) != 0) {
+		store_rollback(s);
+		return -1;
+	}
+	printf("#%llu %s %s by %s\n", (unsigned long long)e->seq, e->artifact,
+	    e->action, ledger_person(s, signer->fingerprint, who, sizeof who));
+	return 0;
+}
+
+/*
+ * Work out a hand-over's fields: a release names the receiver and comes
+ * from the holder; a receipt completes the release pending to the signer.
+ */
+static int
+ledger_handover(struct store *s, const struct ledger_args *a,
+    const struct key *signer, struct event *e, char counterpart[65])
+{
+	struct ledger_holding h;
+	struct store_handler to;
+
+	if (ledger_holding(s, a->artifact, &h) != 0)
+		return -1;
+	if (strcmp(e->action, "released") == 0) {
+		if (a->to == NULL)
+			return error_set("--to is required: whom is it released to?");
+		if (store_handler_find(s, a->to, &to) != 0)
+			return -1;
+		if (strcmp(h.holder, signer->fingerprint) != 0)
+			return error_set("%s is not held by you (custody ledger log "
+			    "--artifact %s shows who holds it)", a->artifact, a->artifact);
+		if (h.pending_release != 0)
+			return error_set("%s already has a release (#%llu) waiting to "
+			    "be received", a->artifact,
+			    (unsigned long long)h.pending_release);
+		if (strcmp(to.fingerprint, signer->fingerprint) == 0)
+			return error_set("cannot release %s to yourself", a->artifact);
+		snprintf(counterpart, 65, "%s", to.fingerprint);
+		e->counterpart = counterpart;
+		return 0;
+	}
+	if (h.pending_release == 0 || strcmp(h.pending_to, signer->fingerprint) != 0)
+		return error_set("no release of %s to you is waiting to be received",
+		    a->artifact);
+	e->refers = h.pending_release;
+	return 0;
+}
+
+/* record, release and receive: one signed event about an artifact. */
+static int
+ledger_event_command(const char *action, int argc, char **argv)
+{
+	struct ledger_args a;
+	struct store_handler who;
+	struct event e = { 0 };
+	struct store *s = NULL;
+	struct key *signer = NULL;
+	char counterpart[65];
+	int recordable, rc = -1;
+
+	if (ledger_parse(&a, argc, argv) != 0)
+		return command_usage(&cmd_ledger_entry);
+	if (action == NULL && (a.action == NULL ||
+	    !event_action_known(a.action, &recordable) || !recordable)) {
+		error_set("--action must be one of accessed, analysed, copied, "
+		    "verified, sealed, stored, returned, disposed");
+		return command_fail("ledger", EXIT_USAGE);
+	}
+	e.action = action != NULL ? action : a.action;
+	e.artifact = a.artifact;
+	e.location = a.location;
+	e.note = a.note;
+	if ((s = ledger_open(a.dir)) != NULL && ledger_check_event(s, &a) == 0 &&
+	    (signer = ledger_signer(s, a.key, a.passphrase_file, &who)) != NULL &&
+	    (action == NULL || ledger_handover(s, &a, signer, &e, counterpart) == 0))
+		rc = ledger_write(s, &e, signer);
+	key_free(signer);
+	store_close(s);
+	return rc == 0 ? EXIT_VERIFIED : command_fail("ledger", EXIT_USAGE);
+}
+
+/* custody ledger checkpoint: a signed tree head for an auditor to keep. */
+static int
+ledger_checkpoint_command(int argc, char **argv)
+{
+	struct ledger_args a;
+	struct store_handler who;
+	struct store *s = NULL;
+	struct key *signer = NULL;
+	merkle_hash *leaves = NULL, root;
+	uint64_t count = 0;
+	char origin[128], name[32], *note = NULL;
+	size_t len;
+	FILE *out;
+	int rc = -1;
+
+	if (ledger_parse(&a, argc, argv) != 0 || a.output == NULL)
+		return command_usage(&cmd_ledger_entry);
+	if ((s = ledger_open(a.dir)) != NULL &&
+	    (signer = ledger_signer(s, a.key, a.passphrase_file, &who)) != NULL &&
+	    ledger_leaves(s, &leaves, &count) == 0) {
+		merkle_root(leaves, count, root);
+		snprintf(origin, sizeof origin, "custody/%s", store_case_id(s));
+		ledger_key_name(signer->fingerprint, name);
+		note = checkpoint_sign(origin, count, root, name, signer, &len);
+		if (note != NULL && (out = ledger_output(a.output)) != NULL) {
+			fwrite(note, 1, len, out);
+			rc = ledger_output_close(out, a.output, 0);
+		}
+	}
+	if (rc == 0 && strcmp(a.output, "-") != 0)
+		printf("wrote %s: case %s, %llu events, signed by %s as %s\n",
+		    a.output, store_case_id(s), (unsigned long long)count,
+		    who.name, name);
+	free(note);
+	free(leaves);
+	key_free(signer);
+	store_close(s);
+	return rc == 0 ? EXIT_VERIFIED : command_fail("ledger checkpoint", EXIT_USAGE);
+}
+
+/* custody ledger export. */
+static int
+ledger_export_command(int argc, char **argv)
+{
+	struct ledger_args a;
+	struct store *s;
+	FILE *out;
+	int rc = -1;
+
+	if (ledger_parse(&a, argc, argv) != 0 || a.format == NULL)
+		return command_usage(&cmd_ledger_entry);
+	if (strcmp(a.format, "json") != 0 && strcmp(a.format, "csv") != 0 &&
+	    strcmp(a.format, "html") != 0) {
+		error_set("--format must be json, csv or html");
+		return command_fail("ledger export", EXIT_USAGE);
+	}
+	if ((s = ledger_open(a.dir)) == NULL)
+		return command_fail("ledger export", EXIT_USAGE);
+	if ((out = ledger_output(a.output)) != NULL)
+		rc = ledger_output_close(out, a.output,
+		    ledger_export(s, a.format, out) != 0);
+	store_close(s);
+	return rc == 0 ? EXIT_VERIFIED : command_fail("ledger export", EXIT_USAGE);
+}
+
+/* custody ledger. */
+static int
+cmd_ledger_exec(int argc, char **argv)
+{
+	const char *sub = argc >= 2 ? argv[1] : "";
+
+	if (strcmp(sub, "record") == 0)
+		return ledger_event_command(NULL, argc - 1, argv + 1);
+	if (strcmp(sub, "release") == 0)
+		return ledger_event_command("released", argc - 1, argv + 1);
+	if (strcmp(sub, "receive") == 0)
+		return ledger_event_command("received", argc - 1, argv + 1);
+	if (strcmp(sub, "log") == 0)
+		return ledger_log_command(argc - 1, argv + 1);
+	if (strcmp(sub, "verify") == 0)
+		return ledger_verify_command(argc - 1, argv + 1);
+	if (strcmp(sub, "checkpoint") == 0)
+		return ledger_checkpoint_command(argc - 1, argv + 1);
+	if (strcmp(sub, "export") == 0)
+		return ledger_export_command(argc - 1, argv + 1);
+	return command_usage(&cmd_ledger_entry);
+}
+
+const struct command cmd_ledger_entry = {
+	"ledger",
+	"ledger record  --case DIR --key KEYFILE --artifact ID --action ACTION [--location TEXT] [--note TEXT]\n"
+	"       custody ledger release --case DIR --key KEYFILE --artifact ID --to NAME|FINGERPRINT\n"
+	"                              [--location TEXT] [--note TEXT]\n"
+	"       custody ledger receive --case DIR --key KEYFILE --artifact ID [--location TEXT] [--note TEXT]\n"
+	"       custody ledger log     --case DIR [--artifact ID] [--json]\n"
+	"       custody ledger verify  --case DIR [--checkpoint FILE]... [--tsa-ca FILE] [--json]\n"
+	"       custody ledger checkpoint --case DIR --key KEYFILE -o FILE\n"
+	"       custody ledger export  --case DIR --format json|csv|html [-o FILE]\n"
+	"       (--case may come from CUSTODY_CASE; keys take --passphrase-file FILE)",
+	"record and check who held each artifact, when, where and why",
+	cmd_ledger_exec
+};

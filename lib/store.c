@@ -1,0 +1,916 @@
+/* The case ledger in SQLite: append-only tables, one transaction per write. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "custody/error.h"
+#include "custody/event.h"
+#include "custody/hash.h"
+#include "custody/key.h"
+#include "custody/merkle.h"
+#include "custody/store.h"
+#include "custody/util.h"
+
+#define STORE_BUSY_MS	30000
+
+struct store {
+	sqlite3		*db;
+	char		*dir;
+	char		*case_id;
+	char		*title;
+};
+
+static const char store_schema[] =
+	"PRAGMA journal_mode = WAL;"
+	"CREATE TABLE case_info ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  case_id TEXT NOT NULL, title TEXT, created_at TEXT NOT NULL,"
+	"  schema_version INTEGER NOT NULL);"
+	"CREATE TABLE handlers ("
+	"  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 64),"
+	"  name TEXT NOT NULL, role TEXT NOT NULL, organization TEXT,"
+	"  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
+	"  registered_at TEXT NOT NULL);"
+	"CREATE TABLE artifacts ("
+	"  evidence_id TEXT PRIMARY KEY, archive_name TEXT NOT NULL,"
+	"  archive_path TEXT NOT NULL, archive_sha256 TEXT NOT NULL UNIQUE,"
+	"  archive_size INTEGER NOT NULL, merkle_root TEXT NOT NULL,"
+	"  host TEXT NOT NULL, collected_at TEXT NOT NULL,"
+	"  collected_by TEXT NOT NULL REFERENCES handlers(fingerprint));"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY CHECK (seq > 0),"
+	"  at TEXT NOT NULL, action TEXT NOT NULL,"
+	"  artifact TEXT REFERENCES artifacts(evidence_id),"
+	"  handler TEXT NOT NULL REFERENCES handlers(fingerprint),"
+	"  counterpart TEXT, refers INTEGER REFERENCES events(seq),"
+	"  location TEXT, note TEXT,"
+	"  canonical BLOB NOT NULL, signature BLOB NOT NULL);"
+	"CREATE INDEX events_artifact ON events(artifact, seq);"
+	"CREATE TABLE timestamps ("
+	"  event_seq INTEGER PRIMARY KEY, file TEXT NOT NULL,"
+	"  file_sha256 TEXT NOT NULL, token BLOB NOT NULL,"
+	"  gen_time TEXT NOT NULL, tsa TEXT NOT NULL);"
+	"CREATE TABLE tree_heads ("
+	"  size INTEGER PRIMARY KEY, root BLOB NOT NULL, frontier BLOB NOT NULL);";
+
+/* Triggers that make every table append-only. */
+static const char *const store_tables[] = {
+	"case_info", "handlers", "artifacts", "events", "timestamps",
+	"tree_heads", NULL
+};
+
+/* Record SQLite's message for what failed. */
+static int
+store_error(struct store *s, const char *what)
+{
+	return error_set("ledger: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* Run SQL without results. */
+static int
+store_exec(struct store *s, const char *sql)
+{
+	char *message = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+		error_set("ledger: %s", message != NULL ? message : "error");
+		sqlite3_free(message);
+		return -1;
+	}
+	return 0;
+}
+
+/* Prepare a statement, recording the error. */
+static sqlite3_stmt *
+store_prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_error(s, "prepare");
+		return NULL;
+	}
+	return st;
+}
+
+/* Create the append-only triggers. */
+static int
+store_create_triggers(struct store *s)
+{
+	char sql[512];
+	size_t i;
+
+	for (i = 0; store_tables[i] != NULL; i++) {
+		snprintf(sql, sizeof sql,
+		    "CREATE TRIGGER %s_no_update BEFORE UPDATE ON %s BEGIN "
+		    "SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;"
+		    "CREATE TRIGGER %s_no_delete BEFORE DELETE ON %s BEGIN "
+		    "SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;",
+		    store_tables[i], store_tables[i], store_tables[i],
+		    store_tables[i]);
+		if (store_exec(s, sql) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Open the database file with the settings every connection uses. */
+static int
+store_connect(struct store *s, const char *dir, int flags)
+{
+	char *path;
+	int rc;
+
+	if ((s->dir = strdup(dir)) == NULL ||
+	    asprintf(&path, "%s/%s", dir, STORE_FILE) < 0)
+		return error_set_errno("asprintf");
+	rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOFOLLOW, NULL);
+	free(path);
+	if (rc != SQLITE_OK)
+		return error_set("%s/%s: %s", dir, STORE_FILE, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	return store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
+}
+
+/* Read the case row into s. */
+static int
+store_load_case(struct store *s)
+{
+	sqlite3_stmt *st = store_prepare(s,
+	    "SELECT case_id, title, schema_version FROM case_info WHERE id = 1");
+	const unsigned char *title;
+	int rc = -1;
+
+	if (st == NULL)
+		return error_prefix("%s: not a custody ledger", s->dir);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		error_set("%s: the ledger has no case", s->dir);
+	else if (sqlite3_column_int(st, 2) != STORE_SCHEMA_VERSION)
+		error_set("%s: ledger schema version %d, this custody reads %d",
+		    s->dir, sqlite3_column_int(st, 2), STORE_SCHEMA_VERSION);
+	else {
+		s->case_id = strdup((const char *)sqlite3_column_text(st, 0));
+		title = sqlite3_column_text(st, 1);
+		s->title = title != NULL ? strdup((const char *)title) : NULL;
+		rc = s->case_id != NULL ? 0 : error_set_errno("strdup");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Insert the case row. */
+static int
+store_insert_case(struct store *s, const char *case_id, const char *title)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO case_info "
+	    "(id, case_id, title, created_at, schema_version) VALUES (1, ?, ?, ?, ?)");
+	char now[UTIL_TIME_SIZE];
+	struct timespec ts;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	util_time_now(&ts);
+	util_time_format(&ts, now);
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, STORE_SCHEMA_VERSION);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_error(s, "case");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Create DIR and a new ledger in it. */
+struct store *
+store_create(const char *dir, const char *case_id, const char *title)
+{
+	struct store *s = calloc(1, sizeof *s);
+	char *path = NULL;
+
+	if (s == NULL || (mkdir(dir, 0700) != 0 && errno != EEXIST) ||
+	    asprintf(&path, "%s/%s", dir, STORE_FILE) < 0) {
+		error_set_errno("%s", dir);
+		goto fail;
+	}
+	if (access(path, F_OK) == 0) {
+		error_set("%s: a ledger already exists", path);
+		goto fail;
+	}
+	if (store_connect(s, dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) != 0 ||
+	    store_exec(s, "BEGIN IMMEDIATE") != 0)
+		goto fail;
+	if (store_exec(s, store_schema) != 0 || store_create_triggers(s) != 0 ||
+	    store_insert_case(s, case_id, title) != 0 ||
+	    store_exec(s, "COMMIT") != 0 || store_load_case(s) != 0)
+		goto fail;
+	chmod(path, 0600);
+	free(path);
+	return s;
+fail:
+	free(path);
+	store_close(s);
+	return NULL;
+}
+
+/* Open the ledger of the case in DIR. */
+struct store *
+store_open(const char *dir)
+{
+	struct store *s = calloc(1, sizeof *s);
+	struct stat st;
+	char *path;
+
+	if (s == NULL)
+		return NULL;
+	if (asprintf(&path, "%s/%s", dir, STORE_FILE) < 0 ||
+	    lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		error_set("%s: no custody ledger here (custody init makes one)", dir);
+		free(path);
+		free(s);
+		return NULL;
+	}
+	free(path);
+	if (store_connect(s, dir, SQLITE_OPEN_READWRITE) != 0 ||
+	    store_load_case(s) != 0) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Close the ledger. */
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close(s->db);
+	free(s->dir);
+	free(s->case_id);
+	free(s->title);
+	free(s);
+}
+
+/* The case id. */
+const char *
+store_case_id(const struct store *s)
+{
+	return s->case_id;
+}
+
+/* The case title, or NULL. */
+const char *
+store_title(const struct store *s)
+{
+	return s->title;
+}
+
+/* The case directory. */
+const char *
+store_dir(const struct store *s)
+{
+	return s->dir;
+}
+
+/* Start a write transaction. */
+int
+store_begin(struct store *s)
+{
+	return store_exec(s, "BEGIN IMMEDIATE");
+}
+
+/* Commit the transaction. */
+int
+store_commit(struct store *s)
+{
+	return store_exec(s, "COMMIT");
+}
+
+/* Abandon the transaction. */
+void
+store_rollback(struct store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Copy a text column into a fixed buffer ("" for NULL). */
+static void
+store_column(sqlite3_stmt *st, int column, char *out, size_t size)
+{
+	const unsigned char *text = sqlite3_column_text(st, column);
+
+	snprintf(out, size, "%s", text != NULL ? (const char *)text : "");
+}
+
+/* Number of handlers. */
+int64_t
+store_handler_count(struct store *s)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT count(*) FROM handlers");
+	int64_t n = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Fill a handler from a row of (fingerprint, name, role, organization, public_key, registered_at). */
+static void
+store_read_handler(sqlite3_stmt *st, struct store_handler *h)
+{
+	const void *key = sqlite3_column_blob(st, 4);
+
+	memset(h, 0, sizeof *h);
+	store_column(st, 0, h->fingerprint, sizeof h->fingerprint);
+	store_column(st, 1, h->name, sizeof h->name);
+	store_column(st, 2, h->role, sizeof h->role);
+	store_column(st, 3, h->organization, sizeof h->organization);
+	if (key != NULL && sqlite3_column_bytes(st, 4) == KEY_RAW_SIZE)
+		memcpy(h->public_key, key, KEY_RAW_SIZE);
+	store_column(st, 5, h->registered_at, sizeof h->registered_at);
+}
+
+#define HANDLER_COLUMNS "fingerprint, name, role, organization, public_key, registered_at"
+
+/* Find a handler by fingerprint, prefix or name. */
+int
+store_handler_find(struct store *s, const char *who, struct store_handler *h)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT " HANDLER_COLUMNS
+	    " FROM handlers WHERE fingerprint = ?1 OR name = ?1 OR"
+	    " (length(?1) >= 8 AND substr(fingerprint, 1, length(?1)) = lower(?1))"
+	    " LIMIT 2");
+	int rows = 0, rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && rows < 2)
+		if (rows++ == 0)
+			store_read_handler(st, h);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_error(s, "handlers");
+	if (rows == 1)
+		return 0;
+	error_set(rows == 0 ? "no handler \"%s\" is registered in this case" :
+	    "\"%s\" names more than one handler: give the fingerprint", who);
+	return 1;
+}
+
+/* Check that a key is registered. */
+int
+store_require_handler(struct store *s, const struct key *key,
+    struct store_handler *who)
+{
+	int rc = store_handler_find(s, key->fingerprint, who);
+
+	if (rc == 0 && strcmp(who->fingerprint, key->fingerprint) == 0)
+		return 0;
+	if (rc >= 0)
+		error_set("key %s (%s) is not registered in case %s (custody key "
+		    "register)", key->fingerprint, key->name != NULL ? key->name :
+		    "unnamed", s->case_id);
+	return -1;
+}
+
+/* Register a public key as a handler. */
+int
+store_handler_insert(struct store *s, const struct key *key, const char *at)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO handlers (" HANDLER_COLUMNS
+	    ") VALUES (?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if (key->name == NULL || key->role == NULL) {
+		sqlite3_finalize(st);
+		return error_set("the key carries no name and role");
+	}
+	sqlite3_bind_text(st, 1, key->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key->role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, key->organization, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, key->raw_public, KEY_RAW_SIZE, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return error_set("key %s is already registered", key->fingerprint);
+	return rc == SQLITE_DONE ? 0 : store_error(s, "handlers");
+}
+
+/* Call fn for every handler. */
+int
+store_handlers(struct store *s, int (*fn)(const struct store_handler *, void *),
+    void *arg)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT " HANDLER_COLUMNS
+	    " FROM handlers ORDER BY registered_at, fingerprint");
+	struct store_handler h;
+	int rc = 0, step;
+
+	if (st == NULL)
+		return -1;
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		store_read_handler(st, &h);
+		rc = fn(&h, arg);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+#define ARTIFACT_COLUMNS "evidence_id, archive_name, archive_path, archive_sha256," \
+	" archive_size, merkle_root, host, collected_at, collected_by"
+
+/* Fill an artifact from a row of ARTIFACT_COLUMNS. */
+static void
+store_read_artifact(sqlite3_stmt *st, struct store_artifact *a)
+{
+	memset(a, 0, sizeof *a);
+	store_column(st, 0, a->evidence_id, sizeof a->evidence_id);
+	store_column(st, 1, a->archive_name, sizeof a->archive_name);
+	store_column(st, 2, a->archive_path, sizeof a->archive_path);
+	store_column(st, 3, a->archive_sha256, sizeof a->archive_sha256);
+	a->archive_size = sqlite3_column_int64(st, 4);
+	store_column(st, 5, a->merkle_root, sizeof a->merkle_root);
+	store_column(st, 6, a->host, sizeof a->host);
+	store_column(st, 7, a->collected_at, sizeof a->collected_at);
+	store_column(st, 8, a->collected_by, sizeof a->collected_by);
+}
+
+/* One artifact by a column's value: 0 found, 1 not, -1 error. */
+static int
+store_artifact_where(struct store *s, const char *column, const char *value,
+    struct store_artifact *a)
+{
+	char sql[256];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof sql, "SELECT " ARTIFACT_COLUMNS
+	    " FROM artifacts WHERE %s = ?", column);
+	if ((st = store_prepare(s, sql)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		store_read_artifact(st, a);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return error_set("no artifact %s in case %s", value, s->case_id), 1;
+	return store_error(s, "artifacts");
+}
+
+/* An artifact by evidence id. */
+int
+store_artifact_get(struct store *s, const char *evidence_id,
+    struct store_artifact *a)
+{
+	return store_artifact_where(s, "evidence_id", evidence_id, a);
+}
+
+/* An artifact by the SHA-256 of its archive. */
+int
+store_artifact_by_sha256(struct store *s, const char *sha256,
+    struct store_artifact *a)
+{
+	return store_artifact_where(s, "archive_sha256", sha256, a);
+}
+
+/* Record an artifact. */
+int
+store_artifact_insert(struct store *s, const struct store_artifact *a)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO artifacts ("
+	    ARTIFACT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, a->evidence_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->archive_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->archive_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->archive_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, a->archive_size);
+	sqlite3_bind_text(st, 6, a->merkle_root, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, a->host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, a->collected_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, a->collected_by, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return error_set("evidence id %s or its archive is already recorded",
+		    a->evidence_id);
+	return rc == SQLITE_DONE ? 0 : store_error(s, "artifacts");
+}
+
+/* The next free evidence id. */
+int
+store_next_evidence_id(struct store *s, char out[16])
+{
+	struct store_artifact a;
+	int n, rc;
+
+	for (n = 1; n < 1000000; n++) {
+		snprintf(out, 16, "E%03d", n);
+		if ((rc = store_artifact_get(s, out, &a)) != 0)
+			return rc == 1 ? 0 : -1;
+	}
+	return error_set("no free evidence id");
+}
+
+/* Call fn for every artifact. */
+int
+store_artifacts(struct store *s, int (*fn)(const struct store_artifact *, void *),
+    void *arg)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT " ARTIFACT_COLUMNS
+	    " FROM artifacts ORDER BY evidence_id");
+	struct store_artifact a;
+	int rc = 0;
+
+	if (st == NULL)
+		return -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		store_read_artifact(st, &a);
+		rc = fn(&a, arg);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Record a time-stamp token. */
+int
+store_timestamp_insert(struct store *s, uint64_t seq, const char *file,
+    const char *file_sha256, const unsigned char *token, size_t token_len,
+    const char *gen_time, const char *tsa)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO timestamps (event_seq,"
+	    " file, file_sha256, token, gen_time, tsa) VALUES (?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, file_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, token, (int)token_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, gen_time, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, tsa, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_error(s, "timestamps");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Call fn for every stored token. */
+int
+store_timestamps(struct store *s, int (*fn)(uint64_t, const char *, const char *,
+    const unsigned char *, size_t, void *), void *arg)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT event_seq, file, file_sha256,"
+	    " token FROM timestamps ORDER BY event_seq");
+	int rc = 0;
+
+	if (st == NULL)
+		return -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		rc = fn((uint64_t)sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    sqlite3_column_blob(st, 3),
+		    (size_t)sqlite3_column_bytes(st, 3), arg);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* SHA-256 of a blob column. */
+static int
+hash_sha256_of_column(sqlite3_stmt *st, int column, unsigned char digest[32])
+{
+	const void *blob = sqlite3_column_blob(st, column);
+
+	return hash_sha256(blob != NULL ? blob : "", (size_t)sqlite3_column_bytes(st,
+	    column), digest);
+}
+
+/* The details of a registration: the handler's identity and key. */
+static json_t *
+store_details_registered(struct store *s, const char *fingerprint, int *error)
+{
+	struct store_handler h;
+	char *b64;
+	json_t *o;
+
+	if (fingerprint == NULL || store_handler_find(s, fingerprint, &h) != 0 ||
+	    strcmp(h.fingerprint, fingerprint) != 0) {
+		*error = 1;
+		error_set("registered handler %s is missing", fingerprint ?
+		    fingerprint : "(none)");
+		return NULL;
+	}
+	if ((b64 = util_base64(h.public_key, KEY_RAW_SIZE)) == NULL) {
+		*error = 1;
+		return NULL;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s}", "fingerprint", h.fingerprint,
+	    "name", h.name, "role", h.role, "public_key", b64);
+	if (o != NULL && h.organization[0] != '\0')
+		json_object_set_new(o, "organization", json_string(h.organization));
+	free(b64);
+	return o;
+}
+
+/* The details of a collection: the archive as recorded. */
+static json_t *
+store_details_collected(struct store *s, const char *evidence_id, int *error)
+{
+	struct store_artifact a;
+
+	if (evidence_id == NULL || store_artifact_get(s, evidence_id, &a) != 0) {
+		*error = 1;
+		error_set("artifact %s is missing", evidence_id ? evidence_id : "(none)");
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}",
+	    "archive_name", a.archive_name, "archive_sha256", a.archive_sha256,
+	    "archive_size", (json_int_t)a.archive_size, "merkle_root", a.merkle_root,
+	    "host", a.host, "collected_at", a.collected_at);
+}
+
+/* The details of a time-stamp: the file and the token's digest. */
+static json_t *
+store_details_timestamped(struct store *s, uint64_t seq, int *error)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT file, file_sha256, token,"
+	    " gen_time, tsa FROM timestamps WHERE event_seq = ?");
+	unsigned char digest[32];
+	char hex[65];
+	json_t *o = NULL;
+
+	if (st == NULL) {
+		*error = 1;
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    hash_sha256_of_column(st, 2, digest) == 0)
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
+		    "file", (const char *)sqlite3_column_text(st, 0),
+		    "file_sha256", (const char *)sqlite3_column_text(st, 1),
+		    "token_sha256", util_hex(digest, 32, hex),
+		    "gen_time", (const char *)sqlite3_column_text(st, 3),
+		    "tsa", (const char *)sqlite3_column_text(st, 4));
+	else {
+		*error = 1;
+		error_set("the time-stamp token of event %llu is missing",
+		    (unsigned long long)seq);
+	}
+	sqlite3_finalize(st);
+	return o;
+}
+
+/* The details object an action's event carries. */
+json_t *
+store_details(struct store *s, const struct event *e, int *error)
+{
+	*error = 0;
+	if (strcmp(e->action, "registered") == 0)
+		return store_details_registered(s, e->counterpart, error);
+	if (strcmp(e->action, "collected") == 0)
+		return store_details_collected(s, e->artifact, error);
+	if (strcmp(e->action, "timestamped") == 0)
+		return store_details_timestamped(s, e->seq, error);
+	return NULL;
+}
+
+/* Load the latest cached tree head into a builder. */
+static int
+store_tree_load(struct store *s, struct merkle_builder *b)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT size, frontier FROM tree_heads"
+	    " ORDER BY size DESC LIMIT 1");
+	const unsigned char *frontier;
+	uint64_t size;
+	int depth, rc = 0;
+
+	merkle_builder_init(b);
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		size = (uint64_t)sqlite3_column_int64(st, 0);
+		depth = __builtin_popcountll(size);
+		frontier = sqlite3_column_blob(st, 1);
+		if (sqlite3_column_bytes(st, 1) != depth * MERKLE_HASH_SIZE ||
+		    (depth > 0 && frontier == NULL))
+			rc = error_set("ledger: the cached tree head is damaged "
+			    "(run custody ledger verify)");
+		else {
+			b->size = size;
+			b->depth = (unsigned)depth;
+			memcpy(b->stack, frontier, (size_t)depth * MERKLE_HASH_SIZE);
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The seq the next event will get. */
+int
+store_next_seq(struct store *s, uint64_t *seq)
+{
+	struct merkle_builder b;
+
+	if (store_tree_load(s, &b) != 0)
+		return -1;
+	*seq = b.size + 1;
+	return 0;
+}
+
+/* Store the tree head after the new leaf. */
+static int
+store_tree_save(struct store *s, const struct merkle_builder *b)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO tree_heads (size, root,"
+	    " frontier) VALUES (?, ?, ?)");
+	merkle_hash root;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	merkle_builder_root(b, root);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)b->size);
+	sqlite3_bind_blob(st, 2, root, MERKLE_HASH_SIZE, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, b->stack, (int)(b->depth * MERKLE_HASH_SIZE),
+	    SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_error(s, "tree heads");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Bind an optional text. */
+static void
+store_bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+	if (text != NULL)
+		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Insert the event row. */
+static int
+store_insert_event(struct store *s, const struct event *e, const char *canonical,
+    size_t len, const unsigned char *signature)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO events (seq, at, action,"
+	    " artifact, handler, counterpart, refers, location, note, canonical,"
+	    " signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
+	sqlite3_bind_text(st, 2, e->time, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->action, -1, SQLITE_STATIC);
+	store_bind_text(st, 4, e->artifact);
+	sqlite3_bind_text(st, 5, e->handler, -1, SQLITE_STATIC);
+	store_bind_text(st, 6, e->counterpart);
+	if (e->refers != 0)
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)e->refers);
+	else
+		sqlite3_bind_null(st, 7);
+	store_bind_text(st, 8, e->location);
+	store_bind_text(st, 9, e->note);
+	sqlite3_bind_blob(st, 10, canonical, (int)len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 11, signature, KEY_SIGNATURE_SIZE, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_error(s, "events");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Append an event inside the caller's transaction. */
+int
+store_append(struct store *s, struct event *e, const struct key *signer)
+{
+	unsigned char signature[KEY_SIGNATURE_SIZE];
+	char now[UTIL_TIME_SIZE], *canonical;
+	struct merkle_builder b;
+	struct timespec ts;
+	merkle_hash root, leaf;
+	json_t *details;
+	size_t len;
+	int error, rc;
+
+	if (store_tree_load(s, &b) != 0)
+		return -1;
+	e->seq = b.size + 1;
+	e->case_id = s->case_id;
+	e->handler = signer->fingerprint;
+	merkle_builder_root(&b, root);
+	util_hex(root, sizeof root, e->prev);
+	util_time_now(&ts);
+	util_time_format(&ts, now);
+	e->time = now;
+	details = store_details(s, e, &error);
+	if (error)
+		return -1;
+	e->details = details;
+	canonical = event_canonical(e, &len);
+	e->details = NULL;
+	json_decref(details);
+	if (canonical == NULL)
+		return -1;
+	rc = key_sign(signer, canonical, len, signature);
+	if (rc == 0)
+		rc = store_insert_event(s, e, canonical, len, signature);
+	if (rc == 0) {
+		merkle_leaf_hash(canonical, len, leaf);
+		merkle_builder_add(&b, leaf);
+		rc = store_tree_save(s, &b);
+	}
+	free(canonical);
+	e->time = NULL;
+	return rc;
+}
+
+/* Text of an optional column, or NULL. */
+static const char *
+store_text_or_null(sqlite3_stmt *st, int column)
+{
+	return (const char *)sqlite3_column_text(st, column);
+}
+
+/* Call fn for every event in seq order. */
+int
+store_events(struct store *s, const char *artifact,
+    int (*fn)(const struct store_event *, void *), void *arg)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT seq, at, action, artifact,"
+	    " handler, counterpart, refers, location, note, canonical, signature"
+	    " FROM events WHERE ?1 IS NULL OR artifact = ?1 ORDER BY seq");
+	struct store_event row;
+	int rc = 0, step;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, artifact);
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof row);
+		row.ev.seq = (uint64_t)sqlite3_column_int64(st, 0);
+		row.ev.case_id = s->case_id;
+		row.ev.time = store_text_or_null(st, 1);
+		row.ev.action = store_text_or_null(st, 2);
+		row.ev.artifact = store_text_or_null(st, 3);
+		row.ev.handler = store_text_or_null(st, 4);
+		row.ev.counterpart = store_text_or_null(st, 5);
+		row.ev.refers = (uint64_t)sqlite3_column_int64(st, 6);
+		row.ev.location = store_text_or_null(st, 7);
+		row.ev.note = store_text_or_null(st, 8);
+		row.canonical = sqlite3_column_blob(st, 9);
+		row.canonical_len = (size_t)sqlite3_column_bytes(st, 9);
+		row.signature = sqlite3_column_blob(st, 10);
+		row.signature_len = (size_t)sqlite3_column_bytes(st, 10);
+		if (row.ev.time == NULL || row.ev.action == NULL || row.ev.handler == NULL)
+			rc = error_set("ledger: event %llu has empty required fields",
+			    (unsigned long long)row.ev.seq);
+		else
+			rc = fn(&row, arg);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The cached tree head after size events. */
+int
+store_tree_head(struct store *s, uint64_t size, merkle_hash root)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT root FROM tree_heads WHERE size = ?");
+	int rc = 1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == MERKLE_HASH_SIZE) {
+		memcpy(root, sqlite3_column_blob(st, 0), MERKLE_HASH_SIZE);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
