@@ -380,10 +380,16 @@ verify_run(struct verify_state *v, char **checkpoints, size_t count)
 
 	v->expected_seq = 1;
 	merkle_builder_init(&v->tree);
+	merkle_hash beyond;
+
 	if (store_events(v->store, NULL, verify_event, v) != 0 ||
 	    store_handlers(v->store, verify_handler_registered, v) != 0 ||
 	    store_artifacts(v->store, verify_artifact_collected, v) != 0)
 		return -1;
+	if (store_tree_head(v->store, v->count + 1, beyond) == 0)
+		verify_problem(v, 0, "the cached tree heads record more than the "
+		    "%llu events the ledger holds: events after #%llu were removed",
+		    (unsigned long long)v->count, (unsigned long long)v->count);
 	for (i = 0; i < count; i++)
 		verify_checkpoint(v, checkpoints[i]);
 	if (v->tsa_ca != NULL &&

@@ -17,12 +17,14 @@
 #include "custody/merkle.h"
 #include "custody/proof.h"
 #include "custody/seal.h"
+#include "custody/store.h"
 #include "custody/sums.h"
 #include "custody/util.h"
 #include "reader.h"
 
 struct verify_args {
 	const char	*key_path;
+	const char	*case_dir;
 	const char	*proof_path;
 	bool		 json;
 	bool		 quiet;
@@ -37,6 +39,7 @@ static const struct option verify_longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "all-hashes", no_argument, NULL, 'a' },
 	{ "types", no_argument, NULL, 't' },
+	{ "case", required_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -155,22 +158,78 @@ verify_sidecar(const char *archive, struct check *c)
 	return found;
 }
 
+/*
+ * With --case: the archive must be one the case recorded (by the SHA-256
+ * of its file), and the seal is checked with the collector's registered
+ * key. Returns that key (NULL with a problem recorded when not found).
+ */
+static struct key *
+verify_case_key(struct store *s, const char *archive, struct check *c,
+    char evidence_id[65])
+{
+	struct store_artifact art;
+	struct store_handler who;
+	char hex[65];
+
+	util_hex(c->archive_sha256, 32, hex);
+	if (store_artifact_by_sha256(s, hex, &art) != 0) {
+		check_problem(c, archive, strlen(archive), "not recorded in case %s "
+		    "(no artifact has SHA-256 %s)", store_case_id(s), hex);
+		return NULL;
+	}
+	snprintf(evidence_id, 65, "%s", art.evidence_id);
+	if (store_handler_find(s, art.collected_by, &who) != 0) {
+		check_problem(c, archive, strlen(archive), "its collector %.16s is "
+		    "not registered in case %s", art.collected_by, store_case_id(s));
+		return NULL;
+	}
+	return key_from_raw(who.public_key);
+}
+
+/* The seal must name the evidence id and case the ledger recorded. */
+static void
+verify_case_seal(struct check *c, const json_t *seal, struct store *s,
+    const char *evidence_id)
+{
+	const char *sealed_id = json_string_value(json_object_get(seal, "evidence_id"));
+	const char *sealed_case = json_string_value(json_object_get(seal, "case_id"));
+
+	if (seal == NULL)
+		return;
+	if (sealed_id == NULL || strcmp(sealed_id, evidence_id) != 0 ||
+	    sealed_case == NULL || strcmp(sealed_case, store_case_id(s)) != 0)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "sealed as %s of case "
+		    "%s, but the ledger records it as %s of case %s",
+		    sealed_id ? sealed_id : "?", sealed_case ? sealed_case : "?",
+		    evidence_id, store_case_id(s));
+}
+
 /* Verify a whole archive. */
 static int
 verify_archive(const struct verify_args *a, const char *archive,
     const struct key *trusted)
 {
 	struct check c = { .all_hashes = a->all_hashes, .types = a->types };
+	struct store *s = NULL;
+	struct key *case_key = NULL;
+	char evidence_id[65] = "";
 	json_t *seal = NULL;
 	bool sidecar;
 	int status;
 
+	if (a->case_dir != NULL && (s = store_open(a->case_dir)) == NULL)
+		return command_fail("verify", EXIT_USAGE);
 	if (check_archive(archive, &c) != 0) {
 		check_free(&c);
+		store_close(s);
 		return command_fail("verify", EXIT_USAGE);
 	}
+	if (s != NULL && (case_key = verify_case_key(s, archive, &c, evidence_id)) != NULL)
+		trusted = case_key;
 	sidecar = verify_sidecar(archive, &c);
 	check_seal(&c, trusted, &seal);
+	if (case_key != NULL)
+		verify_case_seal(&c, seal, s, evidence_id);
 	status = json_array_size(c.problems) == 0 ? EXIT_VERIFIED : EXIT_INTEGRITY;
 	if (a->json)
 		verify_print_json(archive, &c, seal, trusted != NULL);
@@ -188,8 +247,13 @@ verify_archive(const struct verify_args *a, const char *archive,
 			    json_array_size(c.problems),
 			    json_array_size(c.problems) == 1 ? "" : "s");
 	}
+	if (case_key != NULL && status == EXIT_VERIFIED && !a->quiet && !a->json)
+		printf("  recorded in case %s as %s; sealed by its registered "
+		    "collector\n", store_case_id(s), evidence_id);
 	json_decref(seal);
 	check_free(&c);
+	key_free(case_key);
+	store_close(s);
 	return status;
 }
 
@@ -334,11 +398,19 @@ cmd_verify_exec(int argc, char **argv)
 		case 'q': a.quiet = true; break;
 		case 'a': a.all_hashes = true; break;
 		case 't': a.types = true; break;
+		case 'c': a.case_dir = optarg; break;
 		default: return command_usage(&cmd_verify_entry);
 		}
 	}
 	if (optind + 1 != argc)
 		return command_usage(&cmd_verify_entry);
+	if (a.case_dir == NULL && a.key_path == NULL && a.proof_path == NULL &&
+	    getenv("CUSTODY_CASE") != NULL && getenv("CUSTODY_CASE")[0] != '\0')
+		a.case_dir = getenv("CUSTODY_CASE");
+	if (a.case_dir != NULL && (a.key_path != NULL || a.proof_path != NULL)) {
+		error_set("--case takes the key from the ledger: give --case or --key");
+		return command_fail("verify", EXIT_USAGE);
+	}
 	if (a.key_path != NULL && (trusted = key_load_public(a.key_path)) == NULL)
 		return command_fail("verify", EXIT_USAGE);
 	if (a.proof_path != NULL)
@@ -351,7 +423,7 @@ cmd_verify_exec(int argc, char **argv)
 
 const struct command cmd_verify_entry = {
 	"verify",
-	"verify [--key PUBFILE] [--json] [--quiet] [--all-hashes] [--types] ARCHIVE\n"
+	"verify [--key PUBFILE | --case DIR] [--json] [--quiet] [--all-hashes] [--types] ARCHIVE\n"
 	"       custody verify --proof PROOF.json [--key PUBFILE] FILE",
 	"check that an archive, or one file with a proof, is intact",
 	cmd_verify_exec
