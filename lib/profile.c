@@ -760,8 +760,8 @@ struct profile *
 profile_load_file(const char *path)
 {
 	struct profile *profile;
-	char label[PROFILE_QUOTE_MAX * 4], *data;
-	size_t len;
+	char label[PROFILE_QUOTE_MAX * 4], *data = NULL;
+	size_t len = 0;
 	int fd;
 
 	if (path == NULL || *path == '\0') {

@@ -77,9 +77,9 @@ make_key() {
 	    --org "Test Org" -o "$TEST_TMP/${1:-key}" >/dev/null
 }
 
-# The only archive in a directory.
+# The archives in a directory (not their .sha256, .tsq or .tsr companions).
 archive_in() {
-	ls "$1"/*.tar* | grep -v '\.sha256$'
+	ls "$1" | grep -E '\.tar(\.(zst|gz|xz))?$' | sed "s|^|$1/|"
 }
 
 # Extract an archive into a new directory.
