@@ -1,7 +1,7 @@
 /*
  * Ledger events and their one canonical serialization (version 1): a JSON
  * object with the keys below, sorted, no white space, every non-ASCII
- * character escaped as \uXXXX (jansson's JSON_COMPACT | JSON_SORT_KEYS |
+ * character escaped as \uXXXX with upper-case hex digits (jansson's JSON_COMPACT | JSON_SORT_KEYS |
  * JSON_ENSURE_ASCII), absent values omitted. The bytes are what the
  * handler signs and what the ledger's Merkle tree hashes as a leaf.
  *

@@ -1,0 +1,159 @@
+/* Unit tests: the canonical serialization of ledger events. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "custody/event.h"
+
+#define PREV "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* A release event with every field set. */
+static void
+sample(struct event *e)
+{
+	memset(e, 0, sizeof *e);
+	e->seq = 4;
+	e->case_id = "IR-7";
+	memcpy(e->prev, PREV, sizeof e->prev);
+	e->time = "2026-11-23T10:00:00.000000000Z";
+	e->action = "released";
+	e->artifact = "E001";
+	e->handler = "aa";
+	e->counterpart = "bb";
+	e->location = "Lobby";
+	e->note = "bag 17";
+}
+
+/* The exact bytes: keys sorted, no white space, version 1. */
+static void
+test_canonical_bytes(void **state)
+{
+	struct event e;
+	char *text;
+	size_t len;
+
+	(void)state;
+	sample(&e);
+	text = event_canonical(&e, &len);
+	assert_string_equal(text, "{\"action\":\"released\",\"artifact\":\"E001\","
+	    "\"case\":\"IR-7\",\"counterpart\":\"bb\",\"handler\":\"aa\","
+	    "\"location\":\"Lobby\",\"note\":\"bag 17\",\"prev\":\"" PREV "\","
+	    "\"seq\":4,\"time\":\"2026-11-23T10:00:00.000000000Z\",\"v\":1}");
+	assert_int_equal(len, strlen(text));
+	free(text);
+}
+
+/* Absent values are left out; non-ASCII text is escaped; refers is a number. */
+static void
+test_optional_and_escaping(void **state)
+{
+	struct event e;
+	char *text;
+	size_t len;
+
+	(void)state;
+	sample(&e);
+	e.action = "received";
+	e.counterpart = NULL;
+	e.location = NULL;
+	e.refers = 3;
+	e.note = "caf\xc3\xa9\n\"ok\"";
+	text = event_canonical(&e, &len);
+	assert_null(strstr(text, "counterpart"));
+	assert_null(strstr(text, "location"));
+	assert_non_null(strstr(text, "\"refers\":3"));
+	assert_non_null(strstr(text, "\"note\":\"caf\\u00E9\\n\\\"ok\\\"\""));
+	free(text);
+}
+
+/* event_diff names the field that changed, and nothing when none did. */
+static void
+test_diff(void **state)
+{
+	struct event e, changed;
+	char *text;
+	size_t len;
+
+	(void)state;
+	sample(&e);
+	text = event_canonical(&e, &len);
+	assert_null(event_diff(text, len, &e));
+	changed = e;
+	changed.location = "Elsewhere";
+	assert_string_equal(event_diff(text, len, &changed), "location");
+	changed = e;
+	changed.note = NULL;
+	assert_string_equal(event_diff(text, len, &changed), "note");
+	changed = e;
+	changed.prev[0] = 'f';
+	assert_string_equal(event_diff(text, len, &changed), "prev");
+	changed = e;
+	changed.seq = 5;
+	assert_string_equal(event_diff(text, len, &changed), "seq");
+	free(text);
+}
+
+/* Details are part of the signed bytes. */
+static void
+test_details(void **state)
+{
+	struct event e;
+	char *a, *b;
+	size_t la, lb;
+	json_t *d = json_pack("{s:s}", "archive_sha256", PREV);
+
+	(void)state;
+	sample(&e);
+	e.action = "collected";
+	e.details = d;
+	a = event_canonical(&e, &la);
+	json_object_set_new(d, "archive_sha256", json_string("00"));
+	b = event_canonical(&e, &lb);
+	assert_true(la != lb || memcmp(a, b, la) != 0);
+	assert_non_null(event_diff(a, la, &e));
+	json_decref(d);
+	free(a);
+	free(b);
+}
+
+/* Actions and free texts are checked. */
+static void
+test_actions_and_texts(void **state)
+{
+	int recordable;
+	char big[EVENT_TEXT_MAX + 2];
+
+	(void)state;
+	assert_true(event_action_known("analysed", &recordable));
+	assert_true(recordable);
+	assert_true(event_action_known("released", &recordable));
+	assert_false(recordable);
+	assert_false(event_action_known("stolen", &recordable));
+	assert_int_equal(event_check_text("note", "two\nlines\tok"), 0);
+	assert_int_equal(event_check_text("note", "bell\a"), -1);
+	assert_int_equal(event_check_text("note", "bad\xff"), -1);
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(event_check_text("note", big), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canonical_bytes),
+		cmocka_unit_test(test_optional_and_escaping),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_details),
+		cmocka_unit_test(test_actions_and_texts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
