@@ -96,6 +96,28 @@ export_canonical(const struct store_event *row)
 	    row->canonical_len);
 }
 
+/*
+ * A text from the ledger as a JSON string (NULL for none). One edited by
+ * hand may not be UTF-8: it is shown escaped (\xHH), as in messages, so
+ * the export still serves; custody ledger verify names the edit.
+ */
+static json_t *
+export_string(const char *text)
+{
+	char *escaped;
+	json_t *o;
+
+	if (text == NULL)
+		return NULL;
+	if (util_utf8_valid(text, strlen(text)))
+		return json_string(text);
+	if ((escaped = util_escape(text, strlen(text))) == NULL)
+		return NULL;
+	o = json_string(escaped);
+	free(escaped);
+	return o;
+}
+
 /* An event as JSON, with the names of the people in it. */
 static json_t *
 export_event_json(const struct export *ex, const struct store_event *row)
@@ -108,19 +130,22 @@ export_event_json(const struct export *ex, const struct store_event *row)
 	    (const unsigned char *)"", row->signature_len);
 	if (signature == NULL)
 		return NULL;
-	o = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?, s:o?, s:s?,"
-	    " s:s?, s:o?, s:s}",
-	    "seq", (json_int_t)e->seq, "time", e->time, "action", e->action,
-	    "artifact", e->artifact, "handler", e->handler,
+	o = json_pack("{s:I, s:o, s:o, s:o?, s:o, s:s?, s:o?, s:s?, s:o?, s:o?,"
+	    " s:o?, s:o?, s:s}",
+	    "seq", (json_int_t)e->seq, "time", export_string(e->time),
+	    "action", export_string(e->action),
+	    "artifact", export_string(e->artifact),
+	    "handler", export_string(e->handler),
 	    "handler_name", export_person(ex, e->handler, "name"),
-	    "counterpart", e->counterpart,
+	    "counterpart", export_string(e->counterpart),
 	    "counterpart_name", export_person(ex, e->counterpart, "name"),
 	    "refers", e->refers != 0 ? json_integer((json_int_t)e->refers) : NULL,
-	    "location", e->location, "note", e->note,
+	    "location", export_string(e->location),
+	    "note", export_string(e->note),
 	    "canonical", export_canonical(row), "signature", signature);
 	free(signature);
 	if (o == NULL)
-		error_set("event %" PRIu64 ": a field is not valid UTF-8", e->seq);
+		error_set("event %" PRIu64 ": out of memory", e->seq);
 	return o;
 }
 
@@ -316,18 +341,20 @@ export_json(struct export *ex)
 
 /*
  * One CSV field (RFC 4180): quoted when it holds a comma, a double quote,
- * CR or LF, its double quotes doubled. A field starting with =, +, -, @,
+ * CR or LF, its double quotes doubled. A text starting with =, +, -, @,
  * tab or CR would be taken for a formula by spreadsheets (CSV injection):
- * it is quoted and prefixed with a single quote ', so it reads as text.
+ * with guard, it is quoted and prefixed with a single quote ', so it
+ * reads as text. The signature is not guarded: it must round-trip, and
+ * the base64 alphabet cannot spell a DDE payload (no | or !).
  */
 static void
-export_csv_field(FILE *out, const char *text, int last)
+export_csv_field(FILE *out, const char *text, int guard, int last)
 {
-	int guard, quote;
+	int quote;
 
 	if (text == NULL)
 		text = "";
-	guard = text[0] != '\0' && strchr("=+-@\t\r", text[0]) != NULL;
+	guard = guard && text[0] != '\0' && strchr("=+-@\t\r", text[0]) != NULL;
 	quote = guard || strpbrk(text, ",\"\r\n") != NULL;
 	if (quote)
 		putc('"', out);
@@ -374,10 +401,10 @@ export_csv_step(const struct store_event *row, void *arg)
 	fields[7] = export_person(ex, e->handler, "organization");
 	fields[8] = e->counterpart;
 	fields[9] = export_person(ex, e->counterpart, "name");
-	fields[10] = e->refers != 0 ? refers : NULL, fields[11] = e->location, fields[12] = e->note;
-	fields[13] = signature;
+	fields[10] = e->refers != 0 ? refers : NULL;
+	fields[11] = e->location, fields[12] = e->note, fields[13] = signature;
 	for (i = 0; i < 14; i++)
-		export_csv_field(ex->out, fields[i], i == 13);
+		export_csv_field(ex->out, fields[i], i != 13, i == 13);
 	free(signature);
 	return ferror(ex->out) ? error_set_errno("csv export: write") : 0;
 }
@@ -389,7 +416,7 @@ export_csv(struct export *ex)
 	size_t i;
 
 	for (i = 0; export_csv_columns[i] != NULL; i++)
-		export_csv_field(ex->out, export_csv_columns[i],
+		export_csv_field(ex->out, export_csv_columns[i], 1,
 		    export_csv_columns[i + 1] == NULL);
 	return store_events(ex->store, NULL, export_csv_step, ex);
 }
@@ -413,7 +440,14 @@ html_text(FILE *out, const char *text)
 		case '>': fputs("&gt;", out); break;
 		case '"': fputs("&quot;", out); break;
 		case '\'': fputs("&#39;", out); break;
-		default: putc(*p, out); break;
+		default:
+			/* No terminal escapes in a file someone may cat. */
+			if (((unsigned char)*p < 0x20 && *p != '\n' &&
+			    *p != '\t') || *p == 0x7f)
+				fprintf(out, "\\x%02x", (unsigned char)*p);
+			else
+				putc(*p, out);
+			break;
 		}
 	}
 	free(escaped);
@@ -428,13 +462,20 @@ html_time(FILE *out, const char *iso)
 	html_text(out, ledger_time(iso, when, sizeof when));
 }
 
-/* One row of a form: a label and an escaped value (or a dash). */
+/* One row of a form: a label and an escaped value (or a dash), maybe as code. */
+static void
+html_row(FILE *out, const char *label, const char *value, int code)
+{
+	fprintf(out, "<tr><th>%s</th><td>%s", label, code ? "<code>" : "");
+	html_text(out, value != NULL && value[0] != '\0' ? value : "\xe2\x80\x94");
+	fprintf(out, "%s</td></tr>\n", code ? "</code>" : "");
+}
+
+/* One row of a form with a text value. */
 static void
 html_field(FILE *out, const char *label, const char *value)
 {
-	fprintf(out, "<tr><th>%s</th><td>", label);
-	html_text(out, value != NULL && value[0] != '\0' ? value : "\xe2\x80\x94");
-	fputs("</td></tr>\n", out);
+	html_row(out, label, value, 0);
 }
 
 /* A person: name, role and organisation, and the key's fingerprint. */
@@ -478,6 +519,7 @@ static const char html_style[] =
 	".alert{color:#a00;font-weight:bold}.small{font-size:.85em}"
 	"section.artifact{page-break-before:always;break-before:page}"
 	"section.case{page-break-before:always;break-before:page}"
+	"header+section.artifact{page-break-before:auto;break-before:auto}"
 	"@media print{body{margin:0}th{background:none}}";
 
 /* The document head and the case header. */
@@ -543,8 +585,8 @@ html_artifact_form(struct export *ex, const struct store_artifact *a)
 	html_field(ex->out, "Source host", a->host);
 	html_field(ex->out, "Archive", a->archive_name);
 	html_field(ex->out, "Archive size", size);
-	html_field(ex->out, "Archive SHA-256", a->archive_sha256);
-	html_field(ex->out, "Seal Merkle root", a->merkle_root);
+	html_row(ex->out, "Archive SHA-256", a->archive_sha256, 1);
+	html_row(ex->out, "Seal Merkle root", a->merkle_root, 1);
 	fputs("<tr><th>Collected by</th><td>", ex->out);
 	html_person(ex, a->collected_by);
 	fputs("</td></tr>\n<tr><th>When (UTC)</th><td>", ex->out);
@@ -666,7 +708,7 @@ html_chain(struct export *ex)
 	fputs("</tbody>\n</table>\n", ex->out);
 }
 
-/* What an event concerns beyond its action: the handler registered, the file stamped. */
+/* What an event concerns: the handler registered, the file time-stamped. */
 static void
 html_subject(struct export *ex, json_t *e)
 {

@@ -861,15 +861,20 @@ int
 store_events(struct store *s, const char *artifact,
     int (*fn)(const struct store_event *, void *), void *arg)
 {
-	sqlite3_stmt *st = store_prepare(s, "SELECT seq, at, action, artifact,"
-	    " handler, counterpart, refers, location, note, canonical, signature"
-	    " FROM events WHERE ?1 IS NULL OR artifact = ?1 ORDER BY seq");
+	/* Two statements, so that one artifact's events come from its index. */
+	sqlite3_stmt *st = store_prepare(s, artifact == NULL ?
+	    "SELECT seq, at, action, artifact, handler, counterpart, refers,"
+	    " location, note, canonical, signature FROM events ORDER BY seq" :
+	    "SELECT seq, at, action, artifact, handler, counterpart, refers,"
+	    " location, note, canonical, signature FROM events WHERE artifact = ?1"
+	    " ORDER BY seq");
 	struct store_event row;
 	int rc = 0, step;
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, artifact);
+	if (artifact != NULL)
+		sqlite3_bind_text(st, 1, artifact, -1, SQLITE_STATIC);
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&row, 0, sizeof row);
 		row.ev.seq = (uint64_t)sqlite3_column_int64(st, 0);
