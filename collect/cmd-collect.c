@@ -20,6 +20,7 @@
 #include "custody/command.h"
 #include "custody/error.h"
 #include "custody/event.h"
+#include "custody/filetype.h"
 #include "custody/hash.h"
 #include "custody/key.h"
 #include "custody/profile.h"
@@ -68,6 +69,7 @@ static const struct option collect_longopts[] = {
 	{ "over-limit", required_argument, NULL, 'L' },
 	{ "include-secrets", no_argument, NULL, 'S' },
 	{ "no-types", no_argument, NULL, 'T' },
+	{ "type-bytes", required_argument, NULL, 'B' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "list-profiles", no_argument, NULL, 'l' },
@@ -93,6 +95,8 @@ collect_id_ok(const char *id)
 static int
 collect_option_value(struct collect_args *a, int ch, const char *value)
 {
+	int64_t size;
+
 	switch (ch) {
 	case 'm':
 		if (profile_parse_size(value, &a->opt.max_file_size) != 0)
@@ -108,6 +112,13 @@ collect_option_value(struct collect_args *a, int ch, const char *value)
 		return 0;
 	case 'H':
 		return hash_parse_list(value, &a->opt.hash_mask);
+	case 'B':
+		if (profile_parse_size(value, &size) != 0 || size < 64 ||
+		    size > FILETYPE_BLOCK)
+			return error_set("--type-bytes must be from 64 to %d",
+			    FILETYPE_BLOCK);
+		a->opt.type_bytes = (size_t)size;
+		return 0;
 	case 'p':
 		if (a->profile_count == PROFILES_MAX)
 			return error_set("too many --profile options");
@@ -132,6 +143,7 @@ collect_parse(struct collect_args *a, int argc, char **argv)
 	a->opt.evidence_id = "E001";
 	a->opt.hash_mask = HASH_MASK(HASH_SHA256);
 	a->opt.types = true;
+	a->opt.type_bytes = FILETYPE_BLOCK;
 	a->opt.max_file_size = -1;
 	a->opt.output = ".";
 	a->opt.compress = "zstd";
@@ -154,7 +166,7 @@ collect_parse(struct collect_args *a, int argc, char **argv)
 		case 'q': a->quiet = true; break;
 		case 'l': a->list_profiles = true; break;
 		case 'h': return -3;
-		case 'm': case 'L': case 'H': case 'p': case 'x':
+		case 'm': case 'L': case 'H': case 'p': case 'x': case 'B':
 			if (collect_option_value(a, ch, optarg) != 0)
 				return -1;
 			break;
@@ -607,7 +619,8 @@ const struct command cmd_collect_entry = {
 	"               [--compress zstd|gzip|xz|none] [--hash ALG[,ALG]...]\n"
 	"               [--case-id ID] [--evidence-id ID] [--exclude GLOB]...\n"
 	"               [--max-file-size SIZE] [--over-limit truncate|skip]\n"
-	"               [--include-secrets] [--no-types] [--passphrase-file FILE]\n"
+	"               [--include-secrets] [--no-types | --type-bytes SIZE]\n"
+	"               [--passphrase-file FILE]\n"
 	"               [--case DIR [--location TEXT] [--note TEXT]]\n"
 	"               [--json] [--quiet] [PATH...]\n"
 	"       custody collect --list-profiles",

@@ -33,6 +33,27 @@
 #define READ_BLOCK	(1024 * 1024)		/* one read; also what libmagic sees */
 #define PSEUDO_MAX	(64 * 1024 * 1024)	/* cap for /proc and /sys files */
 #define PROBLEMS_MAX	100
+#define TYPER_JOBS	256	/* files typed ahead of the manifest */
+
+/*
+ * One record (or log line) waiting for a type: the manifest, sums and log
+ * are written strictly in collection order, so a record whose type is
+ * still being worked out holds back the ones after it.
+ */
+struct pending {
+	struct pending	*next;
+	json_t		*entry;		/* NULL: a log line only */
+	int64_t		 ticket;	/* -1: nothing to wait for */
+	char		*sums_path;	/* with content: the member's name */
+	size_t		 sums_path_len;
+	char		 sha256[HASH_HEX_SIZE];
+	char		*log_line;
+	const char	*status;
+	bool		 has_content;
+	int64_t		 size;
+	char		*problem_source;	/* escaped, for errors and changes */
+	char		*problem_reason;
+};
 
 /* A growing text kept in an unlinked file beside the output, or in memory. */
 struct spool {
@@ -53,7 +74,11 @@ struct collector {
 	struct spool			 log;
 	struct merkle_builder		 tree;
 	struct hash_set			 hashes;
-	struct filetype			*filetype;
+	struct filetype			*filetype;	/* for what needs the open file */
+	struct typer			*typer;		/* everything else, in parallel */
+	struct pending			*head;		/* records waiting for their type */
+	struct pending			*tail;
+	int				 outstanding;	/* tickets not taken yet */
 	struct idmap			*ids;
 	struct pathmap			*seen;
 	unsigned char			*buffer;		/* READ_BLOCK bytes */
@@ -149,21 +174,38 @@ out:
 	return rc;
 }
 
+static void collector_enqueue(struct collector *, struct pending *);
+
 /* Add a line to collection.log: UTC time, then the message. */
 void
 collector_log(struct collector *c, const char *fmt, ...)
 {
-	char now[UTIL_TIME_SIZE];
+	char now[UTIL_TIME_SIZE], *message, *line;
+	struct pending *p;
 	struct timespec ts;
 	va_list ap;
+	int n;
 
 	util_time_now(&ts);
 	util_time_format(&ts, now);
-	fprintf(c->log.file, "%s ", now);
 	va_start(ap, fmt);
-	vfprintf(c->log.file, fmt, ap);
+	n = vasprintf(&message, fmt, ap);
 	va_end(ap);
-	fputc('\n', c->log.file);
+	if (n < 0 || asprintf(&line, "%s %s\n", now, message) < 0) {
+		if (n >= 0)
+			free(message);
+		return;
+	}
+	free(message);
+	/* Behind records still waiting for a type, the line waits its turn. */
+	if (c->head == NULL || (p = calloc(1, sizeof *p)) == NULL) {
+		fputs(line, c->log.file);
+		free(line);
+		return;
+	}
+	p->ticket = -1;
+	p->log_line = line;
+	collector_enqueue(c, p);
 }
 
 /* Remember the first problems for the summary. */
@@ -177,26 +219,25 @@ collector_note_problem(struct collector *c, const char *source,
 	    "source", source, "status", status, "reason", reason ? reason : ""));
 }
 
-/* Count an entry by its status. */
+/* Count a record by its status. */
 static void
-collector_count(struct collector *c, const struct manifest_entry *e,
-    const char *escaped)
+collector_count(struct collector *c, const struct pending *p)
 {
 	c->result.entries++;
-	if (e->has_content) {
+	if (p->has_content) {
 		c->result.members++;
-		c->result.content_bytes += (uint64_t)e->size;
+		c->result.content_bytes += (uint64_t)p->size;
 	}
-	if (strcmp(e->status, STATUS_SKIPPED) == 0)
+	if (strcmp(p->status, STATUS_SKIPPED) == 0)
 		c->result.skipped++;
-	else if (strcmp(e->status, STATUS_ERROR) == 0) {
+	else if (strcmp(p->status, STATUS_ERROR) == 0)
 		c->result.errors++;
-		collector_note_problem(c, escaped, e->status, e->reason);
-	} else if (strcmp(e->status, STATUS_CHANGED) == 0 ||
-	    strcmp(e->status, STATUS_TRUNCATED) == 0) {
+	else if (strcmp(p->status, STATUS_CHANGED) == 0 ||
+	    strcmp(p->status, STATUS_TRUNCATED) == 0)
 		c->result.changed++;
-		collector_note_problem(c, escaped, e->status, e->reason);
-	}
+	if (p->problem_source != NULL)
+		collector_note_problem(c, p->problem_source, p->status,
+		    p->problem_reason);
 }
 
 /* Tell the progress callback, counting the bytes of the file being read. */
@@ -212,40 +253,193 @@ collector_progress(struct collector *c, int64_t in_flight)
 	c->opt->progress_fn(&now, c->opt->progress_arg);
 }
 
-/* Write one manifest entry, its Merkle leaf, its sums line and its log line. */
+/* Free a pending record. */
+static void
+pending_free(struct pending *p)
+{
+	json_decref(p->entry);
+	free(p->sums_path);
+	free(p->log_line);
+	free(p->problem_source);
+	free(p->problem_reason);
+	free(p);
+}
+
+/* Append to the queue of records waiting their turn. */
+static void
+collector_enqueue(struct collector *c, struct pending *p)
+{
+	if (c->tail != NULL)
+		c->tail->next = p;
+	else
+		c->head = p;
+	c->tail = p;
+}
+
+/* Write a record: manifest line and its Merkle leaf, sums line, log line. */
+static int
+collector_write_record(struct collector *c, struct pending *p, const char *mime)
+{
+	merkle_hash leaf;
+	size_t len;
+	char *line;
+
+	if (p->entry != NULL) {
+		if (mime != NULL)
+			json_object_set_new(p->entry, "mime", json_string(mime));
+		if ((line = manifest_dump(p->entry, &len)) == NULL)
+			return -1;
+		fwrite(line, 1, len, c->manifest.file);
+		fputc('\n', c->manifest.file);
+		merkle_leaf_hash(line, len, leaf);
+		merkle_builder_add(&c->tree, leaf);
+		free(line);
+		if (p->has_content && sums_write_line(c->sums.file, p->sha256,
+		    p->sums_path, p->sums_path_len) != 0)
+			return -1;
+		collector_count(c, p);
+	}
+	if (p->log_line != NULL)
+		fputs(p->log_line, c->log.file);
+	if (ferror(c->manifest.file) || ferror(c->log.file))
+		return error_set_errno("writing the manifest");
+	return 0;
+}
+
+/* Write the oldest record if its turn has come (waiting for it with wait): 1 written, 0 not, -1 error. */
+static int
+collector_drain_one(struct collector *c, bool wait)
+{
+	struct pending *p = c->head;
+	char mime[128];
+	int rc;
+
+	if (p == NULL)
+		return 0;
+	if (p->ticket >= 0) {
+		if (!typer_take(c->typer, p->ticket, wait, mime, sizeof mime))
+			return 0;
+		c->outstanding--;
+	}
+	rc = collector_write_record(c, p, p->ticket >= 0 ? mime : NULL);
+	c->head = p->next;
+	if (c->head == NULL)
+		c->tail = NULL;
+	pending_free(p);
+	return rc == 0 ? 1 : -1;
+}
+
+/* Write the records whose turn has come; with wait, all of them. */
+static int
+collector_drain(struct collector *c, bool wait)
+{
+	int rc;
+
+	while ((rc = collector_drain_one(c, wait)) == 1)
+		;
+	collector_progress(c, 0);
+	return rc;
+}
+
+/* Make room in the typing queue, so a submission never waits on itself. */
+static int
+collector_make_room(struct collector *c)
+{
+	while (c->outstanding >= TYPER_JOBS)
+		if (collector_drain_one(c, true) < 0)
+			return -1;
+	return 0;
+}
+
+/* Submit bytes for typing; returns the ticket, or -1. */
+static int64_t
+collector_submit(struct collector *c, const void *data, size_t len,
+    const unsigned char *digest)
+{
+	int64_t ticket;
+
+	if (collector_make_room(c) != 0)
+		return -1;
+	if ((ticket = typer_submit(c->typer, data, len, digest)) >= 0)
+		c->outstanding++;
+	return ticket;
+}
+
+/* The log line of an entry. */
+static char *
+collector_log_line(const struct manifest_entry *e)
+{
+	char now[UTIL_TIME_SIZE], *escaped, *member = NULL, *line = NULL;
+	struct timespec ts;
+
+	util_time_now(&ts);
+	util_time_format(&ts, now);
+	escaped = util_escape(e->source, e->source_len);
+	if (e->has_content)
+		member = util_escape(e->path, e->path_len);
+	if (escaped != NULL && asprintf(&line, "%s %s %s%s%s%s%s\n", now,
+	    e->status, escaped, member != NULL ? " -> " : "",
+	    member != NULL ? member : "", e->reason != NULL ? ": " : "",
+	    e->reason != NULL ? e->reason : "") < 0)
+		line = NULL;
+	free(escaped);
+	free(member);
+	return line;
+}
+
+/* Fill a pending record from an entry. */
+static int
+collector_pending_fill(struct pending *p, const struct manifest_entry *e)
+{
+	if ((p->entry = manifest_entry_json(e)) == NULL ||
+	    (p->log_line = collector_log_line(e)) == NULL)
+		return -1;
+	p->status = e->status;
+	p->has_content = e->has_content;
+	p->size = e->size;
+	if (e->has_content) {
+		hash_set_hex(e->hashes, HASH_SHA256, p->sha256);
+		if ((p->sums_path = malloc(e->path_len + 1)) == NULL)
+			return error_set_errno("malloc");
+		memcpy(p->sums_path, e->path, e->path_len + 1);
+		p->sums_path_len = e->path_len;
+	}
+	if (strcmp(e->status, STATUS_ERROR) == 0 ||
+	    strcmp(e->status, STATUS_CHANGED) == 0 ||
+	    strcmp(e->status, STATUS_TRUNCATED) == 0) {
+		p->problem_source = util_escape(e->source, e->source_len);
+		p->problem_reason = strdup(e->reason != NULL ? e->reason : "");
+	}
+	return 0;
+}
+
+/*
+ * Record an entry: its manifest line, Merkle leaf, sums line and log
+ * line, written in order once the type of its content (ticket) is known.
+ */
+static int
+collector_record_typed(struct collector *c, struct manifest_entry *e,
+    int64_t ticket)
+{
+	struct pending *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return error_set_errno("calloc");
+	p->ticket = ticket;
+	e->mime_pending = ticket >= 0;
+	if (collector_pending_fill(p, e) != 0) {
+		pending_free(p);
+		return -1;
+	}
+	collector_enqueue(c, p);
+	return collector_drain(c, false);
+}
+
+/* Record an entry that waits for no type. */
 static int
 collector_record(struct collector *c, struct manifest_entry *e)
 {
-	char *line, *escaped, *member;
-	merkle_hash leaf;
-	char hex[HASH_HEX_SIZE];
-	size_t len;
-
-	if ((line = manifest_entry_line(e, &len)) == NULL)
-		return -1;
-	fwrite(line, 1, len, c->manifest.file);
-	fputc('\n', c->manifest.file);
-	merkle_leaf_hash(line, len, leaf);
-	merkle_builder_add(&c->tree, leaf);
-	free(line);
-	if (e->has_content) {
-		hash_set_hex(e->hashes, HASH_SHA256, hex);
-		if (sums_write_line(c->sums.file, hex, e->path, e->path_len) != 0)
-			return -1;
-	}
-	if ((escaped = util_escape(e->source, e->source_len)) == NULL)
-		return -1;
-	member = e->has_content ? util_escape(e->path, e->path_len) : NULL;
-	collector_log(c, "%s %s%s%s%s%s", e->status, escaped,
-	    member != NULL ? " -> " : "", member != NULL ? member : "",
-	    e->reason != NULL ? ": " : "", e->reason != NULL ? e->reason : "");
-	free(member);
-	collector_count(c, e, escaped);
-	free(escaped);
-	if (ferror(c->manifest.file) || ferror(c->log.file))
-		return error_set_errno("writing the manifest");
-	collector_progress(c, 0);
-	return 0;
+	return collector_record_typed(c, e, -1);
 }
 
 /* Fill the parts of an entry common to everything found on disk. */
@@ -420,22 +614,63 @@ struct file_read {
 	int64_t		 member_size;
 	bool		 truncated;
 	bool		 shrank;
+	bool		 buffered;	/* read whole: typed once its digest is known */
 	int		 read_errno;
 	int64_t		 read_error_at;
-	char		 mime[128];
+	int64_t		 ticket;	/* the typer's, or -1 */
+	char		 mime[128];	/* typed here instead, when not empty */
 };
 
-/* Digest and archive one block, typing it when it is the first. */
+/* Bytes of a block that libmagic is given. */
+static size_t
+collector_type_len(const struct collector *c, size_t len)
+{
+	return len < c->opt->type_bytes ? len : c->opt->type_bytes;
+}
+
+/*
+ * Start typing a file's first block: here, when libmagic must see the open
+ * file too (ELF objects), else by the typer, from the cache when the
+ * digest of exactly these bytes is given.
+ */
+static int
+collector_type(struct collector *c, struct file_read *fr, const void *data,
+    size_t len, const unsigned char *digest)
+{
+	len = collector_type_len(c, len);
+	if (filetype_needs_descriptor(data, len)) {
+		snprintf(fr->mime, sizeof fr->mime, "%s",
+		    filetype_buffer(c->filetype, data, len));
+		return 0;
+	}
+	fr->ticket = collector_submit(c, data, len, digest);
+	return fr->ticket >= 0 ? 0 : -1;
+}
+
+/* Digest and archive one block; the first of a streamed file is typed. */
 static int
 collector_block(struct collector *c, struct file_read *fr, const void *data,
     size_t len, bool first)
 {
-	if (first && c->opt->types)
-		snprintf(fr->mime, sizeof fr->mime, "%s",
-		    filetype_buffer(c->filetype, data, len));
+	if (first && c->opt->types && !fr->buffered &&
+	    collector_type(c, fr, data, len, NULL) != 0)
+		return -1;
 	if (hash_set_update(&c->hashes, data, len) != 0)
 		return -1;
 	return writer_data(c->writer, data, len);
+}
+
+/* Type a file read whole, now that its digest is known. */
+static int
+collector_type_whole(struct collector *c, struct file_read *fr,
+    const void *data, size_t len)
+{
+	const unsigned char *digest = c->hashes.digest[HASH_SHA256];
+
+	if (!c->opt->types)
+		return 0;
+	return collector_type(c, fr, data, len,
+	    len <= c->opt->type_bytes ? digest : NULL);
 }
 
 /* Read a file whole into c->slurp, up to cap bytes (*more when there is more). */
@@ -540,9 +775,6 @@ collector_read_streamed(struct collector *c, int fd, const char *apath,
 	}
 	if (done < want && collector_pad(c, fr, want - done) != 0)
 		return -1;
-	if (done == 0 && want == 0 && c->opt->types)
-		snprintf(fr->mime, sizeof fr->mime, "%s",
-		    filetype_buffer(c->filetype, "", 0));
 	return writer_end(c->writer);
 }
 
@@ -630,15 +862,18 @@ collector_read_file(struct collector *c, int fd, const char *path,
 		return error_set_errno("asprintf");
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	hash_set_reset(&c->hashes);
-	if (before->st_size <= READ_BLOCK || collector_pseudo_fs(fd))
+	fr->buffered = before->st_size <= READ_BLOCK || collector_pseudo_fs(fd);
+	if (fr->buffered)
 		rc = collector_read_buffered(c, fd, apath, before, fr);
 	else
 		rc = collector_read_streamed(c, fd, apath, before, fr);
-	if (rc != 0 || hash_set_final(&c->hashes) != 0 || fstat(fd, &after) != 0) {
+	if (rc != 0 || hash_set_final(&c->hashes) != 0 || fstat(fd, &after) != 0 ||
+	    (fr->buffered && collector_type_whole(c, fr, c->slurp,
+	    (size_t)fr->member_size) != 0)) {
 		free(apath);
 		return -1;
 	}
-	if (c->opt->types) {
+	if (fr->mime[0] != '\0') {
 		const char *refined = filetype_refine(c->filetype, fd, fr->mime);
 
 		if (refined != fr->mime)
@@ -650,11 +885,11 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	e.has_content = true;
 	e.size = fr->member_size;
 	e.hashes = &c->hashes;
-	e.mime = c->opt->types ? fr->mime : NULL;
+	e.mime = fr->mime[0] != '\0' ? fr->mime : NULL;
 	e.atime_unprotected = atime_unprotected;
 	collector_file_status(&e, fr, before, &after, reason, sizeof reason);
 	e.reason = reason[0] != '\0' ? reason : NULL;
-	rc = collector_record(c, &e);
+	rc = collector_record_typed(c, &e, fr->ticket);
 	free(apath);
 	return rc;
 }
@@ -670,6 +905,7 @@ collector_file(struct collector *c, int dirfd, const char *name,
 	int fd, rc, over_limit;
 
 	memset(&fr, 0, sizeof fr);
+	fr.ticket = -1;
 	fr.limit = collector_limit(c, rules, &over_limit);
 	if (fr.limit >= 0 && listed->st_size > fr.limit &&
 	    over_limit == PROFILE_OVER_LIMIT_SKIP) {
@@ -763,7 +999,7 @@ int
 collector_live(struct collector *c, const char *name)
 {
 	struct manifest_entry e;
-	struct file_read fr = { .limit = -1 };
+	struct file_read fr = { .limit = -1, .ticket = -1, .buffered = true };
 	struct timespec now;
 	const char *source = name;
 	char *data, *apath, label[128];
@@ -794,6 +1030,8 @@ collector_live(struct collector *c, const char *name)
 		rc = writer_end(c->writer);
 	if (rc == 0)
 		rc = hash_set_final(&c->hashes);
+	if (rc == 0)
+		rc = collector_type_whole(c, &fr, data, len);
 	free(data);
 	if (rc == 0) {
 		e.path = apath;
@@ -801,10 +1039,10 @@ collector_live(struct collector *c, const char *name)
 		e.has_content = true;
 		e.size = (int64_t)len;
 		e.hashes = &c->hashes;
-		e.mime = c->opt->types ? fr.mime : NULL;
+		e.mime = fr.mime[0] != '\0' ? fr.mime : NULL;
 		e.status = STATUS_OK;
 		e.origin = source;
-		rc = collector_record(c, &e);
+		rc = collector_record_typed(c, &e, fr.ticket);
 	}
 	free(apath);
 	return rc;
@@ -911,6 +1149,15 @@ collector_header(struct collector *c)
 	return 0;
 }
 
+/* Online CPUs, for the typing threads (1 when unknown). */
+static int
+collector_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
+}
+
 /* Allocate the parts that do not depend on the output. */
 static int
 collector_setup(struct collector *c, const struct collect_options *opt)
@@ -929,7 +1176,8 @@ collector_setup(struct collector *c, const struct collect_options *opt)
 	if (hash_set_init(&c->hashes, opt->hash_mask) != 0 ||
 	    (c->seen = pathmap_new(1)) == NULL || (c->ids = idmap_load()) == NULL)
 		return -1;
-	if (opt->types && (c->filetype = filetype_new()) == NULL)
+	if (opt->types && ((c->filetype = filetype_new()) == NULL ||
+	    (c->typer = typer_new(collector_cpus(), TYPER_JOBS)) == NULL))
 		return -1;
 	if (opt->key_path != NULL && stat(opt->key_path, &st) == 0) {
 		c->key_st = st;
@@ -1082,6 +1330,8 @@ collector_write_custody(struct collector *c)
 	struct timespec end;
 	struct seal s;
 
+	if (collector_drain(c, true) != 0)
+		return -1;
 	util_time_now(&end);
 	util_time_format(&c->started, started);
 	util_time_format(&end, finished);
@@ -1166,6 +1416,13 @@ collector_free(struct collector *c)
 	spool_close(&c->log);
 	hash_set_free(&c->hashes);
 	filetype_free(c->filetype);
+	typer_free(c->typer);
+	while (c->head != NULL) {
+		struct pending *next = c->head->next;
+
+		pending_free(c->head);
+		c->head = next;
+	}
 	idmap_free(c->ids);
 	pathmap_free(c->seen);
 	json_decref(c->result.problems);

@@ -45,6 +45,30 @@ bool live_known(const char *name);
  */
 int live_collect(const char *name, char **out, size_t *len, const char **source);
 
+/* ---- typer.c: MIME types worked out by worker threads, in submission order. */
+
+struct typer;
+
+/*
+ * Worker threads, each with its own libmagic handle, typing the buffers
+ * submitted; at most max_jobs wait at once (submit blocks beyond). NULL on
+ * error.
+ */
+struct typer *typer_new(int threads, int max_jobs);
+/*
+ * Queue a copy of data for typing and return its ticket (tickets count
+ * from 0, one per call). digest, when not NULL, is the SHA-256 of exactly
+ * these bytes: content typed before is answered from a cache. -1 on error.
+ */
+int64_t typer_submit(struct typer *, const void *data, size_t len,
+    const unsigned char *digest);
+/*
+ * The type of a ticket, copied into out: 1 when known, 0 when not yet
+ * (with wait false). Each ticket is taken once, in order.
+ */
+int typer_take(struct typer *, int64_t ticket, bool wait, char *out, size_t size);
+void typer_free(struct typer *);
+
 /* ---- writer.c: the tar stream, compressed, hashed as it is written. */
 
 struct writer;
@@ -83,6 +107,7 @@ struct collect_options {
 	const char		*evidence_id;
 	unsigned		 hash_mask;
 	bool			 types;		/* libmagic MIME types */
+	size_t			 type_bytes;	/* of each file's start given to libmagic */
 	bool			 include_secrets;
 	int64_t			 max_file_size;	/* -1: none */
 	int			 over_limit;	/* enum profile_over_limit */

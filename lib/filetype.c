@@ -49,6 +49,20 @@ filetype_buffer(struct filetype *ft, const void *data, size_t len)
 	return type != NULL ? type : "application/octet-stream";
 }
 
+/* True for an ELF shared object (e_type ET_DYN), which may be a PIE executable. */
+bool
+filetype_needs_descriptor(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	unsigned type;
+
+	if (len < 18 || memcmp(p, "\177ELF", 4) != 0)
+		return false;
+	/* EI_DATA: 1 little-endian, 2 big-endian. */
+	type = p[5] == 2 ? (unsigned)(p[16] << 8 | p[17]) : (unsigned)(p[17] << 8 | p[16]);
+	return type == 3;
+}
+
 /* Ask libmagic to look at the file itself when a buffer cannot tell. */
 const char *
 filetype_refine(struct filetype *ft, int fd, const char *type)

@@ -148,14 +148,15 @@ manifest_set_content(json_t *o, const struct manifest_entry *e)
 	}
 	if (e->mime != NULL)
 		json_object_set_new(o, "mime", json_string(e->mime));
+	else if (e->mime_pending)
+		json_object_set_new(o, "mime", json_null());
 }
 
-/* Serialize an entry as one JSON line. */
-char *
-manifest_entry_line(const struct manifest_entry *e, size_t *len)
+/* An entry as a JSON object. */
+json_t *
+manifest_entry_json(const struct manifest_entry *e)
 {
 	json_t *o = json_object();
-	char *line = NULL;
 
 	if (o == NULL)
 		goto fail;
@@ -180,10 +181,23 @@ manifest_entry_line(const struct manifest_entry *e, size_t *len)
 	if (e->atime_unprotected)
 		json_object_set_new(o, "noatime", json_false());
 	manifest_set_time(o, "collected", &e->collected);
-	line = manifest_dump(o, len);
+	return o;
 fail:
-	if (line == NULL)
-		error_set("cannot serialize manifest entry");
+	error_set("cannot build manifest entry");
+	json_decref(o);
+	return NULL;
+}
+
+/* Serialize an entry as one JSON line. */
+char *
+manifest_entry_line(const struct manifest_entry *e, size_t *len)
+{
+	json_t *o = manifest_entry_json(e);
+	char *line;
+
+	if (o == NULL)
+		return NULL;
+	line = manifest_dump(o, len);
 	json_decref(o);
 	return line;
 }

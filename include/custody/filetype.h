@@ -2,6 +2,7 @@
 #ifndef CUSTODY_FILETYPE_H
 #define CUSTODY_FILETYPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Bytes of a file's start that are enough to type it. */
@@ -13,6 +14,8 @@ struct filetype;
 struct filetype *filetype_new(void);
 /* The MIME type of a buffer (the first block of a file); never NULL. */
 const char *filetype_buffer(struct filetype *, const void *data, size_t len);
+/* True when libmagic needs the open file as well as this first block (ELF shared objects). */
+bool filetype_needs_descriptor(const void *data, size_t len);
 /*
  * Refine a type that libmagic cannot settle from a buffer: an ELF shared
  * object may be a PIE executable, which only the program headers tell, so

@@ -48,6 +48,7 @@ struct manifest_entry {
 	int64_t			 size;		/* bytes in the member */
 	const struct hash_set	*hashes;	/* finished digests of the member */
 	const char		*mime;		/* NULL when not typed */
+	bool			 mime_pending;	/* typed later: "mime" is null until set */
 	struct timespec		 collected;
 	bool			 atime_unprotected;	/* O_NOATIME was refused */
 };
@@ -75,6 +76,8 @@ struct manifest_record {
 
 /* The kind name of a stat mode ("file", "directory", ...). */
 const char *manifest_kind(mode_t mode);
+/* An entry as a JSON object, keys in their documented order; NULL on error. */
+json_t *manifest_entry_json(const struct manifest_entry *);
 /* Serialize an entry as one JSON line without newline; malloc'd, NULL on error. */
 char *manifest_entry_line(const struct manifest_entry *, size_t *len);
 /* A new header object {"type":"header","format":...,"version":...}. */
