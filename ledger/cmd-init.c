@@ -35,17 +35,13 @@ init_id_ok(const char *id)
 
 /* Register the founding handler: the key registers itself, signing with itself. */
 static int
-init_founder(struct store *s, const char *key_path, const char *passphrase_file)
+init_founder(struct store *s, struct key *key)
 {
-	struct key *key = key_load_signing(key_path, passphrase_file);
 	int rc;
 
-	if (key == NULL)
-		return -1;
 	if ((rc = ledger_register(s, key, key)) == 0)
 		printf("registered %s (%s), key %s\n", key->name, key->role,
 		    key->fingerprint);
-	key_free(key);
 	return rc;
 }
 
@@ -54,6 +50,7 @@ static int
 cmd_init_exec(int argc, char **argv)
 {
 	const char *case_id = NULL, *title = NULL, *key = NULL, *passphrase = NULL;
+	struct key *founder = NULL;
 	struct store *s;
 	int ch, rc;
 
@@ -75,10 +72,16 @@ cmd_init_exec(int argc, char **argv)
 	}
 	if (title != NULL && event_check_text("title", title) != 0)
 		return command_fail("init", EXIT_USAGE);
-	if ((s = store_create(argv[optind], case_id, title)) == NULL)
+	/* The key first: a case is not made for a founder who cannot sign. */
+	if (key != NULL && (founder = key_load_signing(key, passphrase)) == NULL)
 		return command_fail("init", EXIT_USAGE);
+	if ((s = store_create(argv[optind], case_id, title)) == NULL) {
+		key_free(founder);
+		return command_fail("init", EXIT_USAGE);
+	}
 	printf("created case %s in %s/%s\n", case_id, argv[optind], STORE_FILE);
-	rc = key != NULL ? init_founder(s, key, passphrase) : 0;
+	rc = founder != NULL ? init_founder(s, founder) : 0;
+	key_free(founder);
 	store_close(s);
 	return rc == 0 ? EXIT_VERIFIED : command_fail("init", EXIT_USAGE);
 }

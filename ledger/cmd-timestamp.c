@@ -99,7 +99,8 @@ timestamp_request(int argc, char **argv)
 		return command_fail("timestamp request", EXIT_USAGE);
 	printf("wrote %s: a SHA-256 time-stamp request for %s; send it to a "
 	    "TSA, e.g. curl -H 'Content-Type: application/timestamp-query' "
-	    "--data-binary @%s URL -o %s.tsr\n", a.output, argv[optind], a.output,
+	    "--data-binary @%s URL -o RESPONSE.tsr, then custody timestamp "
+	    "attach %s RESPONSE.tsr\n", a.output, argv[optind], a.output,
 	    argv[optind]);
 	return EXIT_VERIFIED;
 }
@@ -187,7 +188,8 @@ timestamp_attach(int argc, char **argv)
 {
 	struct timestamp_args a;
 	unsigned char digest[32], *resp = NULL, *token = NULL;
-	char *out = NULL, hex[65], when_text[UTIL_TIME_SIZE], tsa[256] = "not checked";
+	char *out = NULL, hex[65], when_text[UTIL_TIME_SIZE];
+	char tsa[256] = "a TSA not checked (no --tsa-ca)";
 	size_t resp_len, token_len;
 	struct timespec ts = { 0 };
 	time_t when;
@@ -195,8 +197,9 @@ timestamp_attach(int argc, char **argv)
 
 	if (timestamp_parse(&a, argc, argv) != 2)
 		return command_usage(&cmd_timestamp_entry);
-	if (a.dir != NULL || getenv("CUSTODY_CASE") != NULL)
-		a.dir = ledger_case_dir(a.dir);
+	/* Recorded in a case given with --case, or with $CUSTODY_CASE and --key. */
+	if (a.dir == NULL && a.key != NULL)
+		a.dir = ledger_case_dir(NULL);
 	if (timestamp_read(argv[optind + 1], &resp, &resp_len) == 0 &&
 	    timestamp_check(&a, argv[optind], resp, resp_len, digest, &token,
 	    &token_len, &when) == 0 &&
@@ -210,6 +213,9 @@ timestamp_attach(int argc, char **argv)
 		printf("wrote %s: time-stamped %s by %s\n", out, when_text, tsa);
 		rc = a.dir != NULL ? timestamp_record(&a, argv[optind], hex, token,
 		    token_len, when_text, tsa) : 0;
+		/* Not recorded: take the file back, so that a retry can succeed. */
+		if (rc != 0)
+			unlink(out);
 	}
 	free(out);
 	free(resp);
@@ -222,8 +228,9 @@ static int
 timestamp_verify(int argc, char **argv)
 {
 	struct timestamp_args a;
-	unsigned char digest[32], *token = NULL;
+	unsigned char digest[32], *token = NULL, *ca = NULL;
 	char *path = NULL, tsa[256], when_text[UTIL_TIME_SIZE];
+	size_t ca_len;
 	struct timespec ts = { 0 };
 	uint64_t size;
 	size_t len;
@@ -234,7 +241,8 @@ timestamp_verify(int argc, char **argv)
 		return command_usage(&cmd_timestamp_entry);
 	if ((a.token == NULL && asprintf(&path, "%s.tsr", argv[optind]) < 0) ||
 	    hash_file_sha256(argv[optind], digest, &size) != 0 ||
-	    timestamp_read(a.token != NULL ? a.token : path, &token, &len) != 0)
+	    timestamp_read(a.token != NULL ? a.token : path, &token, &len) != 0 ||
+	    timestamp_read(a.tsa_ca, &ca, &ca_len) != 0)
 		status = command_fail("timestamp verify", EXIT_USAGE);
 	else if (tsa_verify(token, len, digest, a.tsa_ca, &when, tsa, sizeof tsa) != 0)
 		status = command_fail("timestamp verify", EXIT_INTEGRITY);
@@ -247,6 +255,7 @@ timestamp_verify(int argc, char **argv)
 	}
 	free(path);
 	free(token);
+	free(ca);
 	return status;
 }
 

@@ -139,6 +139,28 @@ verify_fields(struct verify_state *v, const struct store_event *row)
 		    field);
 }
 
+/*
+ * A signer must have been registered before signing, and only the case's
+ * first key registers itself: someone with write access to the database
+ * cannot slip in a key of their own.
+ */
+static void
+verify_registration_order(struct verify_state *v, const struct event *e)
+{
+	bool known = pathmap_get(v->registered, e->handler, strlen(e->handler),
+	    0, NULL) != NULL;
+	bool self = strcmp(e->action, "registered") == 0 &&
+	    e->counterpart != NULL && strcmp(e->counterpart, e->handler) == 0;
+
+	if (self && pathmap_count(v->registered) > 0)
+		verify_problem(v, e->seq, "a key registers itself, but only the "
+		    "case's first key may (a registration must be signed by a "
+		    "registered handler)");
+	else if (!self && !known)
+		verify_problem(v, e->seq, "signed by key %.16s before that key "
+		    "was registered", e->handler);
+}
+
 /* Note which handlers and artifacts an event vouches for. */
 static void
 verify_note_record(struct verify_state *v, const struct event *e)
@@ -176,6 +198,7 @@ verify_event(const struct store_event *row, void *arg)
 	v->expected_seq = row->ev.seq + 1;
 	verify_fields(v, row);
 	verify_signature(v, row);
+	verify_registration_order(v, &row->ev);
 	verify_note_record(v, &row->ev);
 	merkle_leaf_hash(row->canonical, row->canonical_len, leaf);
 	if (verify_keep_leaf(v, leaf) != 0)
@@ -270,8 +293,8 @@ verify_consistency(struct verify_state *v, const char *file,
 	return true;
 }
 
-/* Check one checkpoint file: signature by a handler, origin, consistency. */
-static void
+/* Check one checkpoint file: signature by a handler, origin, consistency. 0, or -1 if unreadable. */
+static int
 verify_checkpoint(struct verify_state *v, const char *file)
 {
 	struct checkpoint cp = { 0 };
@@ -280,10 +303,8 @@ verify_checkpoint(struct verify_state *v, const char *file)
 	size_t len;
 	bool consistent = false;
 
-	if (util_read_file(file, CHECKPOINT_MAX_SIZE, &text, &len) != 0) {
-		verify_problem(v, 0, "checkpoint %s: %s", file, error_message());
-		return;
-	}
+	if (util_read_file(file, CHECKPOINT_MAX_SIZE, &text, &len) != 0)
+		return -1;
 	search.note = text;
 	search.len = len;
 	snprintf(origin, sizeof origin, "custody/%s", store_case_id(v->store));
@@ -300,6 +321,7 @@ verify_checkpoint(struct verify_state *v, const char *file)
 	    "consistent", consistent));
 	checkpoint_free(&cp);
 	free(text);
+	return 0;
 }
 
 /* store_timestamps callback: check one token against the CA. */
@@ -376,7 +398,8 @@ verify_print_json(struct verify_state *v)
 static int
 verify_run(struct verify_state *v, char **checkpoints, size_t count)
 {
-	size_t i;
+	char *ca;
+	size_t i, ca_len;
 
 	v->expected_seq = 1;
 	merkle_builder_init(&v->tree);
@@ -391,9 +414,15 @@ verify_run(struct verify_state *v, char **checkpoints, size_t count)
 		    "%llu events the ledger holds: events after #%llu were removed",
 		    (unsigned long long)v->count, (unsigned long long)v->count);
 	for (i = 0; i < count; i++)
-		verify_checkpoint(v, checkpoints[i]);
-	if (v->tsa_ca != NULL &&
-	    store_timestamps(v->store, verify_token, v) != 0)
+		if (verify_checkpoint(v, checkpoints[i]) != 0)
+			return -1;
+	if (v->tsa_ca == NULL)
+		return 0;
+	/* An unreadable CA is the caller's problem (exit 2), not the ledger's. */
+	if (util_read_file(v->tsa_ca, 1 << 20, &ca, &ca_len) != 0)
+		return -1;
+	free(ca);
+	if (store_timestamps(v->store, verify_token, v) != 0)
 		return -1;
 	return 0;
 }

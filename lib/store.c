@@ -30,7 +30,6 @@ struct store {
 };
 
 static const char store_schema[] =
-	"PRAGMA journal_mode = WAL;"
 	"CREATE TABLE case_info ("
 	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  case_id TEXT NOT NULL, title TEXT, created_at TEXT NOT NULL,"
@@ -207,7 +206,9 @@ store_create(const char *dir, const char *case_id, const char *title)
 		error_set("%s: a ledger already exists", path);
 		goto fail;
 	}
+	/* WAL cannot be chosen inside a transaction: first, on its own. */
 	if (store_connect(s, dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) != 0 ||
+	    store_exec(s, "PRAGMA journal_mode = WAL") != 0 ||
 	    store_exec(s, "BEGIN IMMEDIATE") != 0)
 		goto fail;
 	if (store_exec(s, store_schema) != 0 || store_create_triggers(s) != 0 ||
@@ -628,8 +629,9 @@ store_details_registered(struct store *s, const char *fingerprint, int *error)
 		*error = 1;
 		return NULL;
 	}
-	o = json_pack("{s:s, s:s, s:s, s:s}", "fingerprint", h.fingerprint,
-	    "name", h.name, "role", h.role, "public_key", b64);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "fingerprint", h.fingerprint,
+	    "name", h.name, "role", h.role, "public_key", b64,
+	    "registered_at", h.registered_at);
 	if (o != NULL && h.organization[0] != '\0')
 		json_object_set_new(o, "organization", json_string(h.organization));
 	free(b64);
@@ -647,10 +649,11 @@ store_details_collected(struct store *s, const char *evidence_id, int *error)
 		error_set("artifact %s is missing", evidence_id ? evidence_id : "(none)");
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
 	    "archive_name", a.archive_name, "archive_sha256", a.archive_sha256,
 	    "archive_size", (json_int_t)a.archive_size, "merkle_root", a.merkle_root,
-	    "host", a.host, "collected_at", a.collected_at);
+	    "host", a.host, "collected_at", a.collected_at,
+	    "collected_by", a.collected_by);
 }
 
 /* The details of a time-stamp: the file and the token's digest. */

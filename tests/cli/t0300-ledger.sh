@@ -209,6 +209,30 @@ test_expect_success 'an altered checkpoint, or another case'"'"'s: exit 1, named
 	test_grep "FAILED checkpoint cp-solo" out
 '
 
+test_expect_success 'a key that registers itself into a running case: exit 1, named' '
+	custody key generate --name "Bob Counsel" --role lawyer -o mallory >/dev/null &&
+	attack a13 "CREATE TABLE saved AS SELECT * FROM handlers; DELETE FROM handlers" &&
+	custody key register mallory.pub --case a13 --key mallory >/dev/null &&
+	sqlite3 a13/ledger.db "INSERT INTO handlers SELECT * FROM saved; DROP TABLE saved" &&
+	test_must_fail --status=1 custody ledger verify --case a13 >out &&
+	test_grep "a key registers itself, but only the case" out
+'
+
+test_expect_success 'unreadable checkpoint or CA files are operational errors: exit 2' '
+	test_must_fail --status=2 custody ledger verify --case case --checkpoint no-such-file 2>err &&
+	test_must_fail --status=2 custody ledger verify --case case --tsa-ca no-such-ca 2>err
+'
+
+test_expect_success 'the ledger is in WAL mode' '
+	test "$(sqlite3 case/ledger.db "PRAGMA journal_mode")" = wal
+'
+
+test_expect_success 'init with a key that cannot sign makes no case' '
+	openssl genpkey -algorithm ed25519 -out bare.key 2>/dev/null && chmod 600 bare.key &&
+	test_must_fail --status=2 custody init nocase --case-id N --key bare.key 2>err &&
+	! test -e nocase
+'
+
 test_expect_success 'verify --case refuses an archive the case did not record' '
 	custody collect --key ada -o stray.tar.zst "$TEST_TMP/src" 2>/dev/null &&
 	test_must_fail --status=1 custody verify --case case stray.tar.zst >out &&

@@ -107,6 +107,18 @@ test_expect_success 'a response to another request or for another file is refuse
 	test_grep "nonce" err && ! test -e f2.tsr
 '
 
+test_expect_success 'attach that cannot record in the case keeps nothing, so a retry works' '
+	echo three >f3 && custody timestamp request f3 -o f3.tsq >/dev/null &&
+	tsa_reply tsa1 "$TEST_TMP/f3.tsq" "$TEST_TMP/f3.resp" &&
+	test_must_fail --status=2 custody timestamp attach f3 f3.resp --case case 2>err &&
+	test_grep "key" err && ! test -e f3.tsr &&
+	custody timestamp attach f3 f3.resp --case case --key ada >/dev/null && test -e f3.tsr
+'
+
+test_expect_success 'an unreadable CA file is an operational error: exit 2' '
+	test_must_fail --status=2 custody timestamp verify f3 --tsa-ca no-such-ca.pem
+'
+
 test_expect_success 'garbage instead of a response: exit 2, nothing kept' '
 	echo junk >junk.tsr &&
 	test_must_fail --status=2 custody timestamp attach f1 junk.tsr 2>err &&
