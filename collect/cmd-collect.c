@@ -80,17 +80,6 @@ static const struct option collect_longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* True when an identifier is safe in a file name: [A-Za-z0-9._-], 1..64. */
-static bool
-collect_id_ok(const char *id)
-{
-	size_t len = strlen(id);
-
-	return len > 0 && len <= 64 && id[0] != '.' && id[0] != '-' &&
-	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == len;
-}
-
 /* Handle one option that takes a value with a limit or a choice. */
 static int
 collect_option_value(struct collect_args *a, int ch, const char *value)
@@ -184,10 +173,10 @@ collect_check(struct collect_args *a, int paths)
 {
 	if (a->opt.key_path == NULL)
 		return error_set("--key is required: the archive must be signed");
-	if (!collect_id_ok(a->opt.case_id))
+	if (!util_id_ok(a->opt.case_id))
 		return error_set("invalid --case-id \"%s\" (letters, digits, . _ -)",
 		    a->opt.case_id);
-	if (!collect_id_ok(a->opt.evidence_id))
+	if (!util_id_ok(a->opt.evidence_id))
 		return error_set("invalid --evidence-id \"%s\" (letters, digits, . _ -)",
 		    a->opt.evidence_id);
 	if (strcmp(a->opt.compress, "zstd") != 0 && strcmp(a->opt.compress, "gzip") != 0 &&

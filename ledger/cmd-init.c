@@ -22,17 +22,6 @@ static const struct option init_longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* True when a case id is safe in file names: [A-Za-z0-9._-], 1..64, not leading . or -. */
-static int
-init_id_ok(const char *id)
-{
-	size_t len = strlen(id);
-
-	return len > 0 && len <= 64 && id[0] != '.' && id[0] != '-' &&
-	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == len;
-}
-
 /* Register the founding handler: the key registers itself, signing with itself. */
 static int
 init_founder(struct store *s, struct key *key)
@@ -66,7 +55,7 @@ cmd_init_exec(int argc, char **argv)
 	}
 	if (optind + 1 != argc || case_id == NULL)
 		return command_usage(&cmd_init_entry);
-	if (!init_id_ok(case_id)) {
+	if (!util_id_ok(case_id)) {
 		error_set("invalid case id \"%s\" (letters, digits, . _ -)", case_id);
 		return command_fail("init", EXIT_USAGE);
 	}

@@ -131,6 +131,17 @@ util_time_now(struct timespec *ts)
 	clock_gettime(CLOCK_REALTIME, ts);
 }
 
+/* True when an id is safe in a file name. */
+bool
+util_id_ok(const char *id)
+{
+	size_t len = strlen(id);
+
+	return len > 0 && len <= 64 && id[0] != '.' && id[0] != '-' &&
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == len;
+}
+
 /* Length of the UTF-8 sequence at p (at most left bytes), or 0 if invalid. */
 static size_t
 utf8_sequence(const unsigned char *p, size_t left)

@@ -26,6 +26,8 @@ void util_time_format(const struct timespec *ts, char out[UTIL_TIME_SIZE]);
 /* The current wall-clock time. */
 void util_time_now(struct timespec *ts);
 
+/* True when an id (case, evidence) is safe in a file name: [A-Za-z0-9._-], 1..64, not leading . or -. */
+bool util_id_ok(const char *id);
 /* True when data is valid UTF-8 with no NUL and no control characters but tab. */
 bool util_utf8_printable(const char *data, size_t len);
 /* True when data is valid UTF-8 without NUL bytes. */
