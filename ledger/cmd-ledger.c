@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct ledger_args {
 	const char	*note;
 	const char	*output;
 	const char	*format;
+	const char	*batch;		/* record: events from a file, one JSON object a line */
 };
 
 static const struct option ledger_longopts[] = {
@@ -41,6 +43,7 @@ static const struct option ledger_longopts[] = {
 	{ "note", required_argument, NULL, 'n' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
+	{ "batch", required_argument, NULL, 'b' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -64,6 +67,7 @@ ledger_parse(struct ledger_args *a, int argc, char **argv)
 		case 'n': a->note = optarg; break;
 		case 'o': a->output = optarg; break;
 		case 'f': a->format = optarg; break;
+		case 'b': a->batch = optarg; break;
 		default: return -1;
 		}
 	}
@@ -143,6 +147,97 @@ ledger_handover(struct store *s, const struct ledger_args *a,
 	return 0;
 }
 
+#define BATCH_LINE_MAX	(16 * 1024)
+#define BATCH_EVENTS_MAX 1000000
+
+/* One line of a batch: {"artifact", "action", "location"?, "note"?}. */
+static int
+ledger_batch_event(struct store *s, json_t *o, struct ledger_args *a,
+    struct event *e)
+{
+	int recordable;
+
+	if (!json_is_object(o))
+		return error_set("not a JSON object");
+	a->artifact = json_string_value(json_object_get(o, "artifact"));
+	a->action = json_string_value(json_object_get(o, "action"));
+	a->location = json_string_value(json_object_get(o, "location"));
+	a->note = json_string_value(json_object_get(o, "note"));
+	if (json_object_size(o) != (size_t)(2 + (a->location != NULL) +
+	    (a->note != NULL)))
+		return error_set("only artifact, action, location and note are "
+		    "allowed, as strings");
+	if (a->action == NULL || !event_action_known(a->action, &recordable) ||
+	    !recordable)
+		return error_set("action must be one of accessed, analysed, "
+		    "copied, verified, sealed, stored, returned, disposed");
+	memset(e, 0, sizeof *e);
+	e->action = a->action;
+	e->artifact = a->artifact;
+	e->location = a->location;
+	e->note = a->note;
+	return ledger_check_event(s, a);
+}
+
+/* Append every line of a batch; the caller's transaction makes it all or nothing. */
+static int
+ledger_batch_lines(struct store *s, struct ledger_args *a, FILE *in,
+    const struct key *signer, uint64_t *count)
+{
+	char line[BATCH_LINE_MAX + 2];
+	json_error_t jerr;
+	struct event e;
+	json_t *o;
+	int rc = 0;
+
+	*count = 0;
+	while (rc == 0 && fgets(line, sizeof line, in) != NULL) {
+		if (strchr(line, '\n') == NULL && !feof(in))
+			return error_set("line %llu: longer than %d bytes",
+			    (unsigned long long)*count + 1, BATCH_LINE_MAX);
+		if (++*count > BATCH_EVENTS_MAX)
+			return error_set("more than %d events", BATCH_EVENTS_MAX);
+		o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+		if (o == NULL)
+			rc = error_set("not JSON: %s", jerr.text);
+		else if ((rc = ledger_batch_event(s, o, a, &e)) == 0)
+			rc = store_append(s, &e, signer);
+		json_decref(o);
+		if (rc != 0)
+			error_prefix("line %llu", (unsigned long long)*count);
+	}
+	if (rc == 0 && ferror(in))
+		rc = error_set_errno("read");
+	return rc;
+}
+
+/* record --batch: many events, signed by one key, in one transaction. */
+static int
+ledger_batch(struct store *s, struct ledger_args *a, const struct key *signer)
+{
+	FILE *in = strcmp(a->batch, "-") == 0 ? stdin : fopen(a->batch, "re");
+	uint64_t count = 0;
+	int rc = -1;
+
+	if (in == NULL)
+		return error_set_errno("%s", a->batch);
+	if (store_begin(s) == 0) {
+		if (ledger_batch_lines(s, a, in, signer, &count) == 0 &&
+		    store_commit(s) == 0)
+			rc = 0;
+		else
+			store_rollback(s);
+	}
+	if (in != stdin)
+		fclose(in);
+	if (rc == 0)
+		printf("recorded %llu events in case %s\n",
+		    (unsigned long long)count, store_case_id(s));
+	else
+		error_prefix("%s (nothing recorded)", a->batch);
+	return rc;
+}
+
 /* record, release and receive: one signed event about an artifact. */
 static int
 ledger_event_command(const char *action, int argc, char **argv)
@@ -157,6 +252,14 @@ ledger_event_command(const char *action, int argc, char **argv)
 
 	if (ledger_parse(&a, argc, argv) != 0)
 		return command_usage(&cmd_ledger_entry);
+	if (action == NULL && a.batch != NULL) {
+		if ((s = ledger_open(a.dir)) != NULL &&
+		    (signer = ledger_signer(s, a.key, a.passphrase_file, &who)) != NULL)
+			rc = ledger_batch(s, &a, signer);
+		key_free(signer);
+		store_close(s);
+		return rc == 0 ? EXIT_VERIFIED : command_fail("ledger", EXIT_USAGE);
+	}
 	if (action == NULL && (a.action == NULL ||
 	    !event_action_known(a.action, &recordable) || !recordable)) {
 		error_set("--action must be one of accessed, analysed, copied, "
@@ -267,6 +370,7 @@ cmd_ledger_exec(int argc, char **argv)
 const struct command cmd_ledger_entry = {
 	"ledger",
 	"ledger record  --case DIR --key KEYFILE --artifact ID --action ACTION [--location TEXT] [--note TEXT]\n"
+	"       custody ledger record  --case DIR --key KEYFILE --batch FILE|-\n"
 	"       custody ledger release --case DIR --key KEYFILE --artifact ID --to NAME|FINGERPRINT\n"
 	"                              [--location TEXT] [--note TEXT]\n"
 	"       custody ledger receive --case DIR --key KEYFILE --artifact ID [--location TEXT] [--note TEXT]\n"

@@ -248,6 +248,24 @@ test_expect_success 'writes without a registered key, or with no case, are refus
 	test_grep "no custody ledger" err
 '
 
+test_expect_success 'record --batch: many events in one transaction, all or nothing' '
+	before=$(custody ledger log --case case --json | jq ".events | length") &&
+	for i in $(seq 1 50); do
+		printf "{\"artifact\": \"E002\", \"action\": \"accessed\", \"note\": \"bulk %s\"}\n" $i
+	done >batch.jsonl &&
+	custody ledger record --case case --key bob --batch batch.jsonl >out &&
+	test_grep "recorded 50 events" out &&
+	test $(( $(custody ledger log --case case --json | jq ".events | length") - before )) = 50 &&
+	{ head -n 3 batch.jsonl; echo "{\"artifact\": \"E002\", \"action\": \"stolen\"}"; } >bad.jsonl &&
+	test_must_fail --status=2 custody ledger record --case case --key bob --batch bad.jsonl 2>err &&
+	test_grep "line 4" err && test_grep "nothing recorded" err &&
+	echo "{\"artifact\": \"E404\", \"action\": \"accessed\"}" | \
+	    test_must_fail --status=2 custody ledger record --case case --key bob --batch - 2>err &&
+	test_grep "no artifact E404" err &&
+	test $(( $(custody ledger log --case case --json | jq ".events | length") - before )) = 50 &&
+	custody ledger verify --case case --checkpoint cp1 >/dev/null
+'
+
 test_expect_success 'four writers at once: nothing lost, the chain intact' '
 	for k in ada bob; do
 		custody key generate --name "Writer $k" --role clerk -o "w$k" >/dev/null &&
