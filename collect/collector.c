@@ -62,6 +62,31 @@ struct spool {
 	size_t	 memory_len;
 };
 
+/*
+ * The objects a walk must not take twice, kept small: directories (a
+ * second route to one repeats its whole tree), files with hard links, and
+ * the roots named by profiles and the command line. Plain files reached
+ * once by a walk are not kept, so memory does not grow with their number.
+ */
+struct inode_key {
+	dev_t	dev;
+	ino_t	ino;
+};
+
+struct inode_set {
+	struct inode_key	*slots;		/* (0, 0) marks an empty slot */
+	size_t			 capacity;	/* a power of two */
+	size_t			 count;
+};
+
+/* A directory root already walked, to tell whether a later root lies inside it. */
+struct walked_tree {
+	char		*path;
+	dev_t		 dev;
+	int		 max_depth;
+	char *const	*exclude;
+};
+
 struct collector {
 	const struct collect_options	*opt;
 	struct writer			*writer;
@@ -80,7 +105,9 @@ struct collector {
 	struct pending			*tail;
 	int				 outstanding;	/* tickets not taken yet */
 	struct idmap			*ids;
-	struct pathmap			*seen;
+	struct inode_set		 seen;		/* directories, hard links, roots */
+	struct walked_tree		*trees;		/* directory roots walked so far */
+	size_t				 tree_count;
 	unsigned char			*buffer;		/* READ_BLOCK bytes */
 	unsigned char			*slurp;			/* whole small or pseudo files */
 	size_t				 slurp_size;
@@ -964,27 +991,142 @@ collector_metadata(struct collector *c, const char *path, const struct stat *st)
 	return collector_record(c, &e);
 }
 
+/* The slot of key in a set: where it is, or the empty one where it would go. */
+static struct inode_key *
+inode_set_slot(struct inode_key *slots, size_t capacity, const struct inode_key *k)
+{
+	size_t i = ((size_t)k->ino * 11400714819323198485ULL ^ (size_t)k->dev) &
+	    (capacity - 1);
+
+	while ((slots[i].dev != 0 || slots[i].ino != 0) &&
+	    (slots[i].dev != k->dev || slots[i].ino != k->ino))
+		i = (i + 1) & (capacity - 1);
+	return &slots[i];
+}
+
+/* True when the set holds key. */
+static bool
+inode_set_contains(const struct inode_set *set, const struct inode_key *k)
+{
+	const struct inode_key *slot;
+
+	if (set->capacity == 0)
+		return false;
+	slot = inode_set_slot(set->slots, set->capacity, k);
+	return slot->dev != 0 || slot->ino != 0;
+}
+
+/* Add key to the set, growing it at half full. 0 or -1. */
+static int
+inode_set_add(struct inode_set *set, const struct inode_key *k)
+{
+	struct inode_key *slots, *slot;
+	size_t i, capacity;
+
+	if (k->dev == 0 && k->ino == 0)
+		return 0;
+	if (set->count + 1 > set->capacity / 2) {
+		capacity = set->capacity != 0 ? set->capacity * 2 : 1024;
+		if ((slots = calloc(capacity, sizeof *slots)) == NULL)
+			return error_set_errno("calloc");
+		for (i = 0; i < set->capacity; i++)
+			if (set->slots[i].dev != 0 || set->slots[i].ino != 0)
+				*inode_set_slot(slots, capacity, &set->slots[i]) =
+				    set->slots[i];
+		free(set->slots);
+		set->slots = slots;
+		set->capacity = capacity;
+	}
+	slot = inode_set_slot(set->slots, set->capacity, k);
+	if (slot->dev == 0 && slot->ino == 0) {
+		*slot = *k;
+		set->count++;
+	}
+	return 0;
+}
+
+/* Remember a directory root being walked. */
+int
+collector_tree_walked(struct collector *c, const char *path,
+    const struct stat *st, const struct walk_rules *rules)
+{
+	struct walked_tree *grown, *t;
+
+	grown = realloc(c->trees, (c->tree_count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return error_set_errno("realloc");
+	c->trees = grown;
+	t = &c->trees[c->tree_count];
+	if ((t->path = strdup(path)) == NULL)
+		return error_set_errno("strdup");
+	t->dev = st->st_dev;
+	t->max_depth = rules->max_depth < 0 || rules->max_depth > WALK_DEPTH_MAX ?
+	    WALK_DEPTH_MAX : rules->max_depth;
+	t->exclude = rules->exclude;
+	c->tree_count++;
+	return 0;
+}
+
+/*
+ * True when the walk of tree t reached path: below it within its depth,
+ * through real directories of its file system that no pattern excluded.
+ */
+static bool
+collector_tree_reached(const struct collector *c, const struct walked_tree *t,
+    const char *path)
+{
+	size_t len = strlen(t->path), i;
+	char *copy = strdup(path);
+	struct stat st;
+	bool reached = copy != NULL;
+	int depth = 1;
+
+	if (strcmp(t->path, "/") == 0)
+		len = 0;
+	else if (strncmp(path, t->path, len) != 0 || path[len] != '/')
+		reached = false;
+	for (i = len + 1; reached && copy[i] != '\0'; i++) {
+		if (copy[i] != '/')
+			continue;
+		copy[i] = '\0';
+		reached = ++depth <= t->max_depth && lstat(copy, &st) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_dev == t->dev &&
+		    collector_glob_list(c->opt->exclude, copy) == NULL &&
+		    collector_glob_list(t->exclude, copy) == NULL;
+		copy[i] = '/';
+	}
+	free(copy);
+	return reached && depth <= t->max_depth;
+}
+
 /* Handle one object found by the walk; 1 when it was left out. */
 int
 collector_item(struct collector *c, int dirfd, const char *name,
-    const char *path, const struct stat *st, const struct walk_rules *rules)
+    const char *path, const struct stat *st, const struct walk_rules *rules,
+    bool root)
 {
-	struct { dev_t dev; ino_t ino; } id = { st->st_dev, st->st_ino };
-	int created, rc;
+	struct inode_key id = { st->st_dev, st->st_ino };
+	size_t i;
+	int rc;
 
 	/*
 	 * One object, one entry: a second route to the same inode (a hard
-	 * link, /lib beside /usr/lib on merged-/usr hosts) is noted, not
-	 * collected again.
+	 * link, /lib beside /usr/lib on merged-/usr hosts, a path named twice)
+	 * is noted, not collected again.
 	 */
-	if (pathmap_get(c->seen, (const char *)&id, sizeof id, 1, &created) == NULL)
-		return -1;
-	if (!created) {
+	if (inode_set_contains(&c->seen, &id)) {
 		if (S_ISDIR(st->st_mode))
 			return 1;
 		return collector_skip(c, path, st, "already collected under "
 		    "another path (hard link or second route)") == 0 ? 1 : -1;
 	}
+	for (i = 0; root && !S_ISDIR(st->st_mode) && i < c->tree_count; i++)
+		if (collector_tree_reached(c, &c->trees[i], path))
+			return collector_skip(c, path, st, "already collected "
+			    "in an earlier walk") == 0 ? 1 : -1;
+	if ((root || S_ISDIR(st->st_mode) || st->st_nlink > 1) &&
+	    inode_set_add(&c->seen, &id) != 0)
+		return -1;
 	if ((rc = collector_excluded(c, path, st, rules)) != 0)
 		return rc;
 	if (S_ISREG(st->st_mode))
@@ -1174,7 +1316,7 @@ collector_setup(struct collector *c, const struct collect_options *opt)
 	if (c->buffer == NULL || c->slurp == NULL || c->result.problems == NULL)
 		return error_set_errno("malloc");
 	if (hash_set_init(&c->hashes, opt->hash_mask) != 0 ||
-	    (c->seen = pathmap_new(1)) == NULL || (c->ids = idmap_load()) == NULL)
+	    (c->ids = idmap_load()) == NULL)
 		return -1;
 	if (opt->types && ((c->filetype = filetype_new()) == NULL ||
 	    (c->typer = typer_new(collector_cpus(), TYPER_JOBS)) == NULL))
@@ -1424,7 +1566,10 @@ collector_free(struct collector *c)
 		c->head = next;
 	}
 	idmap_free(c->ids);
-	pathmap_free(c->seen);
+	free(c->seen.slots);
+	while (c->tree_count > 0)
+		free(c->trees[--c->tree_count].path);
+	free(c->trees);
 	json_decref(c->result.problems);
 	free(c->buffer);
 	free(c->slurp);

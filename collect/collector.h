@@ -180,7 +180,11 @@ int walk_path(struct collector *, const char *pattern, const struct walk_rules *
  * 0, or -1 on a fatal error.
  */
 int collector_item(struct collector *, int dirfd, const char *name,
-    const char *path, const struct stat *st, const struct walk_rules *);
+    const char *path, const struct stat *st, const struct walk_rules *,
+    bool root);
+/* Remember a directory root about to be walked. 0 or -1. */
+int collector_tree_walked(struct collector *, const char *path,
+    const struct stat *, const struct walk_rules *);
 /* Whether the walk should leave this object out; records why. 1 skip, 0 keep, -1 fatal. */
 int collector_excluded(struct collector *, const char *path, const struct stat *,
     const struct walk_rules *);

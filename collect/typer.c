@@ -18,7 +18,7 @@
 #include "collector.h"
 
 #define TYPER_THREADS_MAX	16
-#define TYPER_CACHE_MAX		65536	/* distinct contents remembered */
+#define TYPER_CACHE_MAX		4096	/* distinct contents remembered, a few hundred KiB */
 #define TYPER_MIME_MAX		128
 
 enum job_state {
@@ -53,6 +53,23 @@ struct typer {
 	struct pathmap		*cache;		/* digest -> mime */
 };
 
+/* Remember a job's answer under its digest; a full cache starts over, so memory stays flat. */
+static void
+typer_remember(struct typer *t, const struct typer_job *job)
+{
+	struct pathmap *fresh;
+	char *slot;
+
+	if (pathmap_count(t->cache) >= TYPER_CACHE_MAX &&
+	    (fresh = pathmap_new(TYPER_MIME_MAX)) != NULL) {
+		pathmap_free(t->cache);
+		t->cache = fresh;
+	}
+	slot = pathmap_get(t->cache, (const char *)job->digest, 32, 1, NULL);
+	if (slot != NULL)
+		memcpy(slot, job->mime, TYPER_MIME_MAX);
+}
+
 /* A worker: take the oldest queued job, type it, publish the answer. */
 static void *
 typer_worker(void *arg)
@@ -80,12 +97,8 @@ typer_worker(void *arg)
 		free(job->data);
 		job->data = NULL;
 		job->state = JOB_DONE;
-		if (job->cache && pathmap_count(t->cache) < TYPER_CACHE_MAX) {
-			char *slot = pathmap_get(t->cache, (const char *)job->digest,
-			    32, 1, NULL);
-			if (slot != NULL)
-				memcpy(slot, job->mime, TYPER_MIME_MAX);
-		}
+		if (job->cache)
+			typer_remember(t, job);
 		pthread_cond_broadcast(&t->done);
 	}
 	pthread_mutex_unlock(&t->lock);

@@ -140,7 +140,8 @@ walk_child(struct walk *w, int fd, const char *dir_path, const char *name,
 		return error_set_errno("asprintf");
 	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		rc = collector_unreadable(w->c, path, NULL, errno, "stat");
-	else if ((rc = collector_item(w->c, fd, name, path, &st, w->rules)) == 0 &&
+	else if ((rc = collector_item(w->c, fd, name, path, &st, w->rules,
+	    false)) == 0 &&
 	    S_ISDIR(st.st_mode))
 		rc = walk_dir(w, fd, name, path, &st, depth + 1);
 	free(path);
@@ -262,8 +263,9 @@ walk_root(struct collector *c, const char *path, const struct walk_rules *rules)
 		return 0;
 	}
 	w.root_dev = st.st_dev;
-	rc = collector_item(c, fd, base, path, &st, rules);
-	if (rc == 0 && S_ISDIR(st.st_mode))
+	rc = collector_item(c, fd, base, path, &st, rules, true);
+	if (rc == 0 && S_ISDIR(st.st_mode) &&
+	    (rc = collector_tree_walked(c, path, &st, rules)) == 0)
 		rc = walk_dir(&w, fd, base, path, &st, 0);
 	close(fd);
 	free(base);

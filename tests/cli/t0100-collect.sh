@@ -102,6 +102,20 @@ test_expect_success 'a deep tree is walked to the bottom' '
 	test -n "$(manifest_entry x "$TEST_TMP/src/deep$(for i in $(seq 1 60); do printf /d%s $i; done)/leaf")"
 '
 
+test_expect_success 'a file named twice, or inside a tree named too, is collected once' '
+	mkdir -p twice/sub && echo one >twice/sub/f && ln twice/sub/f twice/hard &&
+	custody collect --key key -o twice1.tar.zst "$TEST_TMP/twice" "$TEST_TMP/twice/sub/f" \
+	    "$TEST_TMP/twice/sub/f" 2>/dev/null &&
+	custody collect --key key -o twice2.tar.zst "$TEST_TMP/twice/sub/f" "$TEST_TMP/twice" 2>/dev/null &&
+	for a in twice1 twice2; do
+		custody verify --key key.pub $a.tar.zst >/dev/null &&
+		test "$(tar -tf $a.tar.zst | grep -c "^files$TEST_TMP/twice/")" = 1 || return 1
+	done &&
+	extract twice1.tar.zst tw1 &&
+	jq -e -s "[.[] | select(.source == \"$TEST_TMP/twice/sub/f\")] | length == 3" tw1/custody/manifest.jsonl &&
+	jq -e -s "[.[] | select(.status == \"skipped\" and (.source | startswith(\"$TEST_TMP/twice/\")))] | length == 3" tw1/custody/manifest.jsonl
+'
+
 test_expect_success 'the header records host, tool, examiner and command line' '
 	head -n 1 x/custody/manifest.jsonl | jq -e ".type == \"header\" and .case_id == \"C-1\"
 	    and (.host.hostname | length) > 0 and (.tool.sha256 | length) == 64
