@@ -107,6 +107,9 @@ struct collector {
 	struct idmap			*ids;
 	struct inode_set		 seen;		/* directories, hard links, roots */
 	struct walked_tree		*trees;		/* directory roots walked so far */
+	dev_t				 pseudo_dev;	/* the last device asked about */
+	bool				 pseudo_known;
+	bool				 pseudo;
 	size_t				 tree_count;
 	unsigned char			*buffer;		/* READ_BLOCK bytes */
 	unsigned char			*slurp;			/* whole small or pseudo files */
@@ -114,6 +117,8 @@ struct collector {
 	struct collect_result		 result;
 	struct timespec			 started;
 };
+
+static bool inode_set_contains(const struct inode_set *, const struct inode_key *);
 
 /* Secrets left out unless --include-secrets: full-path globs (no FNM_PATHNAME). */
 static const char *const secret_patterns[] = {
@@ -149,6 +154,8 @@ spool_open(struct spool *s, const char *dir)
 			close(fd);
 		return error_set_errno("temporary file in %s", dir);
 	}
+	/* Large writes: a manifest line is written per file. */
+	setvbuf(s->file, NULL, _IOFBF, 256 * 1024);
 	return 0;
 }
 
@@ -546,6 +553,9 @@ collector_secret(const char *path)
 
 	if (len > 4 && strcmp(path + len - 4, ".pub") == 0)
 		return false;
+	/* Every pattern is under /etc or .ssh: most paths need no fnmatch at all. */
+	if (strncmp(path, "/etc/", 5) != 0 && strstr(path, "/.ssh/") == NULL)
+		return false;
 	for (i = 0; secret_patterns[i] != NULL; i++)
 		if (fnmatch(secret_patterns[i], path, 0) == 0)
 			return true;
@@ -599,6 +609,18 @@ collector_pseudo_fs(int fd)
 	}
 }
 
+/* Whether a file is on a pseudo file system, asked once per device. */
+static bool
+collector_pseudo_dev(struct collector *c, int fd, const struct stat *st)
+{
+	if (!c->pseudo_known || c->pseudo_dev != st->st_dev) {
+		c->pseudo_dev = st->st_dev;
+		c->pseudo = collector_pseudo_fs(fd);
+		c->pseudo_known = true;
+	}
+	return c->pseudo;
+}
+
 /* Open a file found by the walk, without following links or touching atime. */
 static int
 collector_open(int dirfd, const char *name, bool *atime_unprotected)
@@ -642,6 +664,7 @@ struct file_read {
 	bool		 truncated;
 	bool		 shrank;
 	bool		 buffered;	/* read whole: typed once its digest is known */
+	bool		 pseudo;	/* /proc, /sys...: the size says nothing */
 	int		 read_errno;
 	int64_t		 read_error_at;
 	int64_t		 ticket;	/* the typer's, or -1 */
@@ -700,30 +723,52 @@ collector_type_whole(struct collector *c, struct file_read *fr,
 	    len <= c->opt->type_bytes ? digest : NULL);
 }
 
-/* Read a file whole into c->slurp, up to cap bytes (*more when there is more). */
+/* Grow c->slurp to hold at least size bytes. 0 or -1. */
+static int
+collector_slurp_room(struct collector *c, size_t size)
+{
+	unsigned char *grown;
+	size_t room = c->slurp_size;
+
+	while (room < size)
+		room *= 2;
+	if (room == c->slurp_size)
+		return 0;
+	if ((grown = realloc(c->slurp, room)) == NULL)
+		return error_set_errno("realloc");
+	c->slurp = grown;
+	c->slurp_size = room;
+	return 0;
+}
+
+/*
+ * Read a file whole into c->slurp, up to cap bytes (*more when there is
+ * more). A regular file is asked for one byte more than its size, so one
+ * read usually ends it (a short read of a regular file is its end); a
+ * pseudo file (size < 0) is read until read() returns 0, whatever it says.
+ */
 static ssize_t
-collector_slurp(struct collector *c, int fd, size_t cap, bool *more)
+collector_slurp(struct collector *c, int fd, size_t cap, int64_t size, bool *more)
 {
 	size_t got = 0, want;
-	unsigned char *grown;
 	ssize_t n;
 
 	*more = false;
+	if (size >= 0 && (size_t)size < cap &&
+	    collector_slurp_room(c, (size_t)size + 1) != 0)
+		return -1;
 	for (;;) {
-		if (got == c->slurp_size) {
-			if (c->slurp_size > cap)
-				break;
-			grown = realloc(c->slurp, c->slurp_size * 2);
-			if (grown == NULL)
-				return error_set_errno("realloc");
-			c->slurp = grown;
-			c->slurp_size *= 2;
-		}
+		if (got == c->slurp_size && (c->slurp_size > cap ||
+		    collector_slurp_room(c, c->slurp_size * 2) != 0))
+			break;
 		want = c->slurp_size - got;
-		if ((n = collector_read_full(fd, c->slurp + got, want)) < 0)
+		do
+			n = read(fd, c->slurp + got, want);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
 			return -1;
 		got += (size_t)n;
-		if ((size_t)n < want)
+		if (n == 0 || (size >= 0 && (size_t)n < want))
 			break;
 	}
 	if (got > cap) {
@@ -740,7 +785,8 @@ collector_read_buffered(struct collector *c, int fd, const char *apath,
 {
 	size_t cap = fr->limit >= 0 && fr->limit < PSEUDO_MAX ?
 	    (size_t)fr->limit : PSEUDO_MAX;
-	ssize_t n = collector_slurp(c, fd, cap, &fr->truncated);
+	ssize_t n = collector_slurp(c, fd, cap, fr->pseudo ? -1 : st->st_size,
+	    &fr->truncated);
 
 	if (n < 0) {
 		fr->read_errno = errno;
@@ -887,9 +933,11 @@ collector_read_file(struct collector *c, int fd, const char *path,
 
 	if (apath == NULL)
 		return error_set_errno("asprintf");
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	hash_set_reset(&c->hashes);
-	fr->buffered = before->st_size <= READ_BLOCK || collector_pseudo_fs(fd);
+	fr->pseudo = before->st_size == 0 || collector_pseudo_dev(c, fd, before);
+	fr->buffered = before->st_size <= READ_BLOCK || fr->pseudo;
+	if (!fr->buffered)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (fr->buffered)
 		rc = collector_read_buffered(c, fd, apath, before, fr);
 	else
@@ -921,27 +969,49 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	return rc;
 }
 
+/* Skip a file over the size limit when the policy says so; true when handled (*rc set). */
+static bool
+collector_over_limit(struct collector *c, const char *path,
+    const struct stat *st, const struct walk_rules *rules, int *rc)
+{
+	char reason[96];
+	int over_limit;
+	int64_t limit = collector_limit(c, rules, &over_limit);
+
+	if (limit < 0 || st->st_size <= limit || over_limit != PROFILE_OVER_LIMIT_SKIP)
+		return false;
+	snprintf(reason, sizeof reason, "larger than the size limit of %lld "
+	    "bytes; metadata only", (long long)limit);
+	*rc = collector_skip(c, path, st, reason);
+	return true;
+}
+
+/* Read an open regular file under these rules. */
+static int
+collector_file_read(struct collector *c, int fd, const char *path,
+    const struct stat *before, bool atime_unprotected,
+    const struct walk_rules *rules)
+{
+	struct file_read fr;
+	int over_limit;
+
+	memset(&fr, 0, sizeof fr);
+	fr.ticket = -1;
+	fr.limit = collector_limit(c, rules, &over_limit);
+	return collector_read_file(c, fd, path, before, atime_unprotected, &fr);
+}
+
 /* Open, check and read one regular file. */
 static int
 collector_file(struct collector *c, int dirfd, const char *name,
     const char *path, const struct stat *listed, const struct walk_rules *rules)
 {
-	struct file_read fr;
 	struct stat before;
 	bool atime_unprotected;
-	int fd, rc, over_limit;
+	int fd, rc;
 
-	memset(&fr, 0, sizeof fr);
-	fr.ticket = -1;
-	fr.limit = collector_limit(c, rules, &over_limit);
-	if (fr.limit >= 0 && listed->st_size > fr.limit &&
-	    over_limit == PROFILE_OVER_LIMIT_SKIP) {
-		char reason[96];
-
-		snprintf(reason, sizeof reason, "larger than the size limit of "
-		    "%lld bytes; metadata only", (long long)fr.limit);
-		return collector_skip(c, path, listed, reason);
-	}
+	if (collector_over_limit(c, path, listed, rules, &rc))
+		return rc;
 	if ((fd = collector_open(dirfd, name, &atime_unprotected)) < 0)
 		return collector_unreadable(c, path, listed, errno, "open");
 	if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode) ||
@@ -950,7 +1020,54 @@ collector_file(struct collector *c, int dirfd, const char *name,
 		return collector_unreadable(c, path, listed, ESTALE,
 		    "replaced between listing and opening");
 	}
-	rc = collector_read_file(c, fd, path, &before, atime_unprotected, &fr);
+	rc = collector_file_read(c, fd, path, &before, atime_unprotected, rules);
+	close(fd);
+	return rc;
+}
+
+/* True when a path is left out by its name alone (secrets, patterns). */
+static bool
+collector_name_excluded(const struct collector *c, const char *path,
+    const struct walk_rules *rules)
+{
+	return (!c->opt->include_secrets && collector_secret(path)) ||
+	    collector_glob_list(c->opt->exclude, path) != NULL ||
+	    collector_glob_list(rules->exclude, path) != NULL;
+}
+
+/*
+ * A file the directory listing says is regular, met for the first time:
+ * opened straight away and stat'ed once through the descriptor, which
+ * saves a stat per file. Anything unusual (a name excluded, a file gone,
+ * replaced by something else, or hard-linked) goes the long way instead.
+ */
+int
+collector_regular(struct collector *c, int dirfd, const char *name,
+    const char *path, const struct walk_rules *rules, bool *done)
+{
+	struct stat st;
+	bool atime_unprotected;
+	int fd, rc;
+
+	*done = false;
+	if (collector_name_excluded(c, path, rules))
+		return 0;
+	if ((fd = collector_open(dirfd, name, &atime_unprotected)) < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink > 1 ||
+	    (st.st_dev == c->output_st.st_dev && st.st_ino == c->output_st.st_ino) ||
+	    (c->have_key_st && st.st_dev == c->key_st.st_dev &&
+	    st.st_ino == c->key_st.st_ino) ||
+	    inode_set_contains(&c->seen, &(struct inode_key){ st.st_dev, st.st_ino })) {
+		close(fd);
+		return 0;
+	}
+	*done = true;
+	if (collector_over_limit(c, path, &st, rules, &rc)) {
+		close(fd);
+		return rc;
+	}
+	rc = collector_file_read(c, fd, path, &st, atime_unprotected, rules);
 	close(fd);
 	return rc;
 }

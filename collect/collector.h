@@ -182,6 +182,13 @@ int walk_path(struct collector *, const char *pattern, const struct walk_rules *
 int collector_item(struct collector *, int dirfd, const char *name,
     const char *path, const struct stat *st, const struct walk_rules *,
     bool root);
+/*
+ * A name the directory listing says is a regular file: read it with one
+ * stat less when nothing about it is unusual (*done); otherwise *done is
+ * false and the caller stats it and calls collector_item. 0 or -1.
+ */
+int collector_regular(struct collector *, int dirfd, const char *name,
+    const char *path, const struct walk_rules *, bool *done);
 /* Remember a directory root about to be walked. 0 or -1. */
 int collector_tree_walked(struct collector *, const char *path,
     const struct stat *, const struct walk_rules *);

@@ -42,11 +42,29 @@ walk_has_glob(const char *text)
 	return strpbrk(text, "*?[") != NULL;
 }
 
-/* Compare names for qsort: byte order, so runs are reproducible. */
+/*
+ * Names are kept with their d_type in front (one byte), so that regular
+ * files need no stat before they are opened. Compare names for qsort:
+ * byte order, so runs are reproducible.
+ */
 static int
 walk_compare(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
+}
+
+/* A listed name: its d_type byte, then the name. */
+static char *
+walk_entry(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+	char *entry = malloc(len + 2);
+
+	if (entry != NULL) {
+		entry[0] = (char)d->d_type;
+		memcpy(entry + 1, d->d_name, len + 1);
+	}
+	return entry;
 }
 
 /* Open a directory relative to dirfd without following links or touching atime. */
@@ -90,7 +108,7 @@ walk_names(int fd, size_t *count, bool *complete)
 				break;
 			names = grown;
 		}
-		if ((names[n] = strdup(d->d_name)) == NULL)
+		if ((names[n] = walk_entry(d)) == NULL)
 			break;
 		n++;
 		errno = 0;
@@ -129,16 +147,22 @@ walk_join(const char *dir, const char *name)
 
 /* Handle one child of an open directory, descending into directories. */
 static int
-walk_child(struct walk *w, int fd, const char *dir_path, const char *name,
+walk_child(struct walk *w, int fd, const char *dir_path, const char *entry,
     int depth)
 {
+	const char *name = entry + 1;
 	struct stat st;
 	char *path = walk_join(dir_path, name);
-	int rc;
+	bool done = false;
+	int rc = 0;
 
 	if (path == NULL)
 		return error_set_errno("asprintf");
-	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	if ((unsigned char)entry[0] == DT_REG)
+		rc = collector_regular(w->c, fd, name, path, w->rules, &done);
+	if (rc != 0 || done)
+		;
+	else if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		rc = collector_unreadable(w->c, path, NULL, errno, "stat");
 	else if ((rc = collector_item(w->c, fd, name, path, &st, w->rules,
 	    false)) == 0 &&
@@ -305,9 +329,9 @@ walk_glob(struct collector *c, const char *prefix, const char *rest,
 	names = walk_names(fd, &count, &complete);
 	close(fd);
 	for (i = 0; names != NULL && i < count && rc == 0; i++) {
-		if (fnmatch(component, names[i], FNM_PERIOD) != 0)
+		if (fnmatch(component, names[i] + 1, FNM_PERIOD) != 0)
 			continue;
-		if ((next_prefix = walk_join(prefix, names[i])) == NULL)
+		if ((next_prefix = walk_join(prefix, names[i] + 1)) == NULL)
 			rc = error_set_errno("asprintf");
 		else if (slash == NULL) {
 			(*matches)++;

@@ -177,7 +177,9 @@ writer_start_archive(struct writer *w, const char *compress)
 	 * No padding after the last block: a zstd or xz stream followed by
 	 * zeros is refused by the zstd and xz tools.
 	 */
+	/* Blocks of 1 MiB: one write (and one digest update) per MiB out. */
 	if (archive_write_set_format_pax_restricted(w->archive) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w->archive, 1024 * 1024) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(w->archive, 1) != ARCHIVE_OK ||
 	    writer_set_filter(w->archive, compress) != 0)
 		return error_set("archive: %s", archive_error_string(w->archive));

@@ -28,17 +28,21 @@ sums_write_line(FILE *out, const char *hex, const char *path, size_t path_len)
 		return error_set("not a SHA-256 digest");
 	if (escape)
 		fputc('\\', out);
-	fprintf(out, "%s  ", hex);
-	for (i = 0; i < path_len; i++) {
-		if (escape && path[i] == '\\')
+	fputs(hex, out);
+	fputs("  ", out);
+	for (i = 0; escape && i < path_len; i++) {
+		if (path[i] == '\\')
 			fputs("\\\\", out);
-		else if (escape && path[i] == '\n')
+		else if (path[i] == '\n')
 			fputs("\\n", out);
-		else if (escape && path[i] == '\r')
+		else if (path[i] == '\r')
 			fputs("\\r", out);
 		else
 			fputc(path[i], out);
 	}
+	/* The usual case, a name with nothing to escape, goes out whole. */
+	if (!escape)
+		fwrite(path, 1, path_len, out);
 	fputc('\n', out);
 	return ferror(out) ? error_set_errno("write SHA256SUMS") : 0;
 }

@@ -107,21 +107,47 @@ util_unbase64(const char *text, unsigned char **out, size_t *out_len)
 	return 0;
 }
 
-/* UTC ISO-8601 with nanoseconds. */
+/* Write n as width decimal digits. */
+static char *
+util_digits(char *out, long n, int width)
+{
+	int i;
+
+	for (i = width - 1; i >= 0; i--) {
+		out[i] = (char)('0' + n % 10);
+		n /= 10;
+	}
+	return out + width;
+}
+
+/* UTC ISO-8601 with nanoseconds (by hand: it is written several times a file). */
 void
 util_time_format(const struct timespec *ts, char out[UTIL_TIME_SIZE])
 {
 	struct tm tm;
 	time_t t = ts->tv_sec;
+	char *p = out;
 
-	if (gmtime_r(&t, &tm) == NULL) {
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 0 ||
+	    tm.tm_year + 1900 > 9999 || ts->tv_nsec < 0 || ts->tv_nsec > 999999999) {
 		snprintf(out, UTIL_TIME_SIZE, "invalid-time");
 		return;
 	}
-	if (snprintf(out, UTIL_TIME_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (long)ts->tv_nsec) >= UTIL_TIME_SIZE)
-		snprintf(out, UTIL_TIME_SIZE, "invalid-time");
+	p = util_digits(p, tm.tm_year + 1900, 4);
+	*p++ = '-';
+	p = util_digits(p, tm.tm_mon + 1, 2);
+	*p++ = '-';
+	p = util_digits(p, tm.tm_mday, 2);
+	*p++ = 'T';
+	p = util_digits(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = util_digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = util_digits(p, tm.tm_sec, 2);
+	*p++ = '.';
+	p = util_digits(p, ts->tv_nsec, 9);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 /* The current wall-clock time. */
