@@ -34,6 +34,7 @@
 #define PSEUDO_MAX	(64 * 1024 * 1024)	/* cap for /proc and /sys files */
 #define PROBLEMS_MAX	100
 #define TYPER_JOBS	256	/* files typed ahead of the manifest */
+#define TYPER_BYTES	(8 * 1024 * 1024)	/* first blocks held for typing, at most */
 
 /*
  * One record (or log line) waiting for a type: the manifest, sums and log
@@ -44,6 +45,7 @@ struct pending {
 	struct pending	*next;
 	json_t		*entry;		/* NULL: a log line only */
 	int64_t		 ticket;	/* -1: nothing to wait for */
+	size_t		 type_len;	/* bytes the ticket holds in the typer */
 	char		*sums_path;	/* with content: the member's name */
 	size_t		 sums_path_len;
 	char		 sha256[HASH_HEX_SIZE];
@@ -104,6 +106,8 @@ struct collector {
 	struct pending			*head;		/* records waiting for their type */
 	struct pending			*tail;
 	int				 outstanding;	/* tickets not taken yet */
+	size_t				 typing_bytes;	/* bytes they hold */
+	size_t				 last_type_len;	/* of the last submission */
 	struct idmap			*ids;
 	struct inode_set		 seen;		/* directories, hard links, roots */
 	struct walked_tree		*trees;		/* directory roots walked so far */
@@ -354,6 +358,7 @@ collector_drain_one(struct collector *c, bool wait)
 		if (!typer_take(c->typer, p->ticket, wait, mime, sizeof mime))
 			return 0;
 		c->outstanding--;
+		c->typing_bytes -= p->type_len;
 	}
 	rc = collector_write_record(c, p, p->ticket >= 0 ? mime : NULL);
 	c->head = p->next;
@@ -375,11 +380,15 @@ collector_drain(struct collector *c, bool wait)
 	return rc;
 }
 
-/* Make room in the typing queue, so a submission never waits on itself. */
+/*
+ * Make room in the typing queue, so a submission never waits on itself and
+ * the first blocks held for typing stay within TYPER_BYTES.
+ */
 static int
-collector_make_room(struct collector *c)
+collector_make_room(struct collector *c, size_t len)
 {
-	while (c->outstanding >= TYPER_JOBS)
+	while (c->head != NULL && (c->outstanding >= TYPER_JOBS ||
+	    c->typing_bytes + len > TYPER_BYTES))
 		if (collector_drain_one(c, true) < 0)
 			return -1;
 	return 0;
@@ -392,10 +401,13 @@ collector_submit(struct collector *c, const void *data, size_t len,
 {
 	int64_t ticket;
 
-	if (collector_make_room(c) != 0)
+	if (collector_make_room(c, len) != 0)
 		return -1;
-	if ((ticket = typer_submit(c->typer, data, len, digest)) >= 0)
+	if ((ticket = typer_submit(c->typer, data, len, digest)) >= 0) {
 		c->outstanding++;
+		c->typing_bytes += len;
+		c->last_type_len = len;
+	}
 	return ticket;
 }
 
@@ -460,6 +472,7 @@ collector_record_typed(struct collector *c, struct manifest_entry *e,
 	if (p == NULL)
 		return error_set_errno("calloc");
 	p->ticket = ticket;
+	p->type_len = ticket >= 0 ? c->last_type_len : 0;
 	e->mime_pending = ticket >= 0;
 	if (collector_pending_fill(p, e) != 0) {
 		pending_free(p);
@@ -689,6 +702,9 @@ collector_type(struct collector *c, struct file_read *fr, const void *data,
 {
 	len = collector_type_len(c, len);
 	if (filetype_needs_descriptor(data, len)) {
+		/* A libmagic handle of our own only when an ELF object calls for it. */
+		if (c->filetype == NULL && (c->filetype = filetype_new()) == NULL)
+			return -1;
 		snprintf(fr->mime, sizeof fr->mime, "%s",
 		    filetype_buffer(c->filetype, data, len));
 		return 0;
@@ -705,7 +721,8 @@ collector_block(struct collector *c, struct file_read *fr, const void *data,
 	if (first && c->opt->types && !fr->buffered &&
 	    collector_type(c, fr, data, len, NULL) != 0)
 		return -1;
-	if (hash_set_update(&c->hashes, data, len) != 0)
+	/* The other digests run beside the archiving; the caller waits before reusing data. */
+	if (hash_set_update_async(&c->hashes, data, len) != 0)
 		return -1;
 	return writer_data(c->writer, data, len);
 }
@@ -806,6 +823,9 @@ collector_pad(struct collector *c, struct file_read *fr, int64_t missing)
 {
 	size_t n;
 
+	/* The helper may still be digesting the last block read into the buffer. */
+	if (hash_set_wait(&c->hashes) != 0)
+		return -1;
 	memset(c->buffer, 0, READ_BLOCK);
 	while (missing > 0) {
 		n = missing > READ_BLOCK ? READ_BLOCK : (size_t)missing;
@@ -833,6 +853,8 @@ collector_read_streamed(struct collector *c, int fd, const char *apath,
 	if (writer_begin(c->writer, apath, want, &st->st_mtim) != 0)
 		return -1;
 	while (done < want) {
+		if (hash_set_wait(&c->hashes) != 0)
+			return -1;
 		chunk = want - done > READ_BLOCK ? READ_BLOCK : (size_t)(want - done);
 		n = collector_read_full(fd, c->buffer, chunk);
 		if (n <= 0) {
@@ -1435,8 +1457,7 @@ collector_setup(struct collector *c, const struct collect_options *opt)
 	if (hash_set_init(&c->hashes, opt->hash_mask) != 0 ||
 	    (c->ids = idmap_load()) == NULL)
 		return -1;
-	if (opt->types && ((c->filetype = filetype_new()) == NULL ||
-	    (c->typer = typer_new(collector_cpus(), TYPER_JOBS)) == NULL))
+	if (opt->types && (c->typer = typer_new(collector_cpus(), TYPER_JOBS)) == NULL)
 		return -1;
 	if (opt->key_path != NULL && stat(opt->key_path, &st) == 0) {
 		c->key_st = st;

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,6 +81,119 @@ hash_parse_list(const char *text, unsigned *mask)
 	}
 }
 
+/*
+ * The helper thread: it runs the digests other than SHA-256 over a block
+ * while the caller runs SHA-256 and goes on writing, so that asking for
+ * SHA-1, MD5 or SHA-512 as well costs less wall time than their sum.
+ */
+struct hash_helper {
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 changed;
+	const void	*data;
+	size_t		 len;
+	bool		 busy;		/* a block is being digested */
+	bool		 stop;
+	bool		 failed;
+	struct hash_set	*set;
+};
+
+/* Digest one block with every algorithm but SHA-256. */
+static bool
+hash_others(struct hash_set *set, const void *data, size_t len)
+{
+	int i;
+
+	for (i = 1; i < HASH_COUNT; i++)
+		if (set->ctx[i] != NULL &&
+		    EVP_DigestUpdate(set->ctx[i], data, len) != 1)
+			return false;
+	return true;
+}
+
+/* The helper's loop. */
+static void *
+hash_helper_main(void *arg)
+{
+	struct hash_helper *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		while (!h->busy && !h->stop)
+			pthread_cond_wait(&h->changed, &h->lock);
+		if (h->stop)
+			break;
+		pthread_mutex_unlock(&h->lock);
+		if (!hash_others(h->set, h->data, h->len))
+			h->failed = true;
+		pthread_mutex_lock(&h->lock);
+		h->busy = false;
+		pthread_cond_broadcast(&h->changed);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* Start a helper for a set with more than SHA-256; without one, all runs inline. */
+static void
+hash_helper_start(struct hash_set *set)
+{
+	struct hash_helper *h;
+
+	if ((set->mask & ~HASH_MASK(HASH_SHA256)) == 0 ||
+	    (h = calloc(1, sizeof *h)) == NULL)
+		return;
+	h->set = set;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->changed, NULL);
+	if (pthread_create(&h->thread, NULL, hash_helper_main, h) != 0) {
+		pthread_mutex_destroy(&h->lock);
+		pthread_cond_destroy(&h->changed);
+		free(h);
+		return;
+	}
+	set->helper = h;
+}
+
+/* Wait for the helper's block. */
+int
+hash_set_wait(struct hash_set *set)
+{
+	struct hash_helper *h = set->helper;
+	bool failed;
+
+	if (h == NULL)
+		return 0;
+	pthread_mutex_lock(&h->lock);
+	while (h->busy)
+		pthread_cond_wait(&h->changed, &h->lock);
+	failed = h->failed;
+	h->failed = false;
+	pthread_mutex_unlock(&h->lock);
+	return failed ? error_set("digest failed") : 0;
+}
+
+/* Feed a block, the other digests running beside the caller. */
+int
+hash_set_update_async(struct hash_set *set, const void *data, size_t len)
+{
+	struct hash_helper *h = set->helper;
+
+	if (h == NULL)
+		return hash_set_update(set, data, len);
+	if (hash_set_wait(set) != 0)
+		return -1;
+	pthread_mutex_lock(&h->lock);
+	h->data = data;
+	h->len = len;
+	h->busy = true;
+	pthread_cond_broadcast(&h->changed);
+	pthread_mutex_unlock(&h->lock);
+	if (EVP_DigestUpdate(set->ctx[HASH_SHA256], data, len) != 1)
+		return error_set("sha256 failed");
+	return 0;
+}
+
 /* Prepare contexts for the algorithms in mask. */
 int
 hash_set_init(struct hash_set *set, unsigned mask)
@@ -95,6 +210,7 @@ hash_set_init(struct hash_set *set, unsigned mask)
 			return error_set("cannot allocate a digest context");
 		}
 	}
+	hash_helper_start(set);
 	return hash_set_reset(set);
 }
 
@@ -104,6 +220,8 @@ hash_set_reset(struct hash_set *set)
 {
 	int i;
 
+	if (hash_set_wait(set) != 0)
+		return -1;
 	for (i = 0; i < HASH_COUNT; i++) {
 		set->length[i] = 0;
 		if (set->ctx[i] != NULL &&
@@ -119,6 +237,8 @@ hash_set_update(struct hash_set *set, const void *data, size_t len)
 {
 	int i;
 
+	if (hash_set_wait(set) != 0)
+		return -1;
 	for (i = 0; i < HASH_COUNT; i++)
 		if (set->ctx[i] != NULL &&
 		    EVP_DigestUpdate(set->ctx[i], data, len) != 1)
@@ -132,6 +252,8 @@ hash_set_final(struct hash_set *set)
 {
 	int i;
 
+	if (hash_set_wait(set) != 0)
+		return -1;
 	for (i = 0; i < HASH_COUNT; i++)
 		if (set->ctx[i] != NULL &&
 		    EVP_DigestFinal_ex(set->ctx[i], set->digest[i],
@@ -148,12 +270,34 @@ hash_set_hex(const struct hash_set *set, enum hash_alg alg,
 	util_hex(set->digest[alg], set->length[alg], out);
 }
 
+/* Stop the helper thread. */
+static void
+hash_helper_stop(struct hash_set *set)
+{
+	struct hash_helper *h = set->helper;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	while (h->busy)
+		pthread_cond_wait(&h->changed, &h->lock);
+	h->stop = true;
+	pthread_cond_broadcast(&h->changed);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->thread, NULL);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->changed);
+	free(h);
+	set->helper = NULL;
+}
+
 /* Release the contexts. */
 void
 hash_set_free(struct hash_set *set)
 {
 	int i;
 
+	hash_helper_stop(set);
 	for (i = 0; i < HASH_COUNT; i++) {
 		EVP_MD_CTX_free(set->ctx[i]);
 		set->ctx[i] = NULL;

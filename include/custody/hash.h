@@ -20,11 +20,14 @@ enum hash_alg {
 #define HASH_MASK(alg)	(1u << (alg))
 #define HASH_MASK_ALL	((1u << HASH_COUNT) - 1)
 
+struct hash_helper;
+
 struct hash_set {
-	unsigned	 mask;
-	EVP_MD_CTX	*ctx[HASH_COUNT];
-	unsigned char	 digest[HASH_COUNT][HASH_MAX_SIZE];
-	unsigned	 length[HASH_COUNT];
+	unsigned		 mask;
+	EVP_MD_CTX		*ctx[HASH_COUNT];
+	unsigned char		 digest[HASH_COUNT][HASH_MAX_SIZE];
+	unsigned		 length[HASH_COUNT];
+	struct hash_helper	*helper;	/* a thread for the other digests, or NULL */
 };
 
 /* The manifest name of an algorithm ("sha256", ...). */
@@ -39,6 +42,14 @@ int hash_set_init(struct hash_set *, unsigned mask);
 /* Start over for new data, keeping the contexts. 0 or -1. */
 int hash_set_reset(struct hash_set *);
 int hash_set_update(struct hash_set *, const void *data, size_t len);
+/*
+ * Like hash_set_update, but with several algorithms the others than
+ * SHA-256 run in a helper thread while the caller goes on: data must stay
+ * untouched until hash_set_wait (or the next update, or final) returns.
+ */
+int hash_set_update_async(struct hash_set *, const void *data, size_t len);
+/* Wait for the digests still running on the last async update. 0 or -1. */
+int hash_set_wait(struct hash_set *);
 /* Finish every digest into digest[]. 0 or -1. */
 int hash_set_final(struct hash_set *);
 /* Hex of one finished digest (empty string when not computed). */
