@@ -474,6 +474,10 @@ check_item_content(struct check *c, const char *path, size_t len,
 	if (item->manifest_count > 1)
 		check_problem(c, path, len, "listed %u times in the manifest",
 		    item->manifest_count);
+	/* Extractors disagree on which of two same-named members wins. */
+	if (item->member_count > 1)
+		check_problem(c, path, len, "%u members with this name",
+		    item->member_count);
 	if (item->member_count == 0 && item->manifest_count > 0)
 		check_problem(c, path, len, "missing: in the manifest but not in the archive");
 	if (item->member_count > 0 && item->manifest_count == 0)

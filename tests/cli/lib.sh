@@ -93,6 +93,25 @@ manifest_entry() {
 	    "$1/custody/manifest.jsonl"
 }
 
+# Run a command bounded in time (120 s) and, unless built with sanitizers
+# (whose shadow memory needs a vast address space), in address space (1 GiB):
+# output to ./out, exit status to ./status, peak RSS in KiB to ./rss.
+run_bounded() {
+	python3 - "$@" >out 2>&1 <<'PY'
+import resource, subprocess, sys, os
+def cap():
+    if os.environ.get("CUSTODY_SANITIZED") != "yes":
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+try:
+    status = subprocess.run(sys.argv[1:], timeout=120, preexec_fn=cap).returncode
+except subprocess.TimeoutExpired:
+    status = "timeout"
+open("status", "w").write("%s\n" % status)
+open("rss", "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+	cat out
+}
+
 # Finish: print the plan and exit non-zero if anything failed.
 test_done() {
 	echo "1..$test_count"
