@@ -138,7 +138,25 @@ writer_set_filter(struct archive *a, const char *compress)
 	return 0;
 }
 
-/* Create the 0600 temporary file beside the final name. */
+/*
+ * An unnamed 0600 file in the final name's directory (O_TMPFILE), given
+ * its name only when complete: a crash, even SIGKILL, leaves nothing.
+ * Linking it needs /proc. 0, 1 when a named temporary file must do, or -1.
+ */
+static int
+writer_create_unnamed(struct writer *w, const char *dir)
+{
+	if (access("/proc/self/fd", X_OK) != 0)
+		return 1;
+	w->fd = open(dir, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+	if (w->fd >= 0)
+		return 0;
+	if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+		return 1;
+	return error_set_errno("%s", dir);
+}
+
+/* Create the output: unnamed if possible, else a 0600 temporary file. */
 static int
 writer_create_temp(struct writer *w)
 {
@@ -148,6 +166,10 @@ writer_create_temp(struct writer *w)
 	if ((copy = strdup(w->final_path)) == NULL)
 		return error_set_errno("strdup");
 	dir = dirname(copy);
+	if ((n = writer_create_unnamed(w, dir)) != 1) {
+		free(copy);
+		return n;
+	}
 	base = basename(w->final_path);
 	n = asprintf(&w->temp_path, "%s/.%s.partial-XXXXXX", dir, base);
 	free(copy);
@@ -275,12 +297,18 @@ writer_end(struct writer *w)
 static int
 writer_commit(struct writer *w)
 {
-	char *copy, *dir;
+	char *copy, *dir, proc[64];
 	int dirfd;
 
 	if (fsync(w->fd) != 0)
-		return error_set_errno("fsync %s", w->temp_path);
-	if (renameat2(AT_FDCWD, w->temp_path, AT_FDCWD, w->final_path,
+		return error_set_errno("fsync %s", w->final_path);
+	if (w->temp_path == NULL) {
+		/* linkat refuses to replace an existing file. */
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", w->fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, w->final_path,
+		    AT_SYMLINK_FOLLOW) != 0)
+			return error_set_errno("%s", w->final_path);
+	} else if (renameat2(AT_FDCWD, w->temp_path, AT_FDCWD, w->final_path,
 	    RENAME_NOREPLACE) != 0) {
 		/* Some file systems lack RENAME_NOREPLACE; link() refuses to replace too. */
 		if (errno != EINVAL || link(w->temp_path, w->final_path) != 0)

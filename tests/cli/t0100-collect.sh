@@ -372,7 +372,8 @@ test_expect_success 'an interrupted collection leaves nothing that looks complet
 	(exec "$CUSTODY" collect --key key --compress xz -o intr/i.tar.xz "$TEST_TMP/big" 2>/dev/null) &
 	pid=$!
 	for i in $(seq 1 200); do
-		ls intr/.i.tar.xz.partial-* >/dev/null 2>&1 && break; sleep 0.05
+		# the output is open (unnamed, or a .partial file) once the run writes
+		ls -l /proc/$pid/fd 2>/dev/null | grep -q "$TEST_TMP/intr/" && break; sleep 0.05
 	done
 	kill -INT $pid; wait $pid; rc=$?
 	test $rc -ne 0 &&
