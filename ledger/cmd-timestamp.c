@@ -67,7 +67,7 @@ timestamp_parse(struct timestamp_args *a, int argc, char **argv)
 static int
 timestamp_write(const char *path, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return error_set_errno("%s", path);
