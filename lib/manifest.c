@@ -316,9 +316,9 @@ manifest_parse_entry(struct manifest_record *r)
 	return manifest_parse_hashes(r);
 }
 
-/* Parse and check one line. */
-int
-manifest_parse_line(const char *line, size_t len, struct manifest_record *r)
+/* The work of manifest_parse_line. */
+static int
+manifest_parse_line_fields(const char *line, size_t len, struct manifest_record *r)
 {
 	json_error_t jerr;
 	const char *type;
@@ -347,6 +347,16 @@ manifest_parse_line(const char *line, size_t len, struct manifest_record *r)
 		return error_set("trailer without entry count");
 	r->entries = (uint64_t)json_integer_value(entries);
 	return 0;
+}
+
+/* Parse and check one line; on failure nothing is left to free. */
+int
+manifest_parse_line(const char *line, size_t len, struct manifest_record *r)
+{
+	if (manifest_parse_line_fields(line, len, r) == 0)
+		return 0;
+	manifest_record_free(r);
+	return -1;
 }
 
 /* Release what a parsed line holds. */

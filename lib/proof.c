@@ -84,9 +84,9 @@ proof_integer(const json_t *o, const char *key, uint64_t *out)
 	return 0;
 }
 
-/* Parse and check a proof's shape. */
-int
-proof_parse(const char *data, size_t len, struct proof *p)
+/* The work of proof_parse. */
+static int
+proof_parse_fields(const char *data, size_t len, struct proof *p)
 {
 	json_error_t jerr;
 	const char *format, *sig, *archive;
@@ -117,6 +117,16 @@ proof_parse(const char *data, size_t len, struct proof *p)
 	if (archive != NULL && (p->archive_sha256 = strdup(archive)) == NULL)
 		return error_set_errno("strdup");
 	return 0;
+}
+
+/* Parse and check a proof's shape; on failure nothing is left to free. */
+int
+proof_parse(const char *data, size_t len, struct proof *p)
+{
+	if (proof_parse_fields(data, len, p) == 0)
+		return 0;
+	proof_free(p);
+	return -1;
 }
 
 /* Release a proof. */

@@ -197,9 +197,9 @@ seal_parse_manifest(const json_t *root, struct seal *s)
 	return 0;
 }
 
-/* Parse and check a seal. */
-int
-seal_parse(const char *data, size_t len, struct seal *s)
+/* The work of seal_parse. */
+static int
+seal_parse_fields(const char *data, size_t len, struct seal *s)
 {
 	json_error_t jerr;
 	const json_t *host, *format, *version;
@@ -229,6 +229,16 @@ seal_parse(const char *data, size_t len, struct seal *s)
 	    seal_parse_counts(json_object_get(s->json, "counts"), &s->counts) != 0)
 		return -1;
 	return seal_parse_manifest(s->json, s);
+}
+
+/* Parse and check a seal; on failure nothing is left to free. */
+int
+seal_parse(const char *data, size_t len, struct seal *s)
+{
+	if (seal_parse_fields(data, len, s) == 0)
+		return 0;
+	seal_free(s);
+	return -1;
 }
 
 /* Release a parsed seal. */

@@ -202,8 +202,9 @@ struct ring_slot {
 	enum slot_kind		 kind;
 	struct reader_member	 member;	/* BEGIN: path points to path_copy */
 	char			*path_copy;
-	unsigned char		*data;		/* DATA: READER_BLOCK bytes */
+	unsigned char		*data;		/* DATA: up to READER_BLOCK bytes */
 	size_t			 len;
+	size_t			 capacity;	/* of data, grown as needed */
 	int			 rc;		/* DONE */
 	char			 message[1024];
 };
@@ -266,6 +267,24 @@ ring_begin(void *arg, const struct reader_member *m)
 	return 0;
 }
 
+/* Make a slot hold n bytes; small archives never need whole blocks. */
+static int
+ring_grow(struct ring_slot *slot, size_t n)
+{
+	size_t capacity = slot->capacity != 0 ? slot->capacity : 4096;
+	unsigned char *grown;
+
+	while (capacity < n)
+		capacity *= 2;
+	if (capacity > READER_BLOCK)
+		capacity = READER_BLOCK;
+	if ((grown = realloc(slot->data, capacity)) == NULL)
+		return error_set_errno("realloc");
+	slot->data = grown;
+	slot->capacity = capacity;
+	return 0;
+}
+
 /* Producer visitor: member data, copied in blocks. */
 static int
 ring_data(void *arg, const void *data, size_t len)
@@ -278,6 +297,8 @@ ring_data(void *arg, const void *data, size_t len)
 		if ((slot = ring_reserve(r)) == NULL)
 			return 1;
 		n = len > READER_BLOCK ? READER_BLOCK : len;
+		if (slot->capacity < n && ring_grow(slot, n) != 0)
+			return -1;
 		slot->kind = SLOT_DATA;
 		memcpy(slot->data, data, n);
 		slot->len = n;
@@ -413,7 +434,7 @@ reader_run(const char *path, const struct reader_visitor *v, void *arg,
 {
 	struct ring r;
 	pthread_t producer;
-	int i, rc;
+	int rc;
 
 	memset(&r, 0, sizeof r);
 	pthread_mutex_init(&r.lock, NULL);
@@ -421,11 +442,6 @@ reader_run(const char *path, const struct reader_visitor *v, void *arg,
 	r.path = path;
 	r.sha256 = sha256;
 	r.bytes = bytes;
-	for (i = 0; i < RING_SLOTS; i++)
-		if ((r.slots[i].data = malloc(READER_BLOCK)) == NULL) {
-			ring_free(&r);
-			return error_set_errno("malloc");
-		}
 	if (pthread_create(&producer, NULL, ring_produce, &r) != 0) {
 		ring_free(&r);
 		/* No thread to be had: read in this one. */
