@@ -146,7 +146,7 @@ hash_helper_start(struct hash_set *set)
 	h->set = set;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->changed, NULL);
-	if (pthread_create(&h->thread, NULL, hash_helper_main, h) != 0) {
+	if (util_thread_start(&h->thread, hash_helper_main, h) != 0) {
 		pthread_mutex_destroy(&h->lock);
 		pthread_cond_destroy(&h->changed);
 		free(h);

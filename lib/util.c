@@ -378,3 +378,19 @@ util_write_all(int fd, const void *buf, size_t len)
 	}
 	return 0;
 }
+
+/* Start a worker thread with a modest stack. */
+int
+util_thread_start(pthread_t *thread, void *(*run)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int rc;
+
+	if ((rc = pthread_attr_init(&attr)) != 0)
+		return rc;
+	rc = pthread_attr_setstacksize(&attr, 1024 * 1024);
+	if (rc == 0)
+		rc = pthread_create(thread, &attr, run, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}

@@ -1,6 +1,8 @@
 /* One streaming pass over an archive: every member to a visitor, nothing to disk. */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -25,6 +27,7 @@
 struct reader_input {
 	int		 fd;
 	unsigned char	*buffer;
+	size_t		 buffer_size;
 	EVP_MD_CTX	*hash;
 	uint64_t	 bytes;
 };
@@ -37,7 +40,7 @@ reader_read_callback(struct archive *a, void *arg, const void **block)
 	ssize_t n;
 
 	do
-		n = read(in->fd, in->buffer, READER_BLOCK);
+		n = read(in->fd, in->buffer, in->buffer_size);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		archive_set_error(a, errno, "read: %s", strerror(errno));
@@ -53,16 +56,23 @@ reader_read_callback(struct archive *a, void *arg, const void **block)
 static int
 reader_open_input(const char *path, struct reader_input *in)
 {
+	struct stat st;
+
 	memset(in, 0, sizeof *in);
 	in->fd = -1;
-	if ((in->buffer = malloc(READER_BLOCK)) == NULL ||
-	    (in->hash = EVP_MD_CTX_new()) == NULL ||
+	if ((in->hash = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(in->hash, EVP_sha256(), NULL) != 1)
 		return error_set("cannot allocate the reader");
 	if (strcmp(path, "-") == 0)
 		in->fd = STDIN_FILENO;
-	else if ((in->fd = util_open_file(AT_FDCWD, path, NULL)) < 0)
+	else if ((in->fd = util_open_file(AT_FDCWD, path, &st)) < 0)
 		return -1;
+	/* Whole blocks for streams and large files; no more than a small one needs. */
+	in->buffer_size = READER_BLOCK;
+	if (in->fd != STDIN_FILENO && S_ISREG(st.st_mode) && st.st_size < READER_BLOCK)
+		in->buffer_size = (size_t)st.st_size < 65536 ? 65536 : (size_t)st.st_size;
+	if ((in->buffer = malloc(in->buffer_size)) == NULL)
+		return error_set("cannot allocate the reader");
 	posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return 0;
 }
@@ -442,7 +452,7 @@ reader_run(const char *path, const struct reader_visitor *v, void *arg,
 	r.path = path;
 	r.sha256 = sha256;
 	r.bytes = bytes;
-	if (pthread_create(&producer, NULL, ring_produce, &r) != 0) {
+	if (util_thread_start(&producer, ring_produce, &r) != 0) {
 		ring_free(&r);
 		/* No thread to be had: read in this one. */
 		return reader_loop(path, v, arg, sha256, bytes);

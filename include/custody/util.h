@@ -2,6 +2,7 @@
 #ifndef CUSTODY_UTIL_H
 #define CUSTODY_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,5 +57,11 @@ int util_read_file(const char *path, size_t max, char **out, size_t *out_len);
 int util_read_fd(int fd, size_t max, char **out, size_t *out_len);
 /* Write all of buf to fd, retrying short writes. 0 or -1. */
 int util_write_all(int fd, const void *buf, size_t len);
+/*
+ * Start a worker thread with a 1 MiB stack (enough for libarchive and
+ * the digests; the default 8 MiB is address space for nothing).
+ * pthread_create's result: 0 or an error number.
+ */
+int util_thread_start(pthread_t *thread, void *(*run)(void *), void *arg);
 
 #endif
