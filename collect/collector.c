@@ -1638,24 +1638,19 @@ collector_write_custody(struct collector *c)
 static int
 collector_sidecar(const char *archive, const char *hex)
 {
-	char *path, *copy = strdup(archive);
-	FILE *f;
-	int fd, rc = -1;
+	char *path, *line, *copy = strdup(archive);
+	int len, rc = -1;
 
 	if (copy == NULL || asprintf(&path, "%s.sha256", archive) < 0) {
 		free(copy);
 		return error_set_errno("asprintf");
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0 && (f = fdopen(fd, "w")) != NULL) {
-		fprintf(f, "%s  %s\n", hex, basename(copy));
-		rc = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -1;
-		if (fclose(f) != 0)
-			rc = -1;
-	} else if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		error_set_errno("%s", path);
+	if ((len = asprintf(&line, "%s  %s\n", hex, basename(copy))) < 0)
+		error_set_errno("asprintf");
+	else {
+		rc = util_write_new_file(path, line, (size_t)len, 0600);
+		free(line);
+	}
 	free(path);
 	free(copy);
 	return rc;

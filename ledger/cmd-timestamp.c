@@ -63,21 +63,6 @@ timestamp_parse(struct timestamp_args *a, int argc, char **argv)
 	return argc - optind;
 }
 
-/* Write bytes to a new file (never replacing one). 0 or -1. */
-static int
-timestamp_write(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		return error_set_errno("%s", path);
-	if (util_write_all(fd, data, len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
-		unlink(path);
-		return error_set_errno("%s", path);
-	}
-	return 0;
-}
-
 /* custody timestamp request FILE -o REQUEST.tsq */
 static int
 timestamp_request(int argc, char **argv)
@@ -93,7 +78,7 @@ timestamp_request(int argc, char **argv)
 	if (hash_file_sha256(argv[optind], digest, &size) != 0 ||
 	    tsa_request(digest, &der, &len) != 0)
 		return command_fail("timestamp request", EXIT_USAGE);
-	rc = timestamp_write(a.output, der, len);
+	rc = util_write_new_file(a.output, der, len, 0600);
 	free(der);
 	if (rc != 0)
 		return command_fail("timestamp request", EXIT_USAGE);
@@ -206,7 +191,7 @@ timestamp_attach(int argc, char **argv)
 	    (a.tsa_ca == NULL || tsa_verify(token, token_len, digest, a.tsa_ca,
 	    &when, tsa, sizeof tsa) == 0) &&
 	    asprintf(&out, "%s.tsr", argv[optind]) >= 0 &&
-	    timestamp_write(out, resp, resp_len) == 0) {
+	    util_write_new_file(out, resp, resp_len, 0600) == 0) {
 		ts.tv_sec = when;
 		util_time_format(&ts, when_text);
 		util_hex(digest, 32, hex);

@@ -158,23 +158,8 @@ key_write_file(const char *path, mode_t mode, BIO *bio)
 {
 	char *data;
 	long len = BIO_get_mem_data(bio, &data);
-	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return error_set_errno("%s", path);
-	if (util_write_all(fd, data, (size_t)len) != 0 || fsync(fd) != 0) {
-		error_set_errno("%s", path);
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	if (close(fd) != 0) {
-		error_set_errno("%s", path);
-		unlink(path);
-		return -1;
-	}
-	return 0;
+	return util_write_new_file(path, data, (size_t)len, mode);
 }
 
 /* Write the private key to path and the public key to path.pub. */

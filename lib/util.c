@@ -394,3 +394,25 @@ util_thread_start(pthread_t *thread, void *(*run)(void *), void *arg)
 	pthread_attr_destroy(&attr);
 	return rc;
 }
+
+/* Write a whole new file exclusively; remove it if anything fails. */
+int
+util_write_new_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return error_set_errno("%s", path);
+	if (util_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		error_set_errno("%s", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	if (close(fd) != 0) {
+		error_set_errno("%s", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}

@@ -24,19 +24,10 @@ static const struct option prove_longopts[] = {
 static int
 prove_write(const char *out, const char *text, size_t len)
 {
-	int fd;
-
 	if (strcmp(out, "-") == 0)
 		return fwrite(text, 1, len, stdout) == len ? 0 :
 		    error_set_errno("stdout");
-	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return error_set_errno("%s", out);
-	if (util_write_all(fd, text, len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
-		unlink(out);
-		return error_set_errno("%s", out);
-	}
-	return 0;
+	return util_write_new_file(out, text, len, 0600);
 }
 
 /* Build the proof from a checked archive. */

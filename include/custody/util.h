@@ -2,6 +2,8 @@
 #ifndef CUSTODY_UTIL_H
 #define CUSTODY_UTIL_H
 
+#include <sys/types.h>
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,6 +59,12 @@ int util_read_file(const char *path, size_t max, char **out, size_t *out_len);
 int util_read_fd(int fd, size_t max, char **out, size_t *out_len);
 /* Write all of buf to fd, retrying short writes. 0 or -1. */
 int util_write_all(int fd, const void *buf, size_t len);
+/*
+ * Create path (never replacing a file or following a symlink there) with
+ * mode, write data, flush it to disk. On failure nothing is left. 0 or -1.
+ */
+int util_write_new_file(const char *path, const void *data, size_t len,
+    mode_t mode);
 /*
  * Start a worker thread with a 1 MiB stack (enough for libarchive and
  * the digests; the default 8 MiB is address space for nothing).
