@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <libgen.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -395,24 +396,56 @@ util_thread_start(pthread_t *thread, void *(*run)(void *), void *arg)
 	return rc;
 }
 
-/* Write a whole new file exclusively; remove it if anything fails. */
+/* Write, sync and close fd; 0 or -1 with errno kept for the caller. */
+static int
+util_write_sync_close(int fd, const void *data, size_t len)
+{
+	int saved;
+
+	if (util_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
+ * Write a whole new file exclusively. Where the file system allows, the
+ * data goes to an unnamed file that gets the name only once complete, so
+ * that even SIGKILL never leaves a short file under the name; elsewhere a
+ * file that fails is removed.
+ */
 int
 util_write_new_file(const char *path, const void *data, size_t len, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	char *copy = strdup(path), proc[64];
+	int fd = -1, rc;
 
+	if (copy == NULL)
+		return error_set_errno("strdup");
+	if (access("/proc/self/fd", X_OK) == 0)
+		fd = open(dirname(copy), O_WRONLY | O_TMPFILE | O_CLOEXEC, mode);
+	free(copy);
+	if (fd >= 0) {
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if (util_write_all(fd, data, len) != 0 || fsync(fd) != 0 ||
+		    fchmod(fd, mode) != 0 ||
+		    linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0) {
+			rc = error_set_errno("%s", path);
+			close(fd);
+			return rc;
+		}
+		return close(fd) == 0 ? 0 : error_set_errno("%s", path);
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return error_set_errno("%s", path);
-	if (util_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		error_set_errno("%s", path);
-		close(fd);
+	if (util_write_sync_close(fd, data, len) != 0) {
+		rc = error_set_errno("%s", path);
 		unlink(path);
-		return -1;
-	}
-	if (close(fd) != 0) {
-		error_set_errno("%s", path);
-		unlink(path);
-		return -1;
+		return rc;
 	}
 	return 0;
 }
