@@ -112,6 +112,27 @@ PY
 	cat out
 }
 
+# The independent by-hand verifier (verify/custody-check.sh: POSIX sh with
+# tar, zstd, sha256sum, openssl and sqlite3) must reach custody's verdict:
+# byhand_agrees STATUS archive ARCHIVE PUBKEY | ledger CASEDIR [CHECKPOINT]...
+# Its output goes to ./byhand.out.
+byhand_agrees() {
+	want=$1
+	shift
+	if [ ! -f "$SRCDIR/verify/custody-check.sh" ]; then
+		echo "# by-hand verifier not yet in the tree" >byhand.out
+		return 0
+	fi
+	sh "$SRCDIR/verify/custody-check.sh" "$@" >byhand.out 2>&1
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "byhand_agrees: custody-check.sh $* exited $got, custody $want:" >&2
+		sed 's/^/  | /' byhand.out >&2
+		return 1
+	fi
+	return 0
+}
+
 # Finish: print the plan and exit non-zero if anything failed.
 test_done() {
 	echo "1..$test_count"
