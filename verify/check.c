@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <archive_entry.h>
-
 #include "custody/error.h"
 #include "custody/filetype.h"
 #include "custody/hash.h"
@@ -121,7 +119,7 @@ check_mode_of(const char *path)
 	return MODE_CONTENT;
 }
 
-/* Visitor: a member starts. */
+/* Visitor: a member starts (the walk hands over regular files only). */
 static int
 check_begin(void *arg, const struct reader_member *m)
 {
@@ -129,15 +127,6 @@ check_begin(void *arg, const struct reader_member *m)
 	struct check_state *s = c->state;
 
 	s->mode = MODE_SKIP;
-	if (m->filetype == AE_IFDIR && !m->hardlink)
-		return 0;
-	if (m->filetype != AE_IFREG || m->hardlink) {
-		check_problem(c, m->path, m->path_len,
-		    "unexpected %s member (custody archives hold only files)",
-		    m->hardlink ? "hard link" : m->filetype == AE_IFLNK ?
-		    "symbolic link" : "special");
-		return 0;
-	}
 	free(s->path);
 	if ((s->path = malloc(m->path_len + 1)) == NULL)
 		return error_set_errno("malloc");
@@ -152,6 +141,14 @@ check_begin(void *arg, const struct reader_member *m)
 	s->buffer_max = s->mode == MODE_SEAL ? SEAL_MAX_SIZE : SIG_MAX;
 	lines_init(&s->lines, s->mode == MODE_SUMS ? SUMS_LINE_MAX : MANIFEST_LINE_MAX);
 	return hash_set_reset(&s->hashes);
+}
+
+/* Visitor: the walk found something custody does not write. */
+static int
+check_stream_problem(void *arg, const char *member, size_t len, const char *text)
+{
+	check_problem(arg, member, len, "%s", text);
+	return 0;
 }
 
 /* Keep a leaf hash for proofs. */
@@ -648,7 +645,7 @@ int
 check_archive(const char *path, struct check *c)
 {
 	static const struct reader_visitor visitor = {
-		check_begin, check_data, check_end
+		check_begin, check_data, check_end, check_stream_problem
 	};
 
 	int rc;

@@ -1,14 +1,18 @@
-/* One streaming pass over an archive: every member to a visitor, nothing to disk. */
+/*
+ * One streaming pass over an archive: libarchive only decompresses; the
+ * tar stream is walked here, block by block, and held to what custody
+ * writes, so that what is verified is what every tar extracts.
+ */
 #include "config.h"
 
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +24,7 @@
 #include "custody/error.h"
 #include "custody/util.h"
 #include "reader.h"
+#include "ustar.h"
 
 #define READER_BLOCK (1024 * 1024)
 
@@ -32,24 +37,51 @@ struct reader_input {
 	uint64_t	 bytes;
 };
 
-/* libarchive's read callback: one block of the file, digested on the way. */
-static la_ssize_t
-reader_read_callback(struct archive *a, void *arg, const void **block)
+/* Read one block of the input and digest it: bytes read, 0 at the end, -1 (errno). */
+static ssize_t
+reader_read_block(struct reader_input *in)
 {
-	struct reader_input *in = arg;
 	ssize_t n;
 
 	do
 		n = read(in->fd, in->buffer, in->buffer_size);
 	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if (EVP_DigestUpdate(in->hash, in->buffer, (size_t)n) != 1) {
+		errno = EIO;
+		return -1;
+	}
+	in->bytes += (uint64_t)n;
+	return n;
+}
+
+/* libarchive's read callback: one block of the file, digested on the way. */
+static la_ssize_t
+reader_read_callback(struct archive *a, void *arg, const void **block)
+{
+	struct reader_input *in = arg;
+	ssize_t n = reader_read_block(in);
+
 	if (n < 0) {
 		archive_set_error(a, errno, "read: %s", strerror(errno));
 		return -1;
 	}
-	EVP_DigestUpdate(in->hash, in->buffer, (size_t)n);
-	in->bytes += (uint64_t)n;
 	*block = in->buffer;
 	return n;
+}
+
+/* True when the input begins as a stream of a compression custody writes. */
+static bool
+reader_compressed(const struct reader_input *in, size_t first_len)
+{
+	static const unsigned char zstd[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	static const unsigned char gzip[] = { 0x1f, 0x8b };
+	static const unsigned char xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
+
+	return (first_len >= sizeof zstd && memcmp(in->buffer, zstd, sizeof zstd) == 0) ||
+	    (first_len >= sizeof gzip && memcmp(in->buffer, gzip, sizeof gzip) == 0) ||
+	    (first_len >= sizeof xz && memcmp(in->buffer, xz, sizeof xz) == 0);
 }
 
 /* Open the input: a file (never through a final symlink) or stdin. */
@@ -87,7 +119,11 @@ reader_close_input(struct reader_input *in)
 	EVP_MD_CTX_free(in->hash);
 }
 
-/* Open the archive with every filter and the tar formats. */
+/*
+ * Open the input as one decompressed stream: only the compressions
+ * custody writes, and libarchive's raw format, so no tar parser but ours
+ * sees the members.
+ */
 static struct archive *
 reader_open(const char *path, struct reader_input *in)
 {
@@ -99,37 +135,525 @@ reader_open(const char *path, struct reader_input *in)
 		error_set("cannot allocate the archive reader");
 		return NULL;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open(a, in, NULL, reader_read_callback, NULL) != ARCHIVE_OK) {
+	if (archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_xz(a) != ARCHIVE_OK ||
+	    archive_read_support_format_raw(a) != ARCHIVE_OK) {
 		error_set("%s: %s", path, archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	if (archive_read_open(a, in, NULL, reader_read_callback, NULL) != ARCHIVE_OK) {
+		error_set("%s: %s", path, in->bytes == 0 ? "empty input" :
+		    archive_error_string(a));
 		archive_read_free(a);
 		return NULL;
 	}
 	return a;
 }
 
-/* Describe the current member for the visitor. */
-static void
-reader_describe(struct archive_entry *entry, struct reader_member *m)
-{
-	const char *path = archive_entry_pathname(entry);
+/* ---- The walk: the decompressed tar stream, held to custody's format. */
 
-	if (path == NULL)
-		path = "";
-	while (strncmp(path, "./", 2) == 0)
-		path += 2;
-	m->path = path;
-	m->path_len = strlen(path);
-	m->filetype = (int)archive_entry_filetype(entry);
-	m->hardlink = archive_entry_hardlink(entry) != NULL;
-	m->size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+enum walk_state {
+	WALK_HEADER,	/* collecting a header block */
+	WALK_RECORD,	/* collecting a pax or GNU long-name record's data */
+	WALK_DATA,	/* a member's data, to the visitor */
+	WALK_SKIP,	/* data of a member that is not one */
+	WALK_PAD,	/* padding to the next block */
+	WALK_END,	/* after the first zero block: only zeros may follow */
+	WALK_AFTER	/* something followed the end: read on for the digest */
+};
+
+struct walk {
+	const struct reader_visitor *v;
+	void		*arg;
+	enum walk_state	 state;
+	unsigned char	 block[USTAR_BLOCK];
+	size_t		 have;		/* bytes in block */
+	uint64_t	 size;		/* RECORD, DATA, SKIP: bytes in all */
+	uint64_t	 remaining;	/* RECORD, DATA, SKIP: bytes left */
+	uint64_t	 padding;	/* PAD: bytes left */
+	bool		 pad_dirty;	/* padding held something but zeros */
+	char		 record_type;	/* RECORD: 'x', 'L' or 'K' */
+	char		*record;	/* RECORD: the data collected */
+	size_t		 record_len;
+	bool		 pax_pending;	/* pax applies to the next member */
+	struct ustar_pax pax;
+	char		*long_name;	/* GNU long name for the next member */
+	size_t		 long_name_len;
+	char		 name[USTAR_NAME_MAX + 1];	/* the member being read */
+	size_t		 name_len;
+	uint64_t	 offset;	/* in the decompressed stream */
+	uint64_t	 members;
+	bool		 recognized;	/* a tar header was seen */
+	unsigned	 zero_blocks;
+};
+
+/* Report a problem with a member (or "(archive)") to the visitor. */
+static int
+walk_problem(struct walk *w, const char *member, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int
+walk_problem(struct walk *w, const char *member, size_t len, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (member == NULL) {
+		member = "(archive)";
+		len = strlen(member);
+	}
+	return w->v->problem(w->arg, member, len, text);
 }
 
-/* Stream one member's data to the visitor. */
+/* Forget what applied to the member just read. */
+static void
+walk_forget_extensions(struct walk *w)
+{
+	ustar_pax_free(&w->pax);
+	w->pax_pending = false;
+	free(w->long_name);
+	w->long_name = NULL;
+	w->long_name_len = 0;
+}
+
+/* After n data bytes, skip to the next block boundary. */
+static void
+walk_pad(struct walk *w, uint64_t n)
+{
+	w->padding = (USTAR_BLOCK - n % USTAR_BLOCK) % USTAR_BLOCK;
+	w->pad_dirty = false;
+	w->state = w->padding > 0 ? WALK_PAD : WALK_HEADER;
+}
+
+/* The member's name: a pax path when there is one, else the header's. */
+static void
+walk_name(struct walk *w, const struct ustar_header *h)
+{
+	const char *name = h->name;
+	size_t len = h->name_len;
+
+	if (w->pax_pending && w->pax.path != NULL) {
+		name = w->pax.path;
+		len = w->pax.path_len;
+	}
+	if (len > USTAR_NAME_MAX)
+		len = USTAR_NAME_MAX;
+	memcpy(w->name, name, len);
+	w->name[len] = '\0';
+	w->name_len = len;
+}
+
+/* What the extensions before a regular member do that custody's do not. */
 static int
-reader_member_data(struct archive *a, const struct reader_visitor *v, void *arg)
+walk_extension_problems(struct walk *w, const struct ustar_header *h)
+{
+	char *escaped;
+	int rc = 0;
+
+	if (w->pax_pending && w->pax.malformed[0] != '\0')
+		rc = walk_problem(w, w->name, w->name_len, "%s", w->pax.malformed);
+	if (rc == 0 && w->pax_pending && w->pax.other_keys[0] != '\0')
+		rc = walk_problem(w, w->name, w->name_len, "pax records custody "
+		    "does not write, which tar would apply: %s", w->pax.other_keys);
+	if (rc == 0 && w->pax_pending && w->pax.path != NULL &&
+	    !w->pax.binary_names && !util_utf8_valid(w->pax.path, w->pax.path_len))
+		rc = walk_problem(w, w->name, w->name_len, "pax path is not UTF-8 "
+		    "and hdrcharset is not BINARY: tars would convert it");
+	if (rc == 0 && w->long_name != NULL) {
+		escaped = util_escape(w->name, w->name_len);
+		rc = walk_problem(w, w->long_name, w->long_name_len, "named by a "
+		    "GNU long name record: GNU tar and bsdtar extract it under "
+		    "this name, not as %s", escaped != NULL ? escaped : "?");
+		free(escaped);
+	}
+	(void)h;
+	return rc;
+}
+
+/* A regular file member: checked, then handed to the visitor. */
+static int
+walk_regular(struct walk *w, const struct ustar_header *h)
+{
+	struct reader_member m;
+	const char *why;
+	char unusual[512];
+	int rc;
+
+	walk_name(w, h);
+	if ((rc = walk_extension_problems(w, h)) != 0)
+		return rc;
+	if ((why = ustar_name_problem(w->pax_pending && w->pax.path != NULL ?
+	    w->pax.path : h->name, w->pax_pending && w->pax.path != NULL ?
+	    w->pax.path_len : h->name_len)) != NULL &&
+	    (rc = walk_problem(w, w->name, w->name_len, "%s", why)) != 0)
+		return rc;
+	if (ustar_header_unusual(h, unusual, sizeof unusual) &&
+	    (rc = walk_problem(w, w->name, w->name_len, "header holds %s, "
+	    "which tar -x would apply", unusual)) != 0)
+		return rc;
+	memset(&m, 0, sizeof m);
+	m.path = w->name;
+	m.path_len = w->name_len;
+	m.filetype = AE_IFREG;
+	m.size = (int64_t)(w->pax_pending && w->pax.has_size ? w->pax.size : h->size);
+	walk_forget_extensions(w);
+	if (m.size < 0)
+		return error_set("a member's size is out of range");
+	w->members++;
+	if ((rc = w->v->begin(w->arg, &m)) != 0)
+		return rc;
+	w->size = w->remaining = (uint64_t)m.size;
+	if (w->remaining > 0) {
+		w->state = WALK_DATA;
+		return 0;
+	}
+	walk_pad(w, 0);
+	return w->v->end(w->arg);
+}
+
+/* Start collecting a record's data (pax header, GNU long name). */
+static int
+walk_record(struct walk *w, const struct ustar_header *h)
+{
+	char escaped_type = h->typeflag;
+
+	if (h->size > USTAR_PAX_MAX) {
+		walk_forget_extensions(w);
+		w->size = w->remaining = h->size;
+		w->state = WALK_SKIP;
+		return walk_problem(w, h->name, h->name_len, "%s of %llu bytes, "
+		    "more than custody writes", ustar_type_name(escaped_type),
+		    (unsigned long long)h->size);
+	}
+	free(w->record);
+	if ((w->record = malloc((size_t)h->size + 1)) == NULL)
+		return error_set_errno("malloc");
+	w->record_len = 0;
+	w->record_type = h->typeflag;
+	w->size = w->remaining = h->size;
+	w->state = WALK_RECORD;
+	return 0;
+}
+
+/* A record's data is complete: keep what it says for the next member. */
+static int
+walk_record_done(struct walk *w)
+{
+	size_t len = w->record_len;
+
+	w->record[len] = '\0';
+	if (w->record_type == 'x') {
+		if (ustar_pax_parse(w->record, len, &w->pax) != 0)
+			return -1;
+		w->pax_pending = true;
+	} else if (w->record_type == 'L') {
+		free(w->long_name);
+		w->long_name_len = strnlen(w->record, len);
+		if ((w->long_name = strndup(w->record, w->long_name_len)) == NULL)
+			return error_set_errno("strndup");
+	}
+	walk_pad(w, len);
+	return 0;
+}
+
+/* A member of a type custody never writes: named, its data skipped. */
+static int
+walk_other(struct walk *w, const struct ustar_header *h)
+{
+	const char *why = h->typeflag == 'g' ? ": its records would apply to "
+	    "every member after it" : h->typeflag == 'S' ? ": tar would extract "
+	    "other bytes than those stored" : h->typeflag == 'K' ? "" :
+	    ": custody archives hold only regular files";
+	int rc;
+
+	walk_name(w, h);
+	if (w->long_name != NULL) {
+		memcpy(w->name, w->long_name, w->long_name_len + 1 > sizeof w->name ?
+		    sizeof w->name - 1 : w->long_name_len);
+		w->name_len = w->long_name_len < USTAR_NAME_MAX ?
+		    w->long_name_len : USTAR_NAME_MAX;
+		w->name[w->name_len] = '\0';
+	}
+	rc = walk_problem(w, w->name, w->name_len, "%s (type '%c')%s",
+	    ustar_type_name(h->typeflag), h->typeflag >= ' ' &&
+	    h->typeflag < 127 ? h->typeflag : '?', why);
+	walk_forget_extensions(w);
+	w->size = w->remaining = h->size;
+	w->state = WALK_SKIP;
+	if (h->size == 0)
+		walk_pad(w, 0);
+	return rc;
+}
+
+/* A whole header block has arrived. */
+static int
+walk_header(struct walk *w)
+{
+	struct ustar_header h;
+	int rc = 0;
+
+	if (ustar_is_zero(w->block)) {
+		if (w->pax_pending || w->long_name != NULL)
+			rc = walk_problem(w, NULL, 0, "an extended header with "
+			    "no member after it");
+		walk_forget_extensions(w);
+		w->zero_blocks = 1;
+		w->state = WALK_END;
+		return rc;
+	}
+	if ((rc = ustar_header_parse(w->block, &h)) == -2) {
+		w->recognized = true;
+		if ((rc = walk_problem(w, h.name, h.name_len, "%s", error_message())) != 0)
+			return rc;
+		if (!h.size_known)
+			return error_set("cannot follow the archive past the "
+			    "header at byte %llu", (unsigned long long)(w->offset - USTAR_BLOCK));
+		walk_forget_extensions(w);
+		w->size = w->remaining = h.size;
+		w->state = WALK_SKIP;
+		if (h.size == 0)
+			walk_pad(w, 0);
+		return 0;
+	}
+	if (rc != 0)
+		return error_prefix("at byte %llu", (unsigned long long)(w->offset - USTAR_BLOCK));
+	w->recognized = true;
+	switch (h.typeflag) {
+	case 'x':
+		if (w->pax_pending)
+			rc = walk_problem(w, h.name, h.name_len, "two pax "
+			    "headers for one member");
+		walk_forget_extensions(w);
+		break;
+	case 'L':
+		if (w->long_name != NULL)
+			rc = walk_problem(w, h.name, h.name_len, "two GNU long "
+			    "name records for one member");
+		break;
+	case '0':
+		return walk_regular(w, &h);
+	default:
+		return walk_other(w, &h);
+	}
+	if (rc == 0)
+		rc = walk_record(w, &h);
+	if (rc == 0 && w->state == WALK_RECORD && w->remaining == 0)
+		rc = walk_record_done(w);
+	return rc;
+}
+
+/* After the end-of-archive marker: one more block has arrived. */
+static int
+walk_after_end(struct walk *w)
+{
+	struct ustar_header h;
+	uint64_t at = w->offset - USTAR_BLOCK;
+
+	if (ustar_is_zero(w->block)) {
+		w->zero_blocks++;
+		return 0;
+	}
+	w->state = WALK_AFTER;
+	if (ustar_header_parse(w->block, &h) == 0)
+		return walk_problem(w, h.typeflag == 'x' ? NULL : h.name,
+		    h.typeflag == 'x' ? 0 : h.name_len, "a %s after the "
+		    "end-of-archive marker (byte %llu): tar stops before it, "
+		    "tar --ignore-zeros extracts it", h.typeflag == 'x' ?
+		    "member (with a pax header)" : "member",
+		    (unsigned long long)at);
+	return walk_problem(w, NULL, 0, "data after the end-of-archive marker "
+	    "(byte %llu)", (unsigned long long)at);
+}
+
+/* Fill the block buffer; true when a whole block is there. */
+static bool
+walk_fill(struct walk *w, const unsigned char **data, size_t *len)
+{
+	size_t n = USTAR_BLOCK - w->have;
+
+	if (n > *len)
+		n = *len;
+	memcpy(w->block + w->have, *data, n);
+	w->have += n;
+	w->offset += n;
+	*data += n;
+	*len -= n;
+	if (w->have < USTAR_BLOCK)
+		return false;
+	w->have = 0;
+	return true;
+}
+
+/* Take up to remaining bytes of a member's data or record. */
+static size_t
+walk_take(struct walk *w, size_t len)
+{
+	size_t n = w->remaining < len ? (size_t)w->remaining : len;
+
+	w->remaining -= n;
+	w->offset += n;
+	return n;
+}
+
+/* Padding between members: tar skips it, so custody writes only zeros there. */
+static int
+walk_padding(struct walk *w, const unsigned char *data, size_t n)
+{
+	size_t i;
+
+	w->padding -= n;
+	w->offset += n;
+	for (i = 0; i < n; i++)
+		if (data[i] != 0)
+			w->pad_dirty = true;
+	if (w->padding > 0)
+		return 0;
+	w->state = WALK_HEADER;
+	if (w->pad_dirty)
+		return walk_problem(w, w->name, w->name_len, "bytes hidden in the "
+		    "padding after this member");
+	return 0;
+}
+
+/* One step of the walk over n of the len bytes at data; returns bytes used in *used. */
+static int
+walk_step(struct walk *w, const unsigned char *data, size_t len, size_t *used)
+{
+	size_t n;
+	int rc;
+
+	switch (w->state) {
+	case WALK_HEADER:
+	case WALK_END:
+		*used = len;
+		if (!walk_fill(w, &data, &len))
+			return 0;
+		*used -= len;
+		return w->state == WALK_HEADER ? walk_header(w) : walk_after_end(w);
+	case WALK_RECORD:
+		*used = n = walk_take(w, len);
+		memcpy(w->record + w->record_len, data, n);
+		w->record_len += n;
+		return w->remaining == 0 ? walk_record_done(w) : 0;
+	case WALK_DATA:
+		*used = n = walk_take(w, len);
+		if (n > 0 && (rc = w->v->data(w->arg, data, n)) != 0)
+			return rc;
+		if (w->remaining > 0)
+			return 0;
+		walk_pad(w, w->size);
+		return w->v->end(w->arg);
+	case WALK_SKIP:
+		*used = walk_take(w, len);
+		if (w->remaining == 0)
+			walk_pad(w, w->size);
+		return 0;
+	case WALK_PAD:
+		*used = n = w->padding < len ? (size_t)w->padding : len;
+		return walk_padding(w, data, n);
+	default:
+		*used = len;
+		w->offset += len;
+		return 0;
+	}
+}
+
+/* Feed decompressed bytes to the walk. */
+static int
+walk_feed(struct walk *w, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t used;
+	int rc;
+
+	while (len > 0) {
+		if ((rc = walk_step(w, p, len, &used)) != 0)
+			return rc;
+		p += used;
+		len -= used;
+	}
+	return 0;
+}
+
+/* True when n bytes are all zero. */
+static bool
+walk_zeros(const unsigned char *data, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (data[i] != 0)
+			return false;
+	return true;
+}
+
+/* The stream has ended: where it ended says whether the archive is whole. */
+static int
+walk_finish(struct walk *w)
+{
+	switch (w->state) {
+	case WALK_HEADER:
+		if (w->have == 0 && w->offset == 0)
+			return error_set("empty input");
+		return error_set("ends without the end-of-archive marker after "
+		    "byte %llu (truncated?)", (unsigned long long)w->offset);
+	case WALK_END:
+		if (w->have > 0 && !walk_zeros(w->block, w->have))
+			return walk_problem(w, NULL, 0, "data after the "
+			    "end-of-archive marker (byte %llu)",
+			    (unsigned long long)(w->offset - w->have));
+		if (w->zero_blocks < 2)
+			return walk_problem(w, NULL, 0, "the end-of-archive marker "
+			    "is one zero block, custody writes two (truncated?)");
+		return 0;
+	case WALK_AFTER:
+		return 0;
+	default:
+		return error_set("ends inside member %s (truncated?)",
+		    w->name_len > 0 ? "data" : "headers");
+	}
+}
+
+/* Set up a walk. */
+static void
+walk_init(struct walk *w, const struct reader_visitor *v, void *arg)
+{
+	memset(w, 0, sizeof *w);
+	w->v = v;
+	w->arg = arg;
+	w->state = WALK_HEADER;
+}
+
+/* Release a walk. */
+static void
+walk_free(struct walk *w)
+{
+	walk_forget_extensions(w);
+	free(w->record);
+}
+
+/* ---- The pass. */
+
+/* One compression layer at most, of the kinds custody writes. */
+static int
+reader_layers(struct archive *a, struct walk *w)
+{
+	int count = archive_filter_count(a);
+
+	if (count <= 2)
+		return 0;
+	return walk_problem(w, NULL, 0, "compressed %d times (%s over %s): custody "
+	    "writes one layer", count - 1, archive_filter_name(a, 0),
+	    archive_filter_name(a, 1));
+}
+
+/* Every decompressed block through the walk, in order and without gaps. */
+static int
+reader_stream(struct archive *a, struct walk *w)
 {
 	const void *block;
 	size_t len;
@@ -139,326 +663,97 @@ reader_member_data(struct archive *a, const struct reader_visitor *v, void *arg)
 	for (;;) {
 		rc = archive_read_data_block(a, &block, &len, &offset);
 		if (rc == ARCHIVE_EOF)
-			return 0;
-		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+			return walk_finish(w);
+		if (rc != ARCHIVE_OK)
 			return error_set("%s", archive_error_string(a));
-		if (len > 0 && (rc = v->data(arg, block, len)) != 0)
+		if (offset < 0 || (uint64_t)offset != w->offset)
+			return error_set("decompressed data out of order at byte %llu",
+			    (unsigned long long)w->offset);
+		if (len > 0 && (rc = walk_feed(w, block, len)) != 0)
 			return rc;
 	}
 }
 
-/* Read the archive once, calling the visitor in this thread. */
+/*
+ * What the decompressor left unread: bytes after the last compressed
+ * frame are not evidence, and other tools refuse or ignore them.
+ */
 static int
+reader_tail(struct archive *a, const struct reader_input *in, struct walk *w)
+{
+	la_int64_t consumed = archive_filter_bytes(a, -1);
+
+	if (archive_filter_count(a) < 2)
+		return 0;
+	if (consumed < 0 || (uint64_t)consumed != in->bytes)
+		return walk_problem(w, NULL, 0, "bytes after the end of the "
+		    "compressed data (%llu of %llu read)",
+		    (unsigned long long)consumed, (unsigned long long)in->bytes);
+	return 0;
+}
+
+/* Digest the rest of the input, so the digest covers the whole file. */
+static void
+reader_drain(struct reader_input *in)
+{
+	while (reader_read_block(in) > 0)
+		;
+}
+
+/* The input could not even be opened as a stream: unreadable, or damaged. */
+static int
+reader_open_failed(struct reader_input *in, unsigned char sha256[32],
+    uint64_t *bytes)
+{
+	int rc = -1;
+
+	/* The first block read is still in the buffer. */
+	if (in->fd >= 0 && in->hash != NULL && in->buffer != NULL &&
+	    reader_compressed(in, in->bytes < in->buffer_size ? (size_t)in->bytes :
+	    in->buffer_size))
+		rc = READER_DAMAGED;
+	if (in->fd >= 0 && in->hash != NULL && in->buffer != NULL) {
+		reader_drain(in);
+		EVP_DigestFinal_ex(in->hash, sha256, NULL);
+	}
+	*bytes = in->bytes;
+	reader_close_input(in);
+	return rc;
+}
+
+/* Read the archive once, calling the visitor in this thread. */
+int
 reader_loop(const char *path, const struct reader_visitor *v, void *arg,
     unsigned char sha256[32], uint64_t *bytes)
 {
 	struct reader_input in;
 	struct archive *a = reader_open(path, &in);
 	struct archive_entry *entry;
-	struct reader_member m;
-	uint64_t members = 0;
-	int rc = 0, next;
+	struct walk w;
+	int rc, next;
 
-	if (a == NULL) {
-		reader_close_input(&in);
-		return -1;
-	}
-	while (rc == 0) {
-		next = archive_read_next_header(a, &entry);
-		if (next == ARCHIVE_EOF)
-			break;
-		if (next != ARCHIVE_OK && next != ARCHIVE_WARN) {
-			rc = error_set("%s: %s", path, archive_error_string(a));
-			break;
-		}
-		members++;
-		reader_describe(entry, &m);
-		if ((rc = v->begin(arg, &m)) != 0)
-			break;
-		if ((rc = reader_member_data(a, v, arg)) != 0) {
-			if (rc == -1)
-				error_prefix("%s", path);
-			break;
-		}
-		rc = v->end(arg);
-	}
-	/* Read to the end, so the digest covers the whole file. */
-	while (rc == 0 && reader_read_callback(a, &in, &(const void *){ NULL }) > 0)
-		;
+	if (a == NULL)
+		return reader_open_failed(&in, sha256, bytes);
+	walk_init(&w, v, arg);
+	/* A stream in a compression custody writes is an archive, if a damaged one. */
+	w.recognized = archive_filter_count(a) >= 2;
+	rc = reader_layers(a, &w);
+	if (rc == 0 && (next = archive_read_next_header(a, &entry)) != ARCHIVE_OK)
+		rc = next == ARCHIVE_EOF ? error_set("empty input") :
+		    error_set("%s", archive_error_string(a));
+	if (rc == 0)
+		rc = reader_stream(a, &w);
+	if (rc >= 0)
+		reader_drain(&in);
+	if (rc == 0)
+		rc = reader_tail(a, &in, &w);
+	if (rc == -1)
+		error_prefix("%s", path);
 	archive_read_free(a);
 	EVP_DigestFinal_ex(in.hash, sha256, NULL);
 	*bytes = in.bytes;
 	reader_close_input(&in);
-	/* Past the first member it is an archive, but a damaged one. */
-	return rc == -1 && members > 0 ? READER_DAMAGED : rc;
-}
-
-/*
- * Two threads: libarchive (reading, decompressing, parsing tar) in one,
- * the visitor (hashing, checking) in the caller's, joined by a small ring
- * of copied blocks, so that decompression and hashing overlap as in
- * `zstd -dc | sha256sum`.
- */
-#define RING_SLOTS	8
-
-enum slot_kind {
-	SLOT_BEGIN,
-	SLOT_DATA,
-	SLOT_END,
-	SLOT_DONE
-};
-
-struct ring_slot {
-	enum slot_kind		 kind;
-	struct reader_member	 member;	/* BEGIN: path points to path_copy */
-	char			*path_copy;
-	unsigned char		*data;		/* DATA: up to READER_BLOCK bytes */
-	size_t			 len;
-	size_t			 capacity;	/* of data, grown as needed */
-	int			 rc;		/* DONE */
-	char			 message[1024];
-};
-
-struct ring {
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 changed;
-	struct ring_slot	 slots[RING_SLOTS];
-	unsigned		 head;		/* next to take */
-	unsigned		 count;
-	bool			 stop;		/* the visitor has had enough */
-	/* The producer's side. */
-	const char		*path;
-	unsigned char		*sha256;
-	uint64_t		*bytes;
-};
-
-/* Producer: wait for a free slot; NULL when the consumer asked to stop. */
-static struct ring_slot *
-ring_reserve(struct ring *r)
-{
-	struct ring_slot *slot = NULL;
-
-	pthread_mutex_lock(&r->lock);
-	while (!r->stop && r->count == RING_SLOTS)
-		pthread_cond_wait(&r->changed, &r->lock);
-	if (!r->stop)
-		slot = &r->slots[(r->head + r->count) % RING_SLOTS];
-	pthread_mutex_unlock(&r->lock);
-	return slot;
-}
-
-/* Producer: hand a filled slot over. */
-static void
-ring_publish(struct ring *r)
-{
-	pthread_mutex_lock(&r->lock);
-	r->count++;
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* Producer visitor: a member begins. */
-static int
-ring_begin(void *arg, const struct reader_member *m)
-{
-	struct ring *r = arg;
-	struct ring_slot *slot = ring_reserve(r);
-
-	if (slot == NULL)
-		return 1;
-	free(slot->path_copy);
-	if ((slot->path_copy = malloc(m->path_len + 1)) == NULL)
-		return error_set_errno("malloc");
-	memcpy(slot->path_copy, m->path, m->path_len + 1);
-	slot->kind = SLOT_BEGIN;
-	slot->member = *m;
-	slot->member.path = slot->path_copy;
-	ring_publish(r);
-	return 0;
-}
-
-/* Make a slot hold n bytes; small archives never need whole blocks. */
-static int
-ring_grow(struct ring_slot *slot, size_t n)
-{
-	size_t capacity = slot->capacity != 0 ? slot->capacity : 4096;
-	unsigned char *grown;
-
-	while (capacity < n)
-		capacity *= 2;
-	if (capacity > READER_BLOCK)
-		capacity = READER_BLOCK;
-	if ((grown = realloc(slot->data, capacity)) == NULL)
-		return error_set_errno("realloc");
-	slot->data = grown;
-	slot->capacity = capacity;
-	return 0;
-}
-
-/* Producer visitor: member data, copied in blocks. */
-static int
-ring_data(void *arg, const void *data, size_t len)
-{
-	struct ring *r = arg;
-	struct ring_slot *slot;
-	size_t n;
-
-	while (len > 0) {
-		if ((slot = ring_reserve(r)) == NULL)
-			return 1;
-		n = len > READER_BLOCK ? READER_BLOCK : len;
-		if (slot->capacity < n && ring_grow(slot, n) != 0)
-			return -1;
-		slot->kind = SLOT_DATA;
-		memcpy(slot->data, data, n);
-		slot->len = n;
-		ring_publish(r);
-		data = (const char *)data + n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Producer visitor: a member ends. */
-static int
-ring_end(void *arg)
-{
-	struct ring *r = arg;
-	struct ring_slot *slot = ring_reserve(r);
-
-	if (slot == NULL)
-		return 1;
-	slot->kind = SLOT_END;
-	ring_publish(r);
-	return 0;
-}
-
-/* The producer thread: the whole libarchive pass, then DONE with its status. */
-static void *
-ring_produce(void *arg)
-{
-	static const struct reader_visitor visitor = { ring_begin, ring_data, ring_end };
-	struct ring *r = arg;
-	struct ring_slot *slot;
-	int rc = reader_loop(r->path, &visitor, r, r->sha256, r->bytes);
-
-	pthread_mutex_lock(&r->lock);
-	while (r->count == RING_SLOTS)
-		pthread_cond_wait(&r->changed, &r->lock);
-	slot = &r->slots[(r->head + r->count) % RING_SLOTS];
-	slot->kind = SLOT_DONE;
-	slot->rc = rc;
-	snprintf(slot->message, sizeof slot->message, "%s", error_message());
-	r->count++;
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
-/* Consumer: the next filled slot (waits). */
-static struct ring_slot *
-ring_take(struct ring *r)
-{
-	struct ring_slot *slot;
-
-	pthread_mutex_lock(&r->lock);
-	while (r->count == 0)
-		pthread_cond_wait(&r->changed, &r->lock);
-	slot = &r->slots[r->head];
-	pthread_mutex_unlock(&r->lock);
-	return slot;
-}
-
-/* Consumer: give a slot back. */
-static void
-ring_release(struct ring *r, bool stop)
-{
-	pthread_mutex_lock(&r->lock);
-	r->head = (r->head + 1) % RING_SLOTS;
-	r->count--;
-	if (stop)
-		r->stop = true;
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* Consumer: hand one slot to the visitor. */
-static int
-ring_dispatch(const struct ring_slot *slot, const struct reader_visitor *v,
-    void *arg)
-{
-	switch (slot->kind) {
-	case SLOT_BEGIN:
-		return v->begin(arg, &slot->member);
-	case SLOT_DATA:
-		return v->data(arg, slot->data, slot->len);
-	case SLOT_END:
-		return v->end(arg);
-	default:
-		return 0;
-	}
-}
-
-/* Run the visitor on what the producer hands over, until DONE. */
-static int
-ring_consume(struct ring *r, const struct reader_visitor *v, void *arg)
-{
-	struct ring_slot *slot;
-	int rc = 0;
-
-	for (;;) {
-		slot = ring_take(r);
-		if (slot->kind == SLOT_DONE) {
-			/* The visitor's own failure wins over the producer's stop. */
-			if (rc == 0 && slot->rc != 0) {
-				rc = slot->rc;
-				error_set("%s", slot->message);
-			}
-			ring_release(r, false);
-			return rc;
-		}
-		if (rc == 0)
-			rc = ring_dispatch(slot, v, arg);
-		ring_release(r, rc != 0);
-	}
-}
-
-/* Free the ring's buffers. */
-static void
-ring_free(struct ring *r)
-{
-	int i;
-
-	for (i = 0; i < RING_SLOTS; i++) {
-		free(r->slots[i].data);
-		free(r->slots[i].path_copy);
-	}
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->changed);
-}
-
-/* Read the archive once, decompressing in a second thread. */
-int
-reader_run(const char *path, const struct reader_visitor *v, void *arg,
-    unsigned char sha256[32], uint64_t *bytes)
-{
-	struct ring r;
-	pthread_t producer;
-	int rc;
-
-	memset(&r, 0, sizeof r);
-	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.changed, NULL);
-	r.path = path;
-	r.sha256 = sha256;
-	r.bytes = bytes;
-	if (util_thread_start(&producer, ring_produce, &r) != 0) {
-		ring_free(&r);
-		/* No thread to be had: read in this one. */
-		return reader_loop(path, v, arg, sha256, bytes);
-	}
-	rc = ring_consume(&r, v, arg);
-	pthread_join(producer, NULL);
-	ring_free(&r);
-	return rc;
+	walk_free(&w);
+	/* Past the first header it is an archive, but a damaged one. */
+	return rc == -1 && (w.members > 0 || w.recognized) ? READER_DAMAGED : rc;
 }

@@ -14,7 +14,11 @@
 struct key;
 struct pathmap;
 
-/* ---- reader.c: every member handed to a visitor, nothing written to disk. */
+/*
+ * ---- reader.c and ring.c: every member handed to a visitor, nothing
+ * written to disk. Only the tar format custody writes is followed
+ * (ustar.h); what differs from it is reported to the visitor's problem().
+ */
 
 struct reader_member {
 	const char	*path;		/* as stored, "./" prefixes removed */
@@ -28,6 +32,8 @@ struct reader_visitor {
 	int	(*begin)(void *arg, const struct reader_member *);
 	int	(*data)(void *arg, const void *data, size_t len);
 	int	(*end)(void *arg);
+	/* What in the tar stream custody does not write (member or "(archive)"). */
+	int	(*problem)(void *arg, const char *member, size_t len, const char *text);
 };
 
 #define READER_DAMAGED	(-2)
@@ -40,6 +46,9 @@ struct reader_visitor {
  * and bytes describe the input file as read, to its end.
  */
 int reader_run(const char *path, const struct reader_visitor *, void *arg,
+    unsigned char sha256[32], uint64_t *bytes);
+/* The same pass, with the visitor called in this thread (ring.c runs it in another). */
+int reader_loop(const char *path, const struct reader_visitor *, void *arg,
     unsigned char sha256[32], uint64_t *bytes);
 
 /* ---- check.c: what one pass learns about an archive, and its verdict. */

@@ -87,6 +87,18 @@ extract() {
 	mkdir -p "$2" && tar -C "$2" -xf "$1"
 }
 
+# Pack an extracted archive directory $1 again as $2, the way custody writes
+# one (tests/cli/retar.py), compressed by $2's suffix (.zst, .gz, .xz or none).
+retar() {
+	python3 "$SRCDIR/tests/cli/retar.py" "$1" "$2.plain" || return 1
+	case $2 in
+	*.zst) zstd -q -f --rm "$2.plain" -o "$2" ;;
+	*.gz) gzip -c "$2.plain" >"$2" && rm "$2.plain" ;;
+	*.xz) xz -c "$2.plain" >"$2" && rm "$2.plain" ;;
+	*) mv "$2.plain" "$2" ;;
+	esac
+}
+
 # The manifest entry (one JSON line) whose source is $2, from an extracted archive $1.
 manifest_entry() {
 	jq -c --arg s "$2" 'select(.type == "entry" and .source == $s)' \

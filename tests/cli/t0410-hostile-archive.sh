@@ -93,9 +93,10 @@ done
 test_expect_success 'each hostile member is named with its reason' '
 	bounded_verify dotdot.tar && test_grep "../escaped" out &&
 	test_grep "extra member: not in the manifest" out &&
-	bounded_verify hardlink.tar && test_grep "unexpected hard link member" out &&
-	bounded_verify symlink.tar && test_grep "unexpected symbolic link member" out &&
-	bounded_verify device.tar && test_grep "unexpected special member" out &&
+	test_grep "name with a \".\" or \"..\" component" out &&
+	bounded_verify hardlink.tar && test_grep "files/passwd: hard link (type '"'"'1'"'"')" out &&
+	bounded_verify symlink.tar && test_grep "files/shadow: symbolic link (type '"'"'2'"'"')" out &&
+	bounded_verify device.tar && test_grep "files/zero: character device (type '"'"'3'"'"')" out &&
 	bounded_verify dup-first.tar && test_grep "2 members with this name" out
 '
 
@@ -129,10 +130,10 @@ test_expect_success 'garbage and an empty file: exit 2; a truncated archive: exi
 	head -c $(( $(wc -c <good.tar) / 2 )) good.tar >cut.tar &&
 	for f in garbage.tar.zst empty.tar; do
 		bounded_verify $f && test $(cat status) = 2 || { echo "$f: $(cat status)"; exit 1; }
-		test_grep "Unrecognized archive format" out || exit 1
+		grep -q -e "not a tar header" -e "empty input" out || exit 1
 	done &&
 	bounded_verify cut.tar && { test $(cat status) = 1 || test $(cat status) = 2; } &&
-	grep -q -i -e "damaged or truncated" -e "Truncated" out
+	grep -q -i -e "damaged or truncated" -e "truncated" out
 '
 
 test_expect_success 'prove refuses a hostile archive the same way' '
