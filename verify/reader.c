@@ -409,21 +409,17 @@ walk_header(struct walk *w)
 		w->recognized = true;
 		if ((rc = walk_problem(w, h.name, h.name_len, "%s", error_message())) != 0)
 			return rc;
-		if (!h.size_known)
-			return error_set("cannot follow the archive past the "
-			    "header at byte %llu", (unsigned long long)(w->offset - USTAR_BLOCK));
-		walk_forget_extensions(w);
-		w->size = w->remaining = h.size;
-		w->state = WALK_SKIP;
-		if (h.size == 0)
-			walk_pad(w, 0);
-		return 0;
+		return error_set("cannot follow the archive past the header at "
+		    "byte %llu", (unsigned long long)(w->offset - USTAR_BLOCK));
 	}
 	if (rc != 0)
 		return error_prefix("at byte %llu", (unsigned long long)(w->offset - USTAR_BLOCK));
 	w->recognized = true;
 	switch (h.typeflag) {
 	case 'x':
+		if (h.other_format != NULL && (rc = walk_problem(w, h.name,
+		    h.name_len, "a pax header in %s", h.other_format)) != 0)
+			return rc;
 		if (w->pax_pending)
 			rc = walk_problem(w, h.name, h.name_len, "two pax "
 			    "headers for one member");

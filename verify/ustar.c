@@ -173,12 +173,10 @@ ustar_header_parse(const unsigned char block[USTAR_BLOCK], struct ustar_header *
 	if (ustar_numbers(block, h) != 0)
 		return -2;
 	h->size_known = true;
-	/* A tar header, but of another format than the one custody writes. */
-	if (memcmp(block + OFF_MAGIC, "ustar\0" "00", 8) != 0) {
-		error_set("%s header, not ustar", memcmp(block + OFF_MAGIC,
-		    "ustar  \0", 8) == 0 ? "old GNU tar" : "pre-POSIX tar");
-		return -2;
-	}
+	/* A tar header, but perhaps of another format than custody writes. */
+	if (memcmp(block + OFF_MAGIC, "ustar\0" "00", 8) != 0)
+		h->other_format = memcmp(block + OFF_MAGIC, "ustar  \0", 8) == 0 ?
+		    "an old GNU tar header" : "a pre-POSIX tar header";
 	h->has_linkname = ustar_text(block + OFF_LINKNAME, 100, &stray) > 0;
 	h->has_uname = ustar_text(block + OFF_UNAME, 32, &stray) > 0 ||
 	    ustar_text(block + OFF_GNAME, 32, &stray) > 0;
@@ -207,6 +205,8 @@ ustar_header_unusual(const struct ustar_header *h, char *out, size_t size)
 	char text[96];
 
 	out[0] = '\0';
+	if (h->other_format != NULL)
+		ustar_clause(out, size, h->other_format);
 	if (h->mode != 0644) {
 		snprintf(text, sizeof text, "mode %04llo where custody writes 0644",
 		    (unsigned long long)h->mode);

@@ -31,6 +31,7 @@ struct ustar_header {
 	bool		 has_devices;	/* devmajor or devminor fields not zero */
 	bool		 stray_bytes;	/* bytes after a field's end, or in the padding */
 	bool		 size_known;	/* size decoded (even when the header is refused) */
+	const char	*other_format;	/* not ustar: "an old GNU tar header", ...; NULL */
 };
 
 /* The records of one pax extended header. */
@@ -47,17 +48,18 @@ struct ustar_pax {
 /* True when the block is all zero bytes (part of the end-of-archive marker). */
 bool ustar_is_zero(const unsigned char block[USTAR_BLOCK]);
 /*
- * Decode a header block. -1 with the error set when it is no tar header
- * at all (wrong checksum); -2 when it is one, with its name decoded, but
- * not ustar, or a number custody writes in octal is not (base-256 sizes,
- * signs). The walk can follow a refused header only when size_known.
+ * Decode a header block (ustar, or another tar format noted in
+ * other_format). -1 with the error set when it is no tar header at all
+ * (wrong checksum); -2 when it is one, with its name decoded, but a number
+ * custody writes in octal is not (base-256 sizes, signs): the stream
+ * cannot be followed past it.
  */
 int ustar_header_parse(const unsigned char block[USTAR_BLOCK], struct ustar_header *);
 /*
- * What in a regular file's header differs from what custody writes (mode
- * 0644, owner and group 0 without names, no link name or device numbers,
- * nothing hidden after a field), as one sentence in out; false when
- * nothing does.
+ * What in a regular file's header differs from what custody writes (a
+ * ustar header, mode 0644, owner and group 0 without names, no link name
+ * or device numbers, nothing hidden after a field), as one sentence in
+ * out; false when nothing does.
  */
 bool ustar_header_unusual(const struct ustar_header *, char *out, size_t size);
 /* A description of a typeflag custody never writes ("GNU sparse file", ...). */

@@ -1,0 +1,196 @@
+#!/bin/sh
+# verify sees what tar extracts: every construction that makes GNU tar or
+# bsdtar extract other bytes, other names, other metadata or more files
+# than custody wrote is refused with exit 1, the member named; custody's own
+# archive of names NFC and NFD verifies. Each test first shows what the
+# tars make of the construction, then asks custody and the by-hand verifier.
+. "$(dirname "$0")/lib.sh"
+
+make_key
+S=$TEST_TMP/src
+nfc=$(printf 'caf\303\251')
+nfd=$(printf 'cafe\314\201')
+
+# craft CHANGE ARGS... : ./x.tar, the good archive repacked with one change.
+craft() {
+	python3 "$SRCDIR/tests/cli/retar.py" g x.tar "$@"
+}
+
+# refused MEMBER TEXT [ARCHIVE]: custody verify exits 1 naming the member
+# with the reason, and the by-hand verifier agrees.
+refused() {
+	test_must_fail --status=1 custody verify --key key.pub "${3:-x.tar}" >out &&
+	test_grep "FAILED $1: " out && test_grep "$2" out &&
+	byhand_agrees 1 archive "${3:-x.tar}" key.pub
+}
+
+test_expect_success 'setup: an archive of NFC and NFD names and a sparse file verifies' '
+	mkdir -p src && echo alpha >src/a && printf nfc >"src/$nfc" &&
+	printf nfd >"src/$nfd" && dd if=/dev/zero of=src/sparse bs=1 count=0 seek=1M 2>/dev/null &&
+	echo end >>src/sparse &&
+	custody collect --key key --case-id S1 -o good.tar.zst "$S" 2>/dev/null &&
+	custody verify --key key.pub good.tar.zst >out &&
+	test_grep "verified: good.tar.zst" out &&
+	zstd -dq good.tar.zst -o good.tar && extract good.tar g &&
+	cp --sparse=always src/sparse "g/files$S/sparse" &&
+	test -f "g/files$S/$nfc" && test -f "g/files$S/$nfd" &&
+	byhand_agrees 0 archive good.tar.zst key.pub &&
+	craft && custody verify --key key.pub x.tar >/dev/null
+'
+
+test_expect_success 'a GNU sparse member (type S): tar extracts the same bytes from less, refused' '
+	tar -C g --format=gnu --sparse -cf sp.tar "files$S/sparse" &&
+	craft splice "files$S/sparse" sp.tar &&
+	tar -tvf x.tar | grep -q "sparse" &&
+	mkdir xs && tar -C xs -xf x.tar && cmp src/sparse "xs/files$S/sparse" &&
+	refused "files$S/sparse" "GNU sparse file (type '"'"'S'"'"')"
+'
+
+test_expect_success 'a pax sparse member (GNU.sparse records): refused, the records named' '
+	tar -C g --format=pax --sparse --sparse-version=1.0 -cf sp1.tar "files$S/sparse" &&
+	craft splice "files$S/sparse" sp1.tar &&
+	mkdir xs1 && tar -C xs1 -xf x.tar && cmp src/sparse "xs1/files$S/sparse" &&
+	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
+	test_grep "GNU.sparse.major" out && test_grep "which tar would apply" out &&
+	byhand_agrees 1 archive x.tar key.pub
+'
+
+test_expect_success 'a GNU long-name record (type L) renames a member for tar: refused, both names said' '
+	craft longname "files$S/a" &&
+	tar -tf x.tar | grep -qx "files$S/a" && LC_ALL=C.UTF-8 bsdtar -tf x.tar | grep -qx "files$S/a" &&
+	refused "files$S/a" "named by a GNU long name record" &&
+	test_grep "not as files/short" out
+'
+
+test_expect_success 'a pax global header (type g): refused' '
+	craft global && tar -tf x.tar | grep -qx "files$S/a" &&
+	LC_ALL=C.UTF-8 bsdtar -tf x.tar | grep -qx "files$S/a" &&
+	refused "PaxHeader/x" "pax global header (type '"'"'g'"'"')"
+'
+
+test_expect_success 'a volume label (type V): refused' '
+	craft volume && tar -tvf x.tar | grep -q "Volume Header" &&
+	refused "custody volume" "volume label (type '"'"'V'"'"')"
+'
+
+test_expect_success 'an unknown type (Z) that GNU tar extracts as a file: refused' '
+	craft type "files$S/a" Z &&
+	mkdir xz && tar -C xz -xf x.tar 2>err && test -f "xz/files$S/a" &&
+	refused "files$S/a" "member of an unknown type (type '"'"'Z'"'"')"
+'
+
+test_expect_success 'a multi-volume continuation (type M): refused' '
+	craft type "files$S/a" M &&
+	refused "files$S/a" "multi-volume continuation (type '"'"'M'"'"')"
+'
+
+test_expect_success 'a member after a lone zero block: tar -i extracts it, refused' '
+	craft lonezero files/planted &&
+	! tar -tf x.tar 2>/dev/null | grep -q planted &&
+	tar -i -tf x.tar | grep -q files/planted &&
+	refused files/planted "after the end-of-archive marker"
+'
+
+test_expect_success 'a second archive after the end: refused' '
+	mkdir p && echo evil >p/planted && tar -C p -cf p.tar planted &&
+	cat good.tar p.tar >x.tar && tar -i -tf x.tar | grep -q "^planted$" &&
+	refused planted "after the end-of-archive marker"
+'
+
+test_expect_success 'a second zstd frame appended: zstd -dc | tar -i shows it, refused' '
+	zstd -q p.tar -o p.tar.zst && cat good.tar.zst p.tar.zst >x.tar.zst &&
+	zstd -dc x.tar.zst | tar -i -tf - | grep -q "^planted$" &&
+	refused planted "after the end-of-archive marker" x.tar.zst
+'
+
+test_expect_success 'bytes after the compressed data: refused' '
+	cp good.tar.zst y.tar.zst && echo trailing >>y.tar.zst &&
+	test_must_fail --status=1 custody verify --key key.pub y.tar.zst >out &&
+	test_grep "FAILED (archive): damaged or truncated" out &&
+	byhand_agrees 1 archive y.tar.zst key.pub
+'
+
+test_expect_success 'a malformed pax record: refused (a warning is not success)' '
+	craft badpax "files$S/a" &&
+	LC_ALL=C.UTF-8 bsdtar -tf x.tar 2>err | grep -qx "files$S/a" &&
+	test_grep "Ignoring malformed pax extended attribute" err &&
+	refused "files$S/a" "malformed pax record"
+'
+
+test_expect_success 'a member renamed from NFC to NFD: tar extracts another name, refused' '
+	rm -rf g3 && cp -a g g3 && rm "g3/files$S/$nfd" &&
+	python3 "$SRCDIR/tests/cli/retar.py" g3 x.tar rename "files$S/$nfc" "files$S/$nfd" &&
+	tar --quoting-style=literal -tf x.tar | grep -qx "files$S/$nfd" &&
+	! tar --quoting-style=literal -tf x.tar | grep -qx "files$S/$nfc" &&
+	refused "files$S/$nfc" "missing: in the manifest but not in the archive" &&
+	test_grep "FAILED files$S/$nfd: content does not match the manifest" out
+'
+
+test_expect_success 'the NFD member renamed to the NFC name it resembles: refused' '
+	rm -r g2 2>/dev/null; cp -a g g2 && rm "g2/files$S/$nfc" &&
+	python3 "$SRCDIR/tests/cli/retar.py" g2 x.tar rename "files$S/$nfd" "files$S/$nfc" &&
+	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
+	test_grep "FAILED files$S/$nfd: missing: in the manifest but not in the archive" out &&
+	test_grep "FAILED files$S/$nfc: content does not match the manifest" out &&
+	byhand_agrees 1 archive x.tar key.pub
+'
+
+test_expect_success 'a setuid mode that tar -xp applies: refused' '
+	craft mode "files$S/a" 4755 &&
+	tar -tvf x.tar | grep -q "^-rwsr-xr-x" &&
+	refused "files$S/a" "mode 4755 where custody writes 0644"
+'
+
+test_expect_success 'another owner, by number and by name: refused' '
+	craft owner "files$S/a" 1000 mysql &&
+	tar -tvf x.tar | grep -q "mysql/" &&
+	refused "files$S/a" "owner 1000:0 where custody writes 0:0" &&
+	test_grep "owner or group names" out
+'
+
+test_expect_success 'extended attributes and ACLs in pax records: refused, named' '
+	craft pax "files$S/a" SCHILY.xattr.user.planted=1 &&
+	refused "files$S/a" "SCHILY.xattr.user.planted" &&
+	craft pax "files$S/a" "SCHILY.acl.access=user::rwx,user:nobody:rwx" &&
+	refused "files$S/a" "SCHILY.acl.access" &&
+	craft pax "files$S/a" LIBARCHIVE.xattr.user.x=MQ &&
+	refused "files$S/a" "LIBARCHIVE.xattr.user.x"
+'
+
+test_expect_success 'a ./ name, which custody never writes: refused' '
+	craft dotslash "files$S/a" &&
+	refused "./files$S/a" "component"
+'
+
+test_expect_success 'a member cut short by the end of the stream: refused as truncated' '
+	head -c 700000 good.tar >x.tar &&
+	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
+	test_grep "ends inside member" out &&
+	byhand_agrees 1 archive x.tar key.pub
+'
+
+test_expect_success 'a hidden byte in a header after the name: refused' '
+	python3 -c "
+import sys
+d = bytearray(open(\"good.tar\", \"rb\").read())
+n = d.index(b\"\\0\", 0, 100)
+d[n + 1] = ord(\"X\")
+s = d[0:148] + b\" \" * 8 + d[156:512]
+d[148:156] = (\"%06o\\0 \" % sum(s)).encode()
+open(\"x.tar\", \"wb\").write(d)
+" &&
+	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
+	test_grep "bytes hidden after a field" out &&
+	byhand_agrees 1 archive x.tar key.pub
+'
+
+test_expect_success 'prove and verify --types refuse the same constructions' '
+	tar -C g --format=gnu --sparse -cf sp.tar "files$S/sparse" &&
+	craft splice "files$S/sparse" sp.tar &&
+	test_must_fail --status=1 custody verify --types --key key.pub x.tar >out &&
+	test_grep "GNU sparse file" out &&
+	test_must_fail custody prove x.tar "files$S/a" -o p.json 2>err &&
+	! test -e p.json
+'
+
+test_done
