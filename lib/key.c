@@ -233,6 +233,18 @@ key_passphrase_callback(char *buf, int size, int rwflag, void *arg)
 	return (int)len;
 }
 
+/* Which kind of PEM key a file holds, by its label: 'p'rivate, 'P'ublic or 0. */
+static char
+key_pem_kind(const char *text)
+{
+	if (strstr(text, "-----BEGIN PRIVATE KEY-----") != NULL ||
+	    strstr(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL)
+		return 'p';
+	if (strstr(text, "-----BEGIN PUBLIC KEY-----") != NULL)
+		return 'P';
+	return 0;
+}
+
 /* Read a key file: refuses symlinks and (for private keys) loose modes. */
 static int
 key_read(const char *path, bool private, char **out, size_t *len)
@@ -242,23 +254,32 @@ key_read(const char *path, bool private, char **out, size_t *len)
 
 	if ((fd = util_open_file(AT_FDCWD, path, &st)) < 0)
 		return -1;
-	if (private && (st.st_mode & 077) != 0) {
-		close(fd);
-		return error_set("%s: private key is readable by group or "
-		    "others (chmod 600 it)", path);
-	}
 	rc = util_read_fd(fd, KEY_FILE_MAX, out, len);
 	close(fd);
 	if (rc != 0)
 		return error_set("%s: cannot read key file", path);
-	return 0;
+	if (private && key_pem_kind(*out) == 'P')
+		rc = error_set("%s: is a public key, where the private key that "
+		    "signs is needed", path);
+	else if (private && (st.st_mode & 077) != 0)
+		rc = error_set("%s: private key is readable by group or others "
+		    "(chmod 600 it)", path);
+	if (rc != 0) {
+		OPENSSL_cleanse(*out, *len);
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* Turn a failed PEM decode of a private key into a clear message. */
 static struct key *
 key_load_failed(const char *path, const char *text, const char *passphrase)
 {
-	if (strstr(text, "ENCRYPTED PRIVATE KEY") != NULL && passphrase == NULL)
+	if (key_pem_kind(text) == 'P')
+		error_set("%s: is a public key, where the private key that signs "
+		    "is needed", path);
+	else if (strstr(text, "ENCRYPTED PRIVATE KEY") != NULL && passphrase == NULL)
 		error_set("%s: key is encrypted: give --passphrase-file or set "
 		    "CUSTODY_PASSPHRASE", path);
 	else if (strstr(text, "ENCRYPTED PRIVATE KEY") != NULL)
@@ -329,8 +350,17 @@ key_load_public(const char *path)
 
 	if (key_read(path, false, &text, &len) != 0)
 		return NULL;
+	/* Never hand a private key to OpenSSL here: it might ask for a passphrase. */
+	if (key_pem_kind(text) == 'p') {
+		error_set("%s: is a private key, where a public key is needed "
+		    "(the .pub file beside it)", path);
+		OPENSSL_cleanse(text, len);
+		free(text);
+		return NULL;
+	}
 	bio = BIO_new_mem_buf(text, (int)len);
-	pkey = bio != NULL ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	pkey = bio != NULL ? PEM_read_bio_PUBKEY(bio, NULL, key_passphrase_callback,
+	    NULL) : NULL;
 	BIO_free(bio);
 	if (pkey == NULL)
 		error_set("%s: not a PEM public key", path);

@@ -90,8 +90,10 @@ check_problem(struct check *c, const char *member, size_t len,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	json_array_append_new(c->problems, json_pack("{s:s, s:s}", "member",
-	    escaped != NULL ? escaped : "", "problem", text));
+	/* A problem that cannot be recorded must not vanish: the pass fails. */
+	if (escaped == NULL || json_array_append_new(c->problems, json_pack(
+	    "{s:s, s:s}", "member", escaped, "problem", text)) != 0)
+		c->failed = true;
 	free(escaped);
 }
 
@@ -413,6 +415,23 @@ check_end_buffer(struct check *c, struct check_state *s)
 	s->buffer_len = 0;
 }
 
+/* Keep the type of a member, its name escaped (it may not be UTF-8). 0 or -1. */
+static int
+check_keep_type(struct check *c, struct check_state *s)
+{
+	char *escaped = util_escape(s->path, s->path_len);
+	const char *mime = filetype_buffer(s->filetype, s->first, s->first_len);
+	int rc;
+
+	if (escaped == NULL || mime == NULL)
+		rc = -1;
+	else
+		rc = json_array_append_new(c->types_found, json_pack("{s:s, s:s}",
+		    "path", escaped, "mime", mime));
+	free(escaped);
+	return rc;
+}
+
 /* Record what a content member turned out to be. */
 static void
 check_end_content(struct check *c, struct check_state *s)
@@ -422,10 +441,8 @@ check_end_content(struct check *c, struct check_state *s)
 
 	c->members++;
 	c->content_bytes += (uint64_t)s->bytes;
-	if (c->types)
-		json_array_append_new(c->types_found, json_pack("{s:s%, s:s}",
-		    "path", s->path, s->path_len, "mime",
-		    filetype_buffer(s->filetype, s->first, s->first_len)));
+	if (c->types && check_keep_type(c, s) != 0)
+		c->failed = true;
 	if (!c->all_hashes)
 		return;
 	if (item->digests == NULL && (item->digests = calloc(1, sizeof *item->digests)) == NULL)
@@ -614,7 +631,8 @@ check_sort_problems(struct check *c)
 	qsort(list, n, sizeof *list, check_compare_problems);
 	json_array_clear(c->problems);
 	for (i = 0; i < n; i++)
-		json_array_append_new(c->problems, list[i]);
+		if (json_array_append_new(c->problems, list[i]) != 0)
+			c->failed = true;
 	free(list);
 }
 
@@ -628,8 +646,9 @@ check_setup(struct check *c)
 		return error_set_errno("calloc");
 	c->state = s;
 	merkle_builder_init(&c->tree);
-	c->problems = json_array();
-	c->types_found = json_array();
+	if ((c->problems = json_array()) == NULL ||
+	    (c->types_found = json_array()) == NULL)
+		return error_set("out of memory");
 	if ((c->items = pathmap_new(sizeof(struct check_item))) == NULL ||
 	    hash_set_init(&s->hashes, c->all_hashes ? HASH_MASK_ALL :
 	    HASH_MASK(HASH_SHA256)) != 0)

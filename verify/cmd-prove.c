@@ -71,7 +71,7 @@ prove_archive(const char *archive, const char *member, const char *out)
 		return command_fail("prove", EXIT_USAGE);
 	}
 	check_seal(&c, NULL, &seal);
-	if (json_array_size(c.problems) > 0) {
+	if (json_array_size(c.problems) > 0 || c.failed) {
 		error_set("%s does not verify (run custody verify); no proof written",
 		    archive);
 		status = command_fail("prove", EXIT_INTEGRITY);

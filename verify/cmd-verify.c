@@ -25,6 +25,7 @@
 struct verify_args {
 	const char	*key_path;
 	const char	*case_dir;
+	bool		 case_from_env;	/* case_dir is $CUSTODY_CASE */
 	const char	*proof_path;
 	bool		 json;
 	bool		 quiet;
@@ -90,10 +91,11 @@ verify_print_seal(const json_t *seal, const struct check *c, bool trusted)
 	    json_string_value(json_object_get(json_object_get(seal, "host"), "hostname")),
 	    json_string_value(json_object_get(seal, "started")),
 	    json_string_value(json_object_get(seal, "finished")));
-	printf("  sealed by %s (%s%s%s), key %s\n",
-	    name != NULL ? name : "(unnamed)", role != NULL ? role : "no role",
-	    org != NULL ? ", " : "", org != NULL ? org : "",
-	    json_string_value(json_object_get(who, "fingerprint")));
+	printf("  %s %s (%s%s%s), key %s%s\n", trusted ? "sealed by" :
+	    "the seal claims to be by", name != NULL ? name : "(unnamed)",
+	    role != NULL ? role : "no role", org != NULL ? ", " : "",
+	    org != NULL ? org : "", json_string_value(json_object_get(who,
+	    "fingerprint")), trusted ? "" : ": nobody vouches for that key");
 	printf("  %llu entries, %llu members, %llu bytes of content; Merkle root %s\n",
 	    (unsigned long long)c->leaf_count, (unsigned long long)c->members,
 	    (unsigned long long)c->content_bytes,
@@ -103,29 +105,37 @@ verify_print_seal(const json_t *seal, const struct check *c, bool trusted)
 	printf("  archive SHA-256 %s (%llu bytes)\n", hex,
 	    (unsigned long long)c->archive_bytes);
 	if (!trusted)
-		printf("  note: the signature was checked with the key inside the seal; "
-		    "pass --key to check who sealed it\n");
+		printf("  the signature was checked only with the key the seal "
+		    "itself carries: give --key or --case to know who sealed it\n");
 }
 
-/* The verdict as one JSON document. */
-static void
+/* The verdict as one JSON document. 0 or -1. */
+static int
 verify_print_json(const char *archive, const struct check *c, const json_t *seal,
     bool trusted)
 {
 	char hex[65];
-	json_t *o = json_pack("{s:s, s:s, s:I, s:b, s:b, s:O, s:O?, s:I, s:I, s:I}",
-	    "archive", archive, "archive_sha256", util_hex(c->archive_sha256, 32, hex),
+	bool intact = json_array_size(c->problems) == 0;
+	char *name = util_escape(archive, strlen(archive));
+	json_t *o = name == NULL ? NULL : json_pack("{s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:O, s:O?, s:I, s:I, s:I}",
+	    "archive", name, "archive_sha256",
+	    util_hex(c->archive_sha256, 32, hex),
 	    "archive_bytes", (json_int_t)c->archive_bytes,
-	    "verified", json_array_size(c->problems) == 0,
+	    "verified", intact && trusted, "intact", intact,
+	    "authenticated", intact && trusted,
 	    "key_given", trusted, "problems", c->problems, "seal", seal,
 	    "entries", (json_int_t)c->leaf_count, "members", (json_int_t)c->members,
 	    "content_bytes", (json_int_t)c->content_bytes);
 
-	if (c->types)
-		json_object_set(o, "types", c->types_found);
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	free(name);
+	if (o == NULL || (c->types && json_object_set(o, "types", c->types_found) != 0) ||
+	    json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+		json_decref(o);
+		return error_set("cannot write the verdict as JSON");
+	}
 	fputc('\n', stdout);
 	json_decref(o);
+	return 0;
 }
 
 /*
@@ -204,6 +214,55 @@ verify_case_seal(struct check *c, const json_t *seal, struct store *s,
 		    evidence_id, store_case_id(s));
 }
 
+/*
+ * The case given and the case the archive was sealed for differ: that is
+ * a wrong --case (or $CUSTODY_CASE), not a failing archive. True when so.
+ */
+static bool
+verify_other_case(const struct verify_args *a, const struct check *c,
+    struct store *s, const char *archive)
+{
+	struct seal seal;
+	bool other;
+
+	if (c->seal_text == NULL || seal_parse(c->seal_text, c->seal_len, &seal) != 0)
+		return false;
+	other = strcmp(seal.case_id, store_case_id(s)) != 0;
+	if (other)
+		error_set("%s is sealed for case %s, but the case given (%s%s) is "
+		    "case %s: give the case it belongs to", archive, seal.case_id,
+		    a->case_dir, a->case_from_env ? ", from CUSTODY_CASE" : "",
+		    store_case_id(s));
+	seal_free(&seal);
+	return other;
+}
+
+/* Print the verdict on an archive as text. */
+static void
+verify_print(const struct verify_args *a, const char *archive,
+    const struct check *c, const json_t *seal, bool trusted, bool sidecar)
+{
+	size_t n = json_array_size(c->problems);
+
+	if (a->types)
+		verify_print_types(c->types_found);
+	verify_print_problems(c->problems);
+	if (n > 0) {
+		printf("NOT VERIFIED: %s: %zu problem%s\n", archive, n, n == 1 ? "" : "s");
+		return;
+	}
+	if (a->quiet)
+		return;
+	if (trusted)
+		printf("verified: %s\n", archive);
+	else
+		printf("NOT AUTHENTICATED: %s is intact, but no trust anchor was "
+		    "given (--key or --case), so who sealed it is unknown\n", archive);
+	verify_print_seal(seal, c, trusted);
+	if (sidecar)
+		printf("  the archive file matches its .sha256 sidecar\n");
+}
+
 /* Verify a whole archive. */
 static int
 verify_archive(const struct verify_args *a, const char *archive,
@@ -212,48 +271,45 @@ verify_archive(const struct verify_args *a, const char *archive,
 	struct check c = { .all_hashes = a->all_hashes, .types = a->types };
 	struct store *s = NULL;
 	struct key *case_key = NULL;
-	char evidence_id[65] = "";
+	char evidence_id[65] = "", *escaped = util_escape(archive, strlen(archive));
 	json_t *seal = NULL;
 	bool sidecar;
-	int status;
+	int status = EXIT_USAGE;
 
+	if (escaped == NULL)
+		return command_fail("verify", EXIT_USAGE);
 	if (a->case_dir != NULL && (s = store_open(a->case_dir)) == NULL)
-		return command_fail("verify", EXIT_USAGE);
-	if (check_archive(archive, &c) != 0) {
-		check_free(&c);
-		store_close(s);
-		return command_fail("verify", EXIT_USAGE);
-	}
+		goto out;
+	if (check_archive(archive, &c) != 0 ||
+	    (s != NULL && verify_other_case(a, &c, s, escaped)))
+		goto out;
 	if (s != NULL && (case_key = verify_case_key(s, archive, &c, evidence_id)) != NULL)
 		trusted = case_key;
 	sidecar = verify_sidecar(archive, &c);
 	check_seal(&c, trusted, &seal);
 	if (case_key != NULL)
 		verify_case_seal(&c, seal, s, evidence_id);
-	status = json_array_size(c.problems) == 0 ? EXIT_VERIFIED : EXIT_INTEGRITY;
-	if (a->json)
-		verify_print_json(archive, &c, seal, trusted != NULL);
-	else {
-		if (a->types)
-			verify_print_types(c.types_found);
-		verify_print_problems(c.problems);
-		if (status == EXIT_VERIFIED && !a->quiet) {
-			printf("verified: %s\n", archive);
-			verify_print_seal(seal, &c, trusted != NULL);
-			if (sidecar)
-				printf("  the archive file matches its .sha256 sidecar\n");
-		} else if (status != EXIT_VERIFIED)
-			printf("NOT VERIFIED: %s: %zu problem%s\n", archive,
-			    json_array_size(c.problems),
-			    json_array_size(c.problems) == 1 ? "" : "s");
+	if (c.failed) {
+		error_set("out of memory recording what the archive holds");
+		goto out;
 	}
+	status = json_array_size(c.problems) > 0 ? EXIT_INTEGRITY :
+	    trusted == NULL ? EXIT_UNAUTHENTICATED : EXIT_VERIFIED;
+	if (a->json && verify_print_json(escaped, &c, seal, trusted != NULL) != 0)
+		status = EXIT_USAGE;
+	else if (!a->json)
+		verify_print(a, escaped, &c, seal, trusted != NULL, sidecar);
 	if (case_key != NULL && status == EXIT_VERIFIED && !a->quiet && !a->json)
 		printf("  recorded in case %s as %s; sealed by its registered "
 		    "collector\n", store_case_id(s), evidence_id);
+out:
+	if (status == EXIT_USAGE)
+		command_fail("verify", EXIT_USAGE);
 	json_decref(seal);
 	check_free(&c);
 	key_free(case_key);
 	store_close(s);
+	free(escaped);
 	return status;
 }
 
@@ -342,6 +398,28 @@ verify_proof_chain(const struct proof *p, const struct seal *seal,
 	return rc;
 }
 
+/* Say what a file was proven to be. */
+static void
+verify_print_proven(const char *file, const struct manifest_record *r,
+    const struct seal *seal, bool trusted)
+{
+	char *name = util_escape(file, strlen(file));
+	char *path = util_escape(r->path, r->path_len);
+
+	if (trusted)
+		printf("verified: %s is %s of evidence %s, case %s, sealed by %s "
+		    "(key %s)\n", name != NULL ? name : "?", path != NULL ? path : "?",
+		    seal->evidence_id, seal->case_id, seal->collector_name != NULL ?
+		    seal->collector_name : "(unnamed)", seal->fingerprint);
+	else
+		printf("NOT AUTHENTICATED: %s is %s of evidence %s, case %s, under a "
+		    "seal that claims key %s, but no --key was given to say whose "
+		    "key that is\n", name != NULL ? name : "?", path != NULL ? path : "?",
+		    seal->evidence_id, seal->case_id, seal->fingerprint);
+	free(name);
+	free(path);
+}
+
 /* Verify one file with an inclusion proof and nothing else. */
 static int
 verify_proof(const struct verify_args *a, const char *file,
@@ -367,12 +445,9 @@ verify_proof(const struct verify_args *a, const char *file,
 		if (status == EXIT_VERIFIED)
 			status = verify_file_against_entry(file, &r);
 		if (status == EXIT_VERIFIED && !a->quiet)
-			printf("verified: %s is %.*s of evidence %s, case %s, sealed by %s "
-			    "(key %s)%s\n", file, (int)r.path_len, r.path,
-			    seal.evidence_id, seal.case_id, seal.collector_name != NULL ?
-			    seal.collector_name : "(unnamed)",
-			    seal.fingerprint, trusted == NULL ?
-			    "; note: pass --key to check who sealed it" : "");
+			verify_print_proven(file, &r, &seal, trusted != NULL);
+		if (status == EXIT_VERIFIED && trusted == NULL)
+			status = EXIT_UNAUTHENTICATED;
 	}
 	manifest_record_free(&r);
 	seal_free(&seal);
@@ -405,8 +480,10 @@ cmd_verify_exec(int argc, char **argv)
 	if (optind + 1 != argc)
 		return command_usage(&cmd_verify_entry);
 	if (a.case_dir == NULL && a.key_path == NULL && a.proof_path == NULL &&
-	    getenv("CUSTODY_CASE") != NULL && getenv("CUSTODY_CASE")[0] != '\0')
+	    getenv("CUSTODY_CASE") != NULL && getenv("CUSTODY_CASE")[0] != '\0') {
 		a.case_dir = getenv("CUSTODY_CASE");
+		a.case_from_env = true;
+	}
 	if (a.case_dir != NULL && (a.key_path != NULL || a.proof_path != NULL)) {
 		error_set("--case takes the key from the ledger: give --case or --key");
 		return command_fail("verify", EXIT_USAGE);

@@ -292,8 +292,8 @@ walk_regular(struct walk *w, const struct ustar_header *h)
 	    (rc = walk_problem(w, w->name, w->name_len, "%s", why)) != 0)
 		return rc;
 	if (ustar_header_unusual(h, unusual, sizeof unusual) &&
-	    (rc = walk_problem(w, w->name, w->name_len, "header holds %s, "
-	    "which tar -x would apply", unusual)) != 0)
+	    (rc = walk_problem(w, w->name, w->name_len, "header not as custody "
+	    "writes it, and tar -x would apply it: %s", unusual)) != 0)
 		return rc;
 	memset(&m, 0, sizeof m);
 	m.path = w->name;
@@ -418,7 +418,7 @@ walk_header(struct walk *w)
 	switch (h.typeflag) {
 	case 'x':
 		if (h.other_format != NULL && (rc = walk_problem(w, h.name,
-		    h.name_len, "a pax header in %s", h.other_format)) != 0)
+		    h.name_len, "a pax header, but %s", h.other_format)) != 0)
 			return rc;
 		if (w->pax_pending)
 			rc = walk_problem(w, h.name, h.name_len, "two pax "

@@ -64,6 +64,7 @@ struct check {
 	struct pathmap		*items;
 	json_t			*problems;	/* [{"member": ..., "problem": ...}] */
 	json_t			*types_found;	/* [{"path","mime"}] with types */
+	bool			 failed;	/* a finding could not be recorded */
 	struct merkle_builder	 tree;
 	merkle_hash		*leaves;
 	uint64_t		 leaf_count;

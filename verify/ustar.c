@@ -176,7 +176,7 @@ ustar_header_parse(const unsigned char block[USTAR_BLOCK], struct ustar_header *
 	/* A tar header, but perhaps of another format than custody writes. */
 	if (memcmp(block + OFF_MAGIC, "ustar\0" "00", 8) != 0)
 		h->other_format = memcmp(block + OFF_MAGIC, "ustar  \0", 8) == 0 ?
-		    "an old GNU tar header" : "a pre-POSIX tar header";
+		    "it is an old GNU tar header" : "it is a pre-POSIX tar header";
 	h->has_linkname = ustar_text(block + OFF_LINKNAME, 100, &stray) > 0;
 	h->has_uname = ustar_text(block + OFF_UNAME, 32, &stray) > 0 ||
 	    ustar_text(block + OFF_GNAME, 32, &stray) > 0;
@@ -218,7 +218,7 @@ ustar_header_unusual(const struct ustar_header *h, char *out, size_t size)
 		ustar_clause(out, size, text);
 	}
 	if (h->has_uname)
-		ustar_clause(out, size, "owner or group names, which custody leaves empty");
+		ustar_clause(out, size, "owner or group names (custody leaves them empty)");
 	if (h->has_linkname)
 		ustar_clause(out, size, "a link name");
 	if (h->has_devices)

@@ -31,7 +31,7 @@ struct ustar_header {
 	bool		 has_devices;	/* devmajor or devminor fields not zero */
 	bool		 stray_bytes;	/* bytes after a field's end, or in the padding */
 	bool		 size_known;	/* size decoded (even when the header is refused) */
-	const char	*other_format;	/* not ustar: "an old GNU tar header", ...; NULL */
+	const char	*other_format;	/* not ustar: "it is an old GNU tar header", ...; NULL */
 };
 
 /* The records of one pax extended header. */

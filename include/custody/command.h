@@ -11,6 +11,7 @@
 #define EXIT_INTEGRITY	1	/* something does not match */
 #define EXIT_USAGE	2	/* bad arguments or an operational error */
 #define EXIT_PARTIAL	3	/* collect: some sources could not be read */
+#define EXIT_UNAUTHENTICATED 3	/* verify: intact, but no trust anchor names the signer */
 
 struct command {
 	const char	*name;

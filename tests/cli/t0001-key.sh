@@ -88,6 +88,26 @@ test_expect_success 'key show refuses a file that is not a key' '
 	test_grep "not a PEM public key" err
 '
 
+test_expect_success 'a private key where a public key belongs, and the reverse: named as such' '
+	mkdir -p src && echo x >src/x &&
+	custody collect --key k1 --case-id K -o a.tar.zst src 2>/dev/null &&
+	test_must_fail --status=2 custody verify --key k1 a.tar.zst 2>err &&
+	test_grep "k1: is a private key, where a public key is needed" err &&
+	test_must_fail --status=2 custody key show k5 2>err &&
+	test_grep "k5: is a private key" err &&
+	test_must_fail --status=2 custody collect --key k1.pub -o b.tar.zst src 2>err &&
+	test_grep "k1.pub: is a public key, where the private key that signs is needed" err &&
+	! test -e b.tar.zst
+'
+
+test_expect_success 'OpenSSL never asks for a passphrase on the terminal' '
+	script -qec "timeout 20 $CUSTODY verify --key k5 a.tar.zst" /dev/null </dev/null >tty.out 2>&1;
+	test $? = 2 && test_grep "is a private key" tty.out &&
+	script -qec "timeout 20 $CUSTODY collect --key k5 -o c.tar.zst src" /dev/null </dev/null >tty.out 2>&1;
+	test $? = 2 && test_grep "key is encrypted: give --passphrase-file" tty.out &&
+	! grep -qi "pass phrase" tty.out && ! test -e c.tar.zst
+'
+
 test_expect_success 'unknown subcommands and options are usage errors' '
 	test_must_fail --status=2 custody key frobnicate &&
 	test_must_fail --status=2 custody key generate --bogus &&

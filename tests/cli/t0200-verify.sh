@@ -26,9 +26,22 @@ test_expect_success 'a sealed archive verifies with the right key' '
 	test_grep "sealed by Test Examiner (examiner, Test Org)" out
 '
 
-test_expect_success 'without --key it verifies and says the signer was not checked' '
-	custody verify good.tar.zst >out &&
-	test_grep "pass --key" out
+test_expect_success 'without a trust anchor: exit 3, intact but not authenticated, never "verified"' '
+	test_must_fail --status=3 custody verify good.tar.zst >out &&
+	test_grep "NOT AUTHENTICATED: good.tar.zst is intact" out &&
+	test_grep "the seal claims to be by Test Examiner" out &&
+	! grep -i "^verified" out &&
+	test_must_fail --status=3 custody verify --json good.tar.zst >out.json &&
+	jq -e ".verified == false and .intact == true and .authenticated == false" out.json
+'
+
+test_expect_success 'a stranger'"'"'s key in the examiner'"'"'s name: never "verified", refused with --key' '
+	custody key generate --name "Test Examiner" --role examiner --org "Test Org" -o stranger >/dev/null &&
+	custody collect --key stranger --case-id K1 -o stranger.tar.zst "$TEST_TMP/src" 2>/dev/null &&
+	test_must_fail --status=3 custody verify stranger.tar.zst >out &&
+	! grep -i "^verified" out && test_grep "nobody vouches for that key" out &&
+	test_must_fail --status=1 custody verify --key key.pub stranger.tar.zst >out &&
+	test_grep "not by the key given" out
 '
 
 test_expect_success '--json gives a machine-readable verdict' '
@@ -50,7 +63,8 @@ test_expect_success 'a repack with GNU tar is not what custody wrote: exit 1, he
 	(cd g && find files -type f | sort; ls custody/*) >members &&
 	tar -C g --zstd -cf gnu.tar.zst --no-recursion -T members &&
 	test_must_fail --status=1 custody verify --key key.pub gnu.tar.zst >out &&
-	test_grep "FAILED custody/seal.json: old GNU tar header, not ustar" out
+	test_grep "FAILED custody/seal.json: header not as custody writes it" out &&
+	test_grep "it is an old GNU tar header" out
 '
 
 test_expect_success 'a repack with bsdtar, with ./ names and directories: exit 1, named' '

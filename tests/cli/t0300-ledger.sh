@@ -234,9 +234,17 @@ test_expect_success 'init with a key that cannot sign makes no case' '
 '
 
 test_expect_success 'verify --case refuses an archive the case did not record' '
-	custody collect --key ada -o stray.tar.zst "$TEST_TMP/src" 2>/dev/null &&
-	test_must_fail --status=1 custody verify --case case stray.tar.zst >out &&
+	custody collect --key ada --case-id IR-7 -o stray7.tar.zst "$TEST_TMP/src" 2>/dev/null &&
+	test_must_fail --status=1 custody verify --case case stray7.tar.zst >out &&
 	test_grep "not recorded in case IR-7" out
+'
+
+test_expect_success 'an archive of another case, by --case or CUSTODY_CASE: said plainly, exit 2' '
+	custody collect --key ada -o stray.tar.zst "$TEST_TMP/src" 2>/dev/null &&
+	test_must_fail --status=2 custody verify --case case stray.tar.zst 2>err &&
+	test_grep "stray.tar.zst is sealed for case CASE, but the case given (case) is case IR-7" err &&
+	CUSTODY_CASE=case test_must_fail --status=2 custody verify stray.tar.zst 2>err &&
+	test_grep "(case, from CUSTODY_CASE) is case IR-7" err
 '
 
 test_expect_success 'writes without a registered key, or with no case, are refused: exit 2' '
