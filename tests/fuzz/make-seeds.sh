@@ -17,7 +17,8 @@ for t in manifest sums seal proof profile checkpoint timestamp verify; do
 done
 
 # An archive of a small tree, plain and compressed, with a proof of one file.
-mkdir -p src/d && echo alpha >src/a && printf 'b\n\001\002' >src/d/b && : >src/empty
+mkdir -p src/d && echo alpha >src/a && printf 'b\n\001\002' >src/d/b && : >src/empty &&
+printf nfd >"src/$(printf 'cafe\314\201')"
 "$custody" key generate --name "Seed Examiner" --role examiner -o key >/dev/null
 "$custody" collect --key key --case-id SEED --compress none -o seed.tar src 2>/dev/null
 "$custody" collect --key key --case-id SEED -o seed.tar.zst src 2>/dev/null
@@ -25,6 +26,13 @@ mkdir -p src/d && echo alpha >src/a && printf 'b\n\001\002' >src/d/b && : >src/e
 "$custody" prove seed.tar "$work/src/a" -o seed.proof >/dev/null
 cp seed.tar seed.tar.zst seed.tar.gz "$out/verify/"
 mkdir x && tar -C x -xf seed.tar
+# The constructions verify must name, made as the tests make them.
+first=$(cd x && find files -type f | LC_ALL=C sort | head -n 1)
+for change in "longname $first" global "lonezero files/planted" \
+    "pax $first SCHILY.xattr.user.a=1" "mode $first 4755"; do
+	# shellcheck disable=SC2086
+	python3 "$here/../cli/retar.py" x "$out/verify/$(echo $change | cut -d" " -f1).tar" $change
+done
 n=0
 while IFS= read -r line; do
 	n=$((n + 1))
