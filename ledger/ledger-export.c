@@ -26,6 +26,7 @@
 /* What a walk over the ledger carries. */
 struct export {
 	struct store	*store;
+	const struct ledger_check *check;	/* the verified ledger and its events */
 	FILE		*out;
 	json_t		*people;	/* fingerprint -> handler object */
 	json_t		*list;		/* what a walk collects */
@@ -44,6 +45,28 @@ export_append(json_t *array, json_t *value)
 	return 0;
 }
 
+/*
+ * A text from the ledger as a JSON string (NULL for none). One edited by
+ * hand may not be UTF-8: it is shown escaped (\xHH), as in messages, so
+ * the export still serves; custody ledger verify names the edit.
+ */
+static json_t *
+export_string(const char *text)
+{
+	char *escaped;
+	json_t *o;
+
+	if (text == NULL)
+		return NULL;
+	if (util_utf8_valid(text, strlen(text)))
+		return json_string(text);
+	if ((escaped = util_escape(text, strlen(text))) == NULL)
+		return NULL;
+	o = json_string(escaped);
+	free(escaped);
+	return o;
+}
+
 /* A handler as JSON, with its raw public key in base64. */
 static json_t *
 export_handler_json(const struct store_handler *h)
@@ -53,10 +76,12 @@ export_handler_json(const struct store_handler *h)
 
 	if (key == NULL)
 		return NULL;
-	o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s}",
-	    "fingerprint", h->fingerprint, "name", h->name, "role", h->role,
-	    "organization", h->organization[0] != '\0' ? h->organization : NULL,
-	    "public_key", key, "registered_at", h->registered_at);
+	o = json_pack("{s:o, s:o, s:o, s:o?, s:s, s:o}",
+	    "fingerprint", export_string(h->fingerprint),
+	    "name", export_string(h->name), "role", export_string(h->role),
+	    "organization", export_string(h->organization[0] != '\0' ?
+	    h->organization : NULL),
+	    "public_key", key, "registered_at", export_string(h->registered_at));
 	free(key);
 	if (o == NULL)
 		error_set("handler %.16s: a field is not valid UTF-8", h->fingerprint);
@@ -96,32 +121,11 @@ export_canonical(const struct store_event *row)
 	    row->canonical_len);
 }
 
-/*
- * A text from the ledger as a JSON string (NULL for none). One edited by
- * hand may not be UTF-8: it is shown escaped (\xHH), as in messages, so
- * the export still serves; custody ledger verify names the edit.
- */
-static json_t *
-export_string(const char *text)
-{
-	char *escaped;
-	json_t *o;
-
-	if (text == NULL)
-		return NULL;
-	if (util_utf8_valid(text, strlen(text)))
-		return json_string(text);
-	if ((escaped = util_escape(text, strlen(text))) == NULL)
-		return NULL;
-	o = json_string(escaped);
-	free(escaped);
-	return o;
-}
-
 /* An event as JSON, with the names of the people in it. */
 static json_t *
-export_event_json(const struct export *ex, const struct store_event *row)
+export_event_json(const struct export *ex, const struct ledger_signed *s)
 {
+	const struct store_event *row = &s->row;
 	const struct event *e = &row->ev;
 	char *signature;
 	json_t *o;
@@ -130,9 +134,10 @@ export_event_json(const struct export *ex, const struct store_event *row)
 	    (const unsigned char *)"", row->signature_len);
 	if (signature == NULL)
 		return NULL;
-	o = json_pack("{s:I, s:o, s:o, s:o?, s:o, s:s?, s:o?, s:s?, s:o?, s:o?,"
-	    " s:o?, s:o?, s:s}",
-	    "seq", (json_int_t)e->seq, "time", export_string(e->time),
+	o = json_pack("{s:I, s:b, s:o, s:o, s:o?, s:o, s:s?, s:o?, s:s?, s:o?,"
+	    " s:o?, s:o?, s:o?, s:s}",
+	    "seq", (json_int_t)e->seq, "verified", s->verified,
+	    "time", export_string(e->time),
 	    "action", export_string(e->action),
 	    "artifact", export_string(e->artifact),
 	    "handler", export_string(e->handler),
@@ -151,11 +156,11 @@ export_event_json(const struct export *ex, const struct store_event *row)
 
 /* Collect one event into the walk's list. */
 static int
-export_event_step(const struct store_event *row, void *arg)
+export_event_step(const struct ledger_signed *s, void *arg)
 {
 	struct export *ex = arg;
 
-	return export_append(ex->list, export_event_json(ex, row));
+	return export_append(ex->list, export_event_json(ex, s));
 }
 
 /* Start a new list for a walk to fill. */
@@ -174,19 +179,23 @@ export_load_events(struct export *ex, const char *artifact)
 {
 	if (export_list_start(ex) != 0)
 		return -1;
-	return store_events(ex->store, artifact, export_event_step, ex);
+	return ledger_check_events(ex->check, artifact, export_event_step, ex);
 }
 
 /* An artifact row as JSON: every column. */
 static json_t *
 export_artifact_json(const struct store_artifact *a)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
-	    "evidence_id", a->evidence_id, "archive_name", a->archive_name,
-	    "archive_path", a->archive_path, "archive_sha256", a->archive_sha256,
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+	    "evidence_id", export_string(a->evidence_id),
+	    "archive_name", export_string(a->archive_name),
+	    "archive_path", export_string(a->archive_path),
+	    "archive_sha256", export_string(a->archive_sha256),
 	    "archive_size", (json_int_t)a->archive_size,
-	    "merkle_root", a->merkle_root, "host", a->host,
-	    "collected_at", a->collected_at, "collected_by", a->collected_by);
+	    "merkle_root", export_string(a->merkle_root),
+	    "host", export_string(a->host),
+	    "collected_at", export_string(a->collected_at),
+	    "collected_by", export_string(a->collected_by));
 
 	if (o == NULL)
 		error_set("artifact %s: a field is not valid UTF-8", a->evidence_id);
@@ -213,8 +222,9 @@ export_stamp_json(uint64_t seq, const char *file, const char *file_sha256,
 
 	if (b64 == NULL)
 		return NULL;
-	o = json_pack("{s:I, s:s?, s:s?, s:s}", "event", (json_int_t)seq,
-	    "file", file, "file_sha256", file_sha256, "token", b64);
+	o = json_pack("{s:I, s:o?, s:o?, s:s}", "event", (json_int_t)seq,
+	    "file", export_string(file), "file_sha256", export_string(file_sha256),
+	    "token", b64);
 	free(b64);
 	if (o == NULL)
 		error_set("time-stamp of event %" PRIu64 ": a field is not valid "
@@ -275,14 +285,12 @@ export_events_json(struct export *ex)
 
 /* The ledger's size and Merkle root over every event's canonical bytes. */
 static int
-export_tree(struct store *s, uint64_t *size, char root_hex[65])
+export_tree(const struct ledger_check *c, uint64_t *size, char root_hex[65])
 {
-	merkle_hash *leaves, root;
+	merkle_hash root;
 
-	if (ledger_leaves(s, &leaves, size) != 0)
-		return -1;
-	merkle_root(leaves, *size, root);
-	free(leaves);
+	*size = c->count;
+	merkle_root(c->leaves, c->count, root);
 	util_hex(root, sizeof root, root_hex);
 	return 0;
 }
@@ -297,18 +305,22 @@ export_handlers_json(const struct export *ex)
 	if (list == NULL)
 		return NULL;
 	json_object_foreach(ex->people, fingerprint, h)
-		json_array_append(list, h);
+		if (json_array_append(list, h) != 0) {
+			json_decref(list);
+			error_set("out of memory building the export");
+			return NULL;
+		}
 	return list;
 }
 
 /* The tree head of the export as JSON. */
 static json_t *
-export_tree_json(struct store *s)
+export_tree_json(const struct ledger_check *c)
 {
 	char root[65];
 	uint64_t size;
 
-	if (export_tree(s, &size, root) != 0)
+	if (export_tree(c, &size, root) != 0)
 		return NULL;
 	return json_pack("{s:I, s:s}", "size", (json_int_t)size, "root", root);
 }
@@ -321,15 +333,17 @@ export_json(struct export *ex)
 	int rc;
 
 	/* json_pack steals every "o", also when a part failed (NULL). */
-	doc = json_pack("{s:s, s:i, s:{s:s, s:s?}, s:o, s:o, s:o, s:o, s:o}",
-	    "format", EXPORT_FORMAT, "version", EXPORT_VERSION,
-	    "case", "case_id", store_case_id(ex->store),
-	    "title", store_title(ex->store),
+	doc = json_pack("{s:s, s:i, s:b, s:O, s:{s:o, s:o?}, s:o, s:o, s:o, s:o,"
+	    " s:o}", "format", EXPORT_FORMAT, "version", EXPORT_VERSION,
+	    "verified", ledger_check_ok(ex->check),
+	    "problems", ex->check->problems,
+	    "case", "case_id", export_string(store_case_id(ex->store)),
+	    "title", export_string(store_title(ex->store)),
 	    "handlers", export_handlers_json(ex),
 	    "artifacts", export_artifacts_json(ex),
 	    "events", export_events_json(ex),
 	    "timestamps", export_stamps_json(ex),
-	    "tree", export_tree_json(ex->store));
+	    "tree", export_tree_json(ex->check));
 	if (doc == NULL)
 		return error_prefix("json export");
 	rc = json_dumpf(doc, ex->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -380,9 +394,10 @@ static const char *const export_csv_columns[] = {
 
 /* One event as a CSV record. */
 static int
-export_csv_step(const struct store_event *row, void *arg)
+export_csv_step(const struct ledger_signed *s, void *arg)
 {
 	struct export *ex = arg;
+	const struct store_event *row = &s->row;
 	const struct event *e = &row->ev;
 	char seq[24], refers[24], *signature;
 	const char *fields[14];
@@ -409,16 +424,45 @@ export_csv_step(const struct store_event *row, void *arg)
 	return ferror(ex->out) ? error_set_errno("csv export: write") : 0;
 }
 
+/*
+ * A ledger that does not verify: the warning and each problem, one field
+ * a record, before the header, so that no reader takes the sheet for the
+ * verified record without seeing it.
+ */
+static int
+export_csv_warning(struct export *ex)
+{
+	char *text = NULL, *line, *cursor;
+	size_t len = 0;
+	FILE *buffer;
+
+	if ((buffer = open_memstream(&text, &len)) == NULL)
+		return error_set_errno("csv export");
+	ledger_check_warn(ex->check, buffer, "");
+	if (fclose(buffer) != 0) {
+		free(text);
+		return error_set_errno("csv export");
+	}
+	cursor = text;
+	while ((line = util_next_line(&cursor)) != NULL)
+		if (line[0] != '\0')
+			export_csv_field(ex->out, line, 1, 1);
+	free(text);
+	return 0;
+}
+
 /* A header record, then one record per event in seq order. */
 static int
 export_csv(struct export *ex)
 {
 	size_t i;
 
+	if (!ledger_check_ok(ex->check) && export_csv_warning(ex) != 0)
+		return -1;
 	for (i = 0; export_csv_columns[i] != NULL; i++)
 		export_csv_field(ex->out, export_csv_columns[i], 1,
 		    export_csv_columns[i + 1] == NULL);
-	return store_events(ex->store, NULL, export_csv_step, ex);
+	return ledger_check_events(ex->check, NULL, export_csv_step, ex);
 }
 
 /* Text from the ledger, HTML-escaped (invalid UTF-8 shown as \xHH). */
@@ -530,7 +574,7 @@ html_head(struct export *ex)
 	struct timespec ts;
 	uint64_t size;
 
-	if (export_tree(ex->store, &size, root) != 0)
+	if (export_tree(ex->check, &size, root) != 0)
 		return -1;
 	util_time_now(&ts);
 	util_time_format(&ts, now);
@@ -887,9 +931,10 @@ export_html(struct export *ex)
 
 /* The whole ledger as json, csv or html. */
 int
-ledger_export(struct store *s, const char *format, FILE *out)
+ledger_export(struct store *s, const struct ledger_check *check,
+    const char *format, FILE *out)
 {
-	struct export ex = { .store = s, .out = out };
+	struct export ex = { .store = s, .check = check, .out = out };
 	int rc;
 
 	if ((ex.people = json_object()) == NULL)

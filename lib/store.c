@@ -20,14 +20,9 @@
 #include "custody/store.h"
 #include "custody/util.h"
 
-#define STORE_BUSY_MS	30000
+#include "store-private.h"
 
-struct store {
-	sqlite3		*db;
-	char		*dir;
-	char		*case_id;
-	char		*title;
-};
+#define STORE_BUSY_MS	30000
 
 static const char store_schema[] =
 	"CREATE TABLE case_info ("
@@ -68,7 +63,7 @@ static const char *const store_tables[] = {
 };
 
 /* Record SQLite's message for what failed. */
-static int
+int
 store_error(struct store *s, const char *what)
 {
 	return error_set("ledger: %s: %s", what, sqlite3_errmsg(s->db));
@@ -89,7 +84,7 @@ store_exec(struct store *s, const char *sql)
 }
 
 /* Prepare a statement, recording the error. */
-static sqlite3_stmt *
+sqlite3_stmt *
 store_prepare(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
