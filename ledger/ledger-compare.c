@@ -73,13 +73,17 @@ compare_text(const struct store_value *v, json_t *signed_value, char *why,
 		    compare_describe(v, stored, sizeof stored));
 		return 1;
 	}
+	struct store_value signed_text = { STORE_TEXT, 0,
+	    (const unsigned char *)text, len };
+	char signed_shown[COMPARE_SHOWN * 4 + 64];
+
 	if (v->type == STORE_TEXT && v->len == len &&
 	    memcmp(v->bytes, text, len) == 0)
 		return 0;
-	snprintf(why, size, "stored as %s, signed as %s of %zu bytes%s",
+	snprintf(why, size, "stored as %s%s, signed as %s",
 	    compare_describe(v, stored, sizeof stored),
-	    v->type == STORE_TEXT ? "a different text" : "a text", len,
-	    v->type == STORE_TEXT ? compare_text_flaw(v) : "");
+	    v->type == STORE_TEXT ? compare_text_flaw(v) : "",
+	    compare_describe(&signed_text, signed_shown, sizeof signed_shown));
 	return 1;
 }
 
