@@ -564,7 +564,70 @@ static const char html_style[] =
 	"section.artifact{page-break-before:always;break-before:page}"
 	"section.case{page-break-before:always;break-before:page}"
 	"header+section.artifact{page-break-before:auto;break-before:auto}"
-	"@media print{body{margin:0}th{background:none}}";
+	"@media print{body{margin:0}th{background:none}}"
+	".unverified{border:4px solid #a00;color:#a00;font-weight:bold;"
+	"padding:.6em;margin:0 0 1em;font-size:1.1em}"
+	".unverified ul{font-weight:normal;font-size:.85em;color:#000}";
+
+/*
+ * A ledger that does not verify: besides the banner at the top, every
+ * printed page says so in its top margin (a CSS page-margin box), and
+ * every table repeats it in its header row, which browsers print again
+ * on each page the table runs onto.
+ */
+static const char html_style_unverified[] =
+	"@page{margin-top:2.4cm;@top-center{content:\"NOT VERIFIED: this "
+	"ledger does not verify. This is NOT a verified chain-of-custody "
+	"record.\";color:#a00;font-weight:bold;font-size:12pt;"
+	"border:3px solid #a00;padding:.1cm .3cm}}"
+	"th.unverified-row{color:#a00;border:2px solid #a00;background:#fff}";
+
+/* The loud notice of a ledger that does not verify, with its problems. */
+static void
+html_unverified(struct export *ex)
+{
+	size_t i, n = json_array_size(ex->check->problems);
+	const json_t *p, *seq;
+
+	fputs("<div class=\"unverified\">NOT VERIFIED: the ledger of case ", ex->out);
+	html_text(ex->out, store_case_id(ex->store));
+	fprintf(ex->out, " does not verify (%zu problem%s). What follows is NOT "
+	    "the verified chain of custody: rows marked NOT VERIFIED failed, "
+	    "and the records they describe may have been altered.\n<ul>\n", n,
+	    n == 1 ? "" : "s");
+	json_array_foreach(ex->check->problems, i, p) {
+		seq = json_object_get(p, "event");
+		fputs("<li>", ex->out);
+		if (json_is_integer(seq))
+			fprintf(ex->out, "event #%" JSON_INTEGER_FORMAT ": ",
+			    json_integer_value(seq));
+		html_text(ex->out, json_string_value(json_object_get(p, "problem")));
+		fputs("</li>\n", ex->out);
+	}
+	fputs("</ul>\n</div>\n", ex->out);
+}
+
+/* A mark beside an event that failed verification. */
+static void
+html_mark(FILE *out, json_t *e)
+{
+	if (e != NULL && json_is_false(json_object_get(e, "verified")))
+		fputs(" <span class=\"alert\">NOT VERIFIED</span>", out);
+}
+
+/*
+ * A table's title and the start of its header: on a ledger that does not
+ * verify, a first header row saying so, printed again on every page.
+ */
+static void
+html_table_start(struct export *ex, const char *title, int columns)
+{
+	fprintf(ex->out, "<h3>%s</h3>\n<table>\n<thead>", title);
+	if (!ledger_check_ok(ex->check))
+		fprintf(ex->out, "<tr><th class=\"unverified-row\" colspan=\"%d\">"
+		    "NOT VERIFIED: this ledger does not verify; rows marked NOT "
+		    "VERIFIED failed</th></tr>", columns);
+}
 
 /* The document head and the case header. */
 static int
@@ -581,17 +644,24 @@ html_head(struct export *ex)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	    "<title>Chain of custody: case ", ex->out);
 	html_text(ex->out, store_case_id(ex->store));
-	fprintf(ex->out, "</title>\n<style>%s</style>\n</head>\n<body>\n"
-	    "<header>\n<h1>Chain of custody record</h1>\n"
-	    "<table class=\"form\">\n", html_style);
+	fprintf(ex->out, "</title>\n<style>%s%s</style>\n</head>\n<body>\n"
+	    "<header>\n<h1>Chain of custody record</h1>\n", html_style,
+	    ledger_check_ok(ex->check) ? "" : html_style_unverified);
+	if (!ledger_check_ok(ex->check))
+		html_unverified(ex);
+	fputs("<table class=\"form\">\n", ex->out);
 	html_field(ex->out, "Case", store_case_id(ex->store));
 	html_field(ex->out, "Title", store_title(ex->store));
 	html_field(ex->out, "Generated at (UTC)", now);
 	fprintf(ex->out, "<tr><th>Ledger</th><td>%" PRIu64 " events; Merkle root "
 	    "<code>%s</code></td></tr>\n</table>\n", size, root);
-	fputs("<p class=\"small\">Generated from the signed custody ledger; "
-	    "<code>custody ledger verify</code> checks every signature and the "
-	    "root above.</p>\n</header>\n", ex->out);
+	/* Only true of a ledger that verified. */
+	if (ledger_check_ok(ex->check))
+		fputs("<p class=\"small\">Generated from the signed custody ledger, "
+		    "verified in full when this record was made; <code>custody "
+		    "ledger verify</code> checks every signature and the root "
+		    "above.</p>\n", ex->out);
+	fputs("</header>\n", ex->out);
 	return 0;
 }
 
@@ -638,6 +708,10 @@ html_artifact_form(struct export *ex, const struct store_artifact *a)
 	fputs("</td></tr>\n", ex->out);
 	html_field(ex->out, "Where", html_get(collected, "location"));
 	html_field(ex->out, "Collection note", html_get(collected, "note"));
+	if (collected == NULL || json_is_false(json_object_get(collected, "verified")))
+		fputs("<tr><th>Verification</th><td><span class=\"alert\">NOT "
+		    "VERIFIED: the collection or the artifact record failed"
+		    "</span></td></tr>\n", ex->out);
 	fputs("</table>\n", ex->out);
 }
 
@@ -704,7 +778,10 @@ html_handover_row(struct export *ex, int n, json_t *release, json_t *receipt)
 	fprintf(ex->out, "<tr><td>%d</td><td>", n);
 	html_time(ex->out, html_get(when, "time"));
 	fprintf(ex->out, "<br><span class=\"small\">event #%" JSON_INTEGER_FORMAT
-	    "</span></td><td>", json_integer_value(json_object_get(when, "seq")));
+	    "</span>", json_integer_value(json_object_get(when, "seq")));
+	html_mark(ex->out, release);
+	html_mark(ex->out, receipt);
+	fputs("</td><td>", ex->out);
 	if (release != NULL)
 		html_person(ex, html_get(release, "handler"));
 	else
@@ -735,7 +812,8 @@ html_chain(struct export *ex)
 	size_t i;
 	int n = 0;
 
-	fputs("<h3>Chain of custody</h3>\n<table>\n<thead><tr><th>#</th>"
+	html_table_start(ex, "Chain of custody", 6);
+	fputs("<tr><th>#</th>"
 	    "<th>Date/time (UTC)</th><th>Released by</th><th>Received by</th>"
 	    "<th>Purpose / note</th><th>Location</th></tr></thead>\n<tbody>\n",
 	    ex->out);
@@ -785,6 +863,7 @@ html_event_row(struct export *ex, json_t *e, int case_level)
 	html_time(ex->out, html_get(e, "time"));
 	fputs("</td><td>", ex->out);
 	html_text(ex->out, html_get(e, "action"));
+	html_mark(ex->out, e);
 	if (case_level && html_get(e, "artifact") != NULL) {
 		fputs(" <span class=\"alert\">(", ex->out);
 		html_text(ex->out, html_get(e, "artifact"));
@@ -801,7 +880,7 @@ html_event_row(struct export *ex, json_t *e, int case_level)
 }
 
 static const char html_events_head[] =
-	"<table>\n<thead><tr><th>#</th><th>Date/time (UTC)</th><th>Action</th>"
+	"<tr><th>#</th><th>Date/time (UTC)</th><th>Action</th>"
 	"<th>By</th><th>Location</th><th>Purpose / note</th></tr></thead>\n"
 	"<tbody>\n";
 
@@ -814,7 +893,8 @@ html_actions(struct export *ex)
 	size_t i;
 	int n = 0;
 
-	fprintf(ex->out, "<h3>Other actions</h3>\n%s", html_events_head);
+	html_table_start(ex, "Other actions", 6);
+	fputs(html_events_head, ex->out);
 	json_array_foreach(ex->list, i, e) {
 		action = html_get(e, "action");
 		if (strcmp(action, "collected") == 0 ||
@@ -871,7 +951,8 @@ html_handlers(struct export *ex)
 	const char *fingerprint;
 	json_t *h;
 
-	fputs("<h3>Handlers</h3>\n<table>\n<thead><tr><th>Name</th><th>Role</th>"
+	html_table_start(ex, "Handlers", 5);
+	fputs("<tr><th>Name</th><th>Role</th>"
 	    "<th>Organisation</th><th>Key fingerprint</th>"
 	    "<th>Registered (UTC)</th></tr></thead>\n<tbody>\n", ex->out);
 	json_object_foreach(ex->people, fingerprint, h) {
@@ -898,7 +979,8 @@ html_case_events(struct export *ex)
 	json_t *e;
 	size_t i;
 
-	fprintf(ex->out, "<h3>Case events</h3>\n%s", html_events_head);
+	html_table_start(ex, "Case events", 6);
+	fputs(html_events_head, ex->out);
 	json_array_foreach(ex->list, i, e) {
 		artifact = html_get(e, "artifact");
 		if (artifact != NULL && json_object_get(ex->recorded, artifact))
