@@ -605,6 +605,18 @@ hash_sha256_of_column(sqlite3_stmt *st, int column, unsigned char digest[32])
 	    column), digest);
 }
 
+/* Details just built: NULL (a field missing or not UTF-8) is an error, never none. */
+static json_t *
+store_details_made(json_t *o, const char *record, const char *name, int *error)
+{
+	if (o == NULL) {
+		*error = 1;
+		error_set("the %s record %s has a field that is missing or not "
+		    "valid UTF-8", record, name);
+	}
+	return o;
+}
+
 /* The details of a registration: the handler's identity and key. */
 static json_t *
 store_details_registered(struct store *s, const char *fingerprint, int *error)
@@ -627,10 +639,13 @@ store_details_registered(struct store *s, const char *fingerprint, int *error)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "fingerprint", h.fingerprint,
 	    "name", h.name, "role", h.role, "public_key", b64,
 	    "registered_at", h.registered_at);
-	if (o != NULL && h.organization[0] != '\0')
-		json_object_set_new(o, "organization", json_string(h.organization));
 	free(b64);
-	return o;
+	if (o != NULL && h.organization[0] != '\0' && json_object_set_new(o,
+	    "organization", json_string(h.organization)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return store_details_made(o, "handler", fingerprint, error);
 }
 
 /* The details of a collection: the archive as recorded. */
@@ -644,11 +659,11 @@ store_details_collected(struct store *s, const char *evidence_id, int *error)
 		error_set("artifact %s is missing", evidence_id ? evidence_id : "(none)");
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
+	return store_details_made(json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
 	    "archive_name", a.archive_name, "archive_sha256", a.archive_sha256,
 	    "archive_size", (json_int_t)a.archive_size, "merkle_root", a.merkle_root,
 	    "host", a.host, "collected_at", a.collected_at,
-	    "collected_by", a.collected_by);
+	    "collected_by", a.collected_by), "artifact", evidence_id, error);
 }
 
 /* The details of a time-stamp: the file and the token's digest. */
@@ -667,14 +682,15 @@ store_details_timestamped(struct store *s, uint64_t seq, int *error)
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	if (sqlite3_step(st) == SQLITE_ROW &&
-	    hash_sha256_of_column(st, 2, digest) == 0)
+	    hash_sha256_of_column(st, 2, digest) == 0) {
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
 		    "file", (const char *)sqlite3_column_text(st, 0),
 		    "file_sha256", (const char *)sqlite3_column_text(st, 1),
 		    "token_sha256", util_hex(digest, 32, hex),
 		    "gen_time", (const char *)sqlite3_column_text(st, 3),
 		    "tsa", (const char *)sqlite3_column_text(st, 4));
-	else {
+		o = store_details_made(o, "time-stamp", "row", error);
+	} else {
 		*error = 1;
 		error_set("the time-stamp token of event %llu is missing",
 		    (unsigned long long)seq);
