@@ -206,7 +206,8 @@ html_head(struct export *ex)
 		html_unverified(ex);
 	fputs("<table class=\"form\">\n", ex->out);
 	html_field(ex->out, "Case", store_case_id(ex->store));
-	html_field(ex->out, "Title", store_title(ex->store));
+	/* The title is the case row's, which no event signs: say so. */
+	html_field(ex->out, "Title (not signed)", store_title(ex->store));
 	html_field(ex->out, "Generated at (UTC)", now);
 	fprintf(ex->out, "<tr><th>Ledger</th><td>%" PRIu64 " events; Merkle root "
 	    "<code>%s</code></td></tr>\n</table>\n", size, root);
