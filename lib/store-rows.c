@@ -159,6 +159,36 @@ store_pragma(struct store *s, const char *sql,
 	return rc;
 }
 
+/* Each table a verifier reads must be a table: not a view that shows other rows. */
+static int
+store_tables_real(struct store *s, int (*fn)(const char *message, void *arg),
+    void *arg)
+{
+	sqlite3_stmt *st = store_prepare(s,
+	    "SELECT type FROM sqlite_schema WHERE name = ?");
+	const unsigned char *type;
+	char message[128];
+	size_t i;
+	int rc = 0;
+
+	if (st == NULL)
+		return -1;
+	for (i = 0; rc == 0 && i < sizeof store_row_tables /
+	    sizeof store_row_tables[0]; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, store_row_tables[i].name, -1, SQLITE_STATIC);
+		type = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+		if (type != NULL && strcmp((const char *)type, "table") == 0)
+			continue;
+		snprintf(message, sizeof message, "\"%s\" is %s%s, not the table "
+		    "custody writes", store_row_tables[i].name, type != NULL ?
+		    "a " : "missing", type != NULL ? (const char *)type : "");
+		rc = fn(message, arg);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Check the database file itself: its b-trees, indexes and encoding. */
 int
 store_integrity(struct store *s, int (*fn)(const char *message, void *arg),
@@ -168,7 +198,8 @@ store_integrity(struct store *s, int (*fn)(const char *message, void *arg),
 	char message[128];
 	int rc;
 
-	if ((rc = store_pragma(s, "PRAGMA integrity_check", fn, arg)) != 0)
+	if ((rc = store_pragma(s, "PRAGMA integrity_check", fn, arg)) != 0 ||
+	    (rc = store_tables_real(s, fn, arg)) != 0)
 		return rc;
 	if ((st = store_prepare(s, "PRAGMA encoding")) == NULL)
 		return -1;

@@ -164,7 +164,8 @@ int store_rows(struct store *, enum store_table,
     int (*fn)(const struct store_value *row, void *arg), void *arg);
 /*
  * Check the database file itself (PRAGMA integrity_check: every b-tree,
- * every index against its table; and the text encoding): fn is called
+ * every index against its table; that each table store_rows reads is a
+ * table, not a view; and the text encoding): fn is called
  * with each problem found. 0, fn's non-zero result, or -1.
  */
 int store_integrity(struct store *, int (*fn)(const char *message, void *arg),

@@ -214,6 +214,12 @@ test_expect_success 'an index that disagrees with its table: exit 1, the damage 
 	test_grep "#6" out && test_grep "NOT VERIFIED" out
 '
 
+test_expect_success 'a table replaced by a view that shows other rows: exit 1, named' '
+	attack v1 "ALTER TABLE tree_heads RENAME TO th; CREATE VIEW tree_heads AS SELECT * FROM th WHERE size <> 3" &&
+	verify_names v1 "FAILED the database file is damaged: \"tree_heads\" is a view, not the table custody writes" &&
+	byhand_agrees 1 ledger v1
+'
+
 # 6. Every differing field, not only the first.
 test_expect_success 'every differing field of an event is reported' '
 	attack m1 "UPDATE events SET location = '\''Elsewhere'\'', note = '\''forged'\'', at = '\''2000-01-01T00:00:00.000000000Z'\'' WHERE seq = 6" &&
