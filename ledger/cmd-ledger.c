@@ -323,10 +323,11 @@ ledger_checkpoint_command(int argc, char **argv)
 static int
 ledger_export_command(int argc, char **argv)
 {
+	struct ledger_check check = { 0 };
 	struct ledger_args a;
 	struct store *s;
 	FILE *out;
-	int rc = -1;
+	int rc = -1, status;
 
 	if (ledger_parse(&a, argc, argv) != 0 || a.format == NULL)
 		return command_usage(&cmd_ledger_entry);
@@ -337,11 +338,20 @@ ledger_export_command(int argc, char **argv)
 	}
 	if ((s = ledger_open(a.dir)) == NULL)
 		return command_fail("ledger export", EXIT_USAGE);
-	if ((out = ledger_output(a.output)) != NULL)
+	/* Verified first: a ledger that does not verify is exported marked, exit 1. */
+	if (ledger_check_for(s, &check, "ledger export") == 0 &&
+	    (out = ledger_output(a.output)) != NULL)
 		rc = ledger_output_close(out, a.output,
-		    ledger_export(s, a.format, out) != 0);
+		    ledger_export(s, &check, a.format, out) != 0);
+	if (rc == 0 && !ledger_check_ok(&check))
+		status = EXIT_INTEGRITY;
+	else if (rc == 0)
+		status = EXIT_VERIFIED;
+	else
+		status = command_fail("ledger export", EXIT_USAGE);
+	ledger_check_free(&check);
 	store_close(s);
-	return rc == 0 ? EXIT_VERIFIED : command_fail("ledger export", EXIT_USAGE);
+	return status;
 }
 
 /* custody ledger. */

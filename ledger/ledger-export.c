@@ -19,19 +19,11 @@
 #include "custody/store.h"
 #include "custody/util.h"
 #include "ledger.h"
+#include "ledger-export.h"
 
 #define EXPORT_FORMAT	"custody-ledger-export"
 #define EXPORT_VERSION	1
 
-/* What a walk over the ledger carries. */
-struct export {
-	struct store	*store;
-	FILE		*out;
-	json_t		*people;	/* fingerprint -> handler object */
-	json_t		*list;		/* what a walk collects */
-	json_t		*recorded;	/* html: evidence id -> true */
-	json_t		*stamps;	/* html: seq -> time-stamp object */
-};
 
 /* Append a new value to an array; -1 (error set unless it already is) on NULL. */
 static int
@@ -42,58 +34,6 @@ export_append(json_t *array, json_t *value)
 	if (json_array_append_new(array, value) != 0)
 		return error_set("out of memory building the export");
 	return 0;
-}
-
-/* A handler as JSON, with its raw public key in base64. */
-static json_t *
-export_handler_json(const struct store_handler *h)
-{
-	char *key = util_base64(h->public_key, KEY_RAW_SIZE);
-	json_t *o;
-
-	if (key == NULL)
-		return NULL;
-	o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s}",
-	    "fingerprint", h->fingerprint, "name", h->name, "role", h->role,
-	    "organization", h->organization[0] != '\0' ? h->organization : NULL,
-	    "public_key", key, "registered_at", h->registered_at);
-	free(key);
-	if (o == NULL)
-		error_set("handler %.16s: a field is not valid UTF-8", h->fingerprint);
-	return o;
-}
-
-/* Remember one handler by fingerprint. */
-static int
-export_people_step(const struct store_handler *h, void *arg)
-{
-	json_t *people = arg, *o = export_handler_json(h);
-
-	if (o == NULL)
-		return -1;
-	if (json_object_set_new(people, h->fingerprint, o) != 0)
-		return error_set("handler %.16s: cannot be indexed", h->fingerprint);
-	return 0;
-}
-
-/* A field of the handler with this fingerprint; NULL when unregistered. */
-static const char *
-export_person(const struct export *ex, const char *fingerprint,
-    const char *field)
-{
-	json_t *h = fingerprint != NULL ?
-	    json_object_get(ex->people, fingerprint) : NULL;
-
-	return json_string_value(json_object_get(h, field));
-}
-
-/* The canonical bytes as a JSON string; null when they are not UTF-8. */
-static json_t *
-export_canonical(const struct store_event *row)
-{
-	/* Only a ledger edited by hand holds non-ASCII canonical bytes. */
-	return json_stringn(row->canonical != NULL ? row->canonical : "",
-	    row->canonical_len);
 }
 
 /*
@@ -118,10 +58,65 @@ export_string(const char *text)
 	return o;
 }
 
+/* A handler as JSON, with its raw public key in base64. */
+static json_t *
+export_handler_json(const struct store_handler *h)
+{
+	char *key = util_base64(h->public_key, KEY_RAW_SIZE);
+	json_t *o;
+
+	if (key == NULL)
+		return NULL;
+	o = json_pack("{s:o, s:o, s:o, s:o?, s:s, s:o}",
+	    "fingerprint", export_string(h->fingerprint),
+	    "name", export_string(h->name), "role", export_string(h->role),
+	    "organization", export_string(h->organization[0] != '\0' ?
+	    h->organization : NULL),
+	    "public_key", key, "registered_at", export_string(h->registered_at));
+	free(key);
+	if (o == NULL)
+		error_set("handler %.16s: a field is not valid UTF-8", h->fingerprint);
+	return o;
+}
+
+/* Remember one handler by fingerprint. */
+static int
+export_people_step(const struct store_handler *h, void *arg)
+{
+	json_t *people = arg, *o = export_handler_json(h);
+
+	if (o == NULL)
+		return -1;
+	if (json_object_set_new(people, h->fingerprint, o) != 0)
+		return error_set("handler %.16s: cannot be indexed", h->fingerprint);
+	return 0;
+}
+
+/* A field of the handler with this fingerprint; NULL when unregistered. */
+const char *
+export_person(const struct export *ex, const char *fingerprint,
+    const char *field)
+{
+	json_t *h = fingerprint != NULL ?
+	    json_object_get(ex->people, fingerprint) : NULL;
+
+	return json_string_value(json_object_get(h, field));
+}
+
+/* The canonical bytes as a JSON string; null when they are not UTF-8. */
+static json_t *
+export_canonical(const struct store_event *row)
+{
+	/* Only a ledger edited by hand holds non-ASCII canonical bytes. */
+	return json_stringn(row->canonical != NULL ? row->canonical : "",
+	    row->canonical_len);
+}
+
 /* An event as JSON, with the names of the people in it. */
 static json_t *
-export_event_json(const struct export *ex, const struct store_event *row)
+export_event_json(const struct export *ex, const struct ledger_signed *s)
 {
+	const struct store_event *row = &s->row;
 	const struct event *e = &row->ev;
 	char *signature;
 	json_t *o;
@@ -130,9 +125,10 @@ export_event_json(const struct export *ex, const struct store_event *row)
 	    (const unsigned char *)"", row->signature_len);
 	if (signature == NULL)
 		return NULL;
-	o = json_pack("{s:I, s:o, s:o, s:o?, s:o, s:s?, s:o?, s:s?, s:o?, s:o?,"
-	    " s:o?, s:o?, s:s}",
-	    "seq", (json_int_t)e->seq, "time", export_string(e->time),
+	o = json_pack("{s:I, s:b, s:o, s:o, s:o?, s:o, s:s?, s:o?, s:s?, s:o?,"
+	    " s:o?, s:o?, s:o?, s:s}",
+	    "seq", (json_int_t)e->seq, "verified", s->verified,
+	    "time", export_string(e->time),
 	    "action", export_string(e->action),
 	    "artifact", export_string(e->artifact),
 	    "handler", export_string(e->handler),
@@ -151,11 +147,11 @@ export_event_json(const struct export *ex, const struct store_event *row)
 
 /* Collect one event into the walk's list. */
 static int
-export_event_step(const struct store_event *row, void *arg)
+export_event_step(const struct ledger_signed *s, void *arg)
 {
 	struct export *ex = arg;
 
-	return export_append(ex->list, export_event_json(ex, row));
+	return export_append(ex->list, export_event_json(ex, s));
 }
 
 /* Start a new list for a walk to fill. */
@@ -169,24 +165,28 @@ export_list_start(struct export *ex)
 }
 
 /* Load the events (all, or one artifact's) into ex->list. */
-static int
+int
 export_load_events(struct export *ex, const char *artifact)
 {
 	if (export_list_start(ex) != 0)
 		return -1;
-	return store_events(ex->store, artifact, export_event_step, ex);
+	return ledger_check_events(ex->check, artifact, export_event_step, ex);
 }
 
 /* An artifact row as JSON: every column. */
 static json_t *
 export_artifact_json(const struct store_artifact *a)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
-	    "evidence_id", a->evidence_id, "archive_name", a->archive_name,
-	    "archive_path", a->archive_path, "archive_sha256", a->archive_sha256,
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+	    "evidence_id", export_string(a->evidence_id),
+	    "archive_name", export_string(a->archive_name),
+	    "archive_path", export_string(a->archive_path),
+	    "archive_sha256", export_string(a->archive_sha256),
 	    "archive_size", (json_int_t)a->archive_size,
-	    "merkle_root", a->merkle_root, "host", a->host,
-	    "collected_at", a->collected_at, "collected_by", a->collected_by);
+	    "merkle_root", export_string(a->merkle_root),
+	    "host", export_string(a->host),
+	    "collected_at", export_string(a->collected_at),
+	    "collected_by", export_string(a->collected_by));
 
 	if (o == NULL)
 		error_set("artifact %s: a field is not valid UTF-8", a->evidence_id);
@@ -203,7 +203,7 @@ export_artifact_step(const struct store_artifact *a, void *arg)
 }
 
 /* A time-stamp token as JSON. */
-static json_t *
+json_t *
 export_stamp_json(uint64_t seq, const char *file, const char *file_sha256,
     const unsigned char *token, size_t len)
 {
@@ -213,8 +213,9 @@ export_stamp_json(uint64_t seq, const char *file, const char *file_sha256,
 
 	if (b64 == NULL)
 		return NULL;
-	o = json_pack("{s:I, s:s?, s:s?, s:s}", "event", (json_int_t)seq,
-	    "file", file, "file_sha256", file_sha256, "token", b64);
+	o = json_pack("{s:I, s:o?, s:o?, s:s}", "event", (json_int_t)seq,
+	    "file", export_string(file), "file_sha256", export_string(file_sha256),
+	    "token", b64);
 	free(b64);
 	if (o == NULL)
 		error_set("time-stamp of event %" PRIu64 ": a field is not valid "
@@ -274,15 +275,13 @@ export_events_json(struct export *ex)
 }
 
 /* The ledger's size and Merkle root over every event's canonical bytes. */
-static int
-export_tree(struct store *s, uint64_t *size, char root_hex[65])
+int
+export_tree(const struct ledger_check *c, uint64_t *size, char root_hex[65])
 {
-	merkle_hash *leaves, root;
+	merkle_hash root;
 
-	if (ledger_leaves(s, &leaves, size) != 0)
-		return -1;
-	merkle_root(leaves, *size, root);
-	free(leaves);
+	*size = c->count;
+	merkle_root(c->leaves, c->count, root);
 	util_hex(root, sizeof root, root_hex);
 	return 0;
 }
@@ -297,18 +296,22 @@ export_handlers_json(const struct export *ex)
 	if (list == NULL)
 		return NULL;
 	json_object_foreach(ex->people, fingerprint, h)
-		json_array_append(list, h);
+		if (json_array_append(list, h) != 0) {
+			json_decref(list);
+			error_set("out of memory building the export");
+			return NULL;
+		}
 	return list;
 }
 
 /* The tree head of the export as JSON. */
 static json_t *
-export_tree_json(struct store *s)
+export_tree_json(const struct ledger_check *c)
 {
 	char root[65];
 	uint64_t size;
 
-	if (export_tree(s, &size, root) != 0)
+	if (export_tree(c, &size, root) != 0)
 		return NULL;
 	return json_pack("{s:I, s:s}", "size", (json_int_t)size, "root", root);
 }
@@ -321,15 +324,17 @@ export_json(struct export *ex)
 	int rc;
 
 	/* json_pack steals every "o", also when a part failed (NULL). */
-	doc = json_pack("{s:s, s:i, s:{s:s, s:s?}, s:o, s:o, s:o, s:o, s:o}",
-	    "format", EXPORT_FORMAT, "version", EXPORT_VERSION,
-	    "case", "case_id", store_case_id(ex->store),
-	    "title", store_title(ex->store),
+	doc = json_pack("{s:s, s:i, s:b, s:O, s:{s:o, s:o?}, s:o, s:o, s:o, s:o,"
+	    " s:o}", "format", EXPORT_FORMAT, "version", EXPORT_VERSION,
+	    "verified", ledger_check_ok(ex->check),
+	    "problems", ex->check->problems,
+	    "case", "case_id", export_string(store_case_id(ex->store)),
+	    "title", export_string(store_title(ex->store)),
 	    "handlers", export_handlers_json(ex),
 	    "artifacts", export_artifacts_json(ex),
 	    "events", export_events_json(ex),
 	    "timestamps", export_stamps_json(ex),
-	    "tree", export_tree_json(ex->store));
+	    "tree", export_tree_json(ex->check));
 	if (doc == NULL)
 		return error_prefix("json export");
 	rc = json_dumpf(doc, ex->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -380,9 +385,10 @@ static const char *const export_csv_columns[] = {
 
 /* One event as a CSV record. */
 static int
-export_csv_step(const struct store_event *row, void *arg)
+export_csv_step(const struct ledger_signed *s, void *arg)
 {
 	struct export *ex = arg;
+	const struct store_event *row = &s->row;
 	const struct event *e = &row->ev;
 	char seq[24], refers[24], *signature;
 	const char *fields[14];
@@ -409,487 +415,53 @@ export_csv_step(const struct store_event *row, void *arg)
 	return ferror(ex->out) ? error_set_errno("csv export: write") : 0;
 }
 
+/*
+ * A ledger that does not verify: the warning and each problem, one field
+ * a record, before the header, so that no reader takes the sheet for the
+ * verified record without seeing it.
+ */
+static int
+export_csv_warning(struct export *ex)
+{
+	char *text = NULL, *line, *cursor;
+	size_t len = 0;
+	FILE *buffer;
+
+	if ((buffer = open_memstream(&text, &len)) == NULL)
+		return error_set_errno("csv export");
+	ledger_check_warn(ex->check, buffer, "");
+	if (fclose(buffer) != 0) {
+		free(text);
+		return error_set_errno("csv export");
+	}
+	cursor = text;
+	while ((line = util_next_line(&cursor)) != NULL)
+		if (line[0] != '\0')
+			export_csv_field(ex->out, line, 1, 1);
+	free(text);
+	return 0;
+}
+
 /* A header record, then one record per event in seq order. */
 static int
 export_csv(struct export *ex)
 {
 	size_t i;
 
+	if (!ledger_check_ok(ex->check) && export_csv_warning(ex) != 0)
+		return -1;
 	for (i = 0; export_csv_columns[i] != NULL; i++)
 		export_csv_field(ex->out, export_csv_columns[i], 1,
 		    export_csv_columns[i + 1] == NULL);
-	return store_events(ex->store, NULL, export_csv_step, ex);
-}
-
-/* Text from the ledger, HTML-escaped (invalid UTF-8 shown as \xHH). */
-static void
-html_text(FILE *out, const char *text)
-{
-	char *escaped = NULL;
-	const char *p;
-
-	if (text == NULL)
-		return;
-	if (!util_utf8_valid(text, strlen(text)) &&
-	    (escaped = util_escape(text, strlen(text))) != NULL)
-		text = escaped;
-	for (p = text; *p != '\0'; p++) {
-		switch (*p) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\'': fputs("&#39;", out); break;
-		default:
-			/* No terminal escapes in a file someone may cat. */
-			if (((unsigned char)*p < 0x20 && *p != '\n' &&
-			    *p != '\t') || *p == 0x7f)
-				fprintf(out, "\\x%02x", (unsigned char)*p);
-			else
-				putc(*p, out);
-			break;
-		}
-	}
-	free(escaped);
-}
-
-/* A readable UTC time, escaped. */
-static void
-html_time(FILE *out, const char *iso)
-{
-	char when[64];
-
-	html_text(out, ledger_time(iso, when, sizeof when));
-}
-
-/* One row of a form: a label and an escaped value (or a dash), maybe as code. */
-static void
-html_row(FILE *out, const char *label, const char *value, int code)
-{
-	fprintf(out, "<tr><th>%s</th><td>%s", label, code ? "<code>" : "");
-	html_text(out, value != NULL && value[0] != '\0' ? value : "\xe2\x80\x94");
-	fprintf(out, "%s</td></tr>\n", code ? "</code>" : "");
-}
-
-/* One row of a form with a text value. */
-static void
-html_field(FILE *out, const char *label, const char *value)
-{
-	html_row(out, label, value, 0);
-}
-
-/* A person: name, role and organisation, and the key's fingerprint. */
-static void
-html_person(const struct export *ex, const char *fingerprint)
-{
-	const char *name = export_person(ex, fingerprint, "name");
-	const char *org = export_person(ex, fingerprint, "organization");
-
-	if (fingerprint == NULL) {
-		fputs("\xe2\x80\x94", ex->out);
-		return;
-	}
-	if (name == NULL)
-		fputs("<span class=\"alert\">unregistered key</span>", ex->out);
-	else {
-		fputs("<strong>", ex->out);
-		html_text(ex->out, name);
-		fputs("</strong><br>", ex->out);
-		html_text(ex->out, export_person(ex, fingerprint, "role"));
-		if (org != NULL) {
-			fputs(", ", ex->out);
-			html_text(ex->out, org);
-		}
-	}
-	fputs("<br><code>", ex->out);
-	html_text(ex->out, fingerprint);
-	fputs("</code>", ex->out);
-}
-
-static const char html_style[] =
-	"body{font-family:Georgia,'Times New Roman',serif;margin:2em;color:#000}"
-	"h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.3em;"
-	"border-bottom:2px solid #000;padding-bottom:.2em}h3{font-size:1.05em}"
-	"table{border-collapse:collapse;width:100%;margin:.4em 0 1.4em}"
-	"th,td{border:1px solid #444;padding:.3em .5em;text-align:left;"
-	"vertical-align:top}th{background:#eee}table.form th{width:24%}"
-	"tr{page-break-inside:avoid;break-inside:avoid}"
-	"code{font-family:'DejaVu Sans Mono',monospace;font-size:.8em;"
-	"word-break:break-all}.note{white-space:pre-wrap}"
-	".alert{color:#a00;font-weight:bold}.small{font-size:.85em}"
-	"section.artifact{page-break-before:always;break-before:page}"
-	"section.case{page-break-before:always;break-before:page}"
-	"header+section.artifact{page-break-before:auto;break-before:auto}"
-	"@media print{body{margin:0}th{background:none}}";
-
-/* The document head and the case header. */
-static int
-html_head(struct export *ex)
-{
-	char now[UTIL_TIME_SIZE], root[65];
-	struct timespec ts;
-	uint64_t size;
-
-	if (export_tree(ex->store, &size, root) != 0)
-		return -1;
-	util_time_now(&ts);
-	util_time_format(&ts, now);
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	    "<title>Chain of custody: case ", ex->out);
-	html_text(ex->out, store_case_id(ex->store));
-	fprintf(ex->out, "</title>\n<style>%s</style>\n</head>\n<body>\n"
-	    "<header>\n<h1>Chain of custody record</h1>\n"
-	    "<table class=\"form\">\n", html_style);
-	html_field(ex->out, "Case", store_case_id(ex->store));
-	html_field(ex->out, "Title", store_title(ex->store));
-	html_field(ex->out, "Generated at (UTC)", now);
-	fprintf(ex->out, "<tr><th>Ledger</th><td>%" PRIu64 " events; Merkle root "
-	    "<code>%s</code></td></tr>\n</table>\n", size, root);
-	fputs("<p class=\"small\">Generated from the signed custody ledger; "
-	    "<code>custody ledger verify</code> checks every signature and the "
-	    "root above.</p>\n</header>\n", ex->out);
-	return 0;
-}
-
-/* The first event of an action in a list, or NULL. */
-static json_t *
-html_first(json_t *events, const char *action)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(events, i, e)
-		if (strcmp(json_string_value(json_object_get(e, "action")),
-		    action) == 0)
-			return e;
-	return NULL;
-}
-
-/* A string member of an event object (NULL when absent). */
-static const char *
-html_get(json_t *e, const char *key)
-{
-	return json_string_value(json_object_get(e, key));
-}
-
-/* The description, collection and where-abouts of an artifact. */
-static void
-html_artifact_form(struct export *ex, const struct store_artifact *a)
-{
-	json_t *collected = html_first(ex->list, "collected");
-	char size[32];
-
-	snprintf(size, sizeof size, "%" PRId64 " bytes", a->archive_size);
-	fputs("<table class=\"form\">\n", ex->out);
-	html_field(ex->out, "Item / evidence id", a->evidence_id);
-	html_field(ex->out, "Source host", a->host);
-	html_field(ex->out, "Archive", a->archive_name);
-	html_field(ex->out, "Archive size", size);
-	html_row(ex->out, "Archive SHA-256", a->archive_sha256, 1);
-	html_row(ex->out, "Seal Merkle root", a->merkle_root, 1);
-	fputs("<tr><th>Collected by</th><td>", ex->out);
-	html_person(ex, a->collected_by);
-	fputs("</td></tr>\n<tr><th>When (UTC)</th><td>", ex->out);
-	html_time(ex->out, a->collected_at);
-	fputs("</td></tr>\n", ex->out);
-	html_field(ex->out, "Where", html_get(collected, "location"));
-	html_field(ex->out, "Collection note", html_get(collected, "note"));
-	fputs("</table>\n", ex->out);
-}
-
-/* The event with this seq in a list, or NULL. */
-static json_t *
-html_find(json_t *events, json_int_t seq)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(events, i, e)
-		if (json_integer_value(json_object_get(e, "seq")) == seq)
-			return e;
-	return NULL;
-}
-
-/* The first receipt completing a release, or NULL. */
-static json_t *
-html_receipt_of(json_t *events, json_t *release)
-{
-	json_int_t seq = json_integer_value(json_object_get(release, "seq"));
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(events, i, e)
-		if (strcmp(html_get(e, "action"), "received") == 0 &&
-		    json_integer_value(json_object_get(e, "refers")) == seq)
-			return e;
-	return NULL;
-}
-
-/* A receipt that completes no release shown in the chain. */
-static int
-html_orphan(json_t *events, json_t *receipt)
-{
-	json_t *release = html_find(events,
-	    json_integer_value(json_object_get(receipt, "refers")));
-
-	return release == NULL ||
-	    strcmp(html_get(release, "action"), "released") != 0 ||
-	    html_receipt_of(events, release) != receipt;
-}
-
-/* Two texts of a hand-over (release's, receipt's) in one cell. */
-static void
-html_pair_cell(FILE *out, const char *given, const char *taken)
-{
-	fputs("<td class=\"note\">", out);
-	html_text(out, given);
-	if (taken != NULL) {
-		fputs(given != NULL ? "\n<em>On receipt:</em> " :
-		    "<em>On receipt:</em> ", out);
-		html_text(out, taken);
-	}
-	fputs("</td>", out);
-}
-
-/* One hand-over row: a release and its receipt (either may be NULL). */
-static void
-html_handover_row(struct export *ex, int n, json_t *release, json_t *receipt)
-{
-	json_t *when = release != NULL ? release : receipt;
-
-	fprintf(ex->out, "<tr><td>%d</td><td>", n);
-	html_time(ex->out, html_get(when, "time"));
-	fprintf(ex->out, "<br><span class=\"small\">event #%" JSON_INTEGER_FORMAT
-	    "</span></td><td>", json_integer_value(json_object_get(when, "seq")));
-	if (release != NULL)
-		html_person(ex, html_get(release, "handler"));
-	else
-		fputs("<span class=\"alert\">no release found</span>", ex->out);
-	fputs("</td><td>", ex->out);
-	html_person(ex, html_get(release != NULL ? release : receipt,
-	    release != NULL ? "counterpart" : "handler"));
-	if (receipt != NULL) {
-		fputs("<br><span class=\"small\">received ", ex->out);
-		html_time(ex->out, html_get(receipt, "time"));
-		fprintf(ex->out, ", event #%" JSON_INTEGER_FORMAT "</span>",
-		    json_integer_value(json_object_get(receipt, "seq")));
-	} else
-		fputs("<br><span class=\"alert\">not received</span>", ex->out);
-	fputs("</td>", ex->out);
-	html_pair_cell(ex->out, html_get(release, "note"), html_get(receipt, "note"));
-	html_pair_cell(ex->out, html_get(release, "location"),
-	    html_get(receipt, "location"));
-	fputs("</tr>\n", ex->out);
-}
-
-/* The chain of custody: one row per hand-over, releases paired with receipts. */
-static void
-html_chain(struct export *ex)
-{
-	const char *action;
-	json_t *e;
-	size_t i;
-	int n = 0;
-
-	fputs("<h3>Chain of custody</h3>\n<table>\n<thead><tr><th>#</th>"
-	    "<th>Date/time (UTC)</th><th>Released by</th><th>Received by</th>"
-	    "<th>Purpose / note</th><th>Location</th></tr></thead>\n<tbody>\n",
-	    ex->out);
-	json_array_foreach(ex->list, i, e) {
-		action = html_get(e, "action");
-		if (strcmp(action, "released") == 0)
-			html_handover_row(ex, ++n, e, html_receipt_of(ex->list, e));
-		else if (strcmp(action, "received") == 0 && html_orphan(ex->list, e))
-			html_handover_row(ex, ++n, NULL, e);
-	}
-	if (n == 0)
-		fputs("<tr><td colspan=\"6\">No hand-over: held by the collector."
-		    "</td></tr>\n", ex->out);
-	fputs("</tbody>\n</table>\n", ex->out);
-}
-
-/* What an event concerns: the handler registered, the file time-stamped. */
-static void
-html_subject(struct export *ex, json_t *e)
-{
-	char seq[24];
-	json_t *stamp;
-
-	if (strcmp(html_get(e, "action"), "registered") == 0) {
-		fputs("<br><span class=\"small\">", ex->out);
-		html_person(ex, html_get(e, "counterpart"));
-		fputs("</span>", ex->out);
-	} else if (strcmp(html_get(e, "action"), "timestamped") == 0) {
-		snprintf(seq, sizeof seq, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(json_object_get(e, "seq")));
-		stamp = json_object_get(ex->stamps, seq);
-		fputs("<br><span class=\"small\">RFC 3161 token over ", ex->out);
-		html_text(ex->out, stamp != NULL ? html_get(stamp, "file") :
-		    "(token missing)");
-		fputs(" <code>", ex->out);
-		html_text(ex->out, html_get(stamp, "file_sha256"));
-		fputs("</code></span>", ex->out);
-	}
-}
-
-/* One event as a row: #, when, action, who, where, why. */
-static void
-html_event_row(struct export *ex, json_t *e, int case_level)
-{
-	fprintf(ex->out, "<tr><td>%" JSON_INTEGER_FORMAT "</td><td>",
-	    json_integer_value(json_object_get(e, "seq")));
-	html_time(ex->out, html_get(e, "time"));
-	fputs("</td><td>", ex->out);
-	html_text(ex->out, html_get(e, "action"));
-	if (case_level && html_get(e, "artifact") != NULL) {
-		fputs(" <span class=\"alert\">(", ex->out);
-		html_text(ex->out, html_get(e, "artifact"));
-		fputs(": not a recorded artifact)</span>", ex->out);
-	}
-	html_subject(ex, e);
-	fputs("</td><td>", ex->out);
-	html_person(ex, html_get(e, "handler"));
-	fputs("</td><td class=\"note\">", ex->out);
-	html_text(ex->out, html_get(e, "location"));
-	fputs("</td><td class=\"note\">", ex->out);
-	html_text(ex->out, html_get(e, "note"));
-	fputs("</td></tr>\n", ex->out);
-}
-
-static const char html_events_head[] =
-	"<table>\n<thead><tr><th>#</th><th>Date/time (UTC)</th><th>Action</th>"
-	"<th>By</th><th>Location</th><th>Purpose / note</th></tr></thead>\n"
-	"<tbody>\n";
-
-/* The actions on an artifact other than collection and hand-overs. */
-static void
-html_actions(struct export *ex)
-{
-	const char *action;
-	json_t *e;
-	size_t i;
-	int n = 0;
-
-	fprintf(ex->out, "<h3>Other actions</h3>\n%s", html_events_head);
-	json_array_foreach(ex->list, i, e) {
-		action = html_get(e, "action");
-		if (strcmp(action, "collected") == 0 ||
-		    strcmp(action, "released") == 0 ||
-		    strcmp(action, "received") == 0)
-			continue;
-		html_event_row(ex, e, 0);
-		n++;
-	}
-	if (n == 0)
-		fputs("<tr><td colspan=\"6\">None recorded.</td></tr>\n", ex->out);
-	fputs("</tbody>\n</table>\n", ex->out);
-}
-
-/* One artifact's section: the evidence custody form. */
-static int
-html_artifact(const struct store_artifact *a, void *arg)
-{
-	struct export *ex = arg;
-
-	if (export_load_events(ex, a->evidence_id) != 0)
-		return -1;
-	if (json_object_set_new(ex->recorded, a->evidence_id, json_true()) != 0)
-		return error_set("artifact %s: cannot be indexed", a->evidence_id);
-	fputs("<section class=\"artifact\">\n<h2>Evidence item ", ex->out);
-	html_text(ex->out, a->evidence_id);
-	fputs("</h2>\n", ex->out);
-	html_artifact_form(ex, a);
-	html_chain(ex);
-	html_actions(ex);
-	fputs("</section>\n", ex->out);
-	return ferror(ex->out) ? error_set_errno("html export: write") : 0;
-}
-
-/* Keep a time-stamp's file and digest for the case events. */
-static int
-html_stamp_step(uint64_t seq, const char *file, const char *file_sha256,
-    const unsigned char *token, size_t len, void *arg)
-{
-	struct export *ex = arg;
-	char key[24];
-	json_t *o = export_stamp_json(seq, file, file_sha256, token, len);
-
-	snprintf(key, sizeof key, "%" PRIu64, seq);
-	if (o == NULL || json_object_set_new(ex->stamps, key, o) != 0)
-		return o == NULL ? -1 : error_set("out of memory");
-	return 0;
-}
-
-/* The handlers registered in the case. */
-static void
-html_handlers(struct export *ex)
-{
-	const char *fingerprint;
-	json_t *h;
-
-	fputs("<h3>Handlers</h3>\n<table>\n<thead><tr><th>Name</th><th>Role</th>"
-	    "<th>Organisation</th><th>Key fingerprint</th>"
-	    "<th>Registered (UTC)</th></tr></thead>\n<tbody>\n", ex->out);
-	json_object_foreach(ex->people, fingerprint, h) {
-		fputs("<tr><td>", ex->out);
-		html_text(ex->out, html_get(h, "name"));
-		fputs("</td><td>", ex->out);
-		html_text(ex->out, html_get(h, "role"));
-		fputs("</td><td>", ex->out);
-		html_text(ex->out, html_get(h, "organization"));
-		fputs("</td><td><code>", ex->out);
-		html_text(ex->out, fingerprint);
-		fputs("</code></td><td>", ex->out);
-		html_time(ex->out, html_get(h, "registered_at"));
-		fputs("</td></tr>\n", ex->out);
-	}
-	fputs("</tbody>\n</table>\n", ex->out);
-}
-
-/* Case-level events, and events naming an artifact that is not recorded. */
-static void
-html_case_events(struct export *ex)
-{
-	const char *artifact;
-	json_t *e;
-	size_t i;
-
-	fprintf(ex->out, "<h3>Case events</h3>\n%s", html_events_head);
-	json_array_foreach(ex->list, i, e) {
-		artifact = html_get(e, "artifact");
-		if (artifact != NULL && json_object_get(ex->recorded, artifact))
-			continue;
-		html_event_row(ex, e, 1);
-	}
-	fputs("</tbody>\n</table>\n", ex->out);
-}
-
-/* The printable chain-of-custody record. */
-static int
-export_html(struct export *ex)
-{
-	if ((ex->recorded = json_object()) == NULL ||
-	    (ex->stamps = json_object()) == NULL)
-		return error_set("out of memory building the export");
-	if (html_head(ex) != 0 ||
-	    store_timestamps(ex->store, html_stamp_step, ex) != 0 ||
-	    store_artifacts(ex->store, html_artifact, ex) != 0 ||
-	    export_load_events(ex, NULL) != 0)
-		return -1;
-	fputs("<section class=\"case\">\n<h2>Case ", ex->out);
-	html_text(ex->out, store_case_id(ex->store));
-	fputs("</h2>\n", ex->out);
-	html_handlers(ex);
-	html_case_events(ex);
-	fputs("</section>\n</body>\n</html>\n", ex->out);
-	return ferror(ex->out) ? error_set_errno("html export: write") : 0;
+	return ledger_check_events(ex->check, NULL, export_csv_step, ex);
 }
 
 /* The whole ledger as json, csv or html. */
 int
-ledger_export(struct store *s, const char *format, FILE *out)
+ledger_export(struct store *s, const struct ledger_check *check,
+    const char *format, FILE *out)
 {
-	struct export ex = { .store = s, .out = out };
+	struct export ex = { .store = s, .check = check, .out = out };
 	int rc;
 
 	if ((ex.people = json_object()) == NULL)

@@ -17,6 +17,7 @@
 
 struct log_state {
 	struct store	*store;
+	struct ledger_check check;	/* the verified ledger: its signed events */
 	json_t		*json;		/* --json: the events; NULL for text */
 	uint64_t	 count;
 };
@@ -27,6 +28,16 @@ static const struct option log_longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* Print a text, escaped ("?" for none). */
+static void
+log_escaped(const char *text)
+{
+	char *escaped = text != NULL ? util_escape(text, strlen(text)) : NULL;
+
+	fputs(escaped != NULL ? escaped : "?", stdout);
+	free(escaped);
+}
 
 /* Print a free text, escaped, after a label. */
 static void
@@ -41,12 +52,28 @@ log_text(const char *label, const char *text)
 	free(escaped);
 }
 
+/* A collection, in words, from its signed details. */
+static void
+log_collected(const struct event *e, const char *who)
+{
+	json_t *d = e->details;
+
+	printf("%s collected by %s from host ", e->artifact, who);
+	log_escaped(json_string_value(json_object_get(d, "host")));
+	putchar(':');
+	putchar(' ');
+	log_escaped(json_string_value(json_object_get(d, "archive_name")));
+	printf(" (%" JSON_INTEGER_FORMAT " bytes, SHA-256 ",
+	    json_integer_value(json_object_get(d, "archive_size")));
+	log_escaped(json_string_value(json_object_get(d, "archive_sha256")));
+	putchar(')');
+}
+
 /* What an event did, in words. */
 static void
 log_sentence(struct log_state *st, const struct event *e)
 {
 	char who[600], other[600];
-	struct store_artifact a;
 
 	ledger_person(st->store, e->handler, who, sizeof who);
 	if (strcmp(e->action, "registered") == 0)
@@ -58,11 +85,8 @@ log_sentence(struct log_state *st, const struct event *e)
 	else if (strcmp(e->action, "received") == 0)
 		printf("%s received by %s (completing #%llu)", e->artifact, who,
 		    (unsigned long long)e->refers);
-	else if (strcmp(e->action, "collected") == 0 &&
-	    store_artifact_get(st->store, e->artifact, &a) == 0)
-		printf("%s collected by %s from host %s: %s (%lld bytes, SHA-256 %s)",
-		    e->artifact, who, a.host, a.archive_name,
-		    (long long)a.archive_size, a.archive_sha256);
+	else if (strcmp(e->action, "collected") == 0)
+		log_collected(e, who);
 	else
 		printf("%s%s%s by %s", e->artifact != NULL ? e->artifact : "",
 		    e->artifact != NULL ? " " : "", e->action, who);
@@ -70,12 +94,14 @@ log_sentence(struct log_state *st, const struct event *e)
 
 /* One event as a JSON object with names beside fingerprints. */
 static json_t *
-log_event_json(struct log_state *st, const struct event *e)
+log_event_json(struct log_state *st, const struct event *e, bool verified)
 {
 	char who[600], other[600];
 
-	return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:o?, s:s?, s:s?}",
-	    "seq", (json_int_t)e->seq, "time", e->time, "action", e->action,
+	return json_pack("{s:I, s:b, s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:o?,"
+	    " s:s?, s:s?}",
+	    "seq", (json_int_t)e->seq, "verified", verified,
+	    "time", e->time, "action", e->action,
 	    "artifact", e->artifact, "handler", e->handler,
 	    "handler_name", ledger_person(st->store, e->handler, who, sizeof who),
 	    "counterpart", e->counterpart,
@@ -85,24 +111,74 @@ log_event_json(struct log_state *st, const struct event *e)
 	    "location", e->location, "note", e->note);
 }
 
-/* store_events callback: print or collect one event. */
+/* ledger_check_events callback: print or collect one signed event. */
 static int
-log_event(const struct store_event *row, void *arg)
+log_event(const struct ledger_signed *s, void *arg)
 {
 	struct log_state *st = arg;
-	const struct event *e = &row->ev;
+	const struct event *e = &s->row.ev;
 	char when[64];
+	json_t *o;
 
 	st->count++;
-	if (st->json != NULL)
-		return json_array_append_new(st->json, log_event_json(st, e));
+	if (st->json != NULL) {
+		if ((o = log_event_json(st, e, s->verified)) == NULL ||
+		    json_array_append_new(st->json, o) != 0)
+			return error_set("event %llu: out of memory",
+			    (unsigned long long)e->seq);
+		return 0;
+	}
 	printf("#%-4llu %s  ", (unsigned long long)e->seq,
 	    ledger_time(e->time, when, sizeof when));
 	log_sentence(st, e);
 	log_text("at", e->location);
 	log_text("note", e->note);
-	putchar('\n');
+	printf("%s\n", s->verified ? "" : "  [NOT VERIFIED]");
 	return 0;
+}
+
+/* Print the events as one JSON document, the verdict first. 0 or -1. */
+static int
+log_print_json(struct log_state *st)
+{
+	json_t *doc = json_pack("{s:b, s:O, s:s, s:s?, s:O}", "verified",
+	    ledger_check_ok(&st->check), "problems", st->check.problems,
+	    "case_id", store_case_id(st->store), "title", store_title(st->store),
+	    "events", st->json);
+	int rc;
+
+	if (doc == NULL)
+		return error_set("cannot build the JSON log");
+	rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (rc != 0 || putchar('\n') == EOF)
+		return error_set_errno("stdout");
+	return 0;
+}
+
+/* Print the case line (and, first, the warning of a ledger that does not verify). */
+static void
+log_print_head(struct log_state *st)
+{
+	if (!ledger_check_ok(&st->check))
+		ledger_check_warn(&st->check, stdout, "");
+	printf("Case ");
+	log_escaped(store_case_id(st->store));
+	if (store_title(st->store) != NULL) {
+		printf(": \"");
+		log_escaped(store_title(st->store));
+		putchar('"');
+	}
+	putchar('\n');
+}
+
+/* The exit status once the events are shown (or not: rc). */
+static int
+log_status(struct log_state *st, int rc)
+{
+	if (rc != 0)
+		return command_fail("ledger log", EXIT_USAGE);
+	return ledger_check_ok(&st->check) ? EXIT_VERIFIED : EXIT_INTEGRITY;
 }
 
 /* custody ledger log. */
@@ -111,9 +187,8 @@ ledger_log_command(int argc, char **argv)
 {
 	struct log_state st = { 0 };
 	const char *dir = NULL, *artifact = NULL;
-	json_t *doc;
 	bool json = false;
-	int ch, rc;
+	int ch, rc, status;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", log_longopts, NULL)) != -1) {
@@ -128,25 +203,23 @@ ledger_log_command(int argc, char **argv)
 		return command_usage(&cmd_ledger_entry);
 	if ((st.store = ledger_open(dir)) == NULL)
 		return command_fail("ledger log", EXIT_USAGE);
-	if (json)
-		st.json = json_array();
-	else
-		printf("Case %s%s%s%s\n", store_case_id(st.store),
-		    store_title(st.store) != NULL ? ": \"" : "",
-		    store_title(st.store) != NULL ? store_title(st.store) : "",
-		    store_title(st.store) != NULL ? "\"" : "");
-	rc = store_events(st.store, artifact, log_event, &st);
-	if (rc == 0 && json) {
-		doc = json_pack("{s:s, s:s?, s:O}", "case_id",
-		    store_case_id(st.store), "title", store_title(st.store),
-		    "events", st.json);
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(doc);
-	} else if (rc == 0)
-		printf("%llu event%s\n", (unsigned long long)st.count,
-		    st.count == 1 ? "" : "s");
+	if (ledger_check_for(st.store, &st.check, "ledger log") != 0)
+		rc = -1;
+	else if (json && (st.json = json_array()) == NULL)
+		rc = error_set("out of memory");
+	else {
+		if (!json)
+			log_print_head(&st);
+		rc = ledger_check_events(&st.check, artifact, log_event, &st);
+		if (rc == 0 && json)
+			rc = log_print_json(&st);
+		else if (rc == 0)
+			printf("%llu event%s\n", (unsigned long long)st.count,
+			    st.count == 1 ? "" : "s");
+	}
+	status = log_status(&st, rc);
 	json_decref(st.json);
+	ledger_check_free(&st.check);
 	store_close(st.store);
-	return rc == 0 ? EXIT_VERIFIED : command_fail("ledger log", EXIT_USAGE);
+	return status;
 }

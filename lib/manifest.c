@@ -94,62 +94,107 @@ manifest_get_bytes(const json_t *object, const char *key, char **data,
 	return 0;
 }
 
+/* Set a member to a new value; -1 when the value could not be made or set. */
+static int
+manifest_set(json_t *object, const char *key, json_t *value)
+{
+	/* json_string() is NULL for text that is not UTF-8: never drop a field. */
+	if (value == NULL || json_object_set_new(object, key, value) != 0)
+		return error_set("manifest field \"%s\" cannot be stored", key);
+	return 0;
+}
+
 /* Add one timestamp field. */
-static void
+static int
 manifest_set_time(json_t *object, const char *key, const struct timespec *ts)
 {
 	char text[UTIL_TIME_SIZE];
 
 	util_time_format(ts, text);
-	json_object_set_new(object, key, json_string(text));
+	return manifest_set(object, key, json_string(text));
+}
+
+/* Add the owner fields; a name from the host that is not UTF-8 goes in base64. */
+static int
+manifest_set_owner(json_t *o, const struct manifest_entry *e)
+{
+	const struct stat *st = e->st;
+
+	if (manifest_set(o, "uid", json_integer(st->st_uid)) != 0 ||
+	    (e->user != NULL && manifest_set_bytes(o, "user", e->user,
+	    strlen(e->user)) != 0) ||
+	    manifest_set(o, "gid", json_integer(st->st_gid)) != 0 ||
+	    (e->group != NULL && manifest_set_bytes(o, "group", e->group,
+	    strlen(e->group)) != 0))
+		return -1;
+	return 0;
 }
 
 /* Add the fields of struct stat. */
-static void
+static int
 manifest_set_stat(json_t *o, const struct manifest_entry *e)
 {
 	const struct stat *st = e->st;
 	char mode[16];
 
-	json_object_set_new(o, "source_size", json_integer(st->st_size));
 	snprintf(mode, sizeof mode, "%04o", (unsigned)(st->st_mode & 07777));
-	json_object_set_new(o, "mode", json_string(mode));
-	json_object_set_new(o, "uid", json_integer(st->st_uid));
-	if (e->user != NULL)
-		json_object_set_new(o, "user", json_string(e->user));
-	json_object_set_new(o, "gid", json_integer(st->st_gid));
-	if (e->group != NULL)
-		json_object_set_new(o, "group", json_string(e->group));
-	json_object_set_new(o, "inode", json_integer((json_int_t)st->st_ino));
-	json_object_set_new(o, "device", json_integer((json_int_t)st->st_dev));
-	json_object_set_new(o, "links", json_integer((json_int_t)st->st_nlink));
-	if (S_ISBLK(st->st_mode) || S_ISCHR(st->st_mode)) {
-		json_object_set_new(o, "rdev_major", json_integer(major(st->st_rdev)));
-		json_object_set_new(o, "rdev_minor", json_integer(minor(st->st_rdev)));
-	}
-	manifest_set_time(o, "mtime", &st->st_mtim);
-	manifest_set_time(o, "atime", &st->st_atim);
-	manifest_set_time(o, "ctime", &st->st_ctim);
+	if (manifest_set(o, "source_size", json_integer(st->st_size)) != 0 ||
+	    manifest_set(o, "mode", json_string(mode)) != 0 ||
+	    manifest_set_owner(o, e) != 0 ||
+	    manifest_set(o, "inode", json_integer((json_int_t)st->st_ino)) != 0 ||
+	    manifest_set(o, "device", json_integer((json_int_t)st->st_dev)) != 0 ||
+	    manifest_set(o, "links", json_integer((json_int_t)st->st_nlink)) != 0)
+		return -1;
+	if ((S_ISBLK(st->st_mode) || S_ISCHR(st->st_mode)) &&
+	    (manifest_set(o, "rdev_major", json_integer(major(st->st_rdev))) != 0 ||
+	    manifest_set(o, "rdev_minor", json_integer(minor(st->st_rdev))) != 0))
+		return -1;
+	if (manifest_set_time(o, "mtime", &st->st_mtim) != 0 ||
+	    manifest_set_time(o, "atime", &st->st_atim) != 0 ||
+	    manifest_set_time(o, "ctime", &st->st_ctim) != 0)
+		return -1;
+	return 0;
 }
 
 /* Add the member fields: size, digests, type. */
-static void
+static int
 manifest_set_content(json_t *o, const struct manifest_entry *e)
 {
 	char hex[HASH_HEX_SIZE];
 	int alg;
 
-	json_object_set_new(o, "size", json_integer(e->size));
+	if (manifest_set(o, "size", json_integer(e->size)) != 0)
+		return -1;
 	for (alg = 0; alg < HASH_COUNT; alg++) {
 		if (!(e->hashes->mask & HASH_MASK(alg)))
 			continue;
 		hash_set_hex(e->hashes, alg, hex);
-		json_object_set_new(o, hash_name(alg), json_string(hex));
+		if (manifest_set(o, hash_name(alg), json_string(hex)) != 0)
+			return -1;
 	}
 	if (e->mime != NULL)
-		json_object_set_new(o, "mime", json_string(e->mime));
-	else if (e->mime_pending)
-		json_object_set_new(o, "mime", json_null());
+		return manifest_set(o, "mime", json_string(e->mime));
+	if (e->mime_pending)
+		return manifest_set(o, "mime", json_null());
+	return 0;
+}
+
+/* The fields every entry has: type, names, kind, status, reason, origin. */
+static int
+manifest_set_names(json_t *o, const struct manifest_entry *e)
+{
+	if (manifest_set(o, "type", json_string("entry")) != 0 ||
+	    (e->path != NULL &&
+	    manifest_set_bytes(o, "path", e->path, e->path_len) != 0) ||
+	    manifest_set_bytes(o, "source", e->source, e->source_len) != 0 ||
+	    manifest_set(o, "kind", json_string(e->kind)) != 0 ||
+	    manifest_set(o, "status", json_string(e->status)) != 0 ||
+	    (e->reason != NULL &&
+	    manifest_set(o, "reason", json_string(e->reason)) != 0) ||
+	    (e->origin != NULL &&
+	    manifest_set(o, "origin", json_string(e->origin)) != 0))
+		return -1;
+	return 0;
 }
 
 /* An entry as a JSON object. */
@@ -158,34 +203,18 @@ manifest_entry_json(const struct manifest_entry *e)
 {
 	json_t *o = json_object();
 
-	if (o == NULL)
-		goto fail;
-	json_object_set_new(o, "type", json_string("entry"));
-	if (e->path != NULL && manifest_set_bytes(o, "path", e->path, e->path_len) != 0)
-		goto fail;
-	if (manifest_set_bytes(o, "source", e->source, e->source_len) != 0)
-		goto fail;
-	json_object_set_new(o, "kind", json_string(e->kind));
-	json_object_set_new(o, "status", json_string(e->status));
-	if (e->reason != NULL)
-		json_object_set_new(o, "reason", json_string(e->reason));
-	if (e->origin != NULL)
-		json_object_set_new(o, "origin", json_string(e->origin));
-	if (e->has_content)
-		manifest_set_content(o, e);
-	if (e->st != NULL)
-		manifest_set_stat(o, e);
-	if (e->link_target != NULL &&
-	    manifest_set_bytes(o, "link_target", e->link_target, e->link_len) != 0)
-		goto fail;
-	if (e->atime_unprotected)
-		json_object_set_new(o, "noatime", json_false());
-	manifest_set_time(o, "collected", &e->collected);
+	if (o == NULL || manifest_set_names(o, e) != 0 ||
+	    (e->has_content && manifest_set_content(o, e) != 0) ||
+	    (e->st != NULL && manifest_set_stat(o, e) != 0) ||
+	    (e->link_target != NULL &&
+	    manifest_set_bytes(o, "link_target", e->link_target, e->link_len) != 0) ||
+	    (e->atime_unprotected && manifest_set(o, "noatime", json_false()) != 0) ||
+	    manifest_set_time(o, "collected", &e->collected) != 0) {
+		error_prefix("cannot build manifest entry");
+		json_decref(o);
+		return NULL;
+	}
 	return o;
-fail:
-	error_set("cannot build manifest entry");
-	json_decref(o);
-	return NULL;
 }
 
 /* Serialize an entry as one JSON line. */

@@ -20,8 +20,11 @@ proof_path_json(const struct proof *p)
 	size_t i;
 
 	for (i = 0; path != NULL && i < p->path_len; i++)
-		json_array_append_new(path, json_string(util_hex(p->path[i],
-		    MERKLE_HASH_SIZE, hex)));
+		if (json_array_append_new(path, json_string(util_hex(p->path[i],
+		    MERKLE_HASH_SIZE, hex))) != 0) {
+			json_decref(path);
+			return NULL;
+		}
 	return path;
 }
 
@@ -30,7 +33,7 @@ char *
 proof_serialize(const struct proof *p, size_t *len)
 {
 	json_t *o;
-	char *sig, *text = NULL;
+	char *sig, *text = NULL, *grown;
 
 	if ((sig = util_base64(p->signature, p->signature_len)) == NULL)
 		return NULL;
@@ -46,10 +49,12 @@ proof_serialize(const struct proof *p, size_t *len)
 		text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	free(sig);
-	if (text == NULL || (text = realloc(text, strlen(text) + 2)) == NULL) {
+	if (text == NULL || (grown = realloc(text, strlen(text) + 2)) == NULL) {
+		free(text);
 		error_set("cannot serialize the proof");
 		return NULL;
 	}
+	text = grown;
 	strcat(text, "\n");
 	*len = strlen(text);
 	return text;

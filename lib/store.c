@@ -20,14 +20,9 @@
 #include "custody/store.h"
 #include "custody/util.h"
 
-#define STORE_BUSY_MS	30000
+#include "store-private.h"
 
-struct store {
-	sqlite3		*db;
-	char		*dir;
-	char		*case_id;
-	char		*title;
-};
+#define STORE_BUSY_MS	30000
 
 static const char store_schema[] =
 	"CREATE TABLE case_info ("
@@ -68,7 +63,7 @@ static const char *const store_tables[] = {
 };
 
 /* Record SQLite's message for what failed. */
-static int
+int
 store_error(struct store *s, const char *what)
 {
 	return error_set("ledger: %s: %s", what, sqlite3_errmsg(s->db));
@@ -89,7 +84,7 @@ store_exec(struct store *s, const char *sql)
 }
 
 /* Prepare a statement, recording the error. */
-static sqlite3_stmt *
+sqlite3_stmt *
 store_prepare(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
@@ -598,108 +593,6 @@ store_timestamps(struct store *s, int (*fn)(uint64_t, const char *, const char *
 		    (size_t)sqlite3_column_bytes(st, 3), arg);
 	sqlite3_finalize(st);
 	return rc;
-}
-
-/* SHA-256 of a blob column. */
-static int
-hash_sha256_of_column(sqlite3_stmt *st, int column, unsigned char digest[32])
-{
-	const void *blob = sqlite3_column_blob(st, column);
-
-	return hash_sha256(blob != NULL ? blob : "", (size_t)sqlite3_column_bytes(st,
-	    column), digest);
-}
-
-/* The details of a registration: the handler's identity and key. */
-static json_t *
-store_details_registered(struct store *s, const char *fingerprint, int *error)
-{
-	struct store_handler h;
-	char *b64;
-	json_t *o;
-
-	if (fingerprint == NULL || store_handler_find(s, fingerprint, &h) != 0 ||
-	    strcmp(h.fingerprint, fingerprint) != 0) {
-		*error = 1;
-		error_set("registered handler %s is missing", fingerprint ?
-		    fingerprint : "(none)");
-		return NULL;
-	}
-	if ((b64 = util_base64(h.public_key, KEY_RAW_SIZE)) == NULL) {
-		*error = 1;
-		return NULL;
-	}
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "fingerprint", h.fingerprint,
-	    "name", h.name, "role", h.role, "public_key", b64,
-	    "registered_at", h.registered_at);
-	if (o != NULL && h.organization[0] != '\0')
-		json_object_set_new(o, "organization", json_string(h.organization));
-	free(b64);
-	return o;
-}
-
-/* The details of a collection: the archive as recorded. */
-static json_t *
-store_details_collected(struct store *s, const char *evidence_id, int *error)
-{
-	struct store_artifact a;
-
-	if (evidence_id == NULL || store_artifact_get(s, evidence_id, &a) != 0) {
-		*error = 1;
-		error_set("artifact %s is missing", evidence_id ? evidence_id : "(none)");
-		return NULL;
-	}
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
-	    "archive_name", a.archive_name, "archive_sha256", a.archive_sha256,
-	    "archive_size", (json_int_t)a.archive_size, "merkle_root", a.merkle_root,
-	    "host", a.host, "collected_at", a.collected_at,
-	    "collected_by", a.collected_by);
-}
-
-/* The details of a time-stamp: the file and the token's digest. */
-static json_t *
-store_details_timestamped(struct store *s, uint64_t seq, int *error)
-{
-	sqlite3_stmt *st = store_prepare(s, "SELECT file, file_sha256, token,"
-	    " gen_time, tsa FROM timestamps WHERE event_seq = ?");
-	unsigned char digest[32];
-	char hex[65];
-	json_t *o = NULL;
-
-	if (st == NULL) {
-		*error = 1;
-		return NULL;
-	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    hash_sha256_of_column(st, 2, digest) == 0)
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s}",
-		    "file", (const char *)sqlite3_column_text(st, 0),
-		    "file_sha256", (const char *)sqlite3_column_text(st, 1),
-		    "token_sha256", util_hex(digest, 32, hex),
-		    "gen_time", (const char *)sqlite3_column_text(st, 3),
-		    "tsa", (const char *)sqlite3_column_text(st, 4));
-	else {
-		*error = 1;
-		error_set("the time-stamp token of event %llu is missing",
-		    (unsigned long long)seq);
-	}
-	sqlite3_finalize(st);
-	return o;
-}
-
-/* The details object an action's event carries. */
-json_t *
-store_details(struct store *s, const struct event *e, int *error)
-{
-	*error = 0;
-	if (strcmp(e->action, "registered") == 0)
-		return store_details_registered(s, e->counterpart, error);
-	if (strcmp(e->action, "collected") == 0)
-		return store_details_collected(s, e->artifact, error);
-	if (strcmp(e->action, "timestamped") == 0)
-		return store_details_timestamped(s, e->seq, error);
-	return NULL;
 }
 
 /* Load the latest cached tree head into a builder. */

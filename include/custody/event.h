@@ -59,4 +59,13 @@ char *event_canonical(const struct event *, size_t *len);
  */
 const char *event_diff(const char *canonical, size_t len, const struct event *);
 
+/*
+ * Read an event back from its canonical bytes: they must be one JSON
+ * object with the members above (of the right types, no others) that
+ * serializes to exactly these bytes again. Fills e, whose strings and
+ * details point into the returned object (json_decref it after use).
+ * NULL with the error set (why the bytes are not a canonical event).
+ */
+json_t *event_parse(const char *canonical, size_t len, struct event *);
+
 #endif

@@ -120,6 +120,57 @@ int store_append(struct store *, struct event *, const struct key *signer);
 /* Call fn for every event in seq order (or only those of one artifact). */
 int store_events(struct store *, const char *artifact,
     int (*fn)(const struct store_event *, void *), void *arg);
+/* Storage classes, as SQLite keeps each value. */
+enum store_type {
+	STORE_NULL, STORE_INTEGER, STORE_REAL, STORE_TEXT, STORE_BLOB
+};
+
+/* One value as stored; bytes are valid during the callback only. */
+struct store_value {
+	enum store_type		 type;
+	int64_t			 integer;	/* STORE_INTEGER */
+	const unsigned char	*bytes;		/* STORE_TEXT, STORE_BLOB: len bytes */
+	size_t			 len;		/* (text is not NUL-safe: use len) */
+};
+
+/* The tables store_rows reads, and their columns in the order given. */
+enum store_table {
+	STORE_TABLE_CASE, STORE_TABLE_HANDLERS, STORE_TABLE_ARTIFACTS,
+	STORE_TABLE_EVENTS, STORE_TABLE_TIMESTAMPS, STORE_TABLE_TREE_HEADS
+};
+#define STORE_COLUMNS_MAX	12
+enum { CASE_COL_CASE_ID, CASE_COL_TITLE, CASE_COL_CREATED_AT,
+	CASE_COL_SCHEMA_VERSION };
+enum { HANDLER_COL_FINGERPRINT, HANDLER_COL_NAME, HANDLER_COL_ROLE,
+	HANDLER_COL_ORGANIZATION, HANDLER_COL_PUBLIC_KEY,
+	HANDLER_COL_REGISTERED_AT };
+enum { ARTIFACT_COL_EVIDENCE_ID, ARTIFACT_COL_ARCHIVE_NAME,
+	ARTIFACT_COL_ARCHIVE_PATH, ARTIFACT_COL_ARCHIVE_SHA256,
+	ARTIFACT_COL_ARCHIVE_SIZE, ARTIFACT_COL_MERKLE_ROOT, ARTIFACT_COL_HOST,
+	ARTIFACT_COL_COLLECTED_AT, ARTIFACT_COL_COLLECTED_BY };
+enum { EVENT_COL_SEQ, EVENT_COL_AT, EVENT_COL_ACTION, EVENT_COL_ARTIFACT,
+	EVENT_COL_HANDLER, EVENT_COL_COUNTERPART, EVENT_COL_REFERS,
+	EVENT_COL_LOCATION, EVENT_COL_NOTE, EVENT_COL_CANONICAL,
+	EVENT_COL_SIGNATURE };
+enum { STAMP_COL_EVENT_SEQ, STAMP_COL_FILE, STAMP_COL_FILE_SHA256,
+	STAMP_COL_TOKEN, STAMP_COL_GEN_TIME, STAMP_COL_TSA };
+enum { HEAD_COL_SIZE, HEAD_COL_ROOT, HEAD_COL_FRONTIER };
+
+/* The name of a table, and of one of its columns. */
+const char *store_table_name(enum store_table);
+const char *store_column_name(enum store_table, int column);
+/* Call fn for every row of a table (its columns as above), in key order. */
+int store_rows(struct store *, enum store_table,
+    int (*fn)(const struct store_value *row, void *arg), void *arg);
+/*
+ * Check the database file itself (PRAGMA integrity_check: every b-tree,
+ * every index against its table; that each table store_rows reads is a
+ * table, not a view; and the text encoding): fn is called
+ * with each problem found. 0, fn's non-zero result, or -1.
+ */
+int store_integrity(struct store *, int (*fn)(const char *message, void *arg),
+    void *arg);
+
 /* The cached tree head after size events (root); 0, 1 when absent, -1. */
 int store_tree_head(struct store *, uint64_t size, merkle_hash root);
 

@@ -200,13 +200,23 @@ test_expect_success 'history rewritten under a checkpoint: exit 1, named' '
 	test_grep "FAILED event #6" out
 '
 
-test_expect_success 'an altered checkpoint, or another case'"'"'s: exit 1, named' '
+test_expect_success 'an altered checkpoint: exit 1, named' '
 	sed "2s/8/7/" cp1 >cp-altered &&
 	test_must_fail --status=1 custody ledger verify --case case --checkpoint cp-altered >out &&
 	test_grep "not validly signed" out &&
+	byhand_agrees 1 ledger case cp-altered
+'
+
+test_expect_success 'another case'"'"'s checkpoint is said to be that: exit 2, not a failing ledger' '
 	custody ledger checkpoint --case solo --key ada -o cp-solo >/dev/null &&
-	test_must_fail --status=1 custody ledger verify --case case --checkpoint cp-solo >out &&
-	test_grep "FAILED checkpoint cp-solo" out
+	test_must_fail --status=2 custody ledger verify --case case --checkpoint cp-solo >out 2>err &&
+	test_grep "checkpoint cp-solo is of case SOLO, not of this case IR-7" out &&
+	test_grep "of another case" err &&
+	! grep -q "FAILED" out &&
+	custody ledger verify --case case --checkpoint cp-solo --json 2>/dev/null >out.json;
+	test $? = 2 &&
+	jq -e ".verified and .checkpoints[0].other_case == \"SOLO\"" out.json &&
+	byhand_agrees 2 ledger case cp-solo
 '
 
 test_expect_success 'a key that registers itself into a running case: exit 1, named' '

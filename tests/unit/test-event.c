@@ -144,6 +144,84 @@ test_actions_and_texts(void **state)
 	assert_int_equal(event_check_text("note", big), -1);
 }
 
+/* event_parse gives back the event its canonical bytes were made from. */
+static void
+test_parse_round_trip(void **state)
+{
+	struct event e, back;
+	json_t *o;
+	char *text;
+	size_t len;
+
+	(void)state;
+	sample(&e);
+	e.note = "caf\xc3\xa9";
+	text = event_canonical(&e, &len);
+	assert_non_null(text);
+	o = event_parse(text, len, &back);
+	assert_non_null(o);
+	assert_int_equal(back.seq, 4);
+	assert_string_equal(back.case_id, "IR-7");
+	assert_string_equal(back.prev, PREV);
+	assert_string_equal(back.counterpart, "bb");
+	assert_string_equal(back.note, "caf\xc3\xa9");
+	assert_null(back.details);
+	assert_int_equal(back.refers, 0);
+	json_decref(o);
+	free(text);
+}
+
+/* Bytes that are not an event in its one canonical form are refused. */
+static void
+test_parse_strict(void **state)
+{
+	static const char *const bad[] = {
+		/* white space, unsorted keys, a duplicate, a NUL, a wrong type */
+		"{\"action\": \"stored\"}",
+		"{\"v\":1,\"action\":\"stored\"}",
+		"{\"action\":\"stored\",\"action\":\"x\"}",
+		"{\"action\":\"stored\",\"case\":\"C\",\"handler\":\"h\",\"note\":"
+		    "\"a\\u0000b\",\"prev\":\"" PREV "\",\"seq\":1,\"time\":\"t\",\"v\":1}",
+		"{\"action\":\"stored\",\"case\":\"C\",\"handler\":\"h\",\"prev\":\""
+		    PREV "\",\"seq\":\"1\",\"time\":\"t\",\"v\":1}",
+		"{\"action\":\"stored\",\"case\":\"C\",\"handler\":\"h\",\"prev\":\""
+		    PREV "\",\"seq\":1,\"time\":\"t\",\"v\":1,\"x\":1}",
+		"{\"action\":\"stored\",\"case\":\"C\",\"handler\":\"h\",\"prev\":\""
+		    PREV "\",\"seq\":1,\"time\":\"t\",\"v\":2}",
+		"{\"action\":\"stored\",\"case\":\"C\",\"handler\":\"h\",\"note\":"
+		    "\"\xc3\xa9\",\"prev\":\"" PREV "\",\"seq\":1,\"time\":\"t\",\"v\":1}",
+		"[1]",
+	};
+	static const char good[] = "{\"action\":\"stored\",\"case\":\"C\","
+	    "\"handler\":\"h\",\"prev\":\"" PREV "\",\"seq\":1,\"time\":\"t\","
+	    "\"v\":1}";
+	struct event e;
+	json_t *o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_null(event_parse(bad[i], strlen(bad[i]), &e));
+	o = event_parse(good, sizeof good - 1, &e);
+	assert_non_null(o);
+	json_decref(o);
+	/* A byte beyond the object is not the same bytes. */
+	assert_null(event_parse(good, sizeof good, &e));
+}
+
+/* A text that is not UTF-8 cannot be serialized, and says so. */
+static void
+test_canonical_refuses_invalid_utf8(void **state)
+{
+	struct event e;
+	size_t len;
+
+	(void)state;
+	sample(&e);
+	e.location = "bad\xff";
+	assert_null(event_canonical(&e, &len));
+}
+
 int
 main(void)
 {
@@ -153,6 +231,9 @@ main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_details),
 		cmocka_unit_test(test_actions_and_texts),
+		cmocka_unit_test(test_parse_round_trip),
+		cmocka_unit_test(test_parse_strict),
+		cmocka_unit_test(test_canonical_refuses_invalid_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

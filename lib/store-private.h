@@ -1,0 +1,19 @@
+/* What the files of the store share inside lib/: the connection. */
+#ifndef CUSTODY_STORE_PRIVATE_H
+#define CUSTODY_STORE_PRIVATE_H
+
+#include <sqlite3.h>
+
+struct store {
+	sqlite3		*db;
+	char		*dir;
+	char		*case_id;
+	char		*title;
+};
+
+/* Record SQLite's message for what failed; returns -1. */
+int store_error(struct store *, const char *what);
+/* Prepare a statement, recording the error; NULL on error. */
+sqlite3_stmt *store_prepare(struct store *, const char *sql);
+
+#endif
