@@ -487,9 +487,10 @@ ledger_check_for(struct store *s, struct ledger_check *c, const char *command)
 		return 0;
 	case_id = util_escape(store_case_id(s), strlen(store_case_id(s)));
 	fprintf(stderr, "custody %s: the ledger of case %s does NOT verify "
-	    "(%zu problems, listed first in the output; custody ledger verify "
+	    "(%zu problem%s, listed first in the output; custody ledger verify "
 	    "explains)\n", command, case_id != NULL ? case_id : "?",
-	    json_array_size(c->problems));
+	    json_array_size(c->problems), json_array_size(c->problems) == 1 ?
+	    "" : "s");
 	free(case_id);
 	return 0;
 }
