@@ -969,6 +969,414 @@ archive_mode() {
 }
 
 # ======================================================================
+# ledger CASEDIR [CHECKPOINT...]
+# ======================================================================
+
+# node LEFT RIGHT: SHA-256(0x01 || left || right), in hex.
+node() {
+	printf '01%s%s' "$1" "$2" | tr 'a-f' 'A-F' | basenc --base16 -d |
+	    sha256sum | cut -c1-64
+}
+
+# prefix_roots LEAFHASHES: the tree head over the first n events, for n = 0
+# to the number of events, one a line: the RFC 9162 root, kept as the
+# "frontier" of complete subtrees (largest first) and folded from the right.
+prefix_roots() {
+	stack= n=0
+	printf '' | sha256sum | cut -c1-64
+	while read -r leaf; do
+		n=$((n + 1)) stack="$stack $leaf" m=$n
+		while [ $((m % 2)) -eq 0 ]; do
+			b=${stack##* } stack=${stack% *}
+			a=${stack##* } stack=${stack% *}
+			stack="$stack $(node "$a" "$b")" m=$((m / 2))
+		done
+		rev=
+		for h in $stack; do rev="$h $rev"; done
+		r=
+		for h in $rev; do
+			if [ -z "$r" ]; then r=$h; else r=$(node "$h" "$r"); fi
+		done
+		echo "$r"
+	done <"$1"
+}
+
+# sql QUERY: run a query on the copy of the ledger; every value is printed
+# as typeof() and 'x' || hex(), so that types, NULL and every byte show.
+sql() {
+	sqlite3 -batch -noheader -list -separator ' ' "$T/db/ledger.db" "$1" 2>"$T/err" |
+	    tr 'A-F' 'a-f' || cannot "cannot read the ledger: $(head -c 200 "$T/err")"
+}
+col() {
+	printf "typeof(%s), 'x' || hex(%s)" "$1" "$1"
+}
+cols() {
+	out=
+	for c; do out="$out${out:+, }$(col "$c")"; done
+	printf '%s' "$out"
+}
+
+# Step 1: the tables, as typed hex.
+ledger_dump() {
+	enc=$(sqlite3 -batch "$T/db/ledger.db" 'PRAGMA encoding' 2>"$T/err") ||
+	    cannot "cannot read the ledger: $(head -c 200 "$T/err")"
+	[ "$enc" = UTF-8 ] || cannot "the ledger's text encoding is $enc, not UTF-8"
+	check=$(sqlite3 -batch "$T/db/ledger.db" 'PRAGMA integrity_check' 2>&1 | head -5 | tr '\n' ' ')
+	[ "$check" = "ok " ] || echo "FAILED ledger: PRAGMA integrity_check: $check" >>"$T/problems"
+	{
+		sql "SELECT 'ci', count(*) FROM case_info"
+		sql "SELECT 'cs', $(cols case_id schema_version) FROM case_info WHERE id = 1"
+		sql "SELECT 'hd', $(cols fingerprint name role organization public_key registered_at) FROM handlers"
+		sql "SELECT 'ar', $(cols evidence_id archive_name archive_sha256 archive_size merkle_root host collected_at collected_by) FROM artifacts"
+		sql "SELECT 'ts', $(cols event_seq file file_sha256 token gen_time tsa) FROM timestamps"
+		sql "SELECT 'th', $(cols size root) FROM tree_heads"
+		sql "SELECT 'ev', $(cols seq at action artifact handler counterpart refers location note canonical signature) FROM events ORDER BY seq"
+	} >"$T/dump"
+}
+
+# Step 1b: the bytes to hash and to verify, as files: each event's leaf
+# (0x00 || canonical), canonical bytes and signature; each handler's key;
+# each time-stamp token.
+write_ledger_files() {
+	cat >"$T/files.awk" <<'EOF'
+function put(h, f) { writehex(h, f); close(f) }
+BEGIN { init() }
+$1 == "hd" { nh++; put(substr($11, 2), sprintf("%s/keys/%08d", T, nh)) }
+$1 == "ts" { nt++; put(substr($9, 2), sprintf("%s/tokens/%08d", T, nt)) }
+$1 == "ev" {
+	ne++
+	put("00" substr($21, 2), sprintf("%s/leaves/%08d", T, ne))
+	put(substr($21, 2), sprintf("%s/ev/%08d.msg", T, ne))
+	put(substr($23, 2), sprintf("%s/ev/%08d.sig", T, ne))
+}
+EOF
+}
+
+# Steps 2 to 6: every event against its columns and the rows it describes,
+# the registration rules, the bindings of every row, the cached heads.
+# Prints "V N FINGERPRINT" for each signature to verify, and "K FP RAWHEX"
+# for each handler whose key matches its fingerprint.
+write_ledger_judge() {
+	cat >"$T/ledger.awk" <<'EOF'
+function problem(seq, what) { print "FAILED " (seq == "" ? "" : "event #" seq ": ") what >> problems; }
+function hx(f) { return substr(f, 2) }
+# A text column, as a canonical JSON string; notes a problem when it is not
+# text or not UTF-8. seq: the event, what: the column.
+function text(seq, what, type, h,   s) {
+	if (type != "text") problem(seq, "column \"" what "\" is " type ", not text")
+	s = jstr(h)
+	if (s == "") { problem(seq, "column \"" what "\" is not valid UTF-8"); s = "\"\\x" h "\"" }
+	return s
+}
+function integer(seq, what, type, h) {
+	if (type != "integer") problem(seq, "column \"" what "\" is " type ", not an integer")
+	return isascii_text(h) ? totext(h) : "\"\\x" h "\""
+}
+function handler_details(seq, fp,   r, o) {
+	if (!(fp in HROW)) { problem(seq, "registered handler " show(fp) " is missing"); return "" }
+	r = HROW[fp]; split(r, f, " ")
+	if (f[10] != "blob" || length(hx(f[11])) != 64) problem(seq, "the handler's public_key is not a 32-byte blob")
+	o = "{\"fingerprint\":" text(seq, "handlers.fingerprint", f[2], hx(f[3]))
+	o = o ",\"name\":" text(seq, "handlers.name", f[4], hx(f[5]))
+	if (f[8] != "null") o = o ",\"organization\":" text(seq, "handlers.organization", f[8], hx(f[9]))
+	o = o ",\"public_key\":\"" base64(hx(f[11])) "\""
+	o = o ",\"registered_at\":" text(seq, "handlers.registered_at", f[12], hx(f[13]))
+	o = o ",\"role\":" text(seq, "handlers.role", f[6], hx(f[7])) "}"
+	return o
+}
+function artifact_details(seq, id,   r, o) {
+	if (!(id in AROW)) { problem(seq, "artifact " show(id) " is missing"); return "" }
+	r = AROW[id]; split(r, f, " ")
+	o = "{\"archive_name\":" text(seq, "artifacts.archive_name", f[4], hx(f[5]))
+	o = o ",\"archive_sha256\":" text(seq, "artifacts.archive_sha256", f[6], hx(f[7]))
+	o = o ",\"archive_size\":" integer(seq, "artifacts.archive_size", f[8], hx(f[9]))
+	o = o ",\"collected_at\":" text(seq, "artifacts.collected_at", f[14], hx(f[15]))
+	o = o ",\"collected_by\":" text(seq, "artifacts.collected_by", f[16], hx(f[17]))
+	o = o ",\"host\":" text(seq, "artifacts.host", f[12], hx(f[13]))
+	o = o ",\"merkle_root\":" text(seq, "artifacts.merkle_root", f[10], hx(f[11])) "}"
+	return o
+}
+function timestamp_details(seq,   r, o) {
+	if (!(seq in TROW)) { problem(seq, "the time-stamp token of event " seq " is missing"); return "" }
+	r = TROW[seq]; split(r, f, " ")
+	if (f[8] != "blob") problem(seq, "column \"timestamps.token\" is " f[8] ", not a blob")
+	o = "{\"file\":" text(seq, "timestamps.file", f[4], hx(f[5]))
+	o = o ",\"file_sha256\":" text(seq, "timestamps.file_sha256", f[6], hx(f[7]))
+	o = o ",\"gen_time\":" text(seq, "timestamps.gen_time", f[10], hx(f[11]))
+	o = o ",\"token_sha256\":\"" TOKSHA[seq] "\""
+	o = o ",\"tsa\":" text(seq, "timestamps.tsa", f[12], hx(f[13])) "}"
+	return o
+}
+# Which fields differ between the rebuilt event (FIELD[key], canonical
+# JSON of each value) and the signed bytes (parsed into J).
+function differences(seq, hex, action,   t, k, n, keys, i, sk, what) {
+	if (hex ~ /^(..)*00/) { problem(seq, "its signed bytes hold a NUL byte"); return }
+	if (!jparse(totext(hex)) || JT[""] != "o") { problem(seq, "its signed bytes are not a JSON object (" JERR ")"); return }
+	n = 0
+	for (k in FIELD) if (!(k in JT) || value(k) != FIELD[k]) { n++; report(seq, k, action) }
+	n2 = split(JK[""], keys, SUBSEP)
+	for (i = 2; i <= n2; i++) if (!(keys[i] in FIELD)) { n++; report(seq, keys[i], action) }
+	if (n == 0) problem(seq, "its signed bytes are not in the canonical form (they do not re-serialize to themselves)")
+}
+# The canonical serialization of the parsed value at path p.
+function value(p,   t, n, keys, i, o) {
+	t = JT[p]
+	if (t == "s") return jstr(J[p])
+	if (t == "n" || t == "t" || t == "f") return J[p]
+	if (t == "z") return "null"
+	if (t == "o") {
+		n = split(JK[p], keys, SUBSEP); o = "{"
+		for (i = 2; i <= n; i++) o = o (i > 2 ? "," : "") jstr(tohex(keys[i])) ":" value(p "." keys[i])
+		return o "}"
+	}
+	return "[array]"
+}
+function report(seq, k, action) {
+	if (k == "prev") problem(seq, "does not chain to the tree head before it: events were deleted, inserted or reordered")
+	else if (k == "details") problem(seq, "the " (action == "registered" ? "handler" : action == "collected" ? "artifact" : "time-stamp") " record it describes differs from its signed form")
+	else problem(seq, "field \"" k "\" differs from its signed form")
+}
+BEGIN {
+	init()
+	while ((getline l < roots) > 0) ROOT[nr++] = l
+	while ((getline l < keyhashes) > 0) KEYSHA[++nk] = l
+	while ((getline l < tokhashes) > 0) TOKSHA_BY[++ntk] = l
+}
+$1 == "ci" { if ($2 != 1) problem("", "case_info holds " $2 " rows, not 1") ; next }
+$1 == "cs" {
+	if ($2 != "text") problem("", "case_info.case_id is " $2 ", not text")
+	CASE = hx($3)
+	next
+}
+$1 == "hd" {
+	nh++
+	fp = hx($3); HROW[fp] = $0; HNAME[fp] = hx($5)
+	if ($10 == "blob" && length(hx($11)) == 64 && isascii_text(fp) && KEYSHA[nh] == totext(fp))
+		print "K " totext(fp) " " hx($11)
+	else HBADKEY[fp] = 1
+	next
+}
+$1 == "ar" { AROW[hx($3)] = $0; next }
+$1 == "ts" {
+	nt++
+	s = $2 == "integer" ? totext(hx($3)) : "?" hx($3)
+	TROW[s] = $0; TOKSHA[s] = TOKSHA_BY[nt]
+	next
+}
+$1 == "th" {
+	if ($2 != "integer") { problem("", "a cached tree head with size of type " $2); next }
+	TH[totext(hx($3))] = ($4 == "blob" ? hx($5) : "?")
+	next
+}
+$1 == "ev" {
+	ne++
+	seq = totext(hx($3))
+	if ($2 != "integer") problem(seq, "seq is " $2)
+	if (seq != ne) problem(seq, "out of sequence: expected #" ne " (events deleted or inserted)")
+	action = jstr(hx($7)); act = totext(hx($7))
+	handler = hx($11); counterpart = hx($13); artifact = hx($9)
+	delete FIELD
+	FIELD["action"] = text(seq, "action", $6, hx($7))
+	if ($8 != "null") FIELD["artifact"] = text(seq, "artifact", $8, artifact)
+	FIELD["case"] = jstr(CASE)
+	if ($12 != "null") FIELD["counterpart"] = text(seq, "counterpart", $12, counterpart)
+	d = ""
+	if (act == "registered") d = handler_details(seq, counterpart)
+	else if (act == "collected") d = artifact_details(seq, artifact)
+	else if (act == "timestamped") d = timestamp_details(seq)
+	if (d != "") FIELD["details"] = d
+	FIELD["handler"] = text(seq, "handler", $10, handler)
+	if ($16 != "null") FIELD["location"] = text(seq, "location", $16, hx($17))
+	if ($18 != "null") FIELD["note"] = text(seq, "note", $18, hx($19))
+	FIELD["prev"] = "\"" ROOT[ne - 1] "\""
+	if ($14 != "null") FIELD["refers"] = integer(seq, "refers", $14, hx($15))
+	FIELD["seq"] = seq
+	FIELD["time"] = text(seq, "at", $4, hx($5))
+	FIELD["v"] = 1
+	if ($20 != "blob") problem(seq, "column \"canonical\" is " $20 ", not a blob")
+	if ($22 != "blob") problem(seq, "column \"signature\" is " $22 ", not a blob")
+	built = "{"
+	split("action artifact case counterpart details handler location note prev refers seq time v", order, " ")
+	for (i = 1; i <= 13; i++) if (order[i] in FIELD) built = built (built == "{" ? "" : ",") "\"" order[i] "\":" FIELD[order[i]]
+	built = built "}"
+	if (tohex(built) != hx($21)) differences(seq, hx($21), act)
+	# Step 3: the signature, with the key the handler registered.
+	if (!(handler in HROW)) problem(seq, "signed by key " substr(totext(handler), 1, 16) ", which is not registered in the case")
+	else if (handler in HBADKEY) problem(seq, "handler " show(HNAME[handler]) ": public key does not match its fingerprint")
+	else if (length(hx($23)) != 128) problem(seq, "the signature is not 64 bytes")
+	else print "V " ne " " totext(handler) " " seq
+	# Step 4: only the first key registers itself; a signer is registered first.
+	self = act == "registered" && $12 != "null" && counterpart == handler
+	if (self && nreg > 0) problem(seq, "a key registers itself, but only the case's first key may (a registration must be signed by a registered handler)")
+	else if (!self && !(handler in REG)) problem(seq, "signed by key " substr(totext(handler), 1, 16) " before that key was registered")
+	if (act == "registered" && $12 != "null" && !(counterpart in REG)) { REG[counterpart] = 1; nreg++ }
+	if (act == "collected" && $8 != "null") COL[artifact] = 1
+	if (act == "timestamped") TSE[seq] = 1
+	# Step 6: the cached tree head after this event.
+	if (!(ne in TH) || TH[ne] != ROOT[ne]) problem(seq, "the cached tree head after this event is missing or differs from the recomputed one")
+	next
+}
+END {
+	# Step 5: every row is bound to an event that signs it.
+	for (fp in HROW) if (!(fp in REG)) problem("", "handler " show(HNAME[fp]) " (" substr(show(fp), 1, 16) ") has no registration event")
+	for (id in AROW) if (!(id in COL)) problem("", "artifact " show(id) " has no collection event")
+	for (s in TROW) if (!(s in TSE)) problem("", "the time-stamp row of event " s " has no timestamped event of its own")
+	for (s in TH) if (!(s >= 1 && s <= ne && s == int(s)))
+		problem("", "a cached tree head for " s " events, but the ledger holds " ne ": events after #" ne " were removed, or the cache was edited")
+	print "N " ne " " ROOT[ne]
+	print "C " totext(CASE)
+}
+EOF
+}
+
+# Step 7: a checkpoint, a C2SP signed note (CHECKPOINTS). Prints "O ORIGIN",
+# "S SIZE", "R ROOTHEX", "L TEXTLENGTH" and "G NAME SIGHEX" per signature.
+write_checkpoint_reader() {
+	cat >"$T/checkpoint.awk" <<'EOF'
+function problem(what) { print "FAILED checkpoint " file ": " what >> problems; bad = 1 }
+BEGIN { init(); blank = 0; len = 0; nsig = 0 }
+{
+	if (!blank) {
+		if ($0 == "") { blank = 1; next }
+		len += length($0) + 1
+		if (NR == 1) print "O " $0
+		else if (NR == 2) {
+			if ($0 !~ /^(0|[1-9][0-9]*)$/) problem("tree size is not a decimal number")
+			print "S " $0
+		} else if (NR == 3) {
+			r = unbase64($0)
+			if (length(r) != 64) problem("root hash is not 32 bytes in base64")
+			print "R " r
+		}
+		next
+	}
+	if (substr($0, 1, 4) != "\342\200\224 ") { problem("signature line " FNR " does not start with an em dash"); next }
+	rest = substr($0, 5); sp = index(rest, " ")
+	name = substr(rest, 1, sp - 1); sig = unbase64(substr(rest, sp + 1))
+	if (sp < 2 || sig == "-" || length(sig) < 10) { problem("signature line " FNR " is malformed"); next }
+	if (++nsig > 16) { problem("more than 16 signatures"); exit }
+	print "G " name " " sig
+}
+END {
+	if (NR < 3 || !blank) problem("not a signed note (origin, size, root, blank line, signatures)")
+	print "L " len
+}
+EOF
+}
+
+# check_checkpoint FILE EVENTS CASE
+check_checkpoint() {
+	cpf=$1 events=$2 case_id=$3
+	[ -f "$cpf" ] && [ -r "$cpf" ] || cannot "cannot read checkpoint $cpf"
+	cpn=$(printf '%s' "$cpf" | tr -c '[:alnum:]._/-' '?')
+	if [ "$(bytes "$cpf")" -gt 65536 ]; then
+		echo "FAILED checkpoint $cpn: larger than 64 KiB" >>"$T/problems"
+		return
+	fi
+	if [ "$(tail -c 1 "$cpf" | od -An -tx1 | tr -d ' ')" != 0a ] ||
+	    [ "$(tr -d '\000' <"$cpf" | bytes /dev/stdin)" -ne "$(bytes "$cpf")" ]; then
+		echo "FAILED checkpoint $cpn: not a text note ending with a newline, without NUL bytes" >>"$T/problems"
+		return
+	fi
+	awk -f "$T/lib.awk" -f "$T/checkpoint.awk" -v file="$cpn" \
+	    -v problems="$T/problems" "$cpf" >"$T/cp" || cannot "awk failed"
+	origin=$(sed -n 's/^O //p' "$T/cp")
+	size=$(sed -n 's/^S //p' "$T/cp")
+	root=$(sed -n 's/^R //p' "$T/cp")
+	head -c "$(sed -n 's/^L //p' "$T/cp")" "$cpf" >"$T/cp.text"
+	signer=
+	while read -r tag name sig; do
+		[ "$tag" = G ] || continue
+		# The key name and key id of a handler, and its signature.
+		while read -r ktag fp key; do
+			[ "$ktag" = K ] && [ "$name" = "custody-$(printf %.16s "$fp")" ] || continue
+			id=$( { printf '%s\n\001' "$name"; printf '%s' "$key" | tr 'a-f' 'A-F' | basenc --base16 -d; } |
+			    sha256sum | cut -c1-8)
+			[ "$(printf %.8s "$sig")" = "$id" ] || continue
+			printf '%s' "${sig#????????}" | tr 'a-f' 'A-F' | basenc --base16 -d >"$T/cp.sig"
+			ed25519_verify "$T/keys/$fp.pem" "$T/cp.text" "$T/cp.sig" && signer=$fp
+		done <"$T/judged"
+	done <"$T/cp"
+	if [ "$origin" != "custody/$case_id" ]; then
+		echo "FAILED checkpoint $cpn: a checkpoint of another case ($(printf '%s' "$origin" | tr -c '[:print:]' '?')), not of custody/$case_id" >>"$T/problems"
+	elif [ -z "$signer" ]; then
+		echo "FAILED checkpoint $cpn: not validly signed by any handler of this case (altered, or another case's)" >>"$T/problems"
+	elif [ "$size" -gt "$events" ]; then
+		echo "FAILED checkpoint $cpn: it covers $size events but the ledger has $events: events after #$events were removed" >>"$T/problems"
+	elif [ "$(sed -n "$((size + 1))p" "$T/roots")" != "$root" ]; then
+		echo "FAILED checkpoint $cpn: the ledger's first $size events are not the ones it signed: history was rewritten" >>"$T/problems"
+	else
+		echo "  checkpoint $cpn ($size events, signed by custody-$(printf %.16s "$signer")): the ledger extends it" >>"$T/extends"
+	fi
+}
+
+ledger_mode() {
+	[ $# -ge 1 ] || usage
+	D=$1
+	shift
+	need sqlite3 od awk sha256sum openssl basenc head tail
+	[ -f "$D/ledger.db" ] && [ -r "$D/ledger.db" ] || cannot "cannot read $D/ledger.db"
+	for cpf; do
+		[ -f "$cpf" ] && [ -r "$cpf" ] || cannot "cannot read checkpoint $cpf"
+	done
+	write_awk_library
+	: >"$T/problems"
+	: >"$T/extends"
+	# A copy, so that nothing is written beside the ledger (SQLite would
+	# make its -shm file); the -wal file holds committed events too.
+	mkdir "$T/db" "$T/keys" "$T/tokens" "$T/leaves" "$T/ev"
+	cp "$D/ledger.db" "$T/db/ledger.db" || cannot "cannot copy $D/ledger.db"
+	if [ -f "$D/ledger.db-wal" ]; then
+		cp "$D/ledger.db-wal" "$T/db/ledger.db-wal" || cannot "cannot copy $D/ledger.db-wal"
+	fi
+	ledger_dump
+	grep -q '^cs ' "$T/dump" || cannot "the ledger has no case_info row"
+	grep -q '^cs [a-z]* x[0-9a-f]* integer x31$' "$T/dump" ||
+	    cannot "the ledger's schema_version is not 1"
+
+	write_ledger_files
+	awk -f "$T/lib.awk" -f "$T/files.awk" -v T="$T" "$T/dump" || cannot "awk failed"
+	hash_files "$T/leaves" >"$T/leafhashes"
+	hash_files "$T/keys" >"$T/keyhashes"
+	hash_files "$T/tokens" >"$T/tokhashes"
+	prefix_roots "$T/leafhashes" >"$T/roots"
+
+	write_ledger_judge
+	awk -f "$T/lib.awk" -f "$T/ledger.awk" -v problems="$T/problems" \
+	    -v roots="$T/roots" -v keyhashes="$T/keyhashes" -v tokhashes="$T/tokhashes" \
+	    "$T/dump" >"$T/judged" || cannot "awk failed"
+
+	# Step 3: every signature, by the handler's registered key.
+	while read -r tag fp key; do
+		[ "$tag" = K ] || continue
+		ed25519_pem "$key" "$T/keys/$fp.pem" || echo "FAILED handler $fp: not an Ed25519 key" >>"$T/problems"
+	done <"$T/judged"
+	while read -r tag n fp seq; do
+		[ "$tag" = V ] || continue
+		file=$(printf '%s/ev/%08d' "$T" "$n")
+		ed25519_verify "$T/keys/$fp.pem" "$file.msg" "$file.sig" ||
+		    echo "FAILED event #$seq: signature by $(printf %.16s "$fp") does not verify" >>"$T/problems"
+	done <"$T/judged"
+
+	events=$(sed -n 's/^N \([0-9]*\) .*/\1/p' "$T/judged")
+	head=$(sed -n 's/^N [0-9]* //p' "$T/judged")
+	case_id=$(sed -n 's/^C //p' "$T/judged")
+	case_id=$(printf '%s' "$case_id" | tr -c '[:alnum:]._-' '?')
+
+	# Step 7: the checkpoints.
+	write_checkpoint_reader
+	for cpf; do
+		check_checkpoint "$cpf" "$events" "$case_id"
+	done
+	if [ ! -s "$T/problems" ]; then
+		echo "verified: case $case_id, $events events, tree head $head"
+		cat "$T/extends"
+		exit 0
+	fi
+	finish "case $case_id" ""
+}
+
+# ======================================================================
 T=$(mktemp -d "${TMPDIR:-/tmp}/custody-check.XXXXXX") || cannot "cannot make a temporary directory"
 [ $# -ge 1 ] || usage
 mode=$1
