@@ -515,9 +515,6 @@ BEGIN {
 			off += 512
 			continue
 		}
-		if (off == 0 && !(B[257] == 117 && B[258] == 115 && B[259] == 116 && B[260] == 97 && B[261] == 114)) {
-			print "NOTTAR"; exit
-		}
 		sum = 0
 		for (i = 0; i < 512; i++) sum += (i >= 148 && i < 156) ? 32 : B[i]
 		ustar = field(0, 100)
@@ -843,16 +840,17 @@ archive_mode() {
 		finish "$A" ""
 	fi
 	total=$(bytes "$T/tar")
+	if [ "$total" -lt 512 ] ||
+	    [ "$(od -An -v -c -j 257 -N 5 "$T/tar" | tr -d ' ')" != ustar ]; then
+		[ "$1" = cat ] && cannot "$A is not a tar archive"
+		echo "FAILED (archive): the decompressed data is not a tar archive" >>"$T/problems"
+		finish "$A" ""
+	fi
 
 	# Step 2: the tar headers.
 	write_tar_walker
 	awk -f "$T/lib.awk" -f "$T/tar.awk" -v tar="$T/tar" -v total="$total" \
 	    -v problems="$T/problems" >"$T/walk" </dev/null || cannot "awk failed"
-	if grep -q '^NOTTAR' "$T/walk"; then
-		[ "$1" = cat ] && cannot "$A is not a tar archive"
-		echo "FAILED (archive): the decompressed data is not a tar archive" >>"$T/problems"
-		finish "$A" ""
-	fi
 	end=$(sed -n 's/^END //p' "$T/walk")
 	if [ -n "$end" ] &&
 	    [ "$(tail -c +$((end + 1025)) "$T/tar" | tr -d '\000' | wc -c)" -ne 0 ]; then
@@ -1221,7 +1219,7 @@ END {
 	for (fp in HROW) if (!(fp in REG)) problem("", "handler " show(HNAME[fp]) " (" substr(show(fp), 1, 16) ") has no registration event")
 	for (id in AROW) if (!(id in COL)) problem("", "artifact " show(id) " has no collection event")
 	for (s in TROW) if (!(s in TSE)) problem("", "the time-stamp row of event " s " has no timestamped event of its own")
-	for (s in TH) if (!(s >= 1 && s <= ne && s == int(s)))
+	for (s in TH) if (!(s + 0 >= 1 && s + 0 <= ne && s == int(s) ""))
 		problem("", "a cached tree head for " s " events, but the ledger holds " ne ": events after #" ne " were removed, or the cache was edited")
 	print "N " ne " " ROOT[ne]
 	print "C " totext(CASE)
