@@ -684,6 +684,7 @@ END {
 	for (h in count)
 		if (!(h in listed) && !(h in own))
 			problem(h, "extra member: not in the manifest" (count[h] > 1 ? " (" count[h] " times)" : ""))
+	for (h in listed) if (listed[h] == 1 && count[h] == 1) print h > present
 }
 EOF
 }
@@ -707,9 +708,10 @@ function unescape(s,   r, i, n, c) {
 	return r
 }
 BEGIN { init(); SUMS = tohex("custody/SHA256SUMS") }
-FILENAME == ARGV[1] && $1 == "E" { want[$2] = $4; entry[$2] = 1; next }
-FILENAME == ARGV[2] { want[tohex($2)] = $1; next }
-FILENAME == ARGV[3] {
+FILENAME == ARGV[1] { present[$0] = 1; next }
+FILENAME == ARGV[2] && $1 == "E" { want[$2] = $4; entry[$2] = 1; next }
+FILENAME == ARGV[3] { want[tohex($2)] = $1; next }
+FILENAME == ARGV[4] {
 	line = $0; esc = substr(line, 1, 1) == "\\"
 	if (esc) line = substr(line, 2)
 	hex = substr(line, 1, 64); sep = substr(line, 65, 2)
@@ -731,8 +733,11 @@ END {
 			problem(h, (h in entry) ? "SHA256SUMS disagrees with the manifest" : "does not match SHA256SUMS")
 	}
 	for (h in want) if (!(h in got)) problem(h, "not listed in SHA256SUMS")
-	# The sums the manifest expects, for sha256sum -c on the extracted tree.
+	# The sums the manifest expects, for sha256sum -c on the extracted tree,
+	# of the members present once; their names, in the same order.
 	for (h in entry) {
+		if (!(h in present)) continue
+		print h > order
 		if (h ~ /^(..)*(5c|0a|0d)/) {
 			n = length(h); e = ""
 			for (i = 1; i < n; i += 2) {
@@ -746,6 +751,22 @@ END {
 		printf "\n" > expected
 	}
 }
+EOF
+}
+
+# Step 7: sha256sum -c's verdicts, one line per member in expected.order.
+write_sums_verdicts() {
+	cat >"$T/sumsout.awk" <<'EOF'
+function problem(h, what) { print "FAILED " show(h) ": " what >> problems }
+BEGIN { init() }
+FILENAME == ARGV[1] { name[++n] = $0; next }
+{
+	i = ++m
+	if ($0 ~ /: OK$/) next
+	if ($0 ~ /: FAILED open or read$/) problem(name[i], "not extracted by GNU tar")
+	else problem(name[i], "content does not match the manifest (sha256)")
+}
+END { if (m != n) print "FAILED (archive): sha256sum -c checked " m " members of " n >> problems }
 EOF
 }
 
@@ -880,7 +901,8 @@ archive_mode() {
 	write_member_judge
 	printf '%s\n' $CUSTODY_MEMBERS >"$T/own"
 	awk -f "$T/lib.awk" -f "$T/judge.awk" -v problems="$T/problems" \
-	    "$T/members" "$T/manifest" "$T/own" || cannot "awk failed"
+	    -v present="$T/present" "$T/members" "$T/manifest" "$T/own" || cannot "awk failed"
+	: >>"$T/present"
 
 	# Step 6: SHA256SUMS.
 	if [ -s "$T/c/SHA256SUMS" ] && [ "$(tail -c 1 "$T/c/SHA256SUMS" | od -An -tx1 | tr -d ' ')" != 0a ]; then
@@ -891,8 +913,10 @@ archive_mode() {
 		echo "$(sha256 "$T/c/collection.log") custody/collection.log"
 	} >"$T/own.sums"
 	write_sums_judge
+	write_sums_verdicts
 	awk -f "$T/lib.awk" -f "$T/sums.awk" -v problems="$T/problems" \
-	    -v expected="$T/expected.sums" "$T/manifest" "$T/own.sums" "$T/c/SHA256SUMS" ||
+	    -v expected="$T/expected.sums" -v order="$T/expected.order" \
+	    "$T/present" "$T/manifest" "$T/own.sums" "$T/c/SHA256SUMS" ||
 	    cannot "awk failed"
 
 	# Step 7: GNU tar extracts the same: the member count, custody's files,
@@ -913,9 +937,11 @@ archive_mode() {
 				fi
 			done
 			: >>"$T/expected.sums"
-			(cd "$T/x" && sha256sum -c --quiet "$T/expected.sums" 2>/dev/null) |
-			    sed 's/^\(.*\): FAILED$/FAILED \1: content does not match the manifest (sha256)/
-			         s/^\(.*\): FAILED open or read$/FAILED \1: not extracted by GNU tar/' >>"$T/problems"
+			: >>"$T/expected.order"
+			# One output line per input line, in order: "NAME: OK".
+			(cd "$T/x" && sha256sum -c "$T/expected.sums" 2>/dev/null) >"$T/sums.out"
+			awk -f "$T/lib.awk" -f "$T/sumsout.awk" -v problems="$T/problems" \
+			    "$T/expected.order" "$T/sums.out" || cannot "awk failed"
 		fi
 	else
 		echo "FAILED (archive): member contents not checked: the headers are not all ones custody writes" >>"$T/problems"
