@@ -390,9 +390,11 @@ ed25519_verify() {
 # member, "END OFFSET" at the end-of-archive marker, and problems.
 write_tar_walker() {
 	cat >"$T/tar.awk" <<'EOF'
+# Numbers as exact decimal integers (awk would print 2^40 as 1.09951e+12).
+function num(x) { return sprintf("%.0f", x) }
 function readat(at, len,   cmd, line, n, i, k, t) {
 	k = 0; delete B
-	cmd = "od -An -v -tu1 -j " at " -N " len " '" tar "'"
+	cmd = "od -An -v -tu1 -j " num(at) " -N " num(len) " '" tar "'"
 	while ((cmd | getline line) > 0) {
 		n = split(line, t, " ")
 		for (i = 1; i <= n; i++) B[k++] = t[i] + 0
@@ -508,10 +510,10 @@ BEGIN {
 			if (pending) problem(pathlabel, "a pax header with no member after it")
 			pending = 0
 			if (off + 1024 <= total && readat(off + 512, 512) == 512 && allzero(0, 512)) {
-				print "END " off; break
+				print "END " num(off); break
 			}
 			if (off + 1024 > total) { problem("", "a lone zero block at the end: truncated"); break }
-			problem("", "a lone zero block at byte " off " with headers after it (tar stops there)")
+			problem("", "a lone zero block at byte " num(off) " with headers after it (tar stops there)")
 			off += 512
 			continue
 		}
@@ -521,11 +523,12 @@ BEGIN {
 		prefix = field(345, 155)
 		if (prefix != "") ustar = prefix "2f" ustar
 		label = pending && ("path" in PAX) ? PAX["path"] : ustar
-		if (octal(148, 8) != sum) problem(label, "header checksum is wrong (at byte " off ")")
+		if (octal(148, 8) != sum) problem(label, "header checksum is wrong (at byte " num(off) ")")
 		if (!(B[257] == 117 && B[258] == 115 && B[259] == 116 && B[260] == 97 && B[261] == 114 &&
 		    B[262] == 0 && B[263] == 48 && B[264] == 48))
 			problem(label, "not a POSIX ustar header (magic and version)")
 		size = octal(124, 12)
+		if (pending && ("size" in PAX)) size = totext(PAX["size"]) + 0
 		if (size < 0) { problem(label, "size field is not an octal number: cannot read further"); break }
 		type = B[156] == 0 ? "\\0" : sprintf("%c", B[156])
 		if (off + 512 + padded(size) > total) { problem(label, "data ends early: truncated"); break }
@@ -551,8 +554,6 @@ BEGIN {
 			continue
 		}
 		name = label
-		if (pending && ("size" in PAX)) size = totext(PAX["size"]) + 0
-		if (off + 512 + padded(size) > total) { problem(name, "data ends early: truncated"); break }
 		mode = octal(100, 8)
 		if (mode != 420) problem(name, mode < 0 ? "mode field is not octal" : sprintf("mode %04o, not 0644", mode))
 		if (octal(108, 8) != 0 || octal(116, 8) != 0)
@@ -564,7 +565,7 @@ BEGIN {
 		if ((v != 0 && v != -2) || (w != 0 && w != -2)) problem(name, "device numbers on a regular file")
 		if (octal(136, 12) < 0 && !(pending && ("mtime" in PAX))) problem(name, "mtime field is not octal")
 		if ((why = name_problem(name)) != "") problem(name, why)
-		print "M " (off + 512) " " size " " name
+		print "M " num(off + 512) " " num(size) " " name
 		members++
 		off += 512 + padded(size)
 		pending = 0; delete PAX
@@ -1028,8 +1029,10 @@ prefix_roots() {
 # sql QUERY: run a query on the copy of the ledger; every value is printed
 # as typeof() and 'x' || hex(), so that types, NULL and every byte show.
 sql() {
-	sqlite3 -batch -noheader -list -separator ' ' "$T/db/ledger.db" "$1" 2>"$T/err" |
-	    tr 'A-F' 'a-f' || cannot "cannot read the ledger: $(head -c 200 "$T/err")"
+	sqlite3 -batch -noheader -list -separator ' ' "$T/db/ledger.db" "$1" \
+	    >"$T/sql.out" 2>"$T/err" ||
+	    cannot "cannot read the ledger: $(head -c 200 "$T/err")"
+	tr 'A-F' 'a-f' <"$T/sql.out"
 }
 col() {
 	printf "typeof(%s), 'x' || hex(%s)" "$1" "$1"
