@@ -1007,7 +1007,7 @@ node() {
 # to the number of events, one a line: the RFC 9162 root, kept as the
 # "frontier" of complete subtrees (largest first) and folded from the right.
 prefix_roots() {
-	stack= n=0
+	stack='' n=0
 	printf '' | sha256sum | cut -c1-64
 	while read -r leaf; do
 		n=$((n + 1)) stack="$stack $leaf" m=$n

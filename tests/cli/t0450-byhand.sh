@@ -212,6 +212,7 @@ test_expect_success 'a forged seal: another key, signed by it' '
 	test_grep "sealed by key $eve_fp, not by the key given" byhand.out &&
 	test_must_fail --status=1 custody verify --key key.pub forged.tar >/dev/null
 '
+note_custody verify --key key.pub forged.tar
 
 test_expect_success 'the wrong key: 1' '
 	byhand 1 archive good.tar.zst eve.pub &&
@@ -219,6 +220,7 @@ test_expect_success 'the wrong key: 1' '
 	test_must_fail --status=1 custody verify --key eve.pub good.tar.zst >/dev/null &&
 	byhand_agrees 1 archive good.tar.zst eve.pub
 '
+note_custody verify --key eve.pub good.tar.zst
 
 test_expect_success 'cannot check: 2' '
 	byhand 2 archive nonexistent key.pub &&
@@ -245,6 +247,7 @@ test_expect_success 'a good case ledger: 0' '
 	byhand_agrees 0 ledger case cp &&
 	byhand 0 archive case.tar.zst key.pub
 '
+note_custody ledger verify --case "$TEST_TMP/case" --checkpoint "$TEST_TMP/cp"
 
 # tamper NAME SQL: a copy of the case, changed with the sqlite3 shell.
 tamper() {
@@ -262,6 +265,7 @@ test_expect_success 'ledger: an edited note' '
 	test_must_fail --status=1 custody ledger verify --case l-note >/dev/null &&
 	byhand_agrees 1 ledger l-note
 '
+note_custody ledger verify --case "$TEST_TMP/l-note"
 
 test_expect_success 'ledger: a NUL in a note' '
 	tamper l-nul "UPDATE events SET note = CAST(CAST(note AS BLOB) || X'\''00'\'' || CAST('\''planted'\'' AS BLOB) AS TEXT) WHERE seq = 4" &&
@@ -298,6 +302,7 @@ test_expect_success 'ledger: a deleted event' '
 	test_must_fail --status=1 custody ledger verify --case l-del >/dev/null &&
 	byhand_agrees 1 ledger l-del
 '
+note_custody ledger verify --case "$TEST_TMP/l-del"
 
 test_expect_success 'ledger: a cached tree head beyond the last event, a time-stamp row of no event' '
 	tamper l-cache "INSERT INTO tree_heads VALUES (40, zeroblob(32), zeroblob(32))" &&
@@ -314,6 +319,7 @@ test_expect_success 'ledger: an edited handler row' '
 	test_must_fail --status=1 custody ledger verify --case l-handler >/dev/null &&
 	byhand_agrees 1 ledger l-handler
 '
+note_custody ledger verify --case "$TEST_TMP/l-handler"
 
 test_expect_success 'ledger: a foreign checkpoint' '
 	custody init other --case-id IR-999 --key eve >/dev/null &&
@@ -322,6 +328,7 @@ test_expect_success 'ledger: a foreign checkpoint' '
 	test_must_fail --status=1 custody ledger verify --case case --checkpoint foreign >/dev/null &&
 	byhand_agrees 1 ledger case foreign
 '
+note_custody ledger verify --case "$TEST_TMP/case" --checkpoint "$TEST_TMP/foreign"
 
 test_expect_success 'ledger: a checkpoint of a history rewritten' '
 	tamper l-rewrite "DELETE FROM events WHERE seq >= 5; DELETE FROM tree_heads WHERE size >= 5" &&
@@ -329,6 +336,7 @@ test_expect_success 'ledger: a checkpoint of a history rewritten' '
 	test_must_fail --status=1 custody ledger verify --case l-rewrite --checkpoint cp >/dev/null &&
 	byhand_agrees 1 ledger l-rewrite cp
 '
+note_custody ledger verify --case "$TEST_TMP/l-rewrite" --checkpoint "$TEST_TMP/cp"
 
 test_expect_success 'ledger: cannot check: 2' '
 	byhand 2 ledger nonexistent && byhand 2 ledger case missing-checkpoint &&
