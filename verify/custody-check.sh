@@ -9,30 +9,34 @@
 # line, naming the member or the event); 2 cannot check (a tool missing,
 # input unreadable, usage).
 #
-# Tools: a POSIX sh, awk, od, sed, tr, cut, sort, head, tail, wc, cmp, mkdir,
-# rm, sha256sum and base64 (coreutils), GNU tar, zstd, gzip or xz (only the
-# one the archive needs), openssl (3.0 or later, for Ed25519), and for the
-# ledger sqlite3. Nothing else: no jq, xxd or python.
+# Tools: a POSIX sh and awk; od, sed, grep, tr, cut, head, tail, wc, cmp,
+# cp, ls, mkdir, rm, sha256sum, basenc and base64 (coreutils); GNU tar and
+# the archive's decompressor (zstd, gzip or xz); openssl 3.0 or later (for
+# Ed25519); sqlite3 for a ledger. Nothing else: no jq, xxd or python.
 #
-# The script writes nothing but into a private temporary directory, removed
-# on exit ($TMPDIR, else /tmp: it needs room for the decompressed archive). Byte strings (member names, ledger texts) are handled as
-# hexadecimal throughout, so that newlines, NUL bytes and invalid UTF-8 are
-# compared exactly; awk writes bytes back only into files of that directory.
+# It writes nothing but into a private temporary directory, removed on exit
+# ($TMPDIR, else /tmp; it needs room for the decompressed archive). Byte
+# strings (member names, ledger texts) are handled as hexadecimal
+# throughout, so that newlines, NUL bytes and invalid UTF-8 are compared
+# exactly; awk writes bytes back only into files of that directory.
 #
-# How it works, in the order of custody-formats(5), VERIFICATION:
-#  archive: 0 the .sha256 sidecar, if any; 1 decompress one layer; 2 walk every 512-byte tar header
-#  (ARCHIVE-RULES: ustar '0' members with mode 0644, owner 0, pax 'x' headers
-#  with path, size, mtime, hdrcharset only, the end marker and zero tail);
-#  3 the five custody/ members, once each; 4 the manifest, line by line;
-#  5 members against manifest entries (set, duplicates, size, SHA-256);
-#  6 SHA256SUMS against the manifest; 7 GNU tar extracts the same, and
-#  sha256sum -c passes there; 8 the seal's commitments and Merkle root;
-#  9 the signer's fingerprint and the signature.
-#  ledger: 1 the tables, with typeof() and hex(); 2 every event rebuilt from
-#  its columns, its prev and the row it describes, byte for byte against its
-#  canonical bytes; 3 every signature; 4 the registration rules; 5 every
-#  handler, artifact and time-stamp row bound to its event; 6 the cached tree
-#  heads; 7 each checkpoint: signature, origin, size and root.
+# What it checks, in the order of custody-formats(5), VERIFICATION:
+#  archive: 0 the .sha256 sidecar, if there is one; 1 one layer of
+#  compression; 2 every 512-byte tar header, walked here, not by tar: only
+#  ustar regular files of mode 0644 and owner 0, pax 'x' headers with path,
+#  size, mtime and hdrcharset only, the end marker and a zero tail (THE
+#  EVIDENCE ARCHIVE); 3 the five custody/ members, once each; 4 the
+#  manifest, line by line; 5 the members against the manifest's entries
+#  (extra, missing, duplicate, size); 6 SHA256SUMS against the manifest;
+#  7 what GNU tar extracts: the same members, each of its SHA-256
+#  (sha256sum -c); 8 the seal's commitments and the Merkle root; 9 the
+#  signer's fingerprint and the signature.
+#  ledger: 1 the tables, read with typeof() and hex(); 2 every event rebuilt
+#  from its columns, the tree head before it and the row it describes, byte
+#  for byte against its signed canonical bytes; 3 every signature; 4 the
+#  registration rules; 5 every handler, artifact and time-stamp row bound to
+#  its event; 6 the cached tree heads; 7 each checkpoint: origin, signature,
+#  size and root.
 
 set -u
 LC_ALL=C
@@ -846,7 +850,7 @@ pubkey_raw() {
 archive_mode() {
 	[ $# -eq 2 ] || usage
 	A=$1 PUB=$2
-	need tar od awk sha256sum openssl basenc head tail
+	need tar od awk sed grep tr cut head tail wc cmp sha256sum basenc base64 openssl
 	[ -f "$A" ] && [ -r "$A" ] || cannot "cannot read $A"
 	[ -r "$PUB" ] || cannot "cannot read $PUB"
 	[ -s "$A" ] || cannot "$A is empty"
@@ -1367,7 +1371,7 @@ ledger_mode() {
 	[ $# -ge 1 ] || usage
 	D=$1
 	shift
-	need sqlite3 od awk sha256sum openssl basenc head tail
+	need sqlite3 od awk sed grep tr cut head tail wc sha256sum basenc base64 openssl
 	[ -f "$D/ledger.db" ] && [ -r "$D/ledger.db" ] || cannot "cannot read $D/ledger.db"
 	for cpf; do
 		[ -f "$cpf" ] && [ -r "$cpf" ] || cannot "cannot read checkpoint $cpf"
