@@ -7,6 +7,19 @@
 
 CHECK="$SRCDIR/verify/custody-check.sh"
 
+# The cases where custody verify and custody ledger verify do not reach the
+# script's verdict yet (issue 9: the archive verifier on main, the ledger on
+# branch ledger-exact). Remove a name as custody comes to agree: the tests
+# then demand custody's verdict too.
+CUSTODY_PENDING_ARCHIVE="nfd-collected gnu global sparse lone-zero after-end nfd setuid owner"
+CUSTODY_PENDING_LEDGER="l-nul l-blob l-cache l-ts"
+
+# pending LIST NAME: whether NAME is in LIST.
+pending() {
+	case " $1 " in *" $2 "*) return 0 ;; esac
+	return 1
+}
+
 # byhand STATUS ARGS...: the script's verdict must be STATUS; its output to
 # ./byhand.out and into the log.
 byhand() {
@@ -81,7 +94,10 @@ test_expect_success 'a file collected under an NFD name: 0' '
 	mkdir -p nfdsrc && cp src/plain.txt nfdsrc/ &&
 	python3 -c "import unicodedata, sys; open(unicodedata.normalize(\"NFD\", \"nfdsrc/café\"), \"w\").write(\"NFD\\n\")" &&
 	custody collect --key key -o nfd.tar.zst nfdsrc >/dev/null 2>&1 &&
-	byhand 0 archive nfd.tar.zst key.pub
+	byhand 0 archive nfd.tar.zst key.pub &&
+	{ pending "$CUSTODY_PENDING_ARCHIVE" nfd-collected ||
+	    { custody verify --key key.pub nfd.tar.zst >/dev/null &&
+	      byhand_agrees 0 archive nfd.tar.zst key.pub; }; }
 '
 note_custody verify --key key.pub nfd.tar.zst
 
@@ -193,7 +209,8 @@ test_expect_success 'the script names what it finds' '
 '
 
 test_expect_success 'custody agrees on the tampered archives it already catches' '
-	for kind in flip plant drop manifest; do
+	for kind in flip plant drop manifest gnu global sparse lone-zero after-end nfd setuid owner; do
+		pending "$CUSTODY_PENDING_ARCHIVE" $kind && continue
 		test_must_fail --status=1 custody verify --key key.pub t-$kind.tar >/dev/null &&
 		byhand_agrees 1 archive t-$kind.tar key.pub || return 1
 	done
@@ -337,6 +354,14 @@ test_expect_success 'ledger: a checkpoint of a history rewritten' '
 	byhand_agrees 1 ledger l-rewrite cp
 '
 note_custody ledger verify --case "$TEST_TMP/l-rewrite" --checkpoint "$TEST_TMP/cp"
+
+test_expect_success 'custody agrees on the tampered ledgers it already catches' '
+	for c in l-note l-nul l-utf8 l-blob l-zero l-del l-cache l-ts l-handler; do
+		pending "$CUSTODY_PENDING_LEDGER" $c && continue
+		test_must_fail --status=1 custody ledger verify --case $c >/dev/null &&
+		byhand_agrees 1 ledger $c || return 1
+	done
+'
 
 test_expect_success 'ledger: cannot check: 2' '
 	byhand 2 ledger nonexistent && byhand 2 ledger case missing-checkpoint &&
