@@ -446,46 +446,52 @@ function name_problem(h,   n, i, part, r) {
 	}
 	return ""
 }
-# The pax records of an 'x' header: PAX[key] = value as hex.
-function pax(at, size, label,   got, i, j, k, len, key, v) {
-	delete PAX
+# The pax records of an 'x' header: PAX[key] = value as hex. What is wrong
+# with them is kept in PAXERR, to be said of the member they apply to.
+function paxerr(what) { PAXERR = PAXERR SUBSEP what }
+function pax(at, size,   got, i, j, k, len, key, v) {
+	delete PAX; PAXERR = ""
 	got = readat(at, padded(size))
-	if (got < padded(size)) { problem(label, "pax header data ends early: truncated"); return 0 }
-	if (!allzero(size, padded(size) - size)) problem(label, "bytes after the pax records")
+	if (got < padded(size)) { paxerr("pax header data ends early: truncated"); return 0 }
+	if (!allzero(size, padded(size) - size)) paxerr("bytes after the pax records")
 	i = 0
 	while (i < size) {
 		j = i; len = 0
 		while (j < size && B[j] >= 48 && B[j] <= 57) { len = len * 10 + B[j] - 48; j++ }
 		if (j == i || B[i] == 48 || j >= size || B[j] != 32 || i + len > size ||
 		    len < j - i + 3 || B[i + len - 1] != 10) {
-			problem(label, "malformed pax record at byte " i " of the pax header")
+			paxerr("malformed pax record at byte " i " of its pax header")
 			return 1
 		}
 		key = ""
 		for (k = j + 1; k < i + len - 1 && B[k] != 61; k++) key = key HEX[B[k]]
 		if (k >= i + len - 1 || key == "") {
-			problem(label, "malformed pax record at byte " i " of the pax header")
+			paxerr("malformed pax record at byte " i " of its pax header")
 			return 1
 		}
 		v = ""
 		for (k++; k < i + len - 1; k++) v = v HEX[B[k]]
 		key = show(key)
-		if (key in PAX) problem(label, "pax key \"" key "\" twice")
+		if (key in PAX) paxerr("pax key \"" key "\" twice")
 		PAX[key] = v
 		i += len
 	}
-	return 1
-}
-function check_pax(label,   key, v) {
 	for (key in PAX) {
 		v = totext(PAX[key])
 		if (key == "path") continue
-		if (key == "size") { if (!isascii_text(PAX[key]) || v !~ /^[0-9]+$/) problem(label, "pax size is not a number") }
-		else if (key == "mtime") { if (!isascii_text(PAX[key]) || v !~ /^-?[0-9]+(\.[0-9]+)?$/) problem(label, "pax mtime is not a time") }
-		else if (key == "hdrcharset") { if (v != "BINARY" && v != "ISO-IR 10646 2000 UTF-8") problem(label, "pax hdrcharset \"" show(PAX[key]) "\"") }
-		else if (key ~ /^GNU\.sparse/) problem(label, "a GNU sparse member (pax " key "), which custody never writes")
-		else problem(label, "pax key \"" key "\", which custody never writes")
+		if (key == "size") { if (!isascii_text(PAX[key]) || v !~ /^[0-9]+$/) paxerr("pax size is not a number") }
+		else if (key == "mtime") { if (!isascii_text(PAX[key]) || v !~ /^-?[0-9]+(\.[0-9]+)?$/) paxerr("pax mtime is not a time") }
+		else if (key == "hdrcharset") { if (v != "BINARY" && v != "ISO-IR 10646 2000 UTF-8") paxerr("pax hdrcharset \"" show(PAX[key]) "\"") }
+		else if (key ~ /^GNU\.sparse/) paxerr("a GNU sparse member (pax " key "), which custody never writes")
+		else paxerr("pax key \"" key "\", which custody never writes")
 	}
+	return 1
+}
+# Say what was wrong with the pax header, of the member it applies to.
+function paxproblems(name,   n, i, e) {
+	n = split(PAXERR, e, SUBSEP)
+	for (i = 2; i <= n; i++) problem(name, e[i])
+	PAXERR = ""
 }
 function typename(c) {
 	if (c == "L") return "GNU long name ('L')"
@@ -512,7 +518,7 @@ BEGIN {
 		}
 		readat(off, 512)
 		if (allzero(0, 512)) {
-			if (pending) problem(pathlabel, "a pax header with no member after it")
+			if (pending) { paxproblems(pathlabel); problem(pathlabel, "a pax header with no member after it") }
 			pending = 0
 			if (off + 1024 <= total && readat(off + 512, 512) == 512 && allzero(0, 512)) {
 				print "END " num(off); break
@@ -544,15 +550,16 @@ BEGIN {
 			continue
 		}
 		if (type == "x") {
-			if (pending) problem(label, "two pax headers in a row")
+			if (pending) { paxproblems(pathlabel); problem(label, "two pax headers in a row") }
 			pathlabel = label
-			if (!pax(off + 512, size, label)) break
+			ok = pax(off + 512, size)
 			if ("path" in PAX) pathlabel = PAX["path"]
-			check_pax(pathlabel)
+			if (!ok) { paxproblems(pathlabel); break }
 			pending = 1
 			off += 512 + padded(size)
 			continue
 		}
+		if (pending) paxproblems(label)
 		if (type != "0") {
 			if ((type == "L" || type == "K") && size > 0 && size < 65536 && readat(off + 512, size) == size) {
 				long = field(0, size)

@@ -11,7 +11,7 @@ CHECK="$SRCDIR/verify/custody-check.sh"
 # script's verdict yet (issue 9: the archive verifier on main, the ledger on
 # branch ledger-exact). Remove a name as custody comes to agree: the tests
 # then demand custody's verdict too.
-CUSTODY_PENDING_ARCHIVE="nfd-collected gnu global sparse lone-zero after-end nfd setuid owner"
+CUSTODY_PENDING_ARCHIVE="nfd-collected gnu global sparse pax-key lone-zero after-end nfd setuid owner frame"
 CUSTODY_PENDING_LEDGER="l-nul l-blob l-cache l-ts"
 
 # pending LIST NAME: whether NAME is in LIST.
@@ -147,6 +147,8 @@ elif kind == "setuid":
     members[plain][0].mode = 0o4755
 elif kind == "owner":
     members[plain][0].uid = 1000; members[plain][0].uname = "eve"
+elif kind == "pax-key":
+    members[plain][0].pax_headers = {"SCHILY.xattr.user.note": "planted"}
 elif kind == "seal":
     # Another key's seal: its collector, signed by it (sign.sh does that).
     pass
@@ -168,6 +170,10 @@ while data[end - 512:end] == bytes(512):
 def member(n, d):
     m = tarfile.TarInfo(n); m.size = len(d); m.mode = 0o644
     return m.tobuf(tarfile.USTAR_FORMAT) + d + bytes(-len(d) % 512)
+if kind == "pax-bad":
+    # The first pax record's length one more than it is.
+    i = data.index(b" hdrcharset=BINARY\n") - 2
+    data = data[:i] + b"22" + data[i + 2:]
 if kind == "lone-zero":
     data = data[:end] + bytes(512) + member("files/after-zero", b"hidden\n") + bytes(1024)
 elif kind == "after-end":
@@ -181,7 +187,7 @@ test_expect_success 'the plain good tar, repacked faithfully by python, still ve
 note_custody verify --key key.pub repack.tar
 
 # tampered KIND [COMPRESS]: craft a tampered copy (no .sha256 sidecar).
-for kind in flip plant drop manifest gnu global sparse lone-zero after-end nfd setuid owner; do
+for kind in flip plant drop manifest gnu global sparse pax-key pax-bad lone-zero after-end nfd setuid owner; do
 	test_expect_success "archive tampered ($kind): 1" "
 		python3 craft.py good.tar t-$kind.tar $kind &&
 		! test -e t-$kind.tar.sha256 &&
@@ -193,7 +199,19 @@ for kind in flip plant drop manifest gnu global sparse lone-zero after-end nfd s
 	note_custody verify --key key.pub t-$kind.tar
 done
 
+test_expect_success 'archive tampered (frame: a second zstd frame of tar data appended): 1' '
+	python3 craft.py good.tar extra.tar after-end &&
+	tail -c 2048 extra.tar | zstd -q >extra.zst &&
+	cat good.tar.zst extra.zst >t-frame.tar &&
+	byhand 1 archive t-frame.tar key.pub && test_grep "data after the end" byhand.out
+'
+note_tars t-frame.tar
+note_custody verify --key key.pub t-frame.tar
+
 test_expect_success 'the script names what it finds' '
+	byhand 1 archive t-pax-key.tar key.pub &&
+	test_grep "plain.txt: pax key \"SCHILY.xattr.user.note\"" byhand.out &&
+	byhand 1 archive t-pax-bad.tar key.pub && test_grep "malformed pax record" byhand.out &&
 	byhand 1 archive t-plant.tar key.pub &&
 	test_grep "files/etc/cron.d/planted: extra member" byhand.out &&
 	byhand 1 archive t-drop.tar key.pub && test_grep "plain.txt: missing" byhand.out &&
@@ -209,7 +227,7 @@ test_expect_success 'the script names what it finds' '
 '
 
 test_expect_success 'custody agrees on the tampered archives it already catches' '
-	for kind in flip plant drop manifest gnu global sparse lone-zero after-end nfd setuid owner; do
+	for kind in flip plant drop manifest gnu global sparse pax-key pax-bad lone-zero after-end nfd setuid owner frame; do
 		pending "$CUSTODY_PENDING_ARCHIVE" $kind && continue
 		test_must_fail --status=1 custody verify --key key.pub t-$kind.tar >/dev/null &&
 		byhand_agrees 1 archive t-$kind.tar key.pub || return 1
