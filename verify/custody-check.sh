@@ -1034,33 +1034,73 @@ archive_mode() {
 # ledger CASEDIR [CHECKPOINT...]
 # ======================================================================
 
-# node LEFT RIGHT: SHA-256(0x01 || left || right), in hex.
-node() {
-	printf '01%s%s' "$1" "$2" | tr 'a-f' 'A-F' | basenc --base16 -d |
-	    sha256sum | cut -c1-64
-}
-
 # prefix_roots LEAFHASHES: the tree head over the first n events, for n = 0
-# to the number of events, one a line: the RFC 9162 root, kept as the
-# "frontier" of complete subtrees (largest first) and folded from the right.
+# to the number of events, one a line (RFC 9162, as in merkle_root).
+# Batched, so that each round is one awk and one sha256sum however many
+# events there are:
+#  1 the complete subtrees: level k holds the hash of each aligned block of
+#    2^k leaves, computed from level k-1 by pairs (level.0 is the leaves);
+#  2 the head over n leaves is made of the blocks for the bits set in n
+#    (for bit k, block number floor(n / 2^k) of level k), folded from the
+#    smallest: r = H(0x01 || larger block || r), one bit a round for all n.
 prefix_roots() {
-	stack='' n=0
+	cp "$1" "$T/level.0"
+	k=0
+	while [ "$(wc -l <"$T/level.$k")" -gt 1 ]; do
+		rm -rf "$T/nodes" && mkdir "$T/nodes"
+		awk -f "$T/lib.awk" -f "$T/pair.awk" -v dir="$T/nodes" \
+		    -v carry=/dev/null "$T/level.$k" || cannot "awk failed"
+		k=$((k + 1))
+		hash_files "$T/nodes" >"$T/level.$k"
+	done
+	n=$(wc -l <"$1" | tr -d ' ')
+	# The state of each n: "n r bit", r the head folded so far up to bit.
+	awk -f "$T/lib.awk" -f "$T/fold.awk" -v levels="$T/level" -v top="$k" -v n="$n" -v step=start \
+	    /dev/null >"$T/fold.state" || cannot "awk failed"
+	while :; do
+		rm -rf "$T/nodes" && mkdir "$T/nodes"
+		awk -f "$T/lib.awk" -f "$T/fold.awk" -v levels="$T/level" -v top="$k" \
+		    -v dir="$T/nodes" -v step=write "$T/fold.state" || cannot "awk failed"
+		[ -n "$(ls "$T/nodes")" ] || break
+		hash_files "$T/nodes" >"$T/fold.hashes"
+		awk -f "$T/lib.awk" -f "$T/fold.awk" -v levels="$T/level" -v top="$k" \
+		    -v hashes="$T/fold.hashes" -v step=update "$T/fold.state" >"$T/fold.next" ||
+		    cannot "awk failed"
+		mv "$T/fold.next" "$T/fold.state"
+	done
 	printf '' | sha256sum | cut -c1-64
-	while read -r leaf; do
-		n=$((n + 1)) stack="$stack $leaf" m=$n
-		while [ $((m % 2)) -eq 0 ]; do
-			b=${stack##* } stack=${stack% *}
-			a=${stack##* } stack=${stack% *}
-			stack="$stack $(node "$a" "$b")" m=$((m / 2))
-		done
-		rev=
-		for h in $stack; do rev="$h $rev"; done
-		r=
-		for h in $rev; do
-			if [ -z "$r" ]; then r=$h; else r=$(node "$h" "$r"); fi
-		done
-		echo "$r"
-	done <"$1"
+	cut -d' ' -f2 "$T/fold.state"
+}
+write_fold() {
+	cat >"$T/fold.awk" <<'EOF'
+# The next set bit of n above bit b, or -1.
+function nextbit(n, b) {
+	for (b++; 2 ^ b <= n; b++) if (int(n / 2 ^ b) % 2 == 1) return b
+	return -1
+}
+function block(k, n) { return LEVEL[k, int(n / 2 ^ k)] }
+BEGIN {
+	init()
+	for (k = 0; k <= top; k++) {
+		i = 0
+		while ((getline h < (levels "." k)) > 0) LEVEL[k, ++i] = h
+	}
+	if (step == "start") {
+		for (m = 1; m <= n; m++) { b = nextbit(m, -1); print m, block(b, m), b }
+		exit
+	}
+	if (step == "update") while ((getline h < hashes) > 0) H[++nh] = h
+}
+step == "write" {
+	b = nextbit($1, $3)
+	if (b >= 0) { f = sprintf("%s/%08d", dir, $1); writehex("01" block(b, $1) $2, f); close(f) }
+}
+step == "update" {
+	b = nextbit($1, $3)
+	if (b >= 0) print $1, H[++used], b
+	else print
+}
+EOF
 }
 
 # sql QUERY: run a query on the copy of the ledger; every value is printed
@@ -1201,7 +1241,7 @@ function report(seq, k, action) {
 	else problem(seq, "field \"" k "\" differs from its signed form")
 }
 BEGIN {
-	init()
+	init(); ne = 0; nreg = 0
 	while ((getline l < roots) > 0) ROOT[nr++] = l
 	while ((getline l < keyhashes) > 0) KEYSHA[++nk] = l
 	while ((getline l < tokhashes) > 0) TOKSHA_BY[++ntk] = l
@@ -1401,6 +1441,7 @@ ledger_mode() {
 	write_ledger_files
 	awk -f "$T/lib.awk" -f "$T/files.awk" -v T="$T" "$T/dump" || cannot "awk failed"
 	hash_files "$T/leaves" >"$T/leafhashes"
+	write_fold
 	hash_files "$T/keys" >"$T/keyhashes"
 	hash_files "$T/tokens" >"$T/tokhashes"
 	prefix_roots "$T/leafhashes" >"$T/roots"
