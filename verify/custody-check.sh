@@ -46,7 +46,7 @@ umask 077
 T=
 cleanup() { [ -n "$T" ] && rm -rf "$T"; }
 trap cleanup EXIT
-trap 'exit 2' HUP INT TERM
+trap 'exit 2' HUP INT PIPE TERM
 
 # cannot WHAT: the check cannot be made (exit 2).
 cannot() {
