@@ -131,10 +131,6 @@ PY
 byhand_agrees() {
 	want=$1
 	shift
-	if [ ! -f "$SRCDIR/verify/custody-check.sh" ]; then
-		echo "# by-hand verifier not yet in the tree" >byhand.out
-		return 0
-	fi
 	sh "$SRCDIR/verify/custody-check.sh" "$@" >byhand.out 2>&1
 	got=$?
 	if [ "$got" -ne "$want" ]; then
