@@ -409,10 +409,11 @@ audit_open_ends(struct audit *a)
 	char to[AUDIT_PERSON_MAX];
 	size_t i;
 
+	/* A release naming no receiver was reported as such at its event. */
 	for (i = 0; i < a->release_count; i++)
-		if (a->releases[i].received == 0 && audit_finding(a,
-		    a->artifacts[a->releases[i].artifact].id, a->releases[i].seq,
-		    "released to %s, never received",
+		if (a->releases[i].received == 0 && a->releases[i].to[0] != '\0' &&
+		    audit_finding(a, a->artifacts[a->releases[i].artifact].id,
+		    a->releases[i].seq, "released to %s, never received",
 		    audit_person(a, a->releases[i].to, to)) != 0)
 			return -1;
 	for (i = 0; i < a->artifact_count; i++)
