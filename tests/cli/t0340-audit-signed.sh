@@ -191,12 +191,28 @@ else
 test_skip '(d) an event recorded by a clock set back' 'faketime is not installed'
 fi
 
-test_expect_success '(d) times not written as custody writes them' '
+# Times out of custody's format, or of its shape but naming no real day or
+# time of day; the last one exists (2400 is a leap year) and is no finding.
+test_expect_success '(d) times not written as custody writes them, or that do not exist' '
 	copy_case case d2 &&
-	sign_event d2 k2 "{\"action\":\"stored\",\"artifact\":\"E001\",\"time\":\"2099-01-01 10:00:00\"}" &&
-	sign_event d2 k2 "{\"action\":\"stored\",\"artifact\":\"E001\",\"time\":\"2099-01-01T11:00:00.000000000+01:00\"}" &&
-	signed_finds d2 8 "FINDING E001 #7: time \"2099-01-01 10:00:00\" is not UTC ISO-8601 as custody writes it" &&
-	test_grep "FINDING E001 #8: time \"2099-01-01T11:00:00.000000000+01:00\" is not UTC ISO-8601 as custody writes it" out
+	for t in "2099-01-01 10:00:00" 2099-01-01T11:00:00.000000000+01:00 \
+	    2026-02-29T10:00:00.000000000Z 2099-12-01T24:00:00.000000000Z \
+	    2100-02-29T00:00:00.000000000Z 2099-04-31T00:00:00.000000000Z \
+	    2099-00-10T00:00:00.000000000Z 2099-01-01T00:60:00.000000000Z \
+	    2400-02-29T23:59:59.999999999Z
+	do
+		sign_event d2 k2 "{\"action\":\"stored\",\"artifact\":\"E001\",\"time\":\"$t\"}" ||
+		return 1
+	done &&
+	signed_finds d2 15 "FINDING E001 #7: time \"2099-01-01 10:00:00\" is not UTC ISO-8601 as custody writes it" &&
+	test_grep "FINDING E001 #8: time \"2099-01-01T11:00:00.000000000+01:00\" is not UTC ISO-8601 as custody writes it" out &&
+	test_grep "FINDING E001 #9: time \"2026-02-29T10:00:00.000000000Z\" is not" out &&
+	test_grep "FINDING E001 #10: time \"2099-12-01T24:00:00.000000000Z\" is not" out &&
+	test_grep "FINDING E001 #11: time \"2100-02-29T00:00:00.000000000Z\" is not" out &&
+	test_grep "FINDING E001 #12: time \"2099-04-31T00:00:00.000000000Z\" is not" out &&
+	test_grep "FINDING E001 #13: time \"2099-00-10T00:00:00.000000000Z\" is not" out &&
+	test_grep "FINDING E001 #14: time \"2099-01-01T00:60:00.000000000Z\" is not" out &&
+	test_grep "15 events, 1 artifacts, 8 findings" out
 '
 
 # A signer must be a registered handler: verify checks each signature with
