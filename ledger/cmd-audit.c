@@ -192,9 +192,20 @@ audit_release_find(struct audit *a, uint64_t seq)
 	return NULL;
 }
 
-/* True when a time is as custody writes it: YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ. */
+/* The decimal value of n digits. */
+static int
+audit_digits(const char *p, size_t n)
+{
+	int v = 0;
+
+	while (n-- > 0)
+		v = v * 10 + (*p++ - '0');
+	return v;
+}
+
+/* True when a time has the shape custody writes: YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ. */
 static bool
-audit_time_ok(const char *t)
+audit_time_shaped(const char *t)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddddddddZ";
 	size_t i;
@@ -205,6 +216,26 @@ audit_time_ok(const char *t)
 		if (shape[i] == 'd' ? t[i] < '0' || t[i] > '9' : t[i] != shape[i])
 			return false;
 	return true;
+}
+
+/* True when a time is as custody writes it, and a day and time that exist. */
+static bool
+audit_time_ok(const char *t)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int year, month, day, leap;
+
+	if (!audit_time_shaped(t))
+		return false;
+	year = audit_digits(t, 4);
+	month = audit_digits(t + 5, 2);
+	day = audit_digits(t + 8, 2);
+	leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return month >= 1 && month <= 12 && day >= 1 &&
+	    day <= days[month - 1] + (month == 2 && leap) &&
+	    audit_digits(t + 11, 2) < 24 && audit_digits(t + 14, 2) < 60 &&
+	    audit_digits(t + 17, 2) < 60;
 }
 
 /* (d) An event's time must not be earlier than the previous event's. */
@@ -409,10 +440,11 @@ audit_open_ends(struct audit *a)
 	char to[AUDIT_PERSON_MAX];
 	size_t i;
 
+	/* A release naming no receiver was reported as such at its event. */
 	for (i = 0; i < a->release_count; i++)
-		if (a->releases[i].received == 0 && audit_finding(a,
-		    a->artifacts[a->releases[i].artifact].id, a->releases[i].seq,
-		    "released to %s, never received",
+		if (a->releases[i].received == 0 && a->releases[i].to[0] != '\0' &&
+		    audit_finding(a, a->artifacts[a->releases[i].artifact].id,
+		    a->releases[i].seq, "released to %s, never received",
 		    audit_person(a, a->releases[i].to, to)) != 0)
 			return -1;
 	for (i = 0; i < a->artifact_count; i++)

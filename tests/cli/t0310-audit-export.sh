@@ -118,7 +118,8 @@ test_expect_success '(b) a release never received: exit 1, in text and json' '
 
 # The audit reads the signed events, not the columns: a column edited to
 # fake an anomaly (or to hide one) is not believed. The audit says first
-# that the ledger does not verify, names the edit, and exits 1.
+# that the ledger does not verify, names the edit, and exits 1. The same
+# anomalies, validly signed, are audited in t0340-audit-signed.sh.
 audit_not_verified() {
 	test_must_fail --status=1 custody audit --case "$1" >out 2>err &&
 	head -n 1 out | grep -q "^\*\*\* NOT VERIFIED: the ledger of case C1 does not verify" &&
