@@ -151,6 +151,49 @@ util_time_format(const struct timespec *ts, char out[UTIL_TIME_SIZE])
 	*p = '\0';
 }
 
+/* Digits at text[at..at+n) as a number, or -1. */
+static long
+util_number_at(const char *text, size_t at, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	for (i = at; i < at + n; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		v = v * 10 + (text[i] - '0');
+	}
+	return v;
+}
+
+/* Parse "YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ", exactly as util_time_format writes it. */
+int
+util_time_parse(const char *text, size_t len, struct timespec *ts)
+{
+	static const char shape[] = "0000-00-00T00:00:00.000000000Z";
+	char again[UTIL_TIME_SIZE];
+	struct tm tm;
+	size_t i;
+
+	if (len != sizeof shape - 1)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (shape[i] == '0' ? text[i] < '0' || text[i] > '9' : text[i] != shape[i])
+			return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = (int)util_number_at(text, 0, 4) - 1900;
+	tm.tm_mon = (int)util_number_at(text, 5, 2) - 1;
+	tm.tm_mday = (int)util_number_at(text, 8, 2);
+	tm.tm_hour = (int)util_number_at(text, 11, 2);
+	tm.tm_min = (int)util_number_at(text, 14, 2);
+	tm.tm_sec = (int)util_number_at(text, 17, 2);
+	ts->tv_sec = timegm(&tm);
+	ts->tv_nsec = util_number_at(text, 20, 9);
+	/* Only a time that formats back to the same text (no 31 February). */
+	util_time_format(ts, again);
+	return memcmp(again, text, len) == 0 ? 0 : -1;
+}
+
 /* The current wall-clock time. */
 void
 util_time_now(struct timespec *ts)

@@ -20,6 +20,7 @@
 #include "reader.h"
 
 #define SIG_MAX		1024
+#define CHECK_PROBLEMS_MAX	10000	/* problems kept; the rest counted */
 #define SUMS_LINE_MAX	(64 * 1024)
 
 /* Everything known about one path: as a member, in the manifest, in SHA256SUMS. */
@@ -33,6 +34,10 @@ struct check_item {
 	unsigned char	 manifest_sha256[32];
 	unsigned char	 sums_sha256[32];
 	struct check_digests *digests;	/* --all-hashes only */
+	struct timespec	 member_mtime;	/* as tar -x would set it */
+	bool		 member_mtime_exact;
+	struct timespec	 manifest_mtime;
+	bool		 manifest_has_mtime;
 };
 
 /* The other digests, when every algorithm is checked. */
@@ -87,6 +92,12 @@ check_problem(struct check *c, const char *member, size_t len,
 	char text[1024], *escaped = member != NULL ? util_escape(member, len) : NULL;
 	va_list ap;
 
+	/* Past the cap a hostile archive cannot make memory grow: they are counted. */
+	if (json_array_size(c->problems) >= CHECK_PROBLEMS_MAX) {
+		c->problems_unlisted++;
+		free(escaped);
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
@@ -136,6 +147,9 @@ check_begin(void *arg, const struct reader_member *m)
 	s->path_len = m->path_len;
 	if ((s->item = check_item(c, m->path, m->path_len)) == NULL)
 		return -1;
+	s->item->member_mtime.tv_sec = (time_t)m->mtime_sec;
+	s->item->member_mtime.tv_nsec = m->mtime_nsec;
+	s->item->member_mtime_exact = m->mtime_exact;
 	s->mode = check_mode_of(m->path);
 	s->bytes = 0;
 	s->first_len = 0;
@@ -188,12 +202,17 @@ static void
 check_entry_content(struct check *c, const struct manifest_record *r)
 {
 	struct check_item *item = check_item(c, r->path, r->path_len);
+	const json_t *mtime;
 	int alg;
 
 	if (item == NULL)
 		return;
 	item->manifest_count++;
 	item->manifest_size = r->size;
+	mtime = json_object_get(r->json, "mtime");
+	item->manifest_has_mtime = json_is_string(mtime) &&
+	    util_time_parse(json_string_value(mtime), json_string_length(mtime),
+	    &item->manifest_mtime) == 0;
 	util_unhex(r->hashes[HASH_SHA256], item->manifest_sha256, 32);
 	if (!c->all_hashes)
 		return;
@@ -512,6 +531,29 @@ check_item_content(struct check *c, const char *path, size_t len,
 		check_problem(c, path, len, "SHA256SUMS disagrees with the manifest");
 }
 
+/*
+ * A files/ member carries the host file's modification time, which tar -x
+ * sets: to the nanosecond in a pax record, else in whole seconds.
+ */
+static void
+check_item_mtime(struct check *c, const char *path, size_t len,
+    const struct check_item *item)
+{
+	const struct timespec *want = &item->manifest_mtime, *got = &item->member_mtime;
+	char a[UTIL_TIME_SIZE], b[UTIL_TIME_SIZE];
+
+	if (len < 6 || memcmp(path, "files/", 6) != 0 || !item->manifest_has_mtime ||
+	    item->member_count != 1 || item->manifest_count != 1)
+		return;
+	if (got->tv_sec == want->tv_sec &&
+	    (!item->member_mtime_exact || got->tv_nsec == want->tv_nsec))
+		return;
+	util_time_format(got, a);
+	util_time_format(want, b);
+	check_problem(c, path, len, "modification time in the header is %s, the "
+	    "manifest says %s: tar -x would set the header's", a, b);
+}
+
 /* With --all-hashes: every other digest the manifest records. */
 static void
 check_item_digests(struct check *c, const char *path, size_t len,
@@ -564,6 +606,7 @@ check_judge(const char *path, size_t len, void *value, void *arg)
 		check_problem(c, path, len, "%u members with this name",
 		    item->member_count);
 	check_item_content(c, path, len, item);
+	check_item_mtime(c, path, len, item);
 	if (c->all_hashes)
 		check_item_digests(c, path, len, item);
 	return 0;

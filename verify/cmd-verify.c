@@ -1,6 +1,9 @@
 /* custody verify: prove an archive (or one file, with a proof) intact. */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -117,13 +120,14 @@ verify_print_json(const char *archive, const struct check *c, const json_t *seal
 	char hex[65];
 	bool intact = json_array_size(c->problems) == 0;
 	char *name = util_escape(archive, strlen(archive));
-	json_t *o = name == NULL ? NULL : json_pack("{s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:O, s:O?, s:I, s:I, s:I}",
+	json_t *o = name == NULL ? NULL : json_pack("{s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:O, s:I, s:O?, s:I, s:I, s:I}",
 	    "archive", name, "archive_sha256",
 	    util_hex(c->archive_sha256, 32, hex),
 	    "archive_bytes", (json_int_t)c->archive_bytes,
 	    "verified", intact && trusted, "intact", intact,
 	    "authenticated", intact && trusted,
-	    "key_given", trusted, "problems", c->problems, "seal", seal,
+	    "key_given", trusted, "problems", c->problems,
+	    "problems_unlisted", (json_int_t)c->problems_unlisted, "seal", seal,
 	    "entries", (json_int_t)c->leaf_count, "members", (json_int_t)c->members,
 	    "content_bytes", (json_int_t)c->content_bytes);
 
@@ -149,12 +153,21 @@ verify_sidecar(const char *archive, struct check *c)
 {
 	char *path, *text, *hex, *name, actual[65];
 	size_t len, name_len;
+	struct stat st;
 	bool found = false;
 
 	if (strcmp(archive, "-") == 0 || asprintf(&path, "%s.sha256", archive) < 0)
 		return false;
-	if (util_read_file(path, 4096, &text, &len) == 0) {
-		found = true;
+	/* A sidecar that is there but cannot be read is a problem, not absent. */
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		free(path);
+		return false;
+	}
+	found = true;
+	if (util_read_file(path, 4096, &text, &len) != 0)
+		check_problem(c, path, strlen(path), "a sidecar that cannot be read "
+		    "(%s)", error_message());
+	else {
 		text[strcspn(text, "\n")] = '\0';
 		util_hex(c->archive_sha256, 32, actual);
 		if (sums_parse_line(text, strlen(text), &hex, &name, &name_len) != 0)
@@ -223,11 +236,18 @@ verify_other_case(const struct verify_args *a, const struct check *c,
     struct store *s, const char *archive)
 {
 	struct seal seal;
+	struct key *embedded;
 	bool other;
 
-	if (c->seal_text == NULL || seal_parse(c->seal_text, c->seal_len, &seal) != 0)
+	/* Only an archive intact under its own seal is plainly of another case. */
+	if (json_array_size(c->problems) > 0 || c->seal_text == NULL ||
+	    c->seal_sig == NULL || seal_parse(c->seal_text, c->seal_len, &seal) != 0)
 		return false;
-	other = strcmp(seal.case_id, store_case_id(s)) != 0;
+	embedded = key_from_raw(seal.public_key);
+	other = embedded != NULL && strcmp(embedded->fingerprint, seal.fingerprint) == 0 &&
+	    key_verify(embedded, c->seal_text, c->seal_len, c->seal_sig,
+	    c->seal_sig_len) == 0 && strcmp(seal.case_id, store_case_id(s)) != 0;
+	key_free(embedded);
 	if (other)
 		error_set("%s is sealed for case %s, but the case given (%s%s) is "
 		    "case %s: give the case it belongs to", archive, seal.case_id,
@@ -242,13 +262,17 @@ static void
 verify_print(const struct verify_args *a, const char *archive,
     const struct check *c, const json_t *seal, bool trusted, bool sidecar)
 {
-	size_t n = json_array_size(c->problems);
+	uint64_t n = json_array_size(c->problems) + c->problems_unlisted;
 
 	if (a->types)
 		verify_print_types(c->types_found);
 	verify_print_problems(c->problems);
+	if (c->problems_unlisted > 0)
+		printf("FAILED (archive): %llu more problems, not listed\n",
+		    (unsigned long long)c->problems_unlisted);
 	if (n > 0) {
-		printf("NOT VERIFIED: %s: %zu problem%s\n", archive, n, n == 1 ? "" : "s");
+		printf("NOT VERIFIED: %s: %llu problem%s\n", archive,
+		    (unsigned long long)n, n == 1 ? "" : "s");
 		return;
 	}
 	if (a->quiet)

@@ -35,6 +35,8 @@ struct reader_input {
 	size_t		 buffer_size;
 	EVP_MD_CTX	*hash;
 	uint64_t	 bytes;
+	unsigned char	 head[USTAR_BLOCK];	/* the file's first bytes */
+	size_t		 head_len;
 };
 
 /* Read one block of the input and digest it: bytes read, 0 at the end, -1 (errno). */
@@ -51,6 +53,14 @@ reader_read_block(struct reader_input *in)
 	if (EVP_DigestUpdate(in->hash, in->buffer, (size_t)n) != 1) {
 		errno = EIO;
 		return -1;
+	}
+	if (in->head_len < sizeof in->head) {
+		size_t take = sizeof in->head - in->head_len;
+
+		if (take > (size_t)n)
+			take = (size_t)n;
+		memcpy(in->head + in->head_len, in->buffer, take);
+		in->head_len += take;
 	}
 	in->bytes += (uint64_t)n;
 	return n;
@@ -164,6 +174,11 @@ enum walk_state {
 	WALK_AFTER	/* something followed the end: read on for the digest */
 };
 
+/* Zero blocks allowed at the end: GNU tar pads to records of up to 1 MiB. */
+#define WALK_END_BLOCKS_MAX	2048
+/* A walk's answer that it has seen enough: the rest is not read. */
+#define WALK_STOP		2
+
 struct walk {
 	const struct reader_visitor *v;
 	void		*arg;
@@ -256,9 +271,10 @@ walk_extension_problems(struct walk *w, const struct ustar_header *h)
 
 	if (w->pax_pending && w->pax.malformed[0] != '\0')
 		rc = walk_problem(w, w->name, w->name_len, "%s", w->pax.malformed);
-	if (rc == 0 && w->pax_pending && w->pax.other_keys[0] != '\0')
-		rc = walk_problem(w, w->name, w->name_len, "pax records custody "
-		    "does not write, which tar would apply: %s", w->pax.other_keys);
+	if (rc == 0 && w->pax_pending && w->pax.other_count > 0)
+		rc = walk_problem(w, w->name, w->name_len, "%u pax record%s custody "
+		    "does not write, which tar would apply: %s", w->pax.other_count,
+		    w->pax.other_count == 1 ? "" : "s", w->pax.other_keys);
 	if (rc == 0 && w->pax_pending && w->pax.path != NULL &&
 	    !w->pax.binary_names && !util_utf8_valid(w->pax.path, w->pax.path_len))
 		rc = walk_problem(w, w->name, w->name_len, "pax path is not UTF-8 "
@@ -300,6 +316,9 @@ walk_regular(struct walk *w, const struct ustar_header *h)
 	m.path_len = w->name_len;
 	m.filetype = AE_IFREG;
 	m.size = (int64_t)(w->pax_pending && w->pax.has_size ? w->pax.size : h->size);
+	m.mtime_exact = w->pax_pending && w->pax.has_mtime;
+	m.mtime_sec = m.mtime_exact ? w->pax.mtime_sec : (int64_t)h->mtime;
+	m.mtime_nsec = m.mtime_exact ? w->pax.mtime_nsec : 0;
 	walk_forget_extensions(w);
 	if (m.size < 0)
 		return error_set("a member's size is out of range");
@@ -394,6 +413,7 @@ static int
 walk_header(struct walk *w)
 {
 	struct ustar_header h;
+	char unusual[512];
 	int rc = 0;
 
 	if (ustar_is_zero(w->block)) {
@@ -417,8 +437,9 @@ walk_header(struct walk *w)
 	w->recognized = true;
 	switch (h.typeflag) {
 	case 'x':
-		if (h.other_format != NULL && (rc = walk_problem(w, h.name,
-		    h.name_len, "a pax header, but %s", h.other_format)) != 0)
+		if (ustar_header_unusual(&h, unusual, sizeof unusual) &&
+		    (rc = walk_problem(w, h.name, h.name_len, "pax header not as "
+		    "custody writes it: %s", unusual)) != 0)
 			return rc;
 		if (w->pax_pending)
 			rc = walk_problem(w, h.name, h.name_len, "two pax "
@@ -448,21 +469,31 @@ walk_after_end(struct walk *w)
 {
 	struct ustar_header h;
 	uint64_t at = w->offset - USTAR_BLOCK;
+	int rc;
 
 	if (ustar_is_zero(w->block)) {
-		w->zero_blocks++;
-		return 0;
+		if (++w->zero_blocks <= WALK_END_BLOCKS_MAX)
+			return 0;
+		w->state = WALK_AFTER;
+		if (walk_problem(w, NULL, 0, "more than %d KiB of zeros after the "
+		    "end-of-archive marker, more than any tar writes",
+		    WALK_END_BLOCKS_MAX / 2) != 0)
+			return -1;
+		return WALK_STOP;
 	}
 	w->state = WALK_AFTER;
+	/* Named once; what follows is not decompressed, only digested. */
 	if (ustar_header_parse(w->block, &h) == 0)
-		return walk_problem(w, h.typeflag == 'x' ? NULL : h.name,
+		rc = walk_problem(w, h.typeflag == 'x' ? NULL : h.name,
 		    h.typeflag == 'x' ? 0 : h.name_len, "a %s after the "
 		    "end-of-archive marker (byte %llu): tar stops before it, "
 		    "tar --ignore-zeros extracts it", h.typeflag == 'x' ?
 		    "member (with a pax header)" : "member",
 		    (unsigned long long)at);
-	return walk_problem(w, NULL, 0, "data after the end-of-archive marker "
-	    "(byte %llu)", (unsigned long long)at);
+	else
+		rc = walk_problem(w, NULL, 0, "data after the end-of-archive "
+		    "marker (byte %llu)", (unsigned long long)at);
+	return rc != 0 ? rc : WALK_STOP;
 }
 
 /* Fill the block buffer; true when a whole block is there. */
@@ -647,6 +678,34 @@ reader_layers(struct archive *a, struct walk *w)
 	    archive_filter_name(a, 1));
 }
 
+/*
+ * The compressed file itself, as other tools see it: GNU tar reads a file
+ * whose first block passes as a tar header as plain tar, whatever it is
+ * compressed as; and custody's compressors write no skippable frame first
+ * and no optional gzip header fields, the places such a block would hide.
+ */
+static int
+reader_framing(struct archive *a, const struct reader_input *in, struct walk *w)
+{
+	int code = archive_filter_code(a, 0), rc = 0;
+
+	if (archive_filter_count(a) < 2)
+		return 0;
+	if (in->head_len == USTAR_BLOCK && ustar_looks_like_header(in->head))
+		rc = walk_problem(w, NULL, 0, "the file's first 512 bytes pass as a "
+		    "tar header: GNU tar would read it as an uncompressed archive, "
+		    "not the %s stream verified", archive_filter_name(a, 0));
+	if (rc == 0 && code == ARCHIVE_FILTER_ZSTD && (in->head_len < 4 ||
+	    memcmp(in->head, "\x28\xb5\x2f\xfd", 4) != 0))
+		rc = walk_problem(w, NULL, 0, "the zstd stream begins with a "
+		    "skippable frame, which custody never writes");
+	if (rc == 0 && code == ARCHIVE_FILTER_GZIP && in->head_len >= 4 &&
+	    in->head[3] != 0)
+		rc = walk_problem(w, NULL, 0, "the gzip header has optional fields "
+		    "(flags 0x%02x), which custody never writes", in->head[3]);
+	return rc;
+}
+
 /* Every decompressed block through the walk, in order and without gaps. */
 static int
 reader_stream(struct archive *a, struct walk *w)
@@ -734,6 +793,8 @@ reader_loop(const char *path, const struct reader_visitor *v, void *arg,
 	/* A stream in a compression custody writes is an archive, if a damaged one. */
 	w.recognized = archive_filter_count(a) >= 2;
 	rc = reader_layers(a, &w);
+	if (rc == 0)
+		rc = reader_framing(a, &in, &w);
 	if (rc == 0 && (next = archive_read_next_header(a, &entry)) != ARCHIVE_OK)
 		rc = next == ARCHIVE_EOF ? error_set("empty input") :
 		    error_set("%s", archive_error_string(a));
@@ -743,6 +804,8 @@ reader_loop(const char *path, const struct reader_visitor *v, void *arg,
 		reader_drain(&in);
 	if (rc == 0)
 		rc = reader_tail(a, &in, &w);
+	else if (rc == WALK_STOP)
+		rc = 0;
 	if (rc == -1)
 		error_prefix("%s", path);
 	archive_read_free(a);

@@ -26,6 +26,9 @@ struct reader_member {
 	int		 filetype;	/* AE_IFREG, AE_IFDIR, ... */
 	bool		 hardlink;
 	int64_t		 size;
+	int64_t		 mtime_sec;	/* the modification time tar -x sets */
+	long		 mtime_nsec;
+	bool		 mtime_exact;	/* from a pax record, to the nanosecond */
 };
 
 struct reader_visitor {
@@ -65,6 +68,7 @@ struct check {
 	json_t			*problems;	/* [{"member": ..., "problem": ...}] */
 	json_t			*types_found;	/* [{"path","mime"}] with types */
 	bool			 failed;	/* a finding could not be recorded */
+	uint64_t		 problems_unlisted;	/* past the cap on problems kept */
 	struct merkle_builder	 tree;
 	merkle_hash		*leaves;
 	uint64_t		 leaf_count;

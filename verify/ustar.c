@@ -119,15 +119,36 @@ ustar_name(const unsigned char block[USTAR_BLOCK], struct ustar_header *h)
 static int
 ustar_numbers(const unsigned char block[USTAR_BLOCK], struct ustar_header *h)
 {
-	uint64_t mtime;
-
 	if (ustar_octal(block + OFF_MODE, 8, "mode", &h->mode) != 0 ||
 	    ustar_octal(block + OFF_UID, 8, "uid", &h->uid) != 0 ||
 	    ustar_octal(block + OFF_GID, 8, "gid", &h->gid) != 0 ||
 	    ustar_octal(block + OFF_SIZE, 12, "size", &h->size) != 0 ||
-	    ustar_octal(block + OFF_MTIME, 12, "mtime", &mtime) != 0)
+	    ustar_octal(block + OFF_MTIME, 12, "mtime", &h->mtime) != 0)
 		return -1;
 	return 0;
+}
+
+/* GNU tar's own test of a header: leading spaces, octal, either byte sum. */
+bool
+ustar_looks_like_header(const unsigned char block[USTAR_BLOCK])
+{
+	uint64_t stored = 0, unsigned_sum = 0;
+	int64_t signed_sum = 0;
+	size_t i = OFF_CHKSUM, digits = 0;
+
+	while (i < OFF_CHKSUM + 8 && block[i] == ' ')
+		i++;
+	for (; i < OFF_CHKSUM + 8 && block[i] >= '0' && block[i] <= '7'; i++, digits++)
+		stored = (stored << 3) | (uint64_t)(block[i] - '0');
+	if (digits == 0)
+		return false;
+	for (i = 0; i < USTAR_BLOCK; i++) {
+		unsigned char b = i >= OFF_CHKSUM && i < OFF_CHKSUM + 8 ? ' ' : block[i];
+
+		unsigned_sum += b;
+		signed_sum += (signed char)b;
+	}
+	return stored == unsigned_sum || (int64_t)stored == signed_sum;
 }
 
 /* True when a field holds only NUL bytes. */
@@ -288,19 +309,55 @@ ustar_pax_time_ok(const char *text, size_t len)
 		if (fraction == 0)
 			return false;
 	}
-	return digits > 0 && digits <= 19 && fraction <= 9 && i == len;
+	return digits > 0 && digits <= 18 && fraction <= 9 && i == len;
 }
 
-/* Note a key custody does not write. */
+/* Note a key custody does not write: counted always, named while there is room. */
 static void
 ustar_pax_other(struct ustar_pax *p, const char *key, size_t len)
 {
 	size_t used = strlen(p->other_keys);
+	char *escaped;
 
-	if (used + len + 3 >= sizeof p->other_keys)
-		return;
-	snprintf(p->other_keys + used, sizeof p->other_keys - used, "%s%.*s",
-	    used > 0 ? ", " : "", (int)len, key);
+	if (p->other_count++ > 0 && used + 2 < sizeof p->other_keys) {
+		memcpy(p->other_keys + used, ", ", 3);
+		used += 2;
+	}
+	escaped = util_escape(key, len);
+	snprintf(p->other_keys + used, sizeof p->other_keys - used, "%s",
+	    escaped != NULL ? escaped : "?");
+	free(escaped);
+	if (strlen(p->other_keys) + 1 == sizeof p->other_keys)
+		memcpy(p->other_keys + sizeof p->other_keys - 4, "...", 4);
+}
+
+/* A pax time into seconds and nanoseconds (its syntax already checked). */
+static void
+ustar_pax_time(const char *text, size_t len, int64_t *sec, long *nsec)
+{
+	size_t i = 0, digits = 0;
+	bool negative = i < len && text[i] == '-';
+	int64_t s = 0;
+	long n = 0;
+
+	if (negative)
+		i++;
+	for (; i < len && text[i] != '.'; i++)
+		s = s * 10 + (text[i] - '0');
+	if (i < len)
+		i++;
+	for (; i < len; i++, digits++)
+		n = n * 10 + (text[i] - '0');
+	for (; digits < 9; digits++)
+		n *= 10;
+	/* -1.25 is 1.25 s before the epoch: second -2, 750 ms. */
+	if (negative && n > 0) {
+		s = -s - 1;
+		n = 1000000000L - n;
+	} else if (negative)
+		s = -s;
+	*sec = s;
+	*nsec = n;
 }
 
 /* Note the first malformed record. */
@@ -312,13 +369,15 @@ ustar_pax_malformed(struct ustar_pax *p, size_t offset, const char *why)
 		    "malformed pax record at byte %zu: %s", offset, why);
 }
 
-/* Apply one record's key and value. */
+/* Apply one record's key and value; every key custody writes at most once. */
 static int
 ustar_pax_record(struct ustar_pax *p, const char *key, size_t key_len,
     const char *value, size_t len, size_t offset)
 {
 #define KEY_IS(k) (key_len == sizeof(k) - 1 && memcmp(key, k, key_len) == 0)
-	if (KEY_IS("path")) {
+	if (memchr(key, '\0', key_len) != NULL)
+		ustar_pax_malformed(p, offset, "a key with a NUL byte");
+	else if (KEY_IS("path")) {
 		if (p->path != NULL)
 			ustar_pax_malformed(p, offset, "a second path record");
 		else if ((p->path = malloc(len + 1)) == NULL)
@@ -335,13 +394,21 @@ ustar_pax_record(struct ustar_pax *p, const char *key, size_t key_len,
 			ustar_pax_malformed(p, offset, "size is not a decimal number");
 		p->has_size = true;
 	} else if (KEY_IS("mtime")) {
-		if (!ustar_pax_time_ok(value, len))
+		if (p->has_mtime)
+			ustar_pax_malformed(p, offset, "a second mtime record");
+		else if (!ustar_pax_time_ok(value, len))
 			ustar_pax_malformed(p, offset, "mtime is not a time");
+		else
+			ustar_pax_time(value, len, &p->mtime_sec, &p->mtime_nsec);
+		p->has_mtime = true;
 	} else if (KEY_IS("hdrcharset")) {
-		if (len == 6 && memcmp(value, "BINARY", 6) == 0)
+		if (p->has_charset)
+			ustar_pax_malformed(p, offset, "a second hdrcharset record");
+		else if (len == 6 && memcmp(value, "BINARY", 6) == 0)
 			p->binary_names = true;
 		else if (!(len == 23 && memcmp(value, "ISO-IR 10646 2000 UTF-8", 23) == 0))
 			ustar_pax_malformed(p, offset, "unknown hdrcharset");
+		p->has_charset = true;
 	} else
 		ustar_pax_other(p, key, key_len);
 	return 0;

@@ -26,6 +26,7 @@ struct ustar_header {
 	uint64_t	 gid;
 	uint64_t	 devmajor;
 	uint64_t	 devminor;
+	uint64_t	 mtime;		/* seconds */
 	bool		 has_uname;	/* uname or gname not empty */
 	bool		 has_linkname;
 	bool		 has_devices;	/* devmajor or devminor fields not zero */
@@ -40,11 +41,22 @@ struct ustar_pax {
 	size_t		 path_len;
 	bool		 has_size;
 	uint64_t	 size;
+	bool		 has_mtime;
+	int64_t		 mtime_sec;
+	long		 mtime_nsec;
+	bool		 has_charset;
 	bool		 binary_names;	/* hdrcharset=BINARY */
-	char		 other_keys[256];	/* keys custody does not write, ", "-joined */
-	char		 malformed[128];	/* the first malformed record; "" when none */
+	unsigned	 other_count;	/* records with keys custody does not write */
+	char		 other_keys[256];	/* the first of them, ", "-joined, escaped */
+	char		 malformed[160];	/* the first malformed record; "" when none */
 };
 
+/*
+ * True when GNU tar would take the block for a tar header: a checksum
+ * field that matches the signed or the unsigned byte sum. GNU tar reads a
+ * file whose first block passes as plain tar, whatever follows.
+ */
+bool ustar_looks_like_header(const unsigned char block[USTAR_BLOCK]);
 /* True when the block is all zero bytes (part of the end-of-archive marker). */
 bool ustar_is_zero(const unsigned char block[USTAR_BLOCK]);
 /*

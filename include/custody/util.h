@@ -26,6 +26,8 @@ int util_unbase64(const char *text, unsigned char **out, size_t *out_len);
 
 /* Format a time as UTC ISO-8601 with nanoseconds ("...T...Z"). */
 void util_time_format(const struct timespec *ts, char out[UTIL_TIME_SIZE]);
+/* Parse what util_time_format writes, exactly. 0 or -1. */
+int util_time_parse(const char *text, size_t len, struct timespec *ts);
 /* The current wall-clock time. */
 void util_time_now(struct timespec *ts);
 

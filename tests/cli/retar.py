@@ -25,6 +25,10 @@ path), unless it says otherwise:
   lonezero NAME       after the last member, one zero block, then a new
                       member NAME
   dotslash NAME       the member stored as ./NAME
+  rawpax NAME RECORDS an extended header of exactly these bytes (Python
+                      escapes: '8 \\0x=y\\n') before it
+  mtime NAME SECONDS  its header's modification time
+  xheader NAME        its extended header with mode 4777 and owner 1000
 """
 import os
 import sys
@@ -34,6 +38,19 @@ CUSTODY_LAST = ["custody/manifest.jsonl", "custody/collection.log",
                 "custody/SHA256SUMS", "custody/seal.json", "custody/seal.sig"]
 BLOCK = 512
 ENC = dict(encoding="utf-8", errors="surrogateescape")
+
+
+# custody's writer gives its pax headers mode 0644; Python's leaves 0.
+_create_header = tarfile.TarInfo._create_header
+
+
+def _custody_header(info, fmt, encoding, errors):
+    if info.get("type") in (tarfile.XHDTYPE, tarfile.XGLTYPE) and not info.get("mode"):
+        info = dict(info, mode=0o644)
+    return _create_header(info, fmt, encoding, errors)
+
+
+tarfile.TarInfo._create_header = staticmethod(_custody_header)
 
 
 def members(root):
@@ -133,6 +150,19 @@ def member(root, name, change, args):
         info.type = args[1].encode()
     elif change == "dotslash":
         info.name = "./" + name
+    elif change == "rawpax":
+        records = args[1].encode("latin-1").decode("unicode_escape").encode("latin-1")
+        return (pax_block(records) + header(info, tarfile.USTAR_FORMAT) +
+                pad(data))
+    elif change == "mtime":
+        info.mtime = int(args[1])
+    elif change == "xheader":
+        x = tarfile.TarInfo("PaxHeader/x")
+        x.type, x.mode, x.uid = tarfile.XHDTYPE, 0o4777, 1000
+        recs = record(b"path", name.encode("utf-8", "surrogateescape"))
+        x.size = len(recs)
+        return (x.tobuf(tarfile.USTAR_FORMAT, **ENC) + pad(recs) +
+                header(info, tarfile.USTAR_FORMAT) + pad(data))
     return header(info, fmt) + pad(data)
 
 

@@ -32,7 +32,7 @@ test_expect_success 'setup: an archive of NFC and NFD names and a sparse file ve
 	custody verify --key key.pub good.tar.zst >out &&
 	test_grep "verified: good.tar.zst" out &&
 	zstd -dq good.tar.zst -o good.tar && extract good.tar g &&
-	cp --sparse=always src/sparse "g/files$S/sparse" &&
+	cp --sparse=always --preserve=timestamps src/sparse "g/files$S/sparse" &&
 	test -f "g/files$S/$nfc" && test -f "g/files$S/$nfd" &&
 	byhand_agrees 0 archive good.tar.zst key.pub &&
 	craft && custody verify --key key.pub x.tar >/dev/null
@@ -182,6 +182,94 @@ open(\"x.tar\", \"wb\").write(d)
 	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
 	test_grep "bytes hidden after a field" out &&
 	byhand_agrees 1 archive x.tar key.pub
+'
+
+test_expect_success 'a compressed file whose first block GNU tar reads as a tar header: refused' '
+	printf "planted by the attacker\n" >planted.txt &&
+	python3 - <<-EOF &&
+	import subprocess, struct
+	empty = subprocess.run(["zstd", "-q", "-c"], input=b"", capture_output=True).stdout
+	data = open("planted.txt", "rb").read()
+	body = data + bytes(-len(data) % 512) + bytes(1024)
+	skip_len = 512 - len(empty) - 8 + len(body)
+	h = bytearray(empty + struct.pack("<II", 0x184D2A50, skip_len))
+	h += bytes(512 - len(h))
+	h[100:108] = b"0000644\0"; h[108:116] = b"0000000\0"; h[116:124] = b"0000000\0"
+	h[124:136] = b"%011o\0" % len(data); h[136:148] = b"00000000000\0"
+	h[156] = ord("0"); h[257:265] = b"ustar\x0000"
+	h[148:156] = b" " * 8; h[148:156] = b"%06o\0 " % sum(h)
+	open("poly.tar.zst", "wb").write(bytes(h) + body + open("good.tar.zst", "rb").read())
+	EOF
+	tar -xOf poly.tar.zst 2>/dev/null | grep -q "planted by the attacker" &&
+	zstd -dc poly.tar.zst | tar -tf - | grep -q "^files$S/a$" &&
+	refused "(archive)" "pass as a tar header: GNU tar would read it as an uncompressed archive" poly.tar.zst
+'
+
+test_expect_success 'a zstd skippable frame first, or a gzip header with optional fields: refused' '
+	printf "\120\052\115\030\004\000\000\000junk" >skip.tar.zst && cat good.tar.zst >>skip.tar.zst &&
+	zstd -dc skip.tar.zst | cmp - good.tar &&
+	refused "(archive)" "begins with a skippable frame" skip.tar.zst &&
+	cp good.tar named.tar && gzip -N -k named.tar &&
+	test "$(od -An -tx1 -j3 -N1 named.tar.gz | tr -d " ")" = 08 &&
+	refused "(archive)" "gzip header has optional fields (flags 0x08)" named.tar.gz
+'
+
+test_expect_success 'a pax key with a NUL byte, a key too long to name, a key given twice: refused' '
+	craft rawpax "files$S/a" "7 \\0x=y\\n" &&
+	refused "files$S/a" "a key with a NUL byte" &&
+	long=$(printf "%0240d" 0 | tr 0 x) &&
+	craft pax "files$S/a" "SCHILY.xattr.user.$long=planted" &&
+	refused "files$S/a" "1 pax record custody does not write" &&
+	craft rawpax "files$S/a" "20 mtime=1000000000\\n20 mtime=2000000000\\n" &&
+	refused "files$S/a" "a second mtime record" &&
+	craft rawpax "files$S/a" "21 hdrcharset=BINARY\\n21 hdrcharset=BINARY\\n" &&
+	refused "files$S/a" "a second hdrcharset record"
+'
+
+test_expect_success 'a modification time other than the manifest says, in ustar or pax: refused' '
+	craft mtime "files$S/a" 1000000000 &&
+	tar -tvf x.tar | grep "files$S/a$" | grep -q 2001-09-09 &&
+	refused "files$S/a" "modification time in the header is 2001-09-09T01:46:40.000000000Z" &&
+	craft pax "files$S/a" mtime=1000000000.5 &&
+	refused "files$S/a" "modification time in the header is 2001-09-09T01:46:40.500000000Z"
+'
+
+test_expect_success 'a pax header of another mode and owner: refused' '
+	craft xheader "files$S/a" &&
+	refused "PaxHeader/x" "pax header not as custody writes it: mode 4777"
+'
+
+test_expect_success 'a sidecar that is there but cannot be read is a problem, not absent' '
+	cp good.tar.zst sc.tar.zst && mkdir sc.tar.zst.sha256 &&
+	test_must_fail --status=1 custody verify --key key.pub sc.tar.zst >out &&
+	test_grep "FAILED sc.tar.zst.sha256: a sidecar that cannot be read" out &&
+	rmdir sc.tar.zst.sha256 && head -c 5000 /dev/zero | tr "\\0" a >sc.tar.zst.sha256 &&
+	test_must_fail --status=1 custody verify --key key.pub sc.tar.zst >out &&
+	test_grep "a sidecar that cannot be read" out
+'
+
+test_expect_success 'many planted members: the problems kept are capped, the rest counted, memory bounded' '
+	python3 -c "
+import tarfile, io
+good = open(\"good.tar\", \"rb\").read()
+end = len(good) - 1024
+while good[end - 512:end] == bytes(512):
+    end -= 512
+out = io.BytesIO(); out.write(good[:end])
+for i in range(20000):
+    t = tarfile.TarInfo(\"files/planted/%05d\" % i); t.mode = 0o644; t.uname = t.gname = \"\"
+    out.write(t.tobuf(tarfile.USTAR_FORMAT))
+out.write(bytes(1024)); open(\"many.tar\", \"wb\").write(out.getvalue())
+" &&
+	run_bounded "$CUSTODY" verify --key "$TEST_TMP/key.pub" many.tar >/dev/null &&
+	test "$(cat status)" = 1 && test_grep "more problems, not listed" out &&
+	test "$(grep -c "^FAILED" out)" -le 10001
+'
+
+test_expect_success 'a zero bomb after the end-of-archive marker: refused without decompressing it all' '
+	head -c 100000000 /dev/zero | zstd -q -19 >zeros.zst && cat good.tar.zst zeros.zst >zb.tar.zst &&
+	test $(wc -c <zb.tar.zst) -lt 1000000 &&
+	refused "(archive)" "zeros after the end-of-archive marker" zb.tar.zst
 '
 
 test_expect_success 'prove and verify --types refuse the same constructions' '
