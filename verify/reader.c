@@ -530,13 +530,10 @@ walk_take(struct walk *w, size_t len)
 static int
 walk_padding(struct walk *w, const unsigned char *data, size_t n)
 {
-	size_t i;
-
 	w->padding -= n;
 	w->offset += n;
-	for (i = 0; i < n; i++)
-		if (data[i] != 0)
-			w->pad_dirty = true;
+	if (!ustar_all_zero(data, n))
+		w->pad_dirty = true;
 	if (w->padding > 0)
 		return 0;
 	w->state = WALK_HEADER;
@@ -606,18 +603,6 @@ walk_feed(struct walk *w, const void *data, size_t len)
 	return 0;
 }
 
-/* True when n bytes are all zero. */
-static bool
-walk_zeros(const unsigned char *data, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (data[i] != 0)
-			return false;
-	return true;
-}
-
 /* The stream has ended: where it ended says whether the archive is whole. */
 static int
 walk_finish(struct walk *w)
@@ -629,7 +614,7 @@ walk_finish(struct walk *w)
 		return error_set("ends without the end-of-archive marker after "
 		    "byte %llu (truncated?)", (unsigned long long)w->offset);
 	case WALK_END:
-		if (w->have > 0 && !walk_zeros(w->block, w->have))
+		if (w->have > 0 && !ustar_all_zero(w->block, w->have))
 			return walk_problem(w, NULL, 0, "data after the "
 			    "end-of-archive marker (byte %llu)",
 			    (unsigned long long)(w->offset - w->have));

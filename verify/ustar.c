@@ -28,16 +28,23 @@
 #define OFF_PREFIX	345
 #define OFF_PAD		500
 
+/* True when n bytes are all zero. */
+bool
+ustar_all_zero(const unsigned char *data, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (data[i] != 0)
+			return false;
+	return true;
+}
+
 /* True when the block is all zero bytes. */
 bool
 ustar_is_zero(const unsigned char block[USTAR_BLOCK])
 {
-	size_t i;
-
-	for (i = 0; i < USTAR_BLOCK; i++)
-		if (block[i] != 0)
-			return false;
-	return true;
+	return ustar_all_zero(block, USTAR_BLOCK);
 }
 
 /*
@@ -151,24 +158,12 @@ ustar_looks_like_header(const unsigned char block[USTAR_BLOCK])
 	return stored == unsigned_sum || (int64_t)stored == signed_sum;
 }
 
-/* True when a field holds only NUL bytes. */
-static bool
-ustar_is_zero_field(const unsigned char *field, size_t size)
-{
-	size_t i;
-
-	for (i = 0; i < size; i++)
-		if (field[i] != '\0')
-			return false;
-	return true;
-}
-
 /* Device fields: custody writes zeros; empty fields mean zero too. */
 static void
 ustar_devices(const unsigned char block[USTAR_BLOCK], struct ustar_header *h)
 {
-	bool empty_major = ustar_is_zero_field(block + OFF_DEVMAJOR, 8);
-	bool empty_minor = ustar_is_zero_field(block + OFF_DEVMINOR, 8);
+	bool empty_major = ustar_all_zero(block + OFF_DEVMAJOR, 8);
+	bool empty_minor = ustar_all_zero(block + OFF_DEVMINOR, 8);
 
 	h->devmajor = h->devminor = 0;
 	if ((!empty_major && ustar_octal(block + OFF_DEVMAJOR, 8, "devmajor",

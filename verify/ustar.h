@@ -57,6 +57,8 @@ struct ustar_pax {
  * file whose first block passes as plain tar, whatever follows.
  */
 bool ustar_looks_like_header(const unsigned char block[USTAR_BLOCK]);
+/* True when n bytes are all zero. */
+bool ustar_all_zero(const unsigned char *data, size_t n);
 /* True when the block is all zero bytes (part of the end-of-archive marker). */
 bool ustar_is_zero(const unsigned char block[USTAR_BLOCK]);
 /*
