@@ -1056,7 +1056,7 @@ prefix_roots() {
 	n=$(wc -l <"$1" | tr -d ' ')
 	# The state of each n: "n r bit", r the head folded so far up to bit.
 	awk -f "$T/lib.awk" -f "$T/fold.awk" -v levels="$T/level" -v top="$k" -v n="$n" -v step=start \
-	    /dev/null >"$T/fold.state" || cannot "awk failed"
+	    -v frontiers="$T/frontiers" /dev/null >"$T/fold.state" || cannot "awk failed"
 	while :; do
 		rm -rf "$T/nodes" && mkdir "$T/nodes"
 		awk -f "$T/lib.awk" -f "$T/fold.awk" -v levels="$T/level" -v top="$k" \
@@ -1086,7 +1086,13 @@ BEGIN {
 		while ((getline h < (levels "." k)) > 0) LEVEL[k, ++i] = h
 	}
 	if (step == "start") {
-		for (m = 1; m <= n; m++) { b = nextbit(m, -1); print m, block(b, m), b }
+		for (m = 1; m <= n; m++) {
+			b = nextbit(m, -1); print m, block(b, m), b
+			# The frontier: the blocks of the bits set, largest first.
+			f = ""
+			for (k = top; k >= 0; k--) if (int(m / 2 ^ k) % 2 == 1) f = f block(k, m)
+			print m, f > frontiers
+		}
 		exit
 	}
 	if (step == "update") while ((getline h < hashes) > 0) H[++nh] = h
@@ -1127,13 +1133,19 @@ ledger_dump() {
 	[ "$enc" = UTF-8 ] || cannot "the ledger's text encoding is $enc, not UTF-8"
 	check=$(sqlite3 -batch "$T/db/ledger.db" 'PRAGMA integrity_check' 2>&1 | head -5 | tr '\n' ' ')
 	[ "$check" = "ok " ] || echo "FAILED ledger: PRAGMA integrity_check: $check" >>"$T/problems"
+	# Each table read must be a table, not a view that shows other rows.
+	for t in case_info handlers artifacts events timestamps tree_heads; do
+		type=$(sqlite3 -batch "$T/db/ledger.db" "SELECT type FROM sqlite_schema WHERE name = '$t'" 2>/dev/null)
+		[ "$type" = table ] ||
+		    echo "FAILED the database file is damaged: \"$t\" is ${type:+a }${type:-missing}, not the table custody writes" >>"$T/problems"
+	done
 	{
 		sql "SELECT 'ci', count(*) FROM case_info"
 		sql "SELECT 'cs', $(cols case_id schema_version) FROM case_info WHERE id = 1"
 		sql "SELECT 'hd', $(cols fingerprint name role organization public_key registered_at) FROM handlers"
-		sql "SELECT 'ar', $(cols evidence_id archive_name archive_sha256 archive_size merkle_root host collected_at collected_by) FROM artifacts"
+		sql "SELECT 'ar', $(cols evidence_id archive_name archive_sha256 archive_size merkle_root host collected_at collected_by archive_path) FROM artifacts"
 		sql "SELECT 'ts', $(cols event_seq file file_sha256 token gen_time tsa) FROM timestamps"
-		sql "SELECT 'th', $(cols size root) FROM tree_heads"
+		sql "SELECT 'th', $(cols size root frontier) FROM tree_heads ORDER BY size"
 		sql "SELECT 'ev', $(cols seq at action artifact handler counterpart refers location note canonical signature) FROM events ORDER BY seq"
 	} >"$T/dump"
 }
@@ -1198,6 +1210,11 @@ function artifact_details(seq, id,   r, o) {
 	o = o ",\"collected_by\":" text(seq, "artifacts.collected_by", f[16], hx(f[17]))
 	o = o ",\"host\":" text(seq, "artifacts.host", f[12], hx(f[13]))
 	o = o ",\"merkle_root\":" text(seq, "artifacts.merkle_root", f[10], hx(f[11])) "}"
+	# archive_path is not signed, but must be a UTF-8 text without NUL.
+	if (f[18] != "text" || hx(f[19]) ~ /^(..)*00/ || decode_utf8(hx(f[19])) < 0)
+		problem(seq, "the artifact record it describes differs from its signed form: column \"archive_path\" stored as " \
+		    (f[18] != "text" ? f[18] : "the text \"" show(hx(f[19])) "\"" (hx(f[19]) ~ /^(..)*00/ ? ": it holds a NUL byte" : ": it is not valid UTF-8")) \
+		    ", where custody writes a UTF-8 text")
 	return o
 }
 function timestamp_details(seq,   r, o) {
@@ -1245,6 +1262,7 @@ BEGIN {
 	while ((getline l < roots) > 0) ROOT[nr++] = l
 	while ((getline l < keyhashes) > 0) KEYSHA[++nk] = l
 	while ((getline l < tokhashes) > 0) TOKSHA_BY[++ntk] = l
+	while ((getline l < frontiers) > 0) { split(l, fr, " "); FRONT[fr[1]] = fr[2] }
 }
 $1 == "ci" { if ($2 != 1) problem("", "case_info holds " $2 " rows, not 1") ; next }
 $1 == "cs" {
@@ -1254,13 +1272,18 @@ $1 == "cs" {
 }
 $1 == "hd" {
 	nh++
+	if ($2 != "text") { problem("", "handler " show(hx($5)) " (" substr(show(hx($3)), 1, 16) ") has no registration event (its fingerprint is " $2 ", not text)"); next }
 	fp = hx($3); HROW[fp] = $0; HNAME[fp] = hx($5)
 	if ($10 == "blob" && length(hx($11)) == 64 && isascii_text(fp) && KEYSHA[nh] == totext(fp))
 		print "K " totext(fp) " " hx($11)
 	else HBADKEY[fp] = 1
 	next
 }
-$1 == "ar" { AROW[hx($3)] = $0; next }
+$1 == "ar" {
+	if ($2 != "text") problem("", "artifact " show(hx($3)) " has no collection event (its evidence_id is " $2 ", not text)")
+	else AROW[hx($3)] = $0
+	next
+}
 $1 == "ts" {
 	nt++
 	s = $2 == "integer" ? totext(hx($3)) : "?" hx($3)
@@ -1268,8 +1291,9 @@ $1 == "ts" {
 	next
 }
 $1 == "th" {
-	if ($2 != "integer") { problem("", "a cached tree head with size of type " $2); next }
+	if ($2 != "integer") { problem("", "a cached tree head of a size no ledger has (of type " $2 ")"); next }
 	TH[totext(hx($3))] = ($4 == "blob" ? hx($5) : "?")
+	THF[totext(hx($3))] = ($6 == "blob" ? hx($7) : "?")
 	next
 }
 $1 == "ev" {
@@ -1313,11 +1337,23 @@ $1 == "ev" {
 	self = act == "registered" && $12 != "null" && counterpart == handler
 	if (self && nreg > 0) problem(seq, "a key registers itself, but only the case's first key may (a registration must be signed by a registered handler)")
 	else if (!self && !(handler in REG)) problem(seq, "signed by key " substr(totext(handler), 1, 16) " before that key was registered")
-	if (act == "registered" && $12 != "null" && !(counterpart in REG)) { REG[counterpart] = 1; nreg++ }
-	if (act == "collected" && $8 != "null") COL[artifact] = 1
+	# Step 5: each handler and artifact row is described by one event only.
+	if (act == "registered" && $12 != "null") {
+		if (counterpart in REG) problem(seq, "registered " show(counterpart) " again (first at #" REG[counterpart] ")")
+		else { REG[counterpart] = seq; nreg++ }
+	}
+	if (act == "collected" && $8 != "null") {
+		if (artifact in COL) problem(seq, "collected " show(artifact) " again (first at #" COL[artifact] ")")
+		else COL[artifact] = seq
+	}
 	if (act == "timestamped") TSE[seq] = 1
 	# Step 6: the cached tree head after this event.
-	if (!(ne in TH) || TH[ne] != ROOT[ne]) problem(seq, "the cached tree head after this event is missing or differs from the recomputed one")
+	# Root and frontier, BLOBs of exactly the recomputed bytes.
+	if (!(ne in TH)) problem(seq, "the cached tree head after this event is missing")
+	else {
+		if (TH[ne] != ROOT[ne]) problem(seq, "the cached tree head after this event differs from the recomputed one (its root)")
+		if (THF[ne] != FRONT[ne]) problem(seq, "the cached tree head after this event differs from the recomputed one (its frontier)")
+	}
 	next
 }
 END {
@@ -1325,8 +1361,9 @@ END {
 	for (fp in HROW) if (!(fp in REG)) problem("", "handler " show(HNAME[fp]) " (" substr(show(fp), 1, 16) ") has no registration event")
 	for (id in AROW) if (!(id in COL)) problem("", "artifact " show(id) " has no collection event")
 	for (s in TROW) if (!(s in TSE)) problem("", "the time-stamp row of event " s " has no timestamped event of its own")
-	for (s in TH) if (!(s + 0 >= 1 && s + 0 <= ne && s == int(s) ""))
-		problem("", "a cached tree head for " s " events, but the ledger holds " ne ": events after #" ne " were removed, or the cache was edited")
+	for (s in TH)
+		if (s + 0 < 1) problem("", "a cached tree head of a size no ledger has (" s ")")
+		else if (s + 0 > ne) problem("", "a cached tree head records " s " events, but the ledger holds " ne ": events after #" ne " were removed")
 	print "N " ne " " ROOT[ne]
 	print "C " totext(CASE)
 }
@@ -1373,10 +1410,20 @@ check_checkpoint() {
 	cpf=$1 events=$2 case_id=$3
 	[ -f "$cpf" ] && [ -r "$cpf" ] || cannot "cannot read checkpoint $cpf"
 	cpn=$(printf '%s' "$cpf" | tr -c '[:alnum:]._/-' '?')
-	if [ "$(bytes "$cpf")" -gt 65536 ]; then
-		echo "FAILED checkpoint $cpn: larger than 64 KiB" >>"$T/problems"
-		return
-	fi
+	# Larger than any checkpoint: custody does not read it (exit 2).
+	[ "$(bytes "$cpf")" -le 65536 ] || cannot "checkpoint $cpn is larger than 64 KiB"
+	# The origin line first: a custody checkpoint of another case is said to
+	# be that, and not checked; the ledger is not the worse for it, but
+	# what was asked could not be checked (exit 2 when nothing else is wrong).
+	origin=$(head -n 1 "$cpf" | tr -d '\000')
+	case $origin in
+	custody/?*)
+		if [ "$origin" != "custody/$raw_case_id" ]; then
+			echo "checkpoint $cpn is of case $(printf '%s' "${origin#custody/}" | tr -c '[:print:]' '?'), not of this case $case_id: it was not checked" >>"$T/foreign"
+			return
+		fi
+		;;
+	esac
 	if [ "$(tail -c 1 "$cpf" | od -An -tx1 | tr -d ' ')" != 0a ] ||
 	    [ "$(tr -d '\000' <"$cpf" | bytes /dev/stdin)" -ne "$(bytes "$cpf")" ]; then
 		echo "FAILED checkpoint $cpn: not a text note ending with a newline, without NUL bytes" >>"$T/problems"
@@ -1401,8 +1448,8 @@ check_checkpoint() {
 			ed25519_verify "$T/keys/$fp.pem" "$T/cp.text" "$T/cp.sig" && signer=$fp
 		done <"$T/judged"
 	done <"$T/cp"
-	if [ "$origin" != "custody/$case_id" ]; then
-		echo "FAILED checkpoint $cpn: a checkpoint of another case ($(printf '%s' "$origin" | tr -c '[:print:]' '?')), not of custody/$case_id" >>"$T/problems"
+	if [ "$origin" != "custody/$raw_case_id" ]; then
+		echo "FAILED checkpoint $cpn: it is for \"$(printf '%s' "$origin" | tr -c '[:print:]' '?')\", not \"custody/$case_id\"" >>"$T/problems"
 	elif [ -z "$signer" ]; then
 		echo "FAILED checkpoint $cpn: not validly signed by any handler of this case (altered, or another case's)" >>"$T/problems"
 	elif [ "$size" -gt "$events" ]; then
@@ -1426,6 +1473,7 @@ ledger_mode() {
 	write_awk_library
 	: >"$T/problems"
 	: >"$T/extends"
+	: >"$T/foreign"
 	# A copy, so that nothing is written beside the ledger (SQLite would
 	# make its -shm file); the -wal file holds committed events too.
 	mkdir "$T/db" "$T/keys" "$T/tokens" "$T/leaves" "$T/ev"
@@ -1449,6 +1497,7 @@ ledger_mode() {
 	write_ledger_judge
 	awk -f "$T/lib.awk" -f "$T/ledger.awk" -v problems="$T/problems" \
 	    -v roots="$T/roots" -v keyhashes="$T/keyhashes" -v tokhashes="$T/tokhashes" \
+	    -v frontiers="$T/frontiers" \
 	    "$T/dump" >"$T/judged" || cannot "awk failed"
 
 	# Step 3: every signature, by the handler's registered key.
@@ -1466,6 +1515,7 @@ ledger_mode() {
 	events=$(sed -n 's/^N \([0-9]*\) .*/\1/p' "$T/judged")
 	head=$(sed -n 's/^N [0-9]* //p' "$T/judged")
 	case_id=$(sed -n 's/^C //p' "$T/judged")
+	raw_case_id=$case_id
 	case_id=$(printf '%s' "$case_id" | tr -c '[:alnum:]._-' '?')
 
 	# Step 7: the checkpoints.
@@ -1476,8 +1526,11 @@ ledger_mode() {
 	if [ ! -s "$T/problems" ]; then
 		echo "verified: case $case_id, $events events, tree head $head"
 		cat "$T/extends"
-		exit 0
+		[ -s "$T/foreign" ] || exit 0
+		cat "$T/foreign"
+		exit 2
 	fi
+	[ -s "$T/foreign" ] && cat "$T/foreign" >"$T/note"
 	finish "case $case_id" ""
 }
 
