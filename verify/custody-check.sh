@@ -397,15 +397,24 @@ write_tar_walker() {
 	cat >"$T/tar.awk" <<'EOF'
 # Numbers as exact decimal integers (awk would print 2^40 as 1.09951e+12).
 function num(x) { return sprintf("%.0f", x) }
-function readat(at, len,   cmd, line, n, i, k, t) {
-	k = 0; delete B
-	cmd = "od -An -v -tu1 -j " num(at) " -N " num(len) " '" tar "'"
+# Read len bytes at offset at into B[0..len-1], and the pad bytes before
+# them into B[-pad..-1] (the padding after the member before, so that it
+# costs no process of its own); returns the bytes read from at.
+function readat(at, len, pad,   cmd, line, n, i, k, t) {
+	pad += 0; k = 0 - pad; delete B
+	cmd = "od -An -v -tu1 -j " num(at - pad) " -N " num(len + pad) " '" tar "'"
 	while ((cmd | getline line) > 0) {
 		n = split(line, t, " ")
 		for (i = 1; i <= n; i++) B[k++] = t[i] + 0
 	}
 	close(cmd)
 	return k
+}
+# A NUL-padded text field with bytes after its end (ustar_text).
+function stray(from, len,   i) {
+	for (i = from; i < from + len && B[i] != 0; i++) ;
+	for (; i < from + len; i++) if (B[i] != 0) return 1
+	return 0
 }
 function allzero(from, len,   i) {
 	for (i = from; i < from + len; i++) if (B[i] != 0) return 0
@@ -420,7 +429,6 @@ function field(from, len,   i, r) {
 function octal(from, len,   i, v, digits) {
 	if (allzero(from, len)) return -2
 	i = from; v = 0; digits = 0
-	while (i < from + len && B[i] == 32) i++
 	while (i < from + len && B[i] >= 48 && B[i] <= 55) { v = v * 8 + B[i] - 48; i++; digits++ }
 	if (digits == 0) return -1
 	for (; i < from + len; i++) if (B[i] != 0 && B[i] != 32) return -1
@@ -434,6 +442,8 @@ function padded(n) { return int((n + 511) / 512) * 512 }
 # A name custody could have written: relative, no empty, . or .. parts.
 function name_problem(h,   n, i, part, r) {
 	if (h == "") return "empty member name"
+	if (length(h) > 8192) return "member name longer than 4096 bytes"
+	if (h ~ /^(..)*00/) return "member name holds a NUL byte, which tar cuts it at"
 	if (substr(h, 1, 2) == "2f") return "absolute member name"
 	n = length(h); part = ""
 	for (i = 1; i <= n + 1; i += 2) {
@@ -479,8 +489,14 @@ function pax(at, size,   got, i, j, k, len, key, v) {
 	for (key in PAX) {
 		v = totext(PAX[key])
 		if (key == "path") continue
-		if (key == "size") { if (!isascii_text(PAX[key]) || v !~ /^[0-9]+$/) paxerr("pax size is not a number") }
-		else if (key == "mtime") { if (!isascii_text(PAX[key]) || v !~ /^-?[0-9]+(\.[0-9]+)?$/) paxerr("pax mtime is not a time") }
+		# Decimal, 1 to 19 digits; a time of at most 19 digits and 9 decimals.
+		if (key == "size") { if (!isascii_text(PAX[key]) || v !~ /^[0-9]+$/ || length(v) > 19) paxerr("pax size is not a decimal number") }
+		else if (key == "mtime") {
+			if (!isascii_text(PAX[key]) || v !~ /^-?[0-9]+(\.[0-9]+)?$/ ||
+			    length(v) - (v ~ /^-/) - (index(v, ".") ? length(v) - index(v, ".") + 1 : 0) > 19 ||
+			    (index(v, ".") && length(v) - index(v, ".") > 9))
+				paxerr("pax mtime is not a time")
+		}
 		else if (key == "hdrcharset") { if (v != "BINARY" && v != "ISO-IR 10646 2000 UTF-8") paxerr("pax hdrcharset \"" show(PAX[key]) "\"") }
 		else if (key ~ /^GNU\.sparse/) paxerr("a GNU sparse member (pax " key "), which custody never writes")
 		else paxerr("pax key \"" key "\", which custody never writes")
@@ -492,6 +508,10 @@ function paxproblems(name,   n, i, e) {
 	n = split(PAXERR, e, SUBSEP)
 	for (i = 2; i <= n; i++) problem(name, e[i])
 	PAXERR = ""
+	# A path that is not UTF-8 must be declared binary: tars convert it.
+	if (("path" in PAX) && !(("hdrcharset" in PAX) && totext(PAX["hdrcharset"]) == "BINARY") &&
+	    decode_utf8(PAX["path"]) < 0)
+		problem(name, "pax path is not UTF-8 and hdrcharset is not BINARY: tars would convert it")
 }
 function typename(c) {
 	if (c == "L") return "GNU long name ('L')"
@@ -510,20 +530,24 @@ function typename(c) {
 	return "unknown type ('" c "')"
 }
 BEGIN {
-	init(); off = 0; pending = 0; bad = 0; members = 0
+	init(); off = 0; pending = 0; bad = 0; members = 0; pad = 0
 	for (;;) {
 		if (off + 512 > total) {
 			problem("", off == total ? "no end-of-archive marker: truncated" : "the archive ends inside a header: truncated")
 			break
 		}
-		readat(off, 512)
+		# The header, and the padding after the member before it: tar
+		# skips that padding, so custody writes only zeros there.
+		readat(off, 512, pad)
+		if (!allzero(-pad, pad)) problem(padname, "bytes hidden in the padding after this member")
+		pad = 0
 		if (allzero(0, 512)) {
 			if (pending) { paxproblems(pathlabel); problem(pathlabel, "a pax header with no member after it") }
 			pending = 0
 			if (off + 1024 <= total && readat(off + 512, 512) == 512 && allzero(0, 512)) {
 				print "END " num(off); break
 			}
-			if (off + 1024 > total) { problem("", "a lone zero block at the end: truncated"); break }
+			if (off + 1024 > total) { problem("", "the end-of-archive marker is one zero block, custody writes two (truncated?)"); break }
 			problem("", "a lone zero block at byte " num(off) " with headers after it (tar stops there)")
 			off += 512
 			continue
@@ -538,15 +562,21 @@ BEGIN {
 		if (!(B[257] == 117 && B[258] == 115 && B[259] == 116 && B[260] == 97 && B[261] == 114 &&
 		    B[262] == 0 && B[263] == 48 && B[264] == 48))
 			problem(label, "not a POSIX ustar header (magic and version)")
+		# Every header's numbers are octal: digits, then spaces or NULs.
+		if (octal(100, 8) < 0) problem(label, "header field mode is not an octal number")
+		if (octal(108, 8) < 0) problem(label, "header field uid is not an octal number")
+		if (octal(116, 8) < 0) problem(label, "header field gid is not an octal number")
+		if (octal(136, 12) < 0) problem(label, "header field mtime is not an octal number")
 		size = octal(124, 12)
-		if (pending && ("size" in PAX)) size = totext(PAX["size"]) + 0
-		if (size < 0) { problem(label, "size field is not an octal number: cannot read further"); break }
+		if (size < 0) { problem(label, "header field size is not an octal number: cannot read further"); break }
 		type = B[156] == 0 ? "\\0" : sprintf("%c", B[156])
+		if (type == "0" && pending && ("size" in PAX)) size = totext(PAX["size"]) + 0
 		if (off + 512 + padded(size) > total) { problem(label, "data ends early: truncated"); break }
-		if (type == "x" && size > 1048576) {
+		if (type == "x" && size > 65536) {
 			problem(label, "a pax header of " num(size) " bytes, larger than any custody writes")
 			pending = 0; delete PAX
 			off += 512 + padded(size)
+			pad = padded(size) - size; padname = label
 			continue
 		}
 		if (type == "x") {
@@ -569,11 +599,12 @@ BEGIN {
 				problem(label, "a " typename(type) " header, which custody never writes")
 			pending = 0; delete PAX
 			off += 512 + padded(size)
+			pad = padded(size) - size; padname = label
 			continue
 		}
 		name = label
 		mode = octal(100, 8)
-		if (mode != 420) problem(name, mode < 0 ? "mode field is not octal" : sprintf("mode %04o, not 0644", mode))
+		if (mode != 420 && mode >= 0) problem(name, sprintf("mode %04o, not 0644", mode))
 		if (octal(108, 8) != 0 || octal(116, 8) != 0)
 			problem(name, sprintf("owner %d, group %d, not 0 and 0", octal(108, 8), octal(116, 8)))
 		if (!allzero(265, 32) || !allzero(297, 32))
@@ -581,11 +612,15 @@ BEGIN {
 		if (!allzero(157, 100)) problem(name, "a link name \"" show(field(157, 100)) "\" on a regular file")
 		v = octal(329, 8); w = octal(337, 8)
 		if ((v != 0 && v != -2) || (w != 0 && w != -2)) problem(name, "device numbers on a regular file")
-		if (octal(136, 12) < 0 && !(pending && ("mtime" in PAX))) problem(name, "mtime field is not octal")
+		# Bytes after the NUL that ends a text field, or in bytes 500-511.
+		if (stray(0, 100) || stray(157, 100) || stray(265, 32) || stray(297, 32) ||
+		    stray(345, 155) || !allzero(500, 12))
+			problem(name, "bytes hidden after a field's end or in the header padding")
 		if ((why = name_problem(name)) != "") problem(name, why)
 		print "M " num(off + 512) " " num(size) " " name
 		members++
 		off += 512 + padded(size)
+		pad = padded(size) - size; padname = name
 		pending = 0; delete PAX
 	}
 	if (bad) print "BAD"
@@ -898,6 +933,21 @@ archive_mode() {
 		echo "FAILED (archive): damaged: $* fails: $(head -c 200 "$T/err" | tr '\n' ' ')" >>"$T/problems"
 		finish "$A" ""
 	fi
+	# gzip ignores zero bytes after its stream without a word; custody
+	# refuses any byte after the compressed data. A stream that still
+	# decompresses without its last byte did not need that byte.
+	if [ "$1" = gzip ] && [ "$(tail -c 1 "$A" | od -An -tx1 | tr -d ' ')" = 00 ] &&
+	    head -c -1 "$A" | gzip -t 2>/dev/null; then
+		echo "FAILED (archive): bytes after the end of the compressed data (zero bytes after the gzip stream)" >>"$T/problems"
+	fi
+	# One layer: what it holds must not be compressed again.
+	inner=$(od -An -v -tx1 -N6 "$T/tar" | tr -d ' \n')
+	case $1:$inner in
+	cat:*) ;;
+	*:28b52ffd*) echo "FAILED (archive): compressed 2 times (zstd under $1): custody writes one layer" >>"$T/problems" ;;
+	*:1f8b*) echo "FAILED (archive): compressed 2 times (gzip under $1): custody writes one layer" >>"$T/problems" ;;
+	*:fd377a585a00) echo "FAILED (archive): compressed 2 times (xz under $1): custody writes one layer" >>"$T/problems" ;;
+	esac
 	total=$(bytes "$T/tar")
 	if [ "$total" -lt 512 ] ||
 	    [ "$(od -An -v -c -j 257 -N 5 "$T/tar" | tr -d ' ')" != ustar ]; then

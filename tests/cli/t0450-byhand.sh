@@ -326,7 +326,7 @@ note_custody ledger verify --case "$TEST_TMP/l-del"
 
 test_expect_success 'ledger: a cached tree head beyond the last event, a time-stamp row of no event' '
 	tamper l-cache "INSERT INTO tree_heads VALUES (40, zeroblob(32), zeroblob(32))" &&
-	byhand 1 ledger l-cache && test_grep "a cached tree head for 40 events" byhand.out &&
+	byhand 1 ledger l-cache && test_grep "a cached tree head records 40 events" byhand.out &&
 	tamper l-ts "INSERT INTO timestamps VALUES (3, '\''x'\'', '\''00'\'', X'\''00'\'', '\''2026'\'', '\''none'\'')" &&
 	byhand 1 ledger l-ts && test_grep "time-stamp row of event 3 has no timestamped event" byhand.out
 '
