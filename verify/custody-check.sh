@@ -1367,7 +1367,11 @@ $1 == "ev" {
 	if ($16 != "null") FIELD["location"] = text(seq, "location", $16, hx($17))
 	if ($18 != "null") FIELD["note"] = text(seq, "note", $18, hx($19))
 	FIELD["prev"] = "\"" ROOT[ne - 1] "\""
-	if ($14 != "null") FIELD["refers"] = integer(seq, "refers", $14, hx($15))
+	if ($14 != "null") {
+		FIELD["refers"] = integer(seq, "refers", $14, hx($15))
+		# A signed refers names an event: 1 or more.
+		if (FIELD["refers"] !~ /^[1-9][0-9]*$/) problem(seq, "its signed bytes are not a canonical event: a number is out of range")
+	}
 	FIELD["seq"] = seq
 	FIELD["time"] = text(seq, "at", $4, hx($5))
 	FIELD["v"] = 1
