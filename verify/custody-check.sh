@@ -22,11 +22,14 @@
 #
 # What it checks, in the order of custody-formats(5), VERIFICATION:
 #  archive: 0 the .sha256 sidecar, if there is one; 1 one layer of
-#  compression; 2 every 512-byte tar header, walked here, not by tar: only
-#  ustar regular files of mode 0644 and owner 0, pax 'x' headers with path,
-#  size, mtime and hdrcharset only, the end marker and a zero tail (THE
-#  EVIDENCE ARCHIVE); 3 the five custody/ members, once each; 4 the
-#  manifest, line by line; 5 the members against the manifest's entries
+#  compression, nothing after it (not even the zeros gzip ignores); 2 every
+#  512-byte tar header, walked here, not by tar: only ustar regular files
+#  of mode 0644 and owner 0, octal numbers, nothing hidden after a text
+#  field's NUL, in header bytes 500-511 or in the padding after a member's
+#  data, pax 'x' headers with path, size, mtime and hdrcharset only, the
+#  end marker of two zero blocks and a zero tail (THE EVIDENCE ARCHIVE);
+#  3 the five custody/ members, once each; 4 the manifest, line by line;
+#  5 the members against the manifest's entries
 #  (extra, missing, duplicate, size); 6 SHA256SUMS against the manifest;
 #  7 what GNU tar extracts: the same members, each of its SHA-256
 #  (sha256sum -c); 8 the seal's commitments and the Merkle root; 9 the
@@ -35,8 +38,10 @@
 #  from its columns, the tree head before it and the row it describes, byte
 #  for byte against its signed canonical bytes; 3 every signature; 4 the
 #  registration rules; 5 every handler, artifact and time-stamp row bound to
-#  its event; 6 the cached tree heads; 7 each checkpoint: origin, signature,
-#  size and root.
+#  its event, each by one event only; 6 the cached tree heads, root and
+#  frontier; 7 each checkpoint: origin, signature, size and root (one of
+#  another case is said to be that, not checked: exit 2 if nothing else
+#  is wrong).
 
 set -u
 LC_ALL=C
