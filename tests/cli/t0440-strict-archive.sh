@@ -232,11 +232,15 @@ test_expect_success 'an octal field with a leading space, an mtime that is not a
 	refused "files$S/a" "not an octal number" && test_grep "not an octal number" byhand.out
 '
 
-test_expect_success 'an empty member name: refused' '
+test_expect_success 'an empty member name, a pax path longer than 4096 bytes: refused' '
 	poke "files$S/a" 0 $(printf "%0200d" 0) &&
 	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
 	test_grep "empty name" out &&
-	byhand_agrees 1 archive x.tar key.pub && test_grep "empty member name" byhand.out
+	byhand_agrees 1 archive x.tar key.pub && test_grep "empty member name" byhand.out &&
+	craft pax "files$S/a" "path=files/$(printf "%05000d" 0)" &&
+	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
+	test_grep "name longer than 4096 bytes" out &&
+	byhand_agrees 1 archive x.tar key.pub && test_grep "name longer than 4096 bytes" byhand.out
 '
 
 test_expect_success 'a pax path that is not UTF-8, without hdrcharset BINARY: refused' '
