@@ -473,8 +473,10 @@ function pax(at, size,   got, i, j, k, len, key, v) {
 	while (i < size) {
 		j = i; len = 0
 		while (j < size && B[j] >= 48 && B[j] <= 57) { len = len * 10 + B[j] - 48; j++ }
-		if (j == i || B[i] == 48 || j >= size || B[j] != 32 || i + len > size ||
-		    len < j - i + 3 || B[i + len - 1] != 10) {
+		# LEN: 1 to 19 decimal digits (leading zeros read alike by every
+		# tar), covering at least "LEN k=\n".
+		if (j == i || j - i > 19 || j >= size || B[j] != 32 || i + len > size ||
+		    len < j - i + 4 || B[i + len - 1] != 10) {
 			paxerr("malformed pax record at byte " i " of its pax header")
 			return 1
 		}
