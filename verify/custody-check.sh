@@ -22,11 +22,14 @@
 #
 # What it checks, in the order of custody-formats(5), VERIFICATION:
 #  archive: 0 the .sha256 sidecar, if there is one; 1 one layer of
-#  compression; 2 every 512-byte tar header, walked here, not by tar: only
-#  ustar regular files of mode 0644 and owner 0, pax 'x' headers with path,
-#  size, mtime and hdrcharset only, the end marker and a zero tail (THE
-#  EVIDENCE ARCHIVE); 3 the five custody/ members, once each; 4 the
-#  manifest, line by line; 5 the members against the manifest's entries
+#  compression, nothing after it (not even the zeros gzip ignores); 2 every
+#  512-byte tar header, walked here, not by tar: only ustar regular files
+#  of mode 0644 and owner 0, octal numbers, nothing hidden after a text
+#  field's NUL, in header bytes 500-511 or in the padding after a member's
+#  data, pax 'x' headers with path, size, mtime and hdrcharset only, the
+#  end marker of two zero blocks and a zero tail (THE EVIDENCE ARCHIVE);
+#  3 the five custody/ members, once each; 4 the manifest, line by line;
+#  5 the members against the manifest's entries
 #  (extra, missing, duplicate, size); 6 SHA256SUMS against the manifest;
 #  7 what GNU tar extracts: the same members, each of its SHA-256
 #  (sha256sum -c); 8 the seal's commitments and the Merkle root; 9 the
@@ -35,8 +38,10 @@
 #  from its columns, the tree head before it and the row it describes, byte
 #  for byte against its signed canonical bytes; 3 every signature; 4 the
 #  registration rules; 5 every handler, artifact and time-stamp row bound to
-#  its event; 6 the cached tree heads; 7 each checkpoint: origin, signature,
-#  size and root.
+#  its event, each by one event only; 6 the cached tree heads, root and
+#  frontier; 7 each checkpoint: origin, signature, size and root (one of
+#  another case is said to be that, not checked: exit 2 if nothing else
+#  is wrong).
 
 set -u
 LC_ALL=C
@@ -397,15 +402,24 @@ write_tar_walker() {
 	cat >"$T/tar.awk" <<'EOF'
 # Numbers as exact decimal integers (awk would print 2^40 as 1.09951e+12).
 function num(x) { return sprintf("%.0f", x) }
-function readat(at, len,   cmd, line, n, i, k, t) {
-	k = 0; delete B
-	cmd = "od -An -v -tu1 -j " num(at) " -N " num(len) " '" tar "'"
+# Read len bytes at offset at into B[0..len-1], and the pad bytes before
+# them into B[-pad..-1] (the padding after the member before, so that it
+# costs no process of its own); returns the bytes read from at.
+function readat(at, len, pad,   cmd, line, n, i, k, t) {
+	pad += 0; k = 0 - pad; delete B
+	cmd = "od -An -v -tu1 -j " num(at - pad) " -N " num(len + pad) " '" tar "'"
 	while ((cmd | getline line) > 0) {
 		n = split(line, t, " ")
 		for (i = 1; i <= n; i++) B[k++] = t[i] + 0
 	}
 	close(cmd)
 	return k
+}
+# A NUL-padded text field with bytes after its end (ustar_text).
+function stray(from, len,   i) {
+	for (i = from; i < from + len && B[i] != 0; i++) ;
+	for (; i < from + len; i++) if (B[i] != 0) return 1
+	return 0
 }
 function allzero(from, len,   i) {
 	for (i = from; i < from + len; i++) if (B[i] != 0) return 0
@@ -420,7 +434,6 @@ function field(from, len,   i, r) {
 function octal(from, len,   i, v, digits) {
 	if (allzero(from, len)) return -2
 	i = from; v = 0; digits = 0
-	while (i < from + len && B[i] == 32) i++
 	while (i < from + len && B[i] >= 48 && B[i] <= 55) { v = v * 8 + B[i] - 48; i++; digits++ }
 	if (digits == 0) return -1
 	for (; i < from + len; i++) if (B[i] != 0 && B[i] != 32) return -1
@@ -434,6 +447,8 @@ function padded(n) { return int((n + 511) / 512) * 512 }
 # A name custody could have written: relative, no empty, . or .. parts.
 function name_problem(h,   n, i, part, r) {
 	if (h == "") return "empty member name"
+	if (length(h) > 8192) return "member name longer than 4096 bytes"
+	if (h ~ /^(..)*00/) return "member name holds a NUL byte, which tar cuts it at"
 	if (substr(h, 1, 2) == "2f") return "absolute member name"
 	n = length(h); part = ""
 	for (i = 1; i <= n + 1; i += 2) {
@@ -458,8 +473,10 @@ function pax(at, size,   got, i, j, k, len, key, v) {
 	while (i < size) {
 		j = i; len = 0
 		while (j < size && B[j] >= 48 && B[j] <= 57) { len = len * 10 + B[j] - 48; j++ }
-		if (j == i || B[i] == 48 || j >= size || B[j] != 32 || i + len > size ||
-		    len < j - i + 3 || B[i + len - 1] != 10) {
+		# LEN: 1 to 19 decimal digits (leading zeros read alike by every
+		# tar), covering at least "LEN k=\n".
+		if (j == i || j - i > 19 || j >= size || B[j] != 32 || i + len > size ||
+		    len < j - i + 4 || B[i + len - 1] != 10) {
 			paxerr("malformed pax record at byte " i " of its pax header")
 			return 1
 		}
@@ -479,8 +496,14 @@ function pax(at, size,   got, i, j, k, len, key, v) {
 	for (key in PAX) {
 		v = totext(PAX[key])
 		if (key == "path") continue
-		if (key == "size") { if (!isascii_text(PAX[key]) || v !~ /^[0-9]+$/) paxerr("pax size is not a number") }
-		else if (key == "mtime") { if (!isascii_text(PAX[key]) || v !~ /^-?[0-9]+(\.[0-9]+)?$/) paxerr("pax mtime is not a time") }
+		# Decimal, 1 to 19 digits; a time of at most 19 digits and 9 decimals.
+		if (key == "size") { if (!isascii_text(PAX[key]) || v !~ /^[0-9]+$/ || length(v) > 19) paxerr("pax size is not a decimal number") }
+		else if (key == "mtime") {
+			if (!isascii_text(PAX[key]) || v !~ /^-?[0-9]+(\.[0-9]+)?$/ ||
+			    length(v) - (v ~ /^-/) - (index(v, ".") ? length(v) - index(v, ".") + 1 : 0) > 19 ||
+			    (index(v, ".") && length(v) - index(v, ".") > 9))
+				paxerr("pax mtime is not a time")
+		}
 		else if (key == "hdrcharset") { if (v != "BINARY" && v != "ISO-IR 10646 2000 UTF-8") paxerr("pax hdrcharset \"" show(PAX[key]) "\"") }
 		else if (key ~ /^GNU\.sparse/) paxerr("a GNU sparse member (pax " key "), which custody never writes")
 		else paxerr("pax key \"" key "\", which custody never writes")
@@ -492,6 +515,10 @@ function paxproblems(name,   n, i, e) {
 	n = split(PAXERR, e, SUBSEP)
 	for (i = 2; i <= n; i++) problem(name, e[i])
 	PAXERR = ""
+	# A path that is not UTF-8 must be declared binary: tars convert it.
+	if (("path" in PAX) && !(("hdrcharset" in PAX) && totext(PAX["hdrcharset"]) == "BINARY") &&
+	    decode_utf8(PAX["path"]) < 0)
+		problem(name, "pax path is not UTF-8 and hdrcharset is not BINARY: tars would convert it")
 }
 function typename(c) {
 	if (c == "L") return "GNU long name ('L')"
@@ -510,20 +537,24 @@ function typename(c) {
 	return "unknown type ('" c "')"
 }
 BEGIN {
-	init(); off = 0; pending = 0; bad = 0; members = 0
+	init(); off = 0; pending = 0; bad = 0; members = 0; pad = 0
 	for (;;) {
 		if (off + 512 > total) {
 			problem("", off == total ? "no end-of-archive marker: truncated" : "the archive ends inside a header: truncated")
 			break
 		}
-		readat(off, 512)
+		# The header, and the padding after the member before it: tar
+		# skips that padding, so custody writes only zeros there.
+		readat(off, 512, pad)
+		if (!allzero(-pad, pad)) problem(padname, "bytes hidden in the padding after this member")
+		pad = 0
 		if (allzero(0, 512)) {
 			if (pending) { paxproblems(pathlabel); problem(pathlabel, "a pax header with no member after it") }
 			pending = 0
 			if (off + 1024 <= total && readat(off + 512, 512) == 512 && allzero(0, 512)) {
 				print "END " num(off); break
 			}
-			if (off + 1024 > total) { problem("", "a lone zero block at the end: truncated"); break }
+			if (off + 1024 > total) { problem("", "the end-of-archive marker is one zero block, custody writes two (truncated?)"); break }
 			problem("", "a lone zero block at byte " num(off) " with headers after it (tar stops there)")
 			off += 512
 			continue
@@ -538,15 +569,21 @@ BEGIN {
 		if (!(B[257] == 117 && B[258] == 115 && B[259] == 116 && B[260] == 97 && B[261] == 114 &&
 		    B[262] == 0 && B[263] == 48 && B[264] == 48))
 			problem(label, "not a POSIX ustar header (magic and version)")
+		# Every header's numbers are octal: digits, then spaces or NULs.
+		if (octal(100, 8) < 0) problem(label, "header field mode is not an octal number")
+		if (octal(108, 8) < 0) problem(label, "header field uid is not an octal number")
+		if (octal(116, 8) < 0) problem(label, "header field gid is not an octal number")
+		if (octal(136, 12) < 0) problem(label, "header field mtime is not an octal number")
 		size = octal(124, 12)
-		if (pending && ("size" in PAX)) size = totext(PAX["size"]) + 0
-		if (size < 0) { problem(label, "size field is not an octal number: cannot read further"); break }
+		if (size < 0) { problem(label, "header field size is not an octal number: cannot read further"); break }
 		type = B[156] == 0 ? "\\0" : sprintf("%c", B[156])
+		if (type == "0" && pending && ("size" in PAX)) size = totext(PAX["size"]) + 0
 		if (off + 512 + padded(size) > total) { problem(label, "data ends early: truncated"); break }
-		if (type == "x" && size > 1048576) {
+		if (type == "x" && size > 65536) {
 			problem(label, "a pax header of " num(size) " bytes, larger than any custody writes")
 			pending = 0; delete PAX
 			off += 512 + padded(size)
+			pad = padded(size) - size; padname = label
 			continue
 		}
 		if (type == "x") {
@@ -569,11 +606,12 @@ BEGIN {
 				problem(label, "a " typename(type) " header, which custody never writes")
 			pending = 0; delete PAX
 			off += 512 + padded(size)
+			pad = padded(size) - size; padname = label
 			continue
 		}
 		name = label
 		mode = octal(100, 8)
-		if (mode != 420) problem(name, mode < 0 ? "mode field is not octal" : sprintf("mode %04o, not 0644", mode))
+		if (mode != 420 && mode >= 0) problem(name, sprintf("mode %04o, not 0644", mode))
 		if (octal(108, 8) != 0 || octal(116, 8) != 0)
 			problem(name, sprintf("owner %d, group %d, not 0 and 0", octal(108, 8), octal(116, 8)))
 		if (!allzero(265, 32) || !allzero(297, 32))
@@ -581,11 +619,15 @@ BEGIN {
 		if (!allzero(157, 100)) problem(name, "a link name \"" show(field(157, 100)) "\" on a regular file")
 		v = octal(329, 8); w = octal(337, 8)
 		if ((v != 0 && v != -2) || (w != 0 && w != -2)) problem(name, "device numbers on a regular file")
-		if (octal(136, 12) < 0 && !(pending && ("mtime" in PAX))) problem(name, "mtime field is not octal")
+		# Bytes after the NUL that ends a text field, or in bytes 500-511.
+		if (stray(0, 100) || stray(157, 100) || stray(265, 32) || stray(297, 32) ||
+		    stray(345, 155) || !allzero(500, 12))
+			problem(name, "bytes hidden after a field's end or in the header padding")
 		if ((why = name_problem(name)) != "") problem(name, why)
 		print "M " num(off + 512) " " num(size) " " name
 		members++
 		off += 512 + padded(size)
+		pad = padded(size) - size; padname = name
 		pending = 0; delete PAX
 	}
 	if (bad) print "BAD"
@@ -898,6 +940,21 @@ archive_mode() {
 		echo "FAILED (archive): damaged: $* fails: $(head -c 200 "$T/err" | tr '\n' ' ')" >>"$T/problems"
 		finish "$A" ""
 	fi
+	# gzip ignores zero bytes after its stream without a word; custody
+	# refuses any byte after the compressed data. A stream that still
+	# decompresses without its last byte did not need that byte.
+	if [ "$1" = gzip ] && [ "$(tail -c 1 "$A" | od -An -tx1 | tr -d ' ')" = 00 ] &&
+	    head -c -1 "$A" | gzip -t 2>/dev/null; then
+		echo "FAILED (archive): bytes after the end of the compressed data (zero bytes after the gzip stream)" >>"$T/problems"
+	fi
+	# One layer: what it holds must not be compressed again.
+	inner=$(od -An -v -tx1 -N6 "$T/tar" | tr -d ' \n')
+	case $1:$inner in
+	cat:*) ;;
+	*:28b52ffd*) echo "FAILED (archive): compressed 2 times (zstd under $1): custody writes one layer" >>"$T/problems" ;;
+	*:1f8b*) echo "FAILED (archive): compressed 2 times (gzip under $1): custody writes one layer" >>"$T/problems" ;;
+	*:fd377a585a00) echo "FAILED (archive): compressed 2 times (xz under $1): custody writes one layer" >>"$T/problems" ;;
+	esac
 	total=$(bytes "$T/tar")
 	if [ "$total" -lt 512 ] ||
 	    [ "$(od -An -v -c -j 257 -N 5 "$T/tar" | tr -d ' ')" != ustar ]; then
@@ -1056,7 +1113,7 @@ prefix_roots() {
 	n=$(wc -l <"$1" | tr -d ' ')
 	# The state of each n: "n r bit", r the head folded so far up to bit.
 	awk -f "$T/lib.awk" -f "$T/fold.awk" -v levels="$T/level" -v top="$k" -v n="$n" -v step=start \
-	    /dev/null >"$T/fold.state" || cannot "awk failed"
+	    -v frontiers="$T/frontiers" /dev/null >"$T/fold.state" || cannot "awk failed"
 	while :; do
 		rm -rf "$T/nodes" && mkdir "$T/nodes"
 		awk -f "$T/lib.awk" -f "$T/fold.awk" -v levels="$T/level" -v top="$k" \
@@ -1086,7 +1143,13 @@ BEGIN {
 		while ((getline h < (levels "." k)) > 0) LEVEL[k, ++i] = h
 	}
 	if (step == "start") {
-		for (m = 1; m <= n; m++) { b = nextbit(m, -1); print m, block(b, m), b }
+		for (m = 1; m <= n; m++) {
+			b = nextbit(m, -1); print m, block(b, m), b
+			# The frontier: the blocks of the bits set, largest first.
+			f = ""
+			for (k = top; k >= 0; k--) if (int(m / 2 ^ k) % 2 == 1) f = f block(k, m)
+			print m, f > frontiers
+		}
 		exit
 	}
 	if (step == "update") while ((getline h < hashes) > 0) H[++nh] = h
@@ -1127,13 +1190,19 @@ ledger_dump() {
 	[ "$enc" = UTF-8 ] || cannot "the ledger's text encoding is $enc, not UTF-8"
 	check=$(sqlite3 -batch "$T/db/ledger.db" 'PRAGMA integrity_check' 2>&1 | head -5 | tr '\n' ' ')
 	[ "$check" = "ok " ] || echo "FAILED ledger: PRAGMA integrity_check: $check" >>"$T/problems"
+	# Each table read must be a table, not a view that shows other rows.
+	for t in case_info handlers artifacts events timestamps tree_heads; do
+		type=$(sqlite3 -batch "$T/db/ledger.db" "SELECT type FROM sqlite_schema WHERE name = '$t'" 2>/dev/null)
+		[ "$type" = table ] ||
+		    echo "FAILED the database file is damaged: \"$t\" is ${type:+a }${type:-missing}, not the table custody writes" >>"$T/problems"
+	done
 	{
 		sql "SELECT 'ci', count(*) FROM case_info"
 		sql "SELECT 'cs', $(cols case_id schema_version) FROM case_info WHERE id = 1"
 		sql "SELECT 'hd', $(cols fingerprint name role organization public_key registered_at) FROM handlers"
-		sql "SELECT 'ar', $(cols evidence_id archive_name archive_sha256 archive_size merkle_root host collected_at collected_by) FROM artifacts"
+		sql "SELECT 'ar', $(cols evidence_id archive_name archive_sha256 archive_size merkle_root host collected_at collected_by archive_path) FROM artifacts"
 		sql "SELECT 'ts', $(cols event_seq file file_sha256 token gen_time tsa) FROM timestamps"
-		sql "SELECT 'th', $(cols size root) FROM tree_heads"
+		sql "SELECT 'th', $(cols size root frontier) FROM tree_heads ORDER BY size"
 		sql "SELECT 'ev', $(cols seq at action artifact handler counterpart refers location note canonical signature) FROM events ORDER BY seq"
 	} >"$T/dump"
 }
@@ -1198,6 +1267,11 @@ function artifact_details(seq, id,   r, o) {
 	o = o ",\"collected_by\":" text(seq, "artifacts.collected_by", f[16], hx(f[17]))
 	o = o ",\"host\":" text(seq, "artifacts.host", f[12], hx(f[13]))
 	o = o ",\"merkle_root\":" text(seq, "artifacts.merkle_root", f[10], hx(f[11])) "}"
+	# archive_path is not signed, but must be a UTF-8 text without NUL.
+	if (f[18] != "text" || hx(f[19]) ~ /^(..)*00/ || decode_utf8(hx(f[19])) < 0)
+		problem(seq, "the artifact record it describes differs from its signed form: column \"archive_path\" stored as " \
+		    (f[18] != "text" ? f[18] : "the text \"" show(hx(f[19])) "\"" (hx(f[19]) ~ /^(..)*00/ ? ": it holds a NUL byte" : ": it is not valid UTF-8")) \
+		    ", where custody writes a UTF-8 text")
 	return o
 }
 function timestamp_details(seq,   r, o) {
@@ -1245,6 +1319,7 @@ BEGIN {
 	while ((getline l < roots) > 0) ROOT[nr++] = l
 	while ((getline l < keyhashes) > 0) KEYSHA[++nk] = l
 	while ((getline l < tokhashes) > 0) TOKSHA_BY[++ntk] = l
+	while ((getline l < frontiers) > 0) { split(l, fr, " "); FRONT[fr[1]] = fr[2] }
 }
 $1 == "ci" { if ($2 != 1) problem("", "case_info holds " $2 " rows, not 1") ; next }
 $1 == "cs" {
@@ -1254,13 +1329,18 @@ $1 == "cs" {
 }
 $1 == "hd" {
 	nh++
+	if ($2 != "text") { problem("", "handler " show(hx($5)) " (" substr(show(hx($3)), 1, 16) ") has no registration event (its fingerprint is " $2 ", not text)"); next }
 	fp = hx($3); HROW[fp] = $0; HNAME[fp] = hx($5)
 	if ($10 == "blob" && length(hx($11)) == 64 && isascii_text(fp) && KEYSHA[nh] == totext(fp))
 		print "K " totext(fp) " " hx($11)
 	else HBADKEY[fp] = 1
 	next
 }
-$1 == "ar" { AROW[hx($3)] = $0; next }
+$1 == "ar" {
+	if ($2 != "text") problem("", "artifact " show(hx($3)) " has no collection event (its evidence_id is " $2 ", not text)")
+	else AROW[hx($3)] = $0
+	next
+}
 $1 == "ts" {
 	nt++
 	s = $2 == "integer" ? totext(hx($3)) : "?" hx($3)
@@ -1268,8 +1348,9 @@ $1 == "ts" {
 	next
 }
 $1 == "th" {
-	if ($2 != "integer") { problem("", "a cached tree head with size of type " $2); next }
+	if ($2 != "integer") { problem("", "a cached tree head of a size no ledger has (of type " $2 ")"); next }
 	TH[totext(hx($3))] = ($4 == "blob" ? hx($5) : "?")
+	THF[totext(hx($3))] = ($6 == "blob" ? hx($7) : "?")
 	next
 }
 $1 == "ev" {
@@ -1293,7 +1374,11 @@ $1 == "ev" {
 	if ($16 != "null") FIELD["location"] = text(seq, "location", $16, hx($17))
 	if ($18 != "null") FIELD["note"] = text(seq, "note", $18, hx($19))
 	FIELD["prev"] = "\"" ROOT[ne - 1] "\""
-	if ($14 != "null") FIELD["refers"] = integer(seq, "refers", $14, hx($15))
+	if ($14 != "null") {
+		FIELD["refers"] = integer(seq, "refers", $14, hx($15))
+		# A signed refers names an event: 1 or more.
+		if (FIELD["refers"] !~ /^[1-9][0-9]*$/) problem(seq, "its signed bytes are not a canonical event: a number is out of range")
+	}
 	FIELD["seq"] = seq
 	FIELD["time"] = text(seq, "at", $4, hx($5))
 	FIELD["v"] = 1
@@ -1313,11 +1398,23 @@ $1 == "ev" {
 	self = act == "registered" && $12 != "null" && counterpart == handler
 	if (self && nreg > 0) problem(seq, "a key registers itself, but only the case's first key may (a registration must be signed by a registered handler)")
 	else if (!self && !(handler in REG)) problem(seq, "signed by key " substr(totext(handler), 1, 16) " before that key was registered")
-	if (act == "registered" && $12 != "null" && !(counterpart in REG)) { REG[counterpart] = 1; nreg++ }
-	if (act == "collected" && $8 != "null") COL[artifact] = 1
+	# Step 5: each handler and artifact row is described by one event only.
+	if (act == "registered" && $12 != "null") {
+		if (counterpart in REG) problem(seq, "registered " show(counterpart) " again (first at #" REG[counterpart] ")")
+		else { REG[counterpart] = seq; nreg++ }
+	}
+	if (act == "collected" && $8 != "null") {
+		if (artifact in COL) problem(seq, "collected " show(artifact) " again (first at #" COL[artifact] ")")
+		else COL[artifact] = seq
+	}
 	if (act == "timestamped") TSE[seq] = 1
 	# Step 6: the cached tree head after this event.
-	if (!(ne in TH) || TH[ne] != ROOT[ne]) problem(seq, "the cached tree head after this event is missing or differs from the recomputed one")
+	# Root and frontier, BLOBs of exactly the recomputed bytes.
+	if (!(ne in TH)) problem(seq, "the cached tree head after this event is missing")
+	else {
+		if (TH[ne] != ROOT[ne]) problem(seq, "the cached tree head after this event differs from the recomputed one (its root)")
+		if (THF[ne] != FRONT[ne]) problem(seq, "the cached tree head after this event differs from the recomputed one (its frontier)")
+	}
 	next
 }
 END {
@@ -1325,8 +1422,9 @@ END {
 	for (fp in HROW) if (!(fp in REG)) problem("", "handler " show(HNAME[fp]) " (" substr(show(fp), 1, 16) ") has no registration event")
 	for (id in AROW) if (!(id in COL)) problem("", "artifact " show(id) " has no collection event")
 	for (s in TROW) if (!(s in TSE)) problem("", "the time-stamp row of event " s " has no timestamped event of its own")
-	for (s in TH) if (!(s + 0 >= 1 && s + 0 <= ne && s == int(s) ""))
-		problem("", "a cached tree head for " s " events, but the ledger holds " ne ": events after #" ne " were removed, or the cache was edited")
+	for (s in TH)
+		if (s + 0 < 1) problem("", "a cached tree head of a size no ledger has (" s ")")
+		else if (s + 0 > ne) problem("", "a cached tree head records " s " events, but the ledger holds " ne ": events after #" ne " were removed")
 	print "N " ne " " ROOT[ne]
 	print "C " totext(CASE)
 }
@@ -1373,10 +1471,20 @@ check_checkpoint() {
 	cpf=$1 events=$2 case_id=$3
 	[ -f "$cpf" ] && [ -r "$cpf" ] || cannot "cannot read checkpoint $cpf"
 	cpn=$(printf '%s' "$cpf" | tr -c '[:alnum:]._/-' '?')
-	if [ "$(bytes "$cpf")" -gt 65536 ]; then
-		echo "FAILED checkpoint $cpn: larger than 64 KiB" >>"$T/problems"
-		return
-	fi
+	# Larger than any checkpoint: custody does not read it (exit 2).
+	[ "$(bytes "$cpf")" -le 65536 ] || cannot "checkpoint $cpn is larger than 64 KiB"
+	# The origin line first: a custody checkpoint of another case is said to
+	# be that, and not checked; the ledger is not the worse for it, but
+	# what was asked could not be checked (exit 2 when nothing else is wrong).
+	origin=$(head -n 1 "$cpf" | tr -d '\000')
+	case $origin in
+	custody/?*)
+		if [ "$origin" != "custody/$raw_case_id" ]; then
+			echo "checkpoint $cpn is of case $(printf '%s' "${origin#custody/}" | tr -c '[:print:]' '?'), not of this case $case_id: it was not checked" >>"$T/foreign"
+			return
+		fi
+		;;
+	esac
 	if [ "$(tail -c 1 "$cpf" | od -An -tx1 | tr -d ' ')" != 0a ] ||
 	    [ "$(tr -d '\000' <"$cpf" | bytes /dev/stdin)" -ne "$(bytes "$cpf")" ]; then
 		echo "FAILED checkpoint $cpn: not a text note ending with a newline, without NUL bytes" >>"$T/problems"
@@ -1401,8 +1509,8 @@ check_checkpoint() {
 			ed25519_verify "$T/keys/$fp.pem" "$T/cp.text" "$T/cp.sig" && signer=$fp
 		done <"$T/judged"
 	done <"$T/cp"
-	if [ "$origin" != "custody/$case_id" ]; then
-		echo "FAILED checkpoint $cpn: a checkpoint of another case ($(printf '%s' "$origin" | tr -c '[:print:]' '?')), not of custody/$case_id" >>"$T/problems"
+	if [ "$origin" != "custody/$raw_case_id" ]; then
+		echo "FAILED checkpoint $cpn: it is for \"$(printf '%s' "$origin" | tr -c '[:print:]' '?')\", not \"custody/$case_id\"" >>"$T/problems"
 	elif [ -z "$signer" ]; then
 		echo "FAILED checkpoint $cpn: not validly signed by any handler of this case (altered, or another case's)" >>"$T/problems"
 	elif [ "$size" -gt "$events" ]; then
@@ -1426,6 +1534,7 @@ ledger_mode() {
 	write_awk_library
 	: >"$T/problems"
 	: >"$T/extends"
+	: >"$T/foreign"
 	# A copy, so that nothing is written beside the ledger (SQLite would
 	# make its -shm file); the -wal file holds committed events too.
 	mkdir "$T/db" "$T/keys" "$T/tokens" "$T/leaves" "$T/ev"
@@ -1449,6 +1558,7 @@ ledger_mode() {
 	write_ledger_judge
 	awk -f "$T/lib.awk" -f "$T/ledger.awk" -v problems="$T/problems" \
 	    -v roots="$T/roots" -v keyhashes="$T/keyhashes" -v tokhashes="$T/tokhashes" \
+	    -v frontiers="$T/frontiers" \
 	    "$T/dump" >"$T/judged" || cannot "awk failed"
 
 	# Step 3: every signature, by the handler's registered key.
@@ -1466,6 +1576,7 @@ ledger_mode() {
 	events=$(sed -n 's/^N \([0-9]*\) .*/\1/p' "$T/judged")
 	head=$(sed -n 's/^N [0-9]* //p' "$T/judged")
 	case_id=$(sed -n 's/^C //p' "$T/judged")
+	raw_case_id=$case_id
 	case_id=$(printf '%s' "$case_id" | tr -c '[:alnum:]._-' '?')
 
 	# Step 7: the checkpoints.
@@ -1476,8 +1587,11 @@ ledger_mode() {
 	if [ ! -s "$T/problems" ]; then
 		echo "verified: case $case_id, $events events, tree head $head"
 		cat "$T/extends"
-		exit 0
+		[ -s "$T/foreign" ] || exit 0
+		cat "$T/foreign"
+		exit 2
 	fi
+	[ -s "$T/foreign" ] && cat "$T/foreign" >"$T/note"
 	finish "case $case_id" ""
 }
 

@@ -276,6 +276,23 @@ test_expect_success '(g) a second collection of an artifact: verify refuses it b
 	test_grep "FINDING E001 #7: collected again (first collected at #3)" out
 '
 
+test_expect_success '(g) a second registration of a key: verify refuses it by design' '
+	copy_case case g7 &&
+	details=$(sqlite3 g7/ledger.db "SELECT canonical FROM events WHERE seq = 2" |
+	    jq -c .details) &&
+	fp2=$(sqlite3 g7/ledger.db "SELECT counterpart FROM events WHERE seq = 2") &&
+	sign_event g7 k1 "{\"action\":\"registered\",\"counterpart\":\"$fp2\",\"details\":$details}" &&
+	verify_refuses g7 "FAILED event #7: registered $fp2 again (first at #2)" &&
+	test_grep "registered $fp2 again (first at #2)" byhand.out
+'
+
+test_expect_success '(g) a signed refers of 0, which names no event: verify refuses it' '
+	copy_case case g8 &&
+	sign_event g8 k2 "{\"action\":\"analysed\",\"artifact\":\"E001\",\"refers\":0}" &&
+	verify_refuses g8 "FAILED event #7: its signed bytes are not a canonical event: a number is out of range" &&
+	test_grep "a number is out of range" byhand.out
+'
+
 test_expect_success '(g) an artifact no collected event records: verify refuses it by design' '
 	copy_case case g6 &&
 	sqlite3 g6/ledger.db "INSERT INTO artifacts SELECT '\''E002'\'', archive_name,

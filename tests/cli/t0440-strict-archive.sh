@@ -272,6 +272,99 @@ test_expect_success 'a zero bomb after the end-of-archive marker: refused withou
 	refused "(archive)" "zeros after the end-of-archive marker" zb.tar.zst
 '
 
+# poke NAME OFFSET HEX: in x.tar (the good tar), the bytes HEX at OFFSET
+# from the start of member NAME's header (512 and on: its data and the
+# padding after it); the header's checksum made right again.
+poke() {
+	cp good.tar x.tar &&
+	python3 - "$@" <<-\EOF
+	import sys
+	name, at, data = sys.argv[1].encode("utf-8", "surrogateescape"), int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+	d = bytearray(open("x.tar", "rb").read())
+	off = 0
+	while d[off:off + 512] != bytes(512):
+	    h = d[off:off + 512]
+	    n = h[0:100].split(b"\0")[0]
+	    p = h[345:500].split(b"\0")[0]
+	    full = p + b"/" + n if p else n
+	    size = int(h[124:136].split(b"\0")[0] or b"0", 8)
+	    if full == name:
+	        d[off + at:off + at + len(data)] = data
+	        h = d[off:off + 512]
+	        s = sum(h[0:148]) + 8 * 32 + sum(h[156:512])
+	        d[off + 148:off + 156] = ("%06o\0 " % s).encode()
+	        open("x.tar", "wb").write(d)
+	        sys.exit(0)
+	    off += 512 + (size + 511) // 512 * 512
+	sys.exit("no member " + sys.argv[1])
+	EOF
+}
+
+test_expect_success 'a hidden byte in the padding after a member (its data ends in mid-block): refused' '
+	poke "files$S/a" 520 58 &&
+	tar -tf x.tar >/dev/null &&
+	refused "files$S/a" "bytes hidden in the padding after this member" && test_grep "bytes hidden in the padding after this member" byhand.out
+'
+
+test_expect_success 'hidden bytes after the end of the link name, owner name, prefix, or in bytes 500-511: refused' '
+	for at in 158 266 298 346 505; do
+		poke "files$S/a" $at 58 &&
+		refused "files$S/a" "bytes hidden after a field" && test_grep "bytes hidden after a field" byhand.out || return 1
+	done
+'
+
+test_expect_success 'an octal field with a leading space, an mtime that is not a number: refused' '
+	poke "files$S/a" 100 20303030363434 &&
+	refused "files$S/a" "not an octal number" && test_grep "not an octal number" byhand.out &&
+	poke "files$S/a" 136 0000000000000000000000 &&
+	refused "files$S/a" "not an octal number" && test_grep "not an octal number" byhand.out
+'
+
+test_expect_success 'an empty member name, a pax path longer than 4096 bytes: refused' '
+	poke "files$S/a" 0 $(printf "%0200d" 0) &&
+	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
+	test_grep "empty name" out &&
+	byhand_agrees 1 archive x.tar key.pub && test_grep "empty member name" byhand.out &&
+	craft pax "files$S/a" "path=files/$(printf "%05000d" 0)" &&
+	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
+	test_grep "name longer than 4096 bytes" out &&
+	byhand_agrees 1 archive x.tar key.pub && test_grep "name longer than 4096 bytes" byhand.out
+'
+
+test_expect_success 'a pax path that is not UTF-8, without hdrcharset BINARY: refused' '
+	craft pax "files$S/a" "path=files/$(printf "\377")" &&
+	python3 -c "
+d = open(\"x.tar\", \"rb\").read()
+assert b\"21 hdrcharset=BINARY\\n\" in d
+open(\"x.tar\", \"wb\").write(d.replace(b\"21 hdrcharset=BINARY\\n\", b\"21 mtime=123456789.1\\n\"))
+" &&
+	test_must_fail --status=1 custody verify --key key.pub x.tar >out &&
+	test_grep "pax path is not UTF-8" out &&
+	byhand_agrees 1 archive x.tar key.pub && test_grep "pax path is not UTF-8" byhand.out
+'
+
+test_expect_success 'the end-of-archive marker cut to one zero block: refused' '
+	craft && head -c -512 x.tar >y.tar &&
+	test_must_fail --status=1 custody verify --key key.pub y.tar >out &&
+	test_grep "one zero block" out &&
+	byhand_agrees 1 archive y.tar key.pub && test_grep "one zero block" byhand.out
+'
+
+test_expect_success 'compressed twice, or zero bytes after a gzip stream that gzip ignores: refused' '
+	gzip -nc good.tar.zst >y.tar.zst.gz &&
+	test_must_fail --status=1 custody verify --key key.pub y.tar.zst.gz >out &&
+	test_grep "compressed 2 times" out &&
+	byhand_agrees 1 archive y.tar.zst.gz key.pub && test_grep "compressed 2 times" byhand.out &&
+	gzip -nc good.tar >y.tar.gz &&
+	custody verify --key key.pub y.tar.gz >/dev/null &&
+	byhand_agrees 0 archive y.tar.gz key.pub &&
+	head -c 8 /dev/zero >>y.tar.gz && gzip -dc y.tar.gz >/dev/null &&
+	test_must_fail --status=1 custody verify --key key.pub y.tar.gz >out &&
+	test_grep "bytes after the end of the compressed data" out &&
+	byhand_agrees 1 archive y.tar.gz key.pub &&
+	test_grep "bytes after the end of the compressed data" byhand.out
+'
+
 test_expect_success 'prove and verify --types refuse the same constructions' '
 	tar -C g --format=gnu --sparse -cf sp.tar "files$S/sparse" &&
 	craft splice "files$S/sparse" sp.tar &&

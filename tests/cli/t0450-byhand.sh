@@ -326,7 +326,7 @@ note_custody ledger verify --case "$TEST_TMP/l-del"
 
 test_expect_success 'ledger: a cached tree head beyond the last event, a time-stamp row of no event' '
 	tamper l-cache "INSERT INTO tree_heads VALUES (40, zeroblob(32), zeroblob(32))" &&
-	byhand 1 ledger l-cache && test_grep "a cached tree head for 40 events" byhand.out &&
+	byhand 1 ledger l-cache && test_grep "a cached tree head records 40 events" byhand.out &&
 	tamper l-ts "INSERT INTO timestamps VALUES (3, '\''x'\'', '\''00'\'', X'\''00'\'', '\''2026'\'', '\''none'\'')" &&
 	byhand 1 ledger l-ts && test_grep "time-stamp row of event 3 has no timestamped event" byhand.out
 '
@@ -344,9 +344,15 @@ note_custody ledger verify --case "$TEST_TMP/l-handler"
 test_expect_success 'ledger: a foreign checkpoint' '
 	custody init other --case-id IR-999 --key eve >/dev/null &&
 	custody ledger checkpoint --case other --key eve -o foreign >/dev/null &&
-	byhand 1 ledger case foreign && test_grep "another case" byhand.out &&
-	test_must_fail --status=1 custody ledger verify --case case --checkpoint foreign >/dev/null &&
-	byhand_agrees 1 ledger case foreign
+	byhand 2 ledger case foreign &&
+	test_grep "checkpoint foreign is of case IR-999, not of this case IR-450: it was not checked" byhand.out &&
+	test_must_fail --status=2 custody ledger verify --case case --checkpoint foreign >out &&
+	test_grep "checkpoint foreign is of case IR-999" out &&
+	byhand_agrees 2 ledger case foreign &&
+	tamper l-foreign "UPDATE events SET note = '"'"'x'"'"' WHERE seq = 5" &&
+	test_must_fail --status=1 custody ledger verify --case l-foreign --checkpoint foreign >out &&
+	test_grep "checkpoint foreign is of case IR-999" out &&
+	byhand_agrees 1 ledger l-foreign foreign
 '
 note_custody ledger verify --case "$TEST_TMP/case" --checkpoint "$TEST_TMP/foreign"
 
