@@ -106,8 +106,17 @@ import io, hashlib, sys, tarfile, unicodedata
 src, out, kind = sys.argv[1], sys.argv[2], sys.argv[3]
 t = tarfile.open(src, encoding="utf-8", errors="surrogateescape")
 members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+# Only the mtime record is kept as written, to the nanosecond (tarfile
+# would read it into a float); path and hdrcharset follow the name.
 for m, _ in members:
-    m.pax_headers = {}
+    m.pax_headers = {k: v for k, v in m.pax_headers.items() if k == "mtime"}
+# custody gives its pax headers mode 0644; tarfile leaves 0.
+create_header = tarfile.TarInfo._create_header
+def custody_header(info, fmt, encoding, errors):
+    if info.get("type") == tarfile.XHDTYPE and not info.get("mode"):
+        info = dict(info, mode=0o644)
+    return create_header(info, fmt, encoding, errors)
+tarfile.TarInfo._create_header = staticmethod(custody_header)
 def name(m):
     return m.name.encode("utf-8", "surrogateescape")
 def find(pred):
@@ -134,7 +143,7 @@ elif kind == "setuid":
 elif kind == "owner":
     members[plain][0].uid = 1000; members[plain][0].uname = "eve"
 elif kind == "pax-key":
-    members[plain][0].pax_headers = {"SCHILY.xattr.user.note": "planted"}
+    members[plain][0].pax_headers["SCHILY.xattr.user.note"] = "planted"
 elif kind == "seal":
     # Another key's seal: its collector, signed by it (sign.sh does that).
     pass
