@@ -121,7 +121,28 @@ test_expect_success 'an edited manifest with content to match is still caught by
 test_expect_success 'an edited SHA256SUMS: exit 1, named' '
 	cp -a g t7 && sed -i "1s/^./0/" t7/custody/SHA256SUMS && repack t7 t7.tar.zst &&
 	test_must_fail --status=1 custody verify --key key.pub t7.tar.zst >out &&
-	test_grep "FAILED custody/SHA256SUMS" out
+	test_grep "FAILED custody/SHA256SUMS" out &&
+	byhand_agrees 1 archive t7.tar.zst key.pub
+'
+
+test_expect_success 'a name listed twice in SHA256SUMS: exit 1, named' '
+	cp -a g t7b && head -n 1 t7b/custody/SHA256SUMS >>t7b/custody/SHA256SUMS &&
+	repack t7b t7b.tar.zst &&
+	test_must_fail --status=1 custody verify --key key.pub t7b.tar.zst >out &&
+	byhand_agrees 1 archive t7b.tar.zst key.pub &&
+	test_grep "listed twice in SHA256SUMS" byhand.out
+'
+
+test_expect_success 'more than 10000 problems: 10000 listed, the rest counted, by both verifiers' '
+	cp -a g t7c && awk "BEGIN { for (i = 0; i < 10005; i++)
+	    printf \"%064d  files/planted/%05d\\n\", 0, i }" >>t7c/custody/SHA256SUMS &&
+	repack t7c t7c.tar.zst &&
+	test_must_fail --status=1 custody verify --key key.pub t7c.tar.zst >out &&
+	test_grep "more problems, not listed" out &&
+	test "$(grep -c "^FAILED" out)" -le 10001 &&
+	byhand_agrees 1 archive t7c.tar.zst key.pub &&
+	test_grep "more problems, not listed" byhand.out &&
+	test "$(grep -c "^FAILED" byhand.out)" -eq 10001
 '
 
 test_expect_success 'an edited seal: exit 1, signature fails' '

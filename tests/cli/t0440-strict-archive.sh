@@ -243,9 +243,24 @@ test_expect_success 'a sidecar that is there but cannot be read is a problem, no
 	cp good.tar.zst sc.tar.zst && mkdir sc.tar.zst.sha256 &&
 	test_must_fail --status=1 custody verify --key key.pub sc.tar.zst >out &&
 	test_grep "FAILED sc.tar.zst.sha256: a sidecar that cannot be read" out &&
+	byhand_agrees 1 archive sc.tar.zst key.pub &&
+	test_grep "FAILED sc.tar.zst.sha256: a sidecar that cannot be read" byhand.out &&
 	rmdir sc.tar.zst.sha256 && head -c 5000 /dev/zero | tr "\\0" a >sc.tar.zst.sha256 &&
 	test_must_fail --status=1 custody verify --key key.pub sc.tar.zst >out &&
-	test_grep "a sidecar that cannot be read" out
+	test_grep "a sidecar that cannot be read" out &&
+	byhand_agrees 1 archive sc.tar.zst key.pub &&
+	sha256sum sc.tar.zst >real.sha256 && rm sc.tar.zst.sha256 &&
+	ln -s real.sha256 sc.tar.zst.sha256 &&
+	test_must_fail --status=1 custody verify --key key.pub sc.tar.zst >out &&
+	test_grep "a sidecar that cannot be read" out &&
+	byhand_agrees 1 archive sc.tar.zst key.pub &&
+	rm sc.tar.zst.sha256 && ln -s nowhere sc.tar.zst.sha256 &&
+	test_must_fail --status=1 custody verify --key key.pub sc.tar.zst >out &&
+	test_grep "a sidecar that cannot be read" out &&
+	byhand_agrees 1 archive sc.tar.zst key.pub &&
+	rm sc.tar.zst.sha256 && mv real.sha256 sc.tar.zst.sha256 &&
+	custody verify --key key.pub sc.tar.zst >out &&
+	byhand_agrees 0 archive sc.tar.zst key.pub
 '
 
 test_expect_success 'many planted members: the problems kept are capped, the rest counted, memory bounded' '
