@@ -301,7 +301,7 @@ ledger_checkpoint_command(int argc, char **argv)
 	    ledger_leaves(s, &leaves, &count) == 0) {
 		merkle_root(leaves, count, root);
 		snprintf(origin, sizeof origin, "custody/%s", store_case_id(s));
-		ledger_key_name(signer->fingerprint, name);
+		store_check_key_name(signer->fingerprint, name);
 		note = checkpoint_sign(origin, count, root, name, signer, &len);
 		if (note != NULL && (out = ledger_output(a.output)) != NULL) {
 			fwrite(note, 1, len, out);
@@ -323,7 +323,7 @@ ledger_checkpoint_command(int argc, char **argv)
 static int
 ledger_export_command(int argc, char **argv)
 {
-	struct ledger_check check = { 0 };
+	struct store_check check = { 0 };
 	struct ledger_args a;
 	struct store *s;
 	FILE *out;
@@ -343,13 +343,13 @@ ledger_export_command(int argc, char **argv)
 	    (out = ledger_output(a.output)) != NULL)
 		rc = ledger_output_close(out, a.output,
 		    ledger_export(s, &check, a.format, out) != 0);
-	if (rc == 0 && !ledger_check_ok(&check))
+	if (rc == 0 && !store_check_ok(&check))
 		status = EXIT_INTEGRITY;
 	else if (rc == 0)
 		status = EXIT_VERIFIED;
 	else
 		status = command_fail("ledger export", EXIT_USAGE);
-	ledger_check_free(&check);
+	store_check_free(&check);
 	store_close(s);
 	return status;
 }

@@ -17,7 +17,7 @@
 
 struct log_state {
 	struct store	*store;
-	struct ledger_check check;	/* the verified ledger: its signed events */
+	struct store_check check;	/* the verified ledger: its signed events */
 	json_t		*json;		/* --json: the events; NULL for text */
 	uint64_t	 count;
 };
@@ -111,9 +111,9 @@ log_event_json(struct log_state *st, const struct event *e, bool verified)
 	    "location", e->location, "note", e->note);
 }
 
-/* ledger_check_events callback: print or collect one signed event. */
+/* store_check_events callback: print or collect one signed event. */
 static int
-log_event(const struct ledger_signed *s, void *arg)
+log_event(const struct store_signed *s, void *arg)
 {
 	struct log_state *st = arg;
 	const struct event *e = &s->row.ev;
@@ -142,7 +142,7 @@ static int
 log_print_json(struct log_state *st)
 {
 	json_t *doc = json_pack("{s:b, s:O, s:s, s:s?, s:O}", "verified",
-	    ledger_check_ok(&st->check), "problems", st->check.problems,
+	    store_check_ok(&st->check), "problems", st->check.problems,
 	    "case_id", store_case_id(st->store), "title", store_title(st->store),
 	    "events", st->json);
 	int rc;
@@ -160,7 +160,7 @@ log_print_json(struct log_state *st)
 static void
 log_print_head(struct log_state *st)
 {
-	if (!ledger_check_ok(&st->check))
+	if (!store_check_ok(&st->check))
 		ledger_check_warn(&st->check, stdout, "");
 	printf("Case ");
 	log_escaped(store_case_id(st->store));
@@ -178,7 +178,7 @@ log_status(struct log_state *st, int rc)
 {
 	if (rc != 0)
 		return command_fail("ledger log", EXIT_USAGE);
-	return ledger_check_ok(&st->check) ? EXIT_VERIFIED : EXIT_INTEGRITY;
+	return store_check_ok(&st->check) ? EXIT_VERIFIED : EXIT_INTEGRITY;
 }
 
 /* custody ledger log. */
@@ -210,7 +210,7 @@ ledger_log_command(int argc, char **argv)
 	else {
 		if (!json)
 			log_print_head(&st);
-		rc = ledger_check_events(&st.check, artifact, log_event, &st);
+		rc = store_check_events(&st.check, artifact, log_event, &st);
 		if (rc == 0 && json)
 			rc = log_print_json(&st);
 		else if (rc == 0)
@@ -219,7 +219,7 @@ ledger_log_command(int argc, char **argv)
 	}
 	status = log_status(&st, rc);
 	json_decref(st.json);
-	ledger_check_free(&st.check);
+	store_check_free(&st.check);
 	store_close(st.store);
 	return status;
 }

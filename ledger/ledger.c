@@ -212,10 +212,3 @@ ledger_leaves(struct store *s, merkle_hash **leaves, uint64_t *count)
 	*count = l.count;
 	return 0;
 }
-
-/* The checkpoint key name of a handler. */
-void
-ledger_key_name(const char *fingerprint, char out[32])
-{
-	snprintf(out, 32, "custody-%.16s", fingerprint);
-}
