@@ -311,6 +311,35 @@ store_check_event(const struct store_value *row, void *arg)
 	return 0;
 }
 
+/* The storage class of a value in words. */
+static const char *
+store_check_type_name(enum store_type type)
+{
+	switch (type) {
+	case STORE_NULL: return "NULL";
+	case STORE_INTEGER: return "an integer";
+	case STORE_REAL: return "a real number";
+	case STORE_TEXT: return "a text";
+	case STORE_BLOB: return "a BLOB";
+	}
+	return "?";
+}
+
+/* A case_info column must have the storage class custody writes. */
+static void
+store_check_case_column(struct store_check *c, const struct store_value *row,
+    int column, enum store_type want, bool or_null)
+{
+	enum store_type type = row[column].type;
+
+	if (type == want || (or_null && type == STORE_NULL))
+		return;
+	store_check_problem(c, 0, "%s/%s: case_info.%s is %s, where custody "
+	    "writes %s", store_dir(c->store), STORE_FILE,
+	    store_column_name(STORE_TABLE_CASE, column),
+	    store_check_type_name(type), store_check_type_name(want));
+}
+
 /* store_rows callback: the one case row. */
 static int
 store_check_case_row(const struct store_value *row, void *arg)
@@ -321,8 +350,11 @@ store_check_case_row(const struct store_value *row, void *arg)
 		store_check_problem(c, 0, "case_info holds more than one case");
 		return 0;
 	}
-	if (row[CASE_COL_CASE_ID].type != STORE_TEXT)
-		store_check_problem(c, 0, "case_info: the case id is not a text");
+	store_check_case_column(c, row, CASE_COL_CASE_ID, STORE_TEXT, false);
+	store_check_case_column(c, row, CASE_COL_TITLE, STORE_TEXT, true);
+	store_check_case_column(c, row, CASE_COL_CREATED_AT, STORE_TEXT, false);
+	store_check_case_column(c, row, CASE_COL_SCHEMA_VERSION, STORE_INTEGER,
+	    false);
 	if ((c->case_id = store_check_copy(&row[CASE_COL_CASE_ID])) == NULL)
 		return error_set_errno("malloc");
 	c->case_id_len = row[CASE_COL_CASE_ID].len;

@@ -9,6 +9,7 @@ struct store {
 	char		*dir;
 	char		*case_id;
 	char		*title;
+	char		*damaged;	/* why the case row is not custody's, or NULL */
 };
 
 /* Record SQLite's message for what failed; returns -1. */

@@ -136,28 +136,77 @@ store_connect(struct store *s, const char *dir, int flags)
 	return store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
 }
 
+/*
+ * A case row column that is not what custody writes: the ledger opens
+ * all the same, for ledger verify to say so (exit 1), but nothing is
+ * written to it. 0, or -1 out of memory.
+ */
+static int
+store_case_damaged(struct store *s, const char *column, int type)
+{
+	static const char *const names[] = { "?", "an integer", "a real number",
+	    "a text", "a BLOB", "NULL" };
+
+	free(s->damaged);
+	if (asprintf(&s->damaged, "%s/%s: case_info.%s is %s, not what custody "
+	    "writes: the ledger is damaged", s->dir, STORE_FILE, column,
+	    names[type >= 1 && type <= 5 ? type : 0]) < 0) {
+		s->damaged = NULL;
+		return error_set_errno("asprintf");
+	}
+	return 0;
+}
+
+/* The case row's columns by their storage class; copies case id and title. */
+static int
+store_case_columns(struct store *s, sqlite3_stmt *st)
+{
+	int id_type = sqlite3_column_type(st, 0);
+	int title_type = sqlite3_column_type(st, 1);
+	const unsigned char *id = sqlite3_column_text(st, 0);
+	const unsigned char *title = sqlite3_column_text(st, 1);
+
+	if (id_type != SQLITE_TEXT || id == NULL) {
+		if (store_case_damaged(s, "case_id", id_type) != 0)
+			return -1;
+		id = (const unsigned char *)"?";
+	}
+	if (title_type != SQLITE_TEXT && title_type != SQLITE_NULL &&
+	    store_case_damaged(s, "title", title_type) != 0)
+		return -1;
+	if ((s->case_id = strdup((const char *)id)) == NULL ||
+	    (title_type == SQLITE_TEXT && title != NULL &&
+	    (s->title = strdup((const char *)title)) == NULL))
+		return error_set_errno("strdup");
+	return 0;
+}
+
 /* Read the case row into s. */
 static int
 store_load_case(struct store *s)
 {
 	sqlite3_stmt *st = store_prepare(s,
 	    "SELECT case_id, title, schema_version FROM case_info WHERE id = 1");
-	const unsigned char *title;
-	int rc = -1;
+	int rc = -1, version_type;
 
 	if (st == NULL)
 		return error_prefix("%s: not a custody ledger", s->dir);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (sqlite3_step(st) != SQLITE_ROW) {
 		error_set("%s: the ledger has no case", s->dir);
-	else if (sqlite3_column_int(st, 2) != STORE_SCHEMA_VERSION)
-		error_set("%s: ledger schema version %d, this custody reads %d",
-		    s->dir, sqlite3_column_int(st, 2), STORE_SCHEMA_VERSION);
-	else {
-		s->case_id = strdup((const char *)sqlite3_column_text(st, 0));
-		title = sqlite3_column_text(st, 1);
-		s->title = title != NULL ? strdup((const char *)title) : NULL;
-		rc = s->case_id != NULL ? 0 : error_set_errno("strdup");
+		goto out;
 	}
+	version_type = sqlite3_column_type(st, 2);
+	if (version_type == SQLITE_INTEGER &&
+	    sqlite3_column_int64(st, 2) != STORE_SCHEMA_VERSION)
+		error_set("%s: ledger schema version %lld, this custody reads %d",
+		    s->dir, (long long)sqlite3_column_int64(st, 2),
+		    STORE_SCHEMA_VERSION);
+	else if (version_type != SQLITE_INTEGER &&
+	    store_case_damaged(s, "schema_version", version_type) != 0)
+		goto out;
+	else
+		rc = store_case_columns(s, st);
+out:
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -255,6 +304,7 @@ store_close(struct store *s)
 	free(s->dir);
 	free(s->case_id);
 	free(s->title);
+	free(s->damaged);
 	free(s);
 }
 
@@ -279,10 +329,19 @@ store_dir(const struct store *s)
 	return s->dir;
 }
 
-/* Start a write transaction. */
+/* Why the ledger is damaged (its case row), or NULL. */
+const char *
+store_damage(const struct store *s)
+{
+	return s->damaged;
+}
+
+/* Start a write transaction; never on a damaged ledger. */
 int
 store_begin(struct store *s)
 {
+	if (s->damaged != NULL)
+		return error_set("%s (custody ledger verify)", s->damaged);
 	return store_exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -787,9 +846,13 @@ store_events(struct store *s, const char *artifact,
 		row.canonical_len = (size_t)sqlite3_column_bytes(st, 9);
 		row.signature = sqlite3_column_blob(st, 10);
 		row.signature_len = (size_t)sqlite3_column_bytes(st, 10);
-		if (row.ev.time == NULL || row.ev.action == NULL || row.ev.handler == NULL)
-			rc = error_set("ledger: event %llu has empty required fields",
-			    (unsigned long long)row.ev.seq);
+		if (row.ev.time == NULL || row.ev.action == NULL ||
+		    row.ev.handler == NULL || row.canonical == NULL ||
+		    row.signature == NULL)
+			rc = error_set("%s/%s: event %llu: a column custody always "
+			    "writes (at, action, handler, canonical, signature) is "
+			    "NULL: the ledger is damaged (custody ledger verify)",
+			    s->dir, STORE_FILE, (unsigned long long)row.ev.seq);
 		else
 			rc = fn(&row, arg);
 	}

@@ -335,10 +335,10 @@ verify_archive(const struct verify_args *a, const char *archive,
 		return command_fail("verify", EXIT_USAGE);
 	if (a->case_dir != NULL && (s = store_open(a->case_dir)) == NULL)
 		goto out;
+	/* A ledger that does not verify cannot say which case it is. */
 	if (check_archive(archive, &c) != 0 ||
-	    (s != NULL && verify_other_case(a, &c, s, escaped)))
-		goto out;
-	if (s != NULL && verify_case_ledger(a, s, &c, &ledger_ok) != 0)
+	    (s != NULL && verify_case_ledger(a, s, &c, &ledger_ok) != 0) ||
+	    (s != NULL && ledger_ok && verify_other_case(a, &c, s, escaped)))
 		goto out;
 	if (s != NULL && ledger_ok &&
 	    (case_key = verify_case_key(s, archive, &c, evidence_id)) != NULL)

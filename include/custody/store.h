@@ -61,6 +61,12 @@ void store_close(struct store *);
 const char *store_case_id(const struct store *);
 const char *store_title(const struct store *);
 const char *store_dir(const struct store *);
+/*
+ * Why the ledger is damaged, or NULL: a case row column that is not what
+ * custody writes (NULL, or another storage class). Such a ledger opens,
+ * for ledger verify to report it, but store_begin refuses to write.
+ */
+const char *store_damage(const struct store *);
 
 /* Start an IMMEDIATE transaction (waits for other writers). 0 or -1. */
 int store_begin(struct store *);

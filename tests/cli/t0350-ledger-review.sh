@@ -84,4 +84,53 @@ test_expect_success 'F2: verify --case on an honest ledger still verifies' '
 	test_grep "sealed by its registered collector" out
 '
 
+# Relax the NOT NULL of column $2 in table $3 of case $1 (as writable_schema allows).
+drop_not_null() {
+	sqlite3 "$1/ledger.db" "PRAGMA writable_schema=1;
+	    UPDATE sqlite_schema SET sql=replace(sql,'$2 NOT NULL','$2')
+	    WHERE name='$3'"
+}
+
+test_expect_success 'F12: a NULL case id: every command says the ledger is damaged, none crashes' '
+	copy_case case n1 &&
+	sqlite3 n1/ledger.db "DROP TRIGGER case_info_no_update" &&
+	drop_not_null n1 "case_id TEXT" case_info &&
+	sqlite3 n1/ledger.db "UPDATE case_info SET case_id=NULL" &&
+	ledger_fails n1 "n1/ledger.db: case_info.case_id is NULL, where custody writes a text" &&
+	byhand_agrees 1 ledger n1 &&
+	test_must_fail --status=1 custody ledger log --case n1 >out &&
+	head -n 1 out | grep -q "^\*\*\* NOT VERIFIED" &&
+	test_must_fail --status=1 custody audit --case n1 >out &&
+	test_must_fail --status=1 custody ledger export --case n1 --format json >out &&
+	test_must_fail --status=1 custody verify --case n1 "$(archive_in n1)" >out &&
+	head -n 1 out | grep -q "^\*\*\* NOT VERIFIED: the ledger" &&
+	test_must_fail --status=2 custody ledger record --case n1 --key k \
+	    --artifact E001 --action analysed 2>err &&
+	test_grep "case_info.case_id is NULL, not what custody writes: the ledger is damaged" err
+'
+
+test_expect_success 'F12: a schema version and a title stored as BLOBs' '
+	copy_case case n2 &&
+	sqlite3 n2/ledger.db "DROP TRIGGER case_info_no_update;
+	    UPDATE case_info SET schema_version=CAST('\''1'\'' AS BLOB), title=CAST(title AS BLOB)" &&
+	ledger_fails n2 "case_info.schema_version is a BLOB, where custody writes an integer" &&
+	test_grep "case_info.title is a BLOB, where custody writes a text" vout &&
+	byhand_agrees 1 ledger n2 &&
+	test_must_fail --status=2 custody ledger record --case n2 --key k \
+	    --artifact E001 --action analysed 2>err &&
+	test_grep "the ledger is damaged" err
+'
+
+test_expect_success 'F12: a NULL canonical event: verify names it, readers exit 1, writers refuse' '
+	copy_case case n3 &&
+	sqlite3 n3/ledger.db "DROP TRIGGER events_no_update" &&
+	drop_not_null n3 "canonical BLOB" events &&
+	sqlite3 n3/ledger.db "UPDATE events SET canonical=NULL WHERE seq=3" &&
+	ledger_fails n3 "FAILED event #3: column \"canonical\" is not the BLOB custody writes" &&
+	byhand_agrees 1 ledger n3 &&
+	test_must_fail --status=1 custody ledger log --case n3 >out &&
+	test_must_fail --status=1 custody ledger log --case n3 --artifact E001 >out &&
+	test_must_fail --status=1 custody audit --case n3 >out
+'
+
 test_done
