@@ -371,6 +371,17 @@ store_check_damaged(const char *message, void *arg)
 	return 0;
 }
 
+/* store_schema_check callback: an object custody does not create, or lacks. */
+static int
+store_check_schema_object(const char *message, void *arg)
+{
+	struct store_check *c = arg;
+
+	store_check_problem(c, 0, "the schema is not the one custody creates: %s",
+	    message);
+	return 0;
+}
+
 /* store_timestamps callback: check one token against the CA. */
 static int
 store_check_token(uint64_t seq, const char *file, const char *file_sha256,
@@ -434,6 +445,7 @@ store_check_run(struct store *s, struct store_check *c, char **checkpoints,
 	    (c->collected = pathmap_new(sizeof(size_t))) == NULL)
 		return error_set("out of memory");
 	if (store_integrity(s, store_check_damaged, c) != 0 ||
+	    store_schema_check(s, store_check_schema_object, c) != 0 ||
 	    store_check_read(c, json_array_size(c->problems)) != 0 ||
 	    store_check_checkpoints(c, checkpoints, count) != 0)
 		return -1;

@@ -17,4 +17,7 @@ int store_error(struct store *, const char *what);
 /* Prepare a statement, recording the error; NULL on error. */
 sqlite3_stmt *store_prepare(struct store *, const char *sql);
 
+/* store-schema.c: create every object of the schema on a new database. 0 or -1. */
+int store_schema_create(sqlite3 *db);
+
 #endif

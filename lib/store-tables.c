@@ -207,6 +207,9 @@ store_tables_tree_head(const struct store_value *row, void *arg)
 	if (row[HEAD_COL_SIZE].type != STORE_INTEGER || size < 1)
 		store_check_problem(w->check, 0, "a cached tree head of a size no "
 		    "ledger has");
+	else if ((uint64_t)size <= w->tree.size)
+		store_check_problem(w->check, 0, "a second cached tree head of size %"
+		    PRId64, size);
 	else if ((uint64_t)size > w->check->count)
 		store_check_problem(w->check, 0, "a cached tree head records %"
 		    PRId64 " events, but the ledger holds %zu: events after #%zu "

@@ -24,44 +24,6 @@
 
 #define STORE_BUSY_MS	30000
 
-static const char store_schema[] =
-	"CREATE TABLE case_info ("
-	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
-	"  case_id TEXT NOT NULL, title TEXT, created_at TEXT NOT NULL,"
-	"  schema_version INTEGER NOT NULL);"
-	"CREATE TABLE handlers ("
-	"  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 64),"
-	"  name TEXT NOT NULL, role TEXT NOT NULL, organization TEXT,"
-	"  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
-	"  registered_at TEXT NOT NULL);"
-	"CREATE TABLE artifacts ("
-	"  evidence_id TEXT PRIMARY KEY, archive_name TEXT NOT NULL,"
-	"  archive_path TEXT NOT NULL, archive_sha256 TEXT NOT NULL UNIQUE,"
-	"  archive_size INTEGER NOT NULL, merkle_root TEXT NOT NULL,"
-	"  host TEXT NOT NULL, collected_at TEXT NOT NULL,"
-	"  collected_by TEXT NOT NULL REFERENCES handlers(fingerprint));"
-	"CREATE TABLE events ("
-	"  seq INTEGER PRIMARY KEY CHECK (seq > 0),"
-	"  at TEXT NOT NULL, action TEXT NOT NULL,"
-	"  artifact TEXT REFERENCES artifacts(evidence_id),"
-	"  handler TEXT NOT NULL REFERENCES handlers(fingerprint),"
-	"  counterpart TEXT, refers INTEGER REFERENCES events(seq),"
-	"  location TEXT, note TEXT,"
-	"  canonical BLOB NOT NULL, signature BLOB NOT NULL);"
-	"CREATE INDEX events_artifact ON events(artifact, seq);"
-	"CREATE TABLE timestamps ("
-	"  event_seq INTEGER PRIMARY KEY, file TEXT NOT NULL,"
-	"  file_sha256 TEXT NOT NULL, token BLOB NOT NULL,"
-	"  gen_time TEXT NOT NULL, tsa TEXT NOT NULL);"
-	"CREATE TABLE tree_heads ("
-	"  size INTEGER PRIMARY KEY, root BLOB NOT NULL, frontier BLOB NOT NULL);";
-
-/* Triggers that make every table append-only. */
-static const char *const store_tables[] = {
-	"case_info", "handlers", "artifacts", "events", "timestamps",
-	"tree_heads", NULL
-};
-
 /* Record SQLite's message for what failed. */
 int
 store_error(struct store *s, const char *what)
@@ -94,27 +56,6 @@ store_prepare(struct store *s, const char *sql)
 		return NULL;
 	}
 	return st;
-}
-
-/* Create the append-only triggers. */
-static int
-store_create_triggers(struct store *s)
-{
-	char sql[512];
-	size_t i;
-
-	for (i = 0; store_tables[i] != NULL; i++) {
-		snprintf(sql, sizeof sql,
-		    "CREATE TRIGGER %s_no_update BEFORE UPDATE ON %s BEGIN "
-		    "SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;"
-		    "CREATE TRIGGER %s_no_delete BEFORE DELETE ON %s BEGIN "
-		    "SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;",
-		    store_tables[i], store_tables[i], store_tables[i],
-		    store_tables[i]);
-		if (store_exec(s, sql) != 0)
-			return -1;
-	}
-	return 0;
 }
 
 /* Open the database file with the settings every connection uses. */
@@ -255,7 +196,7 @@ store_create(const char *dir, const char *case_id, const char *title)
 	    store_exec(s, "PRAGMA journal_mode = WAL") != 0 ||
 	    store_exec(s, "BEGIN IMMEDIATE") != 0)
 		goto fail;
-	if (store_exec(s, store_schema) != 0 || store_create_triggers(s) != 0 ||
+	if (store_schema_create(s->db) != 0 ||
 	    store_insert_case(s, case_id, title) != 0 ||
 	    store_exec(s, "COMMIT") != 0 || store_load_case(s) != 0)
 		goto fail;

@@ -177,6 +177,14 @@ int store_rows(struct store *, enum store_table,
 int store_integrity(struct store *, int (*fn)(const char *message, void *arg),
     void *arg);
 
+/*
+ * The ledger's schema against exactly the objects custody creates
+ * (sqlite_schema: type, name, table and SQL, byte for byte): fn is called
+ * with each extra, missing or altered object. 0, fn's result, or -1.
+ */
+int store_schema_check(struct store *, int (*fn)(const char *message,
+    void *arg), void *arg);
+
 /* The cached tree head after size events (root); 0, 1 when absent, -1. */
 int store_tree_head(struct store *, uint64_t size, merkle_hash root);
 

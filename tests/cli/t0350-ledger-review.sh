@@ -133,4 +133,68 @@ test_expect_success 'F12: a NULL canonical event: verify names it, readers exit 
 	test_must_fail --status=1 custody audit --case n3 >out
 '
 
+# Change the schema of case $1 with the SQL $2 (writable_schema on).
+schema_edit() {
+	sqlite3 "$1/ledger.db" "PRAGMA writable_schema=1; $2"
+}
+
+test_expect_success 'F18: a dropped append-only trigger is named' '
+	copy_case case s1 &&
+	sqlite3 s1/ledger.db "DROP TRIGGER events_no_delete" &&
+	ledger_fails s1 "the schema is not the one custody creates: missing trigger \"events_no_delete\" (on table \"events\")" &&
+	byhand_agrees 1 ledger s1
+'
+
+test_expect_success 'F18: an extra table, view, index and trigger are each named' '
+	copy_case case s2 &&
+	sqlite3 s2/ledger.db "CREATE TABLE notes(a); CREATE VIEW v AS SELECT 1;
+	    CREATE INDEX handlers_name ON handlers(name);
+	    CREATE TRIGGER spy AFTER INSERT ON events BEGIN SELECT 1; END" &&
+	ledger_fails s2 "extra table \"notes\"" &&
+	test_grep "extra view \"v\"" vout &&
+	test_grep "extra index \"handlers_name\" (on table \"handlers\")" vout &&
+	test_grep "extra trigger \"spy\" (on table \"events\")" vout &&
+	test_grep "NOT VERIFIED: case C: 4 problems" vout &&
+	byhand_agrees 1 ledger s2
+'
+
+test_expect_success 'F18: a trigger that fires on the next honest write is named before it runs' '
+	copy_case case s3 &&
+	sqlite3 s3/ledger.db "CREATE TABLE loot(x);
+	    CREATE TRIGGER steal AFTER INSERT ON events BEGIN
+	    INSERT INTO loot VALUES (new.note); END" &&
+	ledger_fails s3 "extra trigger \"steal\" (on table \"events\")" &&
+	byhand_agrees 1 ledger s3
+'
+
+test_expect_success 'F18: a NOCASE collation injected into a table is named' '
+	copy_case case s4 &&
+	schema_edit s4 "UPDATE sqlite_schema SET sql=replace(sql,
+	    '\''name TEXT NOT NULL'\'','\''name TEXT NOT NULL COLLATE NOCASE'\'')
+	    WHERE name='\''handlers'\''" &&
+	ledger_fails s4 "altered table \"handlers\"" &&
+	byhand_agrees 1 ledger s4
+'
+
+test_expect_success 'F18: schema_version declared as TEXT is named' '
+	copy_case case s5 &&
+	schema_edit s5 "UPDATE sqlite_schema SET sql=replace(sql,
+	    '\''schema_version INTEGER NOT NULL'\'','\''schema_version TEXT NOT NULL'\'')
+	    WHERE name='\''case_info'\''" &&
+	ledger_fails s5 "altered table \"case_info\"" &&
+	byhand_agrees 1 ledger s5
+'
+
+test_expect_success 'F18: a duplicate cached tree head is named' '
+	copy_case case s6 &&
+	sqlite3 s6/ledger.db "CREATE TABLE t2(size INTEGER, root BLOB, frontier BLOB);
+	    INSERT INTO t2 SELECT * FROM tree_heads;
+	    INSERT INTO t2 SELECT * FROM tree_heads WHERE size=5;
+	    DROP TABLE tree_heads; ALTER TABLE t2 RENAME TO tree_heads" &&
+	ledger_fails s6 "a second cached tree head of size 5" &&
+	test_grep "altered table \"tree_heads\"" vout &&
+	test_grep "missing trigger \"tree_heads_no_update\" (on table \"tree_heads\")" vout &&
+	byhand_agrees 1 ledger s6
+'
+
 test_done
