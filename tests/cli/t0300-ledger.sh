@@ -118,11 +118,11 @@ test_expect_success 'the append-only triggers refuse UPDATE and DELETE' '
 	custody ledger verify --case trig >/dev/null
 '
 
-# attack NAME SQL: run SQL on a copy of the case with the triggers dropped.
+# attack NAME SQL: run SQL on a copy of the case with the triggers dropped
+# (and put back after).
 attack() {
 	rm -rf "$1" && cp -a case "$1" &&
-	sqlite3 "$1/ledger.db" "$(sqlite3 case/ledger.db \
-	    "SELECT group_concat(\"DROP TRIGGER \" || name || \";\", \" \") FROM sqlite_master WHERE type = \"trigger\"") $2"
+	ledger_edit "$1" "$2"
 }
 
 test_expect_success 'an edited field: exit 1, event and field named' '

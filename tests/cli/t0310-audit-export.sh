@@ -12,11 +12,11 @@ custody key generate --name "Bob Analyst" --role analyst -o "$TEST_TMP/k2" >/dev
 NOTE='seen, "intact" <script>alert(1)</script>'
 NOBODY=ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
 
-# Copy the case $1 to $2 and run SQL on the copy, its triggers dropped first.
+# Copy the case $1 to $2 and run SQL on the copy, its triggers dropped first
+# and put back after.
 tamper() {
 	cp -a "$1" "$2" &&
-	sqlite3 "$2/ledger.db" "DROP TRIGGER events_no_update;
-	    DROP TRIGGER artifacts_no_update; $3"
+	ledger_edit "$2" "$3"
 }
 
 # The audit of case $1 must fail with exit 1 and print line $2.
