@@ -22,7 +22,7 @@
 #include "ledger-export.h"
 
 #define EXPORT_FORMAT	"custody-ledger-export"
-#define EXPORT_VERSION	1
+#define EXPORT_VERSION	2
 
 
 /* Append a new value to an array; -1 (error set unless it already is) on NULL. */
@@ -177,16 +177,17 @@ export_load_events(struct export *ex, const char *artifact)
 static json_t *
 export_artifact_json(const struct store_artifact *a)
 {
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+	/* archive_path is where the archive was written: no event signs it. */
+	json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:{s:o}}",
 	    "evidence_id", export_string(a->evidence_id),
 	    "archive_name", export_string(a->archive_name),
-	    "archive_path", export_string(a->archive_path),
 	    "archive_sha256", export_string(a->archive_sha256),
 	    "archive_size", (json_int_t)a->archive_size,
 	    "merkle_root", export_string(a->merkle_root),
 	    "host", export_string(a->host),
 	    "collected_at", export_string(a->collected_at),
-	    "collected_by", export_string(a->collected_by));
+	    "collected_by", export_string(a->collected_by),
+	    "unsigned", "archive_path", export_string(a->archive_path));
 
 	if (o == NULL)
 		error_set("artifact %s: a field is not valid UTF-8", a->evidence_id);
@@ -324,12 +325,12 @@ export_json(struct export *ex)
 	int rc;
 
 	/* json_pack steals every "o", also when a part failed (NULL). */
-	doc = json_pack("{s:s, s:i, s:b, s:O, s:{s:o, s:o?}, s:o, s:o, s:o, s:o,"
-	    " s:o}", "format", EXPORT_FORMAT, "version", EXPORT_VERSION,
+	doc = json_pack("{s:s, s:i, s:b, s:O, s:{s:o, s:{s:o?}}, s:o, s:o, s:o,"
+	    " s:o, s:o}", "format", EXPORT_FORMAT, "version", EXPORT_VERSION,
 	    "verified", store_check_ok(ex->check),
 	    "problems", ex->check->problems,
 	    "case", "case_id", export_string(store_case_id(ex->store)),
-	    "title", export_string(store_title(ex->store)),
+	    "unsigned", "title", export_string(store_title(ex->store)),
 	    "handlers", export_handlers_json(ex),
 	    "artifacts", export_artifacts_json(ex),
 	    "events", export_events_json(ex),

@@ -141,10 +141,11 @@ log_event(const struct store_signed *s, void *arg)
 static int
 log_print_json(struct log_state *st)
 {
-	json_t *doc = json_pack("{s:b, s:O, s:s, s:s?, s:O}", "verified",
+	/* No event signs the title: it goes under "unsigned", apart. */
+	json_t *doc = json_pack("{s:b, s:O, s:s, s:{s:s?}, s:O}", "verified",
 	    store_check_ok(&st->check), "problems", st->check.problems,
-	    "case_id", store_case_id(st->store), "title", store_title(st->store),
-	    "events", st->json);
+	    "case_id", store_case_id(st->store), "unsigned", "title",
+	    store_title(st->store), "events", st->json);
 	int rc;
 
 	if (doc == NULL)
@@ -167,7 +168,8 @@ log_print_head(struct log_state *st)
 	if (store_title(st->store) != NULL) {
 		printf(": \"");
 		log_escaped(store_title(st->store));
-		putchar('"');
+		/* Every event signs the case id; nothing signs the title. */
+		printf("\" (not signed)");
 	}
 	putchar('\n');
 }

@@ -197,4 +197,29 @@ test_expect_success 'F18: a duplicate cached tree head is named' '
 	byhand_agrees 1 ledger s6
 '
 
+test_expect_success 'F15: ledger log says the title is not signed, in text and in JSON' '
+	custody ledger log --case case >out &&
+	head -n 1 out | grep -qx "Case C: \"Web shop leak\" (not signed)" &&
+	custody ledger log --case case --json >out.json &&
+	jq -e ".verified == true and .unsigned.title == \"Web shop leak\" and
+	    (has(\"title\") | not)" out.json
+'
+
+test_expect_success 'F15: a forged title is shown as not signed beside a verified ledger' '
+	copy_case case u1 &&
+	ledger_edit u1 "UPDATE case_info SET title = '\''Nothing to see'\''" &&
+	custody ledger verify --case u1 >out &&
+	byhand_agrees 0 ledger u1 &&
+	custody ledger log --case u1 >out &&
+	head -n 1 out | grep -qx "Case C: \"Nothing to see\" (not signed)"
+'
+
+test_expect_success 'F15: the JSON export keeps title and archive_path apart, under "unsigned"' '
+	custody ledger export --case case --format json >out.json &&
+	jq -e ".version == 2 and .verified == true and
+	    .case.unsigned.title == \"Web shop leak\" and (.case | has(\"title\") | not) and
+	    (.artifacts[0].unsigned.archive_path | endswith(\".tar.zst\")) and
+	    (.artifacts[0] | has(\"archive_path\") | not)" out.json
+'
+
 test_done
