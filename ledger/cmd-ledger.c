@@ -85,7 +85,9 @@ ledger_check_event(struct store *s, const struct ledger_args *a)
 	if ((a->location != NULL && event_check_text("--location", a->location) != 0) ||
 	    (a->note != NULL && event_check_text("--note", a->note) != 0))
 		return -1;
-	return store_artifact_get(s, a->artifact, &art) == 0 ? 0 : -1;
+	if (store_artifact_get(s, a->artifact, &art) != 0)
+		return -1;
+	return store_artifact_bound(s, &art);
 }
 
 /* Sign and append one event in its own transaction; prints it. */
@@ -125,7 +127,7 @@ ledger_handover(struct store *s, const struct ledger_args *a,
 	if (strcmp(e->action, "released") == 0) {
 		if (a->to == NULL)
 			return error_set("--to is required: whom is it released to?");
-		if (store_handler_find(s, a->to, &to) != 0)
+		if (store_handler_find_bound(s, a->to, &to) != 0)
 			return -1;
 		if (strcmp(h.holder, signer->fingerprint) != 0)
 			return error_set("%s is not held by you (custody ledger log "

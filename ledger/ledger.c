@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "custody/error.h"
+#include "custody/event.h"
 #include "custody/key.h"
 #include "custody/store.h"
 #include "custody/util.h"
@@ -145,13 +146,18 @@ ledger_output_close(FILE *f, const char *path, int failed)
 	return 0;
 }
 
-/* Follow one event's effect on the holding. */
+/* Follow one event's effect on the holding, as signed (not as the columns say). */
 static int
 ledger_holding_step(const struct store_event *row, void *arg)
 {
 	struct ledger_holding *h = arg;
-	const struct event *e = &row->ev;
+	struct event signed_event, *e = &signed_event;
+	json_t *o = event_parse(row->canonical, row->canonical_len, e);
 
+	if (o == NULL)
+		return error_prefix("event %llu is not a signed canonical event, "
+		    "so nothing is written (custody ledger verify)",
+		    (unsigned long long)row->ev.seq);
 	if (strcmp(e->action, "collected") == 0)
 		snprintf(h->holder, sizeof h->holder, "%s", e->handler);
 	else if (strcmp(e->action, "released") == 0 && e->counterpart != NULL) {
@@ -164,6 +170,7 @@ ledger_holding_step(const struct store_event *row, void *arg)
 		h->pending_release = 0;
 		h->pending_to[0] = '\0';
 	}
+	json_decref(o);
 	return 0;
 }
 

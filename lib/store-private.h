@@ -2,7 +2,11 @@
 #ifndef CUSTODY_STORE_PRIVATE_H
 #define CUSTODY_STORE_PRIVATE_H
 
+#include <stdint.h>
+
 #include <sqlite3.h>
+
+#include "custody/merkle.h"
 
 struct store {
 	sqlite3		*db;
@@ -19,5 +23,14 @@ sqlite3_stmt *store_prepare(struct store *, const char *sql);
 
 /* store-schema.c: create every object of the schema on a new database. 0 or -1. */
 int store_schema_create(sqlite3 *db);
+
+/* store.c: the cached tree head of a size (0: the empty tree). 0 or -1. */
+int store_tree_load_size(struct store *, uint64_t size, struct merkle_builder *);
+/*
+ * store-bound.c: before a write, the events are numbered 1 to the last
+ * head's size, the last event chains to the head before it, makes the
+ * last head and is signed by a bound handler. 0 or -1.
+ */
+int store_tail_check(struct store *, const struct merkle_builder *last);
 
 #endif

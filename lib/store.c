@@ -373,8 +373,9 @@ store_require_handler(struct store *s, const struct key *key,
 {
 	int rc = store_handler_find(s, key->fingerprint, who);
 
+	/* A signer acts only under a registration that verifies. */
 	if (rc == 0 && strcmp(who->fingerprint, key->fingerprint) == 0)
-		return 0;
+		return store_handler_bound(s, who);
 	if (rc >= 0)
 		error_set("key %s (%s) is not registered in case %s (custody key "
 		    "register)", key->fingerprint, key->name != NULL ? key->name :
@@ -595,33 +596,60 @@ store_timestamps(struct store *s, int (*fn)(uint64_t, const char *, const char *
 	return rc;
 }
 
+/* Read one tree head row (size, frontier) into a builder. 0 or -1. */
+static int
+store_tree_read(sqlite3_stmt *st, struct merkle_builder *b)
+{
+	const unsigned char *frontier = sqlite3_column_blob(st, 1);
+	int64_t size = sqlite3_column_int64(st, 0);
+	int depth = __builtin_popcountll((unsigned long long)size);
+
+	if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || size < 1 ||
+	    sqlite3_column_type(st, 1) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(st, 1) != depth * MERKLE_HASH_SIZE ||
+	    frontier == NULL)
+		return error_set("ledger: the cached tree head is damaged "
+		    "(run custody ledger verify)");
+	b->size = (uint64_t)size;
+	b->depth = (unsigned)depth;
+	memcpy(b->stack, frontier, (size_t)depth * MERKLE_HASH_SIZE);
+	return 0;
+}
+
 /* Load the latest cached tree head into a builder. */
 static int
 store_tree_load(struct store *s, struct merkle_builder *b)
 {
 	sqlite3_stmt *st = store_prepare(s, "SELECT size, frontier FROM tree_heads"
 	    " ORDER BY size DESC LIMIT 1");
-	const unsigned char *frontier;
-	uint64_t size;
-	int depth, rc = 0;
+	int rc = 0;
 
 	merkle_builder_init(b);
 	if (st == NULL)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		size = (uint64_t)sqlite3_column_int64(st, 0);
-		depth = __builtin_popcountll(size);
-		frontier = sqlite3_column_blob(st, 1);
-		if (sqlite3_column_bytes(st, 1) != depth * MERKLE_HASH_SIZE ||
-		    (depth > 0 && frontier == NULL))
-			rc = error_set("ledger: the cached tree head is damaged "
-			    "(run custody ledger verify)");
-		else {
-			b->size = size;
-			b->depth = (unsigned)depth;
-			memcpy(b->stack, frontier, (size_t)depth * MERKLE_HASH_SIZE);
-		}
-	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = store_tree_read(st, b);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Load the cached tree head of a size (0: the empty tree). 0 or -1. */
+int
+store_tree_load_size(struct store *s, uint64_t size, struct merkle_builder *b)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	merkle_builder_init(b);
+	if (size == 0)
+		return 0;
+	if ((st = store_prepare(s, "SELECT size, frontier FROM tree_heads"
+	    " WHERE size = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	rc = sqlite3_step(st) == SQLITE_ROW ? store_tree_read(st, b) :
+	    error_set("the cached tree head after event %llu is missing",
+	    (unsigned long long)size);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -713,7 +741,8 @@ store_append(struct store *s, struct event *e, const struct key *signer)
 	size_t len;
 	int error, rc;
 
-	if (store_tree_load(s, &b) != 0)
+	/* Never extend a ledger whose end does not verify. */
+	if (store_tree_load(s, &b) != 0 || store_tail_check(s, &b) != 0)
 		return -1;
 	e->seq = b.size + 1;
 	e->case_id = s->case_id;

@@ -83,6 +83,17 @@ int64_t store_handler_count(struct store *);
 int store_handler_find(struct store *, const char *who, struct store_handler *);
 /* Check that key is registered (fills *who); 0, or -1 naming the key and case. */
 int store_require_handler(struct store *, const struct key *, struct store_handler *who);
+/*
+ * For a writer: is the handler row bound to its signed registration (the
+ * row equals the event's details, its signature verifies with a handler
+ * that is itself bound, back to the founder)? 0, or -1 naming the handler.
+ */
+int store_handler_bound(struct store *, const struct store_handler *);
+/* Find a handler as store_handler_find does, and require it bound. 0, 1, -1. */
+int store_handler_find_bound(struct store *, const char *who,
+    struct store_handler *);
+/* For a writer: is the artifact row bound to its signed collection? 0 or -1. */
+int store_artifact_bound(struct store *, const struct store_artifact *);
 /* Register a public key (with its identity) as a handler. 0 or -1. */
 int store_handler_insert(struct store *, const struct key *, const char *at);
 /* Call fn for every handler. */

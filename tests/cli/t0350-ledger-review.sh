@@ -222,4 +222,96 @@ test_expect_success 'F15: the JSON export keeps title and archive_path apart, un
 	    (.artifacts[0] | has(\"archive_path\") | not)" out.json
 '
 
+# The number of events in case $1.
+events_in() {
+	sqlite3 "$1/ledger.db" "SELECT count(*) FROM events"
+}
+
+# A writer refuses case $1 with exit 2, says $2, and writes nothing.
+writer_refuses() {
+	before=$(events_in "$1") &&
+	test_must_fail --status=2 "$@" 2>err &&
+	test_grep "$2" err &&
+	test "$(events_in "$1")" = "$before"
+}
+
+test_expect_success 'F13: release --to a planted handler row named as the receiver: refused' '
+	copy_case case w1 &&
+	custody ledger release --case w1 --key bob --artifact E001 --to A >/dev/null &&
+	custody ledger receive --case w1 --key k --artifact E001 >/dev/null &&
+	ledger_edit w1 "UPDATE handlers SET name = '\''Bob (old)'\'' WHERE name = '\''Bob'\'';
+	    INSERT INTO handlers VALUES('\''$MFP'\'','\''Bob'\'','\''lawyer'\'','\''Smith LLP'\'',
+	        x'\''$(raw_key mk.pub)'\'','\''2026-12-01T11:00:00.000000000Z'\'')" &&
+	before=$(events_in w1) &&
+	test_must_fail --status=2 custody ledger release --case w1 --key k \
+	    --artifact E001 --to Bob 2>err &&
+	test_grep "handler Bob (${MFP%${MFP#????????????????}}) is not bound to a signed registration, so nothing is written" err &&
+	test "$(events_in w1)" = "$before" &&
+	! sqlite3 w1/ledger.db "SELECT counterpart FROM events" | grep -q "$MFP"
+'
+
+test_expect_success 'F13: the receiver renamed in its row: refused, the real one still reachable by fingerprint' '
+	copy_case case w2 &&
+	custody ledger release --case w2 --key bob --artifact E001 --to A >/dev/null &&
+	custody ledger receive --case w2 --key k --artifact E001 >/dev/null &&
+	ledger_edit w2 "UPDATE handlers SET name = '\''Robert'\'' WHERE name = '\''Bob'\''" &&
+	before=$(events_in w2) &&
+	test_must_fail --status=2 custody ledger release --case w2 --key k \
+	    --artifact E001 --to Robert 2>err &&
+	test_grep "handler Robert" err &&
+	test_grep "the row differs from its signed details" err &&
+	test "$(events_in w2)" = "$before"
+'
+
+test_expect_success 'F13: a signer whose own row was edited cannot write' '
+	copy_case case w3 &&
+	ledger_edit w3 "UPDATE handlers SET role = '\''judge'\'' WHERE name = '\''A'\''" &&
+	before=$(events_in w3) &&
+	test_must_fail --status=2 custody ledger record --case w3 --key k \
+	    --artifact E001 --action analysed 2>err &&
+	test_grep "its signer A (" err &&
+	test_grep "is not bound to a signed registration: the row differs from its signed details" err &&
+	test "$(events_in w3)" = "$before"
+'
+
+test_expect_success 'F13: an artifact row that differs from its collection: nothing is written about it' '
+	copy_case case w4 &&
+	ledger_edit w4 "UPDATE artifacts SET host = '\''elsewhere'\''" &&
+	before=$(events_in w4) &&
+	test_must_fail --status=2 custody ledger record --case w4 --key bob \
+	    --artifact E001 --action analysed 2>err &&
+	test_grep "artifact E001 is not bound to a signed collection" err &&
+	test "$(events_in w4)" = "$before"
+'
+
+test_expect_success 'F13: a last tree head or last event that does not verify: nothing is written' '
+	copy_case case w5 &&
+	ledger_edit w5 "UPDATE tree_heads SET frontier = zeroblob(length(frontier))
+	    WHERE size = (SELECT max(size) FROM tree_heads)" &&
+	before=$(events_in w5) &&
+	test_must_fail --status=2 custody ledger record --case w5 --key bob \
+	    --artifact E001 --action analysed 2>err &&
+	test_grep "the ledger'\''s last event or tree head does not verify, so nothing is written" err &&
+	test "$(events_in w5)" = "$before" &&
+	copy_case case w6 &&
+	ledger_edit w6 "UPDATE events SET canonical = CAST(replace(CAST(canonical AS TEXT),
+	    '\''\"received\"'\'', '\''\"released\"'\'') AS BLOB) WHERE seq = 5" &&
+	test_must_fail --status=2 custody ledger record --case w6 --key bob \
+	    --artifact E001 --action analysed 2>err &&
+	test_grep "does not verify" err &&
+	copy_case case w7 &&
+	ledger_edit w7 "DELETE FROM events WHERE seq = 2" &&
+	test_must_fail --status=2 custody key register mk.pub --case w7 --key k 2>err &&
+	test_grep "the ledger holds 4 events numbered 1 to 5, but its last tree head is of 5" err
+'
+
+test_expect_success 'F13: honest writes still work after all these checks' '
+	copy_case case w8 &&
+	custody ledger record --case w8 --key bob --artifact E001 --action analysed >/dev/null &&
+	custody ledger release --case w8 --key bob --artifact E001 --to A >/dev/null &&
+	custody ledger receive --case w8 --key k --artifact E001 >/dev/null &&
+	custody ledger verify --case w8 >out &&
+	test_grep "verified: case C, 8 events" out
+'
+
 test_done
