@@ -262,6 +262,27 @@ verify_print_ledger(const struct store_check *l, const char *case_id)
 	}
 }
 
+/* For --json: each of the ledger's problems as a problem of ledger.db. */
+static void
+verify_json_ledger(const struct store_check *l, struct check *c)
+{
+	const json_t *p, *seq;
+	const char *text;
+	size_t i;
+
+	json_array_foreach(l->problems, i, p) {
+		seq = json_object_get(p, "event");
+		text = json_string_value(json_object_get(p, "problem"));
+		if (json_is_integer(seq))
+			check_problem(c, STORE_FILE, strlen(STORE_FILE), "event #%"
+			    JSON_INTEGER_FORMAT ": %s", json_integer_value(seq),
+			    text != NULL ? text : "(out of memory)");
+		else
+			check_problem(c, STORE_FILE, strlen(STORE_FILE), "%s",
+			    text != NULL ? text : "(out of memory)");
+	}
+}
+
 /*
  * With --case, the ledger is checked whole first: its artifact and
  * handler rows are what the archive is looked up by, and only a ledger
@@ -283,6 +304,8 @@ verify_case_ledger(const struct verify_args *a, struct store *s,
 	if (!*verified) {
 		if (!a->json)
 			verify_print_ledger(&l, case_id);
+		else
+			verify_json_ledger(&l, c);
 		check_problem(c, STORE_FILE, strlen(STORE_FILE), "the ledger of "
 		    "case %s does not verify (custody ledger verify lists its "
 		    "problems): the archive is not verified against it", case_id);
