@@ -573,7 +573,7 @@ audit_run(struct audit *a)
 	qsort(a->handlers, a->handler_count, sizeof *a->handlers, audit_compare);
 	qsort(a->artifacts, a->artifact_count, sizeof *a->artifacts,
 	    audit_compare);
-	if (ledger_check_for(a->store, &a->check, "audit") != 0 ||
+	if (ledger_warn_check(a->store, &a->check, "audit") != 0 ||
 	    store_check_events(&a->check, NULL, audit_event, a) != 0 ||
 	    audit_open_ends(a) != 0)
 		return -1;
@@ -590,7 +590,7 @@ audit_print_text(struct audit *a)
 	    strlen(store_case_id(a->store)));
 
 	if (!store_check_ok(&a->check))
-		ledger_check_warn(&a->check, stdout, "");
+		ledger_warn_problems(&a->check, stdout, "");
 	json_array_foreach(a->findings, i, f) {
 		printf("FINDING %s #", json_is_string(json_object_get(f,
 		    "artifact")) ? json_string_value(json_object_get(f,

@@ -341,7 +341,7 @@ ledger_export_command(int argc, char **argv)
 	if ((s = ledger_open(a.dir)) == NULL)
 		return command_fail("ledger export", EXIT_USAGE);
 	/* Verified first: a ledger that does not verify is exported marked, exit 1. */
-	if (ledger_check_for(s, &check, "ledger export") == 0 &&
+	if (ledger_warn_check(s, &check, "ledger export") == 0 &&
 	    (out = ledger_output(a.output)) != NULL)
 		rc = ledger_output_close(out, a.output,
 		    ledger_export(s, &check, a.format, out) != 0);

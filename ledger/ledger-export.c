@@ -430,7 +430,7 @@ export_csv_warning(struct export *ex)
 
 	if ((buffer = open_memstream(&text, &len)) == NULL)
 		return error_set_errno("csv export");
-	ledger_check_warn(ex->check, buffer, "");
+	ledger_warn_problems(ex->check, buffer, "");
 	if (fclose(buffer) != 0) {
 		free(text);
 		return error_set_errno("csv export");

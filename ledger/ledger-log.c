@@ -162,7 +162,7 @@ static void
 log_print_head(struct log_state *st)
 {
 	if (!store_check_ok(&st->check))
-		ledger_check_warn(&st->check, stdout, "");
+		ledger_warn_problems(&st->check, stdout, "");
 	printf("Case ");
 	log_escaped(store_case_id(st->store));
 	if (store_title(st->store) != NULL) {
@@ -205,7 +205,7 @@ ledger_log_command(int argc, char **argv)
 		return command_usage(&cmd_ledger_entry);
 	if ((st.store = ledger_open(dir)) == NULL)
 		return command_fail("ledger log", EXIT_USAGE);
-	if (ledger_check_for(st.store, &st.check, "ledger log") != 0)
+	if (ledger_warn_check(st.store, &st.check, "ledger log") != 0)
 		rc = -1;
 	else if (json && (st.json = json_array()) == NULL)
 		rc = error_set("out of memory");

@@ -17,7 +17,7 @@
 
 /* Say loudly that the ledger does not verify, and list its problems. */
 void
-ledger_check_warn(const struct store_check *c, FILE *out, const char *prefix)
+ledger_warn_problems(const struct store_check *c, FILE *out, const char *prefix)
 {
 	size_t i, n = json_array_size(c->problems);
 	char *case_id = util_escape(store_case_id(c->store),
@@ -44,7 +44,7 @@ ledger_check_warn(const struct store_check *c, FILE *out, const char *prefix)
 
 /* Verify the ledger for a command that shows it; says so on stderr when it fails. */
 int
-ledger_check_for(struct store *s, struct store_check *c, const char *command)
+ledger_warn_check(struct store *s, struct store_check *c, const char *command)
 {
 	char *case_id;
 

@@ -158,6 +158,14 @@ ledger_holding_step(const struct store_event *row, void *arg)
 		return error_prefix("event %llu is not a signed canonical event, "
 		    "so nothing is written (custody ledger verify)",
 		    (unsigned long long)row->ev.seq);
+	/* Its row is found by the artifact column: the signed one must agree. */
+	if (h->artifact != NULL && (e->artifact == NULL ||
+	    strcmp(e->artifact, h->artifact) != 0)) {
+		json_decref(o);
+		return error_set("event %llu is stored under %s but signed for "
+		    "another artifact, so nothing is written (custody ledger "
+		    "verify)", (unsigned long long)row->ev.seq, h->artifact);
+	}
 	if (strcmp(e->action, "collected") == 0)
 		snprintf(h->holder, sizeof h->holder, "%s", e->handler);
 	else if (strcmp(e->action, "released") == 0 && e->counterpart != NULL) {
@@ -179,6 +187,7 @@ int
 ledger_holding(struct store *s, const char *artifact, struct ledger_holding *h)
 {
 	memset(h, 0, sizeof *h);
+	h->artifact = artifact;
 	return store_events(s, artifact, ledger_holding_step, h);
 }
 

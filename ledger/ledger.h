@@ -42,6 +42,7 @@ int ledger_output_close(FILE *, const char *path, int failed);
 
 /* Who holds an artifact, from its events in order. */
 struct ledger_holding {
+	const char	*artifact;		/* whose holding (the caller's string) */
 	char		holder[65];		/* "" before collection */
 	uint64_t	pending_release;	/* seq of an unreceived release, or 0 */
 	char		pending_to[65];
@@ -55,10 +56,10 @@ int ledger_leaves(struct store *, merkle_hash **leaves, uint64_t *count);
  * one a line, each prefixed with prefix. For log, export and audit
  * (ledger-warn.c).
  */
-void ledger_check_warn(const struct store_check *, FILE *out,
+void ledger_warn_problems(const struct store_check *, FILE *out,
     const char *prefix);
 /* Verify the ledger for a command that shows it: prints the warning to stderr. 0 or -1. */
-int ledger_check_for(struct store *, struct store_check *, const char *command);
+int ledger_warn_check(struct store *, struct store_check *, const char *command);
 
 
 /* ledger-export.c: the whole ledger as json, csv or html. 0 or -1. */

@@ -308,6 +308,16 @@ test_expect_success 'F13: a last tree head or last event that does not verify: n
 	test_grep "the ledger holds 4 events numbered 1 to 5, but its last tree head is of 5" err
 '
 
+test_expect_success 'F13: the holding comes from signed events; a row filed under the artifact is checked' '
+	copy_case case w9 &&
+	ledger_edit w9 "UPDATE events SET artifact = '\''E001'\'' WHERE seq = 2" &&
+	before=$(events_in w9) &&
+	test_must_fail --status=2 custody ledger release --case w9 --key bob \
+	    --artifact E001 --to A 2>err &&
+	test_grep "event 2 is stored under E001 but signed for another artifact, so nothing is written" err &&
+	test "$(events_in w9)" = "$before"
+'
+
 test_expect_success 'F13: honest writes still work after all these checks' '
 	copy_case case w8 &&
 	custody ledger record --case w8 --key bob --artifact E001 --action analysed >/dev/null &&
