@@ -1,5 +1,5 @@
 /*
- * custody ledger verify: check the ledger whole (ledger-check.c) and say
+ * custody ledger verify: check the ledger whole (lib/store-check.c) and say
  * so: every event row against its signed canonical bytes, every
  * signature, the chain of tree heads, every other table against the
  * signed history, the database file itself, and by consistency proofs

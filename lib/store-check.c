@@ -1,9 +1,10 @@
 /*
- * Check a case's ledger whole, for ledger verify and for every command
- * that shows it (log, export, audit): the database file, each event row
- * against its signed canonical bytes, the signatures, the chain of tree
- * heads and who registered whom. What the commands then show are the
- * signed events kept here, not the columns.
+ * Check a case's ledger whole, for ledger verify, for every command that
+ * shows it (log, export, audit) and for verify --case: the database file
+ * and its schema, each event row against its signed canonical bytes, the
+ * signatures, the chain of tree heads and who registered whom. What the
+ * commands then show are the signed events kept here, not the columns.
+ * Nothing is printed: the findings are data (problems).
  */
 #include "config.h"
 
