@@ -54,7 +54,7 @@ struct audit_release {
 /* The audit of one case: what it knows so far, and its findings. */
 struct audit {
 	struct store		*store;
-	struct ledger_check	 check;		/* the verified ledger: its signed events */
+	struct store_check	 check;		/* the verified ledger: its signed events */
 	const char		*dirs[AUDIT_ARCHIVE_DIRS];	/* --archives */
 	size_t			 dir_count;
 	bool			 json;
@@ -409,7 +409,7 @@ audit_custody(struct audit *a, struct audit_artifact *art,
 
 /* (g) Events that must name an artifact, and those naming one not recorded. */
 static int
-audit_event(const struct ledger_signed *s, void *arg)
+audit_event(const struct store_signed *s, void *arg)
 {
 	struct audit *a = arg;
 	const struct event *e = &s->row.ev;
@@ -573,8 +573,8 @@ audit_run(struct audit *a)
 	qsort(a->handlers, a->handler_count, sizeof *a->handlers, audit_compare);
 	qsort(a->artifacts, a->artifact_count, sizeof *a->artifacts,
 	    audit_compare);
-	if (ledger_check_for(a->store, &a->check, "audit") != 0 ||
-	    ledger_check_events(&a->check, NULL, audit_event, a) != 0 ||
+	if (ledger_warn_check(a->store, &a->check, "audit") != 0 ||
+	    store_check_events(&a->check, NULL, audit_event, a) != 0 ||
 	    audit_open_ends(a) != 0)
 		return -1;
 	return store_artifacts(a->store, audit_archive, a);
@@ -589,8 +589,8 @@ audit_print_text(struct audit *a)
 	char *case_id = util_escape(store_case_id(a->store),
 	    strlen(store_case_id(a->store)));
 
-	if (!ledger_check_ok(&a->check))
-		ledger_check_warn(&a->check, stdout, "");
+	if (!store_check_ok(&a->check))
+		ledger_warn_problems(&a->check, stdout, "");
 	json_array_foreach(a->findings, i, f) {
 		printf("FINDING %s #", json_is_string(json_object_get(f,
 		    "artifact")) ? json_string_value(json_object_get(f,
@@ -613,12 +613,12 @@ static int
 audit_print_json(struct audit *a)
 {
 	json_t *o = json_pack("{s:b, s:O, s:s, s:I, s:I, s:O, s:b}",
-	    "verified", ledger_check_ok(&a->check),
+	    "verified", store_check_ok(&a->check),
 	    "problems", a->check.problems,
 	    "case_id", store_case_id(a->store), "events", (json_int_t)a->events,
 	    "artifacts", (json_int_t)a->artifact_count, "findings", a->findings,
 	    "clean", json_array_size(a->findings) == 0 &&
-	    ledger_check_ok(&a->check));
+	    store_check_ok(&a->check));
 	int rc;
 
 	if (o == NULL)
@@ -668,14 +668,14 @@ cmd_audit_exec(int argc, char **argv)
 		status = command_fail("audit", EXIT_USAGE);
 	else if ((a.json ? audit_print_json(&a) : (audit_print_text(&a), 0)) != 0)
 		status = command_fail("audit", EXIT_USAGE);
-	else if (!ledger_check_ok(&a.check))
+	else if (!store_check_ok(&a.check))
 		status = EXIT_INTEGRITY;	/* known tampering outranks an unreadable archive */
 	else if (a.failed)
 		status = EXIT_USAGE;
 	else
 		status = json_array_size(a.findings) != 0 ? EXIT_INTEGRITY :
 		    EXIT_VERIFIED;
-	ledger_check_free(&a.check);
+	store_check_free(&a.check);
 	json_decref(a.findings);
 	free(a.handlers);
 	free(a.artifacts);

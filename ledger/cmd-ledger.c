@@ -85,7 +85,9 @@ ledger_check_event(struct store *s, const struct ledger_args *a)
 	if ((a->location != NULL && event_check_text("--location", a->location) != 0) ||
 	    (a->note != NULL && event_check_text("--note", a->note) != 0))
 		return -1;
-	return store_artifact_get(s, a->artifact, &art) == 0 ? 0 : -1;
+	if (store_artifact_get(s, a->artifact, &art) != 0)
+		return -1;
+	return store_artifact_bound(s, &art);
 }
 
 /* Sign and append one event in its own transaction; prints it. */
@@ -125,7 +127,7 @@ ledger_handover(struct store *s, const struct ledger_args *a,
 	if (strcmp(e->action, "released") == 0) {
 		if (a->to == NULL)
 			return error_set("--to is required: whom is it released to?");
-		if (store_handler_find(s, a->to, &to) != 0)
+		if (store_handler_find_bound(s, a->to, &to) != 0)
 			return -1;
 		if (strcmp(h.holder, signer->fingerprint) != 0)
 			return error_set("%s is not held by you (custody ledger log "
@@ -301,7 +303,7 @@ ledger_checkpoint_command(int argc, char **argv)
 	    ledger_leaves(s, &leaves, &count) == 0) {
 		merkle_root(leaves, count, root);
 		snprintf(origin, sizeof origin, "custody/%s", store_case_id(s));
-		ledger_key_name(signer->fingerprint, name);
+		store_check_key_name(signer->fingerprint, name);
 		note = checkpoint_sign(origin, count, root, name, signer, &len);
 		if (note != NULL && (out = ledger_output(a.output)) != NULL) {
 			fwrite(note, 1, len, out);
@@ -323,7 +325,7 @@ ledger_checkpoint_command(int argc, char **argv)
 static int
 ledger_export_command(int argc, char **argv)
 {
-	struct ledger_check check = { 0 };
+	struct store_check check = { 0 };
 	struct ledger_args a;
 	struct store *s;
 	FILE *out;
@@ -339,17 +341,17 @@ ledger_export_command(int argc, char **argv)
 	if ((s = ledger_open(a.dir)) == NULL)
 		return command_fail("ledger export", EXIT_USAGE);
 	/* Verified first: a ledger that does not verify is exported marked, exit 1. */
-	if (ledger_check_for(s, &check, "ledger export") == 0 &&
+	if (ledger_warn_check(s, &check, "ledger export") == 0 &&
 	    (out = ledger_output(a.output)) != NULL)
 		rc = ledger_output_close(out, a.output,
 		    ledger_export(s, &check, a.format, out) != 0);
-	if (rc == 0 && !ledger_check_ok(&check))
+	if (rc == 0 && !store_check_ok(&check))
 		status = EXIT_INTEGRITY;
 	else if (rc == 0)
 		status = EXIT_VERIFIED;
 	else
 		status = command_fail("ledger export", EXIT_USAGE);
-	ledger_check_free(&check);
+	store_check_free(&check);
 	store_close(s);
 	return status;
 }

@@ -178,7 +178,7 @@ static void
 html_table_start(struct export *ex, const char *title, int columns)
 {
 	fprintf(ex->out, "<h3>%s</h3>\n<table>\n<thead>", title);
-	if (!ledger_check_ok(ex->check))
+	if (!store_check_ok(ex->check))
 		fprintf(ex->out, "<tr><th class=\"unverified-row\" colspan=\"%d\">"
 		    "NOT VERIFIED: this ledger does not verify; rows marked NOT "
 		    "VERIFIED failed</th></tr>", columns);
@@ -201,8 +201,8 @@ html_head(struct export *ex)
 	html_text(ex->out, store_case_id(ex->store));
 	fprintf(ex->out, "</title>\n<style>%s%s</style>\n</head>\n<body>\n"
 	    "<header>\n<h1>Chain of custody record</h1>\n", html_style,
-	    ledger_check_ok(ex->check) ? "" : html_style_unverified);
-	if (!ledger_check_ok(ex->check))
+	    store_check_ok(ex->check) ? "" : html_style_unverified);
+	if (!store_check_ok(ex->check))
 		html_unverified(ex);
 	fputs("<table class=\"form\">\n", ex->out);
 	html_field(ex->out, "Case", store_case_id(ex->store));
@@ -212,7 +212,7 @@ html_head(struct export *ex)
 	fprintf(ex->out, "<tr><th>Ledger</th><td>%" PRIu64 " events; Merkle root "
 	    "<code>%s</code></td></tr>\n</table>\n", size, root);
 	/* Only true of a ledger that verified. */
-	if (ledger_check_ok(ex->check))
+	if (store_check_ok(ex->check))
 		fputs("<p class=\"small\">Generated from the signed custody ledger, "
 		    "verified in full when this record was made; <code>custody "
 		    "ledger verify</code> checks every signature and the root "

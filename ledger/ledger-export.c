@@ -22,7 +22,7 @@
 #include "ledger-export.h"
 
 #define EXPORT_FORMAT	"custody-ledger-export"
-#define EXPORT_VERSION	1
+#define EXPORT_VERSION	2
 
 
 /* Append a new value to an array; -1 (error set unless it already is) on NULL. */
@@ -114,7 +114,7 @@ export_canonical(const struct store_event *row)
 
 /* An event as JSON, with the names of the people in it. */
 static json_t *
-export_event_json(const struct export *ex, const struct ledger_signed *s)
+export_event_json(const struct export *ex, const struct store_signed *s)
 {
 	const struct store_event *row = &s->row;
 	const struct event *e = &row->ev;
@@ -147,7 +147,7 @@ export_event_json(const struct export *ex, const struct ledger_signed *s)
 
 /* Collect one event into the walk's list. */
 static int
-export_event_step(const struct ledger_signed *s, void *arg)
+export_event_step(const struct store_signed *s, void *arg)
 {
 	struct export *ex = arg;
 
@@ -170,23 +170,24 @@ export_load_events(struct export *ex, const char *artifact)
 {
 	if (export_list_start(ex) != 0)
 		return -1;
-	return ledger_check_events(ex->check, artifact, export_event_step, ex);
+	return store_check_events(ex->check, artifact, export_event_step, ex);
 }
 
 /* An artifact row as JSON: every column. */
 static json_t *
 export_artifact_json(const struct store_artifact *a)
 {
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+	/* archive_path is where the archive was written: no event signs it. */
+	json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:{s:o}}",
 	    "evidence_id", export_string(a->evidence_id),
 	    "archive_name", export_string(a->archive_name),
-	    "archive_path", export_string(a->archive_path),
 	    "archive_sha256", export_string(a->archive_sha256),
 	    "archive_size", (json_int_t)a->archive_size,
 	    "merkle_root", export_string(a->merkle_root),
 	    "host", export_string(a->host),
 	    "collected_at", export_string(a->collected_at),
-	    "collected_by", export_string(a->collected_by));
+	    "collected_by", export_string(a->collected_by),
+	    "unsigned", "archive_path", export_string(a->archive_path));
 
 	if (o == NULL)
 		error_set("artifact %s: a field is not valid UTF-8", a->evidence_id);
@@ -276,7 +277,7 @@ export_events_json(struct export *ex)
 
 /* The ledger's size and Merkle root over every event's canonical bytes. */
 int
-export_tree(const struct ledger_check *c, uint64_t *size, char root_hex[65])
+export_tree(const struct store_check *c, uint64_t *size, char root_hex[65])
 {
 	merkle_hash root;
 
@@ -306,7 +307,7 @@ export_handlers_json(const struct export *ex)
 
 /* The tree head of the export as JSON. */
 static json_t *
-export_tree_json(const struct ledger_check *c)
+export_tree_json(const struct store_check *c)
 {
 	char root[65];
 	uint64_t size;
@@ -324,12 +325,12 @@ export_json(struct export *ex)
 	int rc;
 
 	/* json_pack steals every "o", also when a part failed (NULL). */
-	doc = json_pack("{s:s, s:i, s:b, s:O, s:{s:o, s:o?}, s:o, s:o, s:o, s:o,"
-	    " s:o}", "format", EXPORT_FORMAT, "version", EXPORT_VERSION,
-	    "verified", ledger_check_ok(ex->check),
+	doc = json_pack("{s:s, s:i, s:b, s:O, s:{s:o, s:{s:o?}}, s:o, s:o, s:o,"
+	    " s:o, s:o}", "format", EXPORT_FORMAT, "version", EXPORT_VERSION,
+	    "verified", store_check_ok(ex->check),
 	    "problems", ex->check->problems,
 	    "case", "case_id", export_string(store_case_id(ex->store)),
-	    "title", export_string(store_title(ex->store)),
+	    "unsigned", "title", export_string(store_title(ex->store)),
 	    "handlers", export_handlers_json(ex),
 	    "artifacts", export_artifacts_json(ex),
 	    "events", export_events_json(ex),
@@ -385,7 +386,7 @@ static const char *const export_csv_columns[] = {
 
 /* One event as a CSV record. */
 static int
-export_csv_step(const struct ledger_signed *s, void *arg)
+export_csv_step(const struct store_signed *s, void *arg)
 {
 	struct export *ex = arg;
 	const struct store_event *row = &s->row;
@@ -429,7 +430,7 @@ export_csv_warning(struct export *ex)
 
 	if ((buffer = open_memstream(&text, &len)) == NULL)
 		return error_set_errno("csv export");
-	ledger_check_warn(ex->check, buffer, "");
+	ledger_warn_problems(ex->check, buffer, "");
 	if (fclose(buffer) != 0) {
 		free(text);
 		return error_set_errno("csv export");
@@ -448,17 +449,17 @@ export_csv(struct export *ex)
 {
 	size_t i;
 
-	if (!ledger_check_ok(ex->check) && export_csv_warning(ex) != 0)
+	if (!store_check_ok(ex->check) && export_csv_warning(ex) != 0)
 		return -1;
 	for (i = 0; export_csv_columns[i] != NULL; i++)
 		export_csv_field(ex->out, export_csv_columns[i], 1,
 		    export_csv_columns[i + 1] == NULL);
-	return ledger_check_events(ex->check, NULL, export_csv_step, ex);
+	return store_check_events(ex->check, NULL, export_csv_step, ex);
 }
 
 /* The whole ledger as json, csv or html. */
 int
-ledger_export(struct store *s, const struct ledger_check *check,
+ledger_export(struct store *s, const struct store_check *check,
     const char *format, FILE *out)
 {
 	struct export ex = { .store = s, .check = check, .out = out };

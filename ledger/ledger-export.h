@@ -12,7 +12,7 @@
 /* What a walk over the ledger carries. */
 struct export {
 	struct store	*store;
-	const struct ledger_check *check;	/* the verified ledger and its events */
+	const struct store_check *check;	/* the verified ledger and its events */
 	FILE		*out;
 	json_t		*people;	/* fingerprint -> handler object */
 	json_t		*list;		/* what a walk collects */
@@ -29,7 +29,7 @@ int export_load_events(struct export *, const char *artifact);
 json_t *export_stamp_json(uint64_t seq, const char *file,
     const char *file_sha256, const unsigned char *token, size_t len);
 /* The ledger's size and Merkle root over every event's canonical bytes. */
-int export_tree(const struct ledger_check *, uint64_t *size, char root_hex[65]);
+int export_tree(const struct store_check *, uint64_t *size, char root_hex[65]);
 /* ledger-export-html.c: the printable chain-of-custody record. 0 or -1. */
 int export_html(struct export *);
 

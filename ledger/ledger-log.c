@@ -17,7 +17,7 @@
 
 struct log_state {
 	struct store	*store;
-	struct ledger_check check;	/* the verified ledger: its signed events */
+	struct store_check check;	/* the verified ledger: its signed events */
 	json_t		*json;		/* --json: the events; NULL for text */
 	uint64_t	 count;
 };
@@ -111,9 +111,9 @@ log_event_json(struct log_state *st, const struct event *e, bool verified)
 	    "location", e->location, "note", e->note);
 }
 
-/* ledger_check_events callback: print or collect one signed event. */
+/* store_check_events callback: print or collect one signed event. */
 static int
-log_event(const struct ledger_signed *s, void *arg)
+log_event(const struct store_signed *s, void *arg)
 {
 	struct log_state *st = arg;
 	const struct event *e = &s->row.ev;
@@ -141,10 +141,11 @@ log_event(const struct ledger_signed *s, void *arg)
 static int
 log_print_json(struct log_state *st)
 {
-	json_t *doc = json_pack("{s:b, s:O, s:s, s:s?, s:O}", "verified",
-	    ledger_check_ok(&st->check), "problems", st->check.problems,
-	    "case_id", store_case_id(st->store), "title", store_title(st->store),
-	    "events", st->json);
+	/* No event signs the title: it goes under "unsigned", apart. */
+	json_t *doc = json_pack("{s:b, s:O, s:s, s:{s:s?}, s:O}", "verified",
+	    store_check_ok(&st->check), "problems", st->check.problems,
+	    "case_id", store_case_id(st->store), "unsigned", "title",
+	    store_title(st->store), "events", st->json);
 	int rc;
 
 	if (doc == NULL)
@@ -160,14 +161,15 @@ log_print_json(struct log_state *st)
 static void
 log_print_head(struct log_state *st)
 {
-	if (!ledger_check_ok(&st->check))
-		ledger_check_warn(&st->check, stdout, "");
+	if (!store_check_ok(&st->check))
+		ledger_warn_problems(&st->check, stdout, "");
 	printf("Case ");
 	log_escaped(store_case_id(st->store));
 	if (store_title(st->store) != NULL) {
 		printf(": \"");
 		log_escaped(store_title(st->store));
-		putchar('"');
+		/* Every event signs the case id; nothing signs the title. */
+		printf("\" (not signed)");
 	}
 	putchar('\n');
 }
@@ -178,7 +180,7 @@ log_status(struct log_state *st, int rc)
 {
 	if (rc != 0)
 		return command_fail("ledger log", EXIT_USAGE);
-	return ledger_check_ok(&st->check) ? EXIT_VERIFIED : EXIT_INTEGRITY;
+	return store_check_ok(&st->check) ? EXIT_VERIFIED : EXIT_INTEGRITY;
 }
 
 /* custody ledger log. */
@@ -203,14 +205,14 @@ ledger_log_command(int argc, char **argv)
 		return command_usage(&cmd_ledger_entry);
 	if ((st.store = ledger_open(dir)) == NULL)
 		return command_fail("ledger log", EXIT_USAGE);
-	if (ledger_check_for(st.store, &st.check, "ledger log") != 0)
+	if (ledger_warn_check(st.store, &st.check, "ledger log") != 0)
 		rc = -1;
 	else if (json && (st.json = json_array()) == NULL)
 		rc = error_set("out of memory");
 	else {
 		if (!json)
 			log_print_head(&st);
-		rc = ledger_check_events(&st.check, artifact, log_event, &st);
+		rc = store_check_events(&st.check, artifact, log_event, &st);
 		if (rc == 0 && json)
 			rc = log_print_json(&st);
 		else if (rc == 0)
@@ -219,7 +221,7 @@ ledger_log_command(int argc, char **argv)
 	}
 	status = log_status(&st, rc);
 	json_decref(st.json);
-	ledger_check_free(&st.check);
+	store_check_free(&st.check);
 	store_close(st.store);
 	return status;
 }

@@ -1,5 +1,5 @@
 /*
- * custody ledger verify: check the ledger whole (ledger-check.c) and say
+ * custody ledger verify: check the ledger whole (lib/store-check.c) and say
  * so: every event row against its signed canonical bytes, every
  * signature, the chain of tree heads, every other table against the
  * signed history, the database file itself, and by consistency proofs
@@ -26,7 +26,7 @@
 
 /* One checkpoint's outcome, as text. */
 static void
-verify_print_checkpoint(const struct ledger_check *v, const json_t *c)
+verify_print_checkpoint(const struct store_check *v, const json_t *c)
 {
 	const char *other = json_string_value(json_object_get(c, "other_case"));
 	const char *file = json_string_value(json_object_get(c, "file"));
@@ -35,7 +35,7 @@ verify_print_checkpoint(const struct ledger_check *v, const json_t *c)
 		printf("checkpoint %s is of case %s, not of this case %s: it was "
 		    "not checked\n", file, other, store_case_id(v->store));
 	else if (json_is_true(json_object_get(c, "consistent")) &&
-	    ledger_check_ok(v))
+	    store_check_ok(v))
 		printf("  checkpoint %s (%lld events, signed by %s): the ledger "
 		    "extends it\n", file,
 		    (long long)json_integer_value(json_object_get(c, "size")),
@@ -44,7 +44,7 @@ verify_print_checkpoint(const struct ledger_check *v, const json_t *c)
 
 /* Print the verdict as text. */
 static void
-verify_print(struct ledger_check *v)
+verify_print(struct store_check *v)
 {
 	const json_t *p, *c;
 	const char *text;
@@ -76,7 +76,7 @@ verify_print(struct ledger_check *v)
 
 /* Print the verdict as JSON. 0 or -1. */
 static int
-verify_print_json(struct ledger_check *v)
+verify_print_json(struct store_check *v)
 {
 	merkle_hash root;
 	char hex[65];
@@ -108,9 +108,9 @@ static const struct option verify_longopts[] = {
 
 /* The exit status of a verdict: a problem is 1; a checkpoint of another case, 2. */
 static int
-verify_status(const struct ledger_check *v)
+verify_status(const struct store_check *v)
 {
-	if (!ledger_check_ok(v))
+	if (!store_check_ok(v))
 		return EXIT_INTEGRITY;
 	if (v->other_case) {
 		fprintf(stderr, "custody ledger verify: a checkpoint given is of "
@@ -124,7 +124,7 @@ verify_status(const struct ledger_check *v)
 int
 ledger_verify_command(int argc, char **argv)
 {
-	struct ledger_check v = { 0 };
+	struct store_check v = { 0 };
 	char *checkpoints[CHECKPOINTS_MAX];
 	const char *dir = NULL, *tsa_ca = NULL;
 	struct store *store;
@@ -149,7 +149,7 @@ ledger_verify_command(int argc, char **argv)
 	if (optind != argc)
 		return command_usage(&cmd_ledger_entry);
 	if ((store = ledger_open(dir)) == NULL ||
-	    ledger_check_run(store, &v, checkpoints, count, tsa_ca) != 0)
+	    store_check_run(store, &v, checkpoints, count, tsa_ca) != 0)
 		command_fail("ledger verify", EXIT_USAGE);
 	else if (json && verify_print_json(&v) != 0)
 		command_fail("ledger verify", EXIT_USAGE);
@@ -158,7 +158,7 @@ ledger_verify_command(int argc, char **argv)
 			verify_print(&v);
 		status = verify_status(&v);
 	}
-	ledger_check_free(&v);
+	store_check_free(&v);
 	store_close(store);
 	return status;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "custody/error.h"
+#include "custody/event.h"
 #include "custody/key.h"
 #include "custody/store.h"
 #include "custody/util.h"
@@ -145,13 +146,26 @@ ledger_output_close(FILE *f, const char *path, int failed)
 	return 0;
 }
 
-/* Follow one event's effect on the holding. */
+/* Follow one event's effect on the holding, as signed (not as the columns say). */
 static int
 ledger_holding_step(const struct store_event *row, void *arg)
 {
 	struct ledger_holding *h = arg;
-	const struct event *e = &row->ev;
+	struct event signed_event, *e = &signed_event;
+	json_t *o = event_parse(row->canonical, row->canonical_len, e);
 
+	if (o == NULL)
+		return error_prefix("event %llu is not a signed canonical event, "
+		    "so nothing is written (custody ledger verify)",
+		    (unsigned long long)row->ev.seq);
+	/* Its row is found by the artifact column: the signed one must agree. */
+	if (h->artifact != NULL && (e->artifact == NULL ||
+	    strcmp(e->artifact, h->artifact) != 0)) {
+		json_decref(o);
+		return error_set("event %llu is stored under %s but signed for "
+		    "another artifact, so nothing is written (custody ledger "
+		    "verify)", (unsigned long long)row->ev.seq, h->artifact);
+	}
 	if (strcmp(e->action, "collected") == 0)
 		snprintf(h->holder, sizeof h->holder, "%s", e->handler);
 	else if (strcmp(e->action, "released") == 0 && e->counterpart != NULL) {
@@ -164,6 +178,7 @@ ledger_holding_step(const struct store_event *row, void *arg)
 		h->pending_release = 0;
 		h->pending_to[0] = '\0';
 	}
+	json_decref(o);
 	return 0;
 }
 
@@ -172,6 +187,7 @@ int
 ledger_holding(struct store *s, const char *artifact, struct ledger_holding *h)
 {
 	memset(h, 0, sizeof *h);
+	h->artifact = artifact;
 	return store_events(s, artifact, ledger_holding_step, h);
 }
 
@@ -211,11 +227,4 @@ ledger_leaves(struct store *s, merkle_hash **leaves, uint64_t *count)
 	*leaves = l.leaves;
 	*count = l.count;
 	return 0;
-}
-
-/* The checkpoint key name of a handler. */
-void
-ledger_key_name(const char *fingerprint, char out[32])
-{
-	snprintf(out, 32, "custody-%.16s", fingerprint);
 }

@@ -24,44 +24,6 @@
 
 #define STORE_BUSY_MS	30000
 
-static const char store_schema[] =
-	"CREATE TABLE case_info ("
-	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
-	"  case_id TEXT NOT NULL, title TEXT, created_at TEXT NOT NULL,"
-	"  schema_version INTEGER NOT NULL);"
-	"CREATE TABLE handlers ("
-	"  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 64),"
-	"  name TEXT NOT NULL, role TEXT NOT NULL, organization TEXT,"
-	"  public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
-	"  registered_at TEXT NOT NULL);"
-	"CREATE TABLE artifacts ("
-	"  evidence_id TEXT PRIMARY KEY, archive_name TEXT NOT NULL,"
-	"  archive_path TEXT NOT NULL, archive_sha256 TEXT NOT NULL UNIQUE,"
-	"  archive_size INTEGER NOT NULL, merkle_root TEXT NOT NULL,"
-	"  host TEXT NOT NULL, collected_at TEXT NOT NULL,"
-	"  collected_by TEXT NOT NULL REFERENCES handlers(fingerprint));"
-	"CREATE TABLE events ("
-	"  seq INTEGER PRIMARY KEY CHECK (seq > 0),"
-	"  at TEXT NOT NULL, action TEXT NOT NULL,"
-	"  artifact TEXT REFERENCES artifacts(evidence_id),"
-	"  handler TEXT NOT NULL REFERENCES handlers(fingerprint),"
-	"  counterpart TEXT, refers INTEGER REFERENCES events(seq),"
-	"  location TEXT, note TEXT,"
-	"  canonical BLOB NOT NULL, signature BLOB NOT NULL);"
-	"CREATE INDEX events_artifact ON events(artifact, seq);"
-	"CREATE TABLE timestamps ("
-	"  event_seq INTEGER PRIMARY KEY, file TEXT NOT NULL,"
-	"  file_sha256 TEXT NOT NULL, token BLOB NOT NULL,"
-	"  gen_time TEXT NOT NULL, tsa TEXT NOT NULL);"
-	"CREATE TABLE tree_heads ("
-	"  size INTEGER PRIMARY KEY, root BLOB NOT NULL, frontier BLOB NOT NULL);";
-
-/* Triggers that make every table append-only. */
-static const char *const store_tables[] = {
-	"case_info", "handlers", "artifacts", "events", "timestamps",
-	"tree_heads", NULL
-};
-
 /* Record SQLite's message for what failed. */
 int
 store_error(struct store *s, const char *what)
@@ -96,27 +58,6 @@ store_prepare(struct store *s, const char *sql)
 	return st;
 }
 
-/* Create the append-only triggers. */
-static int
-store_create_triggers(struct store *s)
-{
-	char sql[512];
-	size_t i;
-
-	for (i = 0; store_tables[i] != NULL; i++) {
-		snprintf(sql, sizeof sql,
-		    "CREATE TRIGGER %s_no_update BEFORE UPDATE ON %s BEGIN "
-		    "SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;"
-		    "CREATE TRIGGER %s_no_delete BEFORE DELETE ON %s BEGIN "
-		    "SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;",
-		    store_tables[i], store_tables[i], store_tables[i],
-		    store_tables[i]);
-		if (store_exec(s, sql) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Open the database file with the settings every connection uses. */
 static int
 store_connect(struct store *s, const char *dir, int flags)
@@ -136,28 +77,77 @@ store_connect(struct store *s, const char *dir, int flags)
 	return store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
 }
 
+/*
+ * A case row column that is not what custody writes: the ledger opens
+ * all the same, for ledger verify to say so (exit 1), but nothing is
+ * written to it. 0, or -1 out of memory.
+ */
+static int
+store_case_damaged(struct store *s, const char *column, int type)
+{
+	static const char *const names[] = { "?", "an integer", "a real number",
+	    "a text", "a BLOB", "NULL" };
+
+	free(s->damaged);
+	if (asprintf(&s->damaged, "%s/%s: case_info.%s is %s, not what custody "
+	    "writes: the ledger is damaged", s->dir, STORE_FILE, column,
+	    names[type >= 1 && type <= 5 ? type : 0]) < 0) {
+		s->damaged = NULL;
+		return error_set_errno("asprintf");
+	}
+	return 0;
+}
+
+/* The case row's columns by their storage class; copies case id and title. */
+static int
+store_case_columns(struct store *s, sqlite3_stmt *st)
+{
+	int id_type = sqlite3_column_type(st, 0);
+	int title_type = sqlite3_column_type(st, 1);
+	const unsigned char *id = sqlite3_column_text(st, 0);
+	const unsigned char *title = sqlite3_column_text(st, 1);
+
+	if (id_type != SQLITE_TEXT || id == NULL) {
+		if (store_case_damaged(s, "case_id", id_type) != 0)
+			return -1;
+		id = (const unsigned char *)"?";
+	}
+	if (title_type != SQLITE_TEXT && title_type != SQLITE_NULL &&
+	    store_case_damaged(s, "title", title_type) != 0)
+		return -1;
+	if ((s->case_id = strdup((const char *)id)) == NULL ||
+	    (title_type == SQLITE_TEXT && title != NULL &&
+	    (s->title = strdup((const char *)title)) == NULL))
+		return error_set_errno("strdup");
+	return 0;
+}
+
 /* Read the case row into s. */
 static int
 store_load_case(struct store *s)
 {
 	sqlite3_stmt *st = store_prepare(s,
 	    "SELECT case_id, title, schema_version FROM case_info WHERE id = 1");
-	const unsigned char *title;
-	int rc = -1;
+	int rc = -1, version_type;
 
 	if (st == NULL)
 		return error_prefix("%s: not a custody ledger", s->dir);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (sqlite3_step(st) != SQLITE_ROW) {
 		error_set("%s: the ledger has no case", s->dir);
-	else if (sqlite3_column_int(st, 2) != STORE_SCHEMA_VERSION)
-		error_set("%s: ledger schema version %d, this custody reads %d",
-		    s->dir, sqlite3_column_int(st, 2), STORE_SCHEMA_VERSION);
-	else {
-		s->case_id = strdup((const char *)sqlite3_column_text(st, 0));
-		title = sqlite3_column_text(st, 1);
-		s->title = title != NULL ? strdup((const char *)title) : NULL;
-		rc = s->case_id != NULL ? 0 : error_set_errno("strdup");
+		goto out;
 	}
+	version_type = sqlite3_column_type(st, 2);
+	if (version_type == SQLITE_INTEGER &&
+	    sqlite3_column_int64(st, 2) != STORE_SCHEMA_VERSION)
+		error_set("%s: ledger schema version %lld, this custody reads %d",
+		    s->dir, (long long)sqlite3_column_int64(st, 2),
+		    STORE_SCHEMA_VERSION);
+	else if (version_type != SQLITE_INTEGER &&
+	    store_case_damaged(s, "schema_version", version_type) != 0)
+		goto out;
+	else
+		rc = store_case_columns(s, st);
+out:
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -206,7 +196,7 @@ store_create(const char *dir, const char *case_id, const char *title)
 	    store_exec(s, "PRAGMA journal_mode = WAL") != 0 ||
 	    store_exec(s, "BEGIN IMMEDIATE") != 0)
 		goto fail;
-	if (store_exec(s, store_schema) != 0 || store_create_triggers(s) != 0 ||
+	if (store_schema_create(s->db) != 0 ||
 	    store_insert_case(s, case_id, title) != 0 ||
 	    store_exec(s, "COMMIT") != 0 || store_load_case(s) != 0)
 		goto fail;
@@ -255,6 +245,7 @@ store_close(struct store *s)
 	free(s->dir);
 	free(s->case_id);
 	free(s->title);
+	free(s->damaged);
 	free(s);
 }
 
@@ -279,10 +270,19 @@ store_dir(const struct store *s)
 	return s->dir;
 }
 
-/* Start a write transaction. */
+/* Why the ledger is damaged (its case row), or NULL. */
+const char *
+store_damage(const struct store *s)
+{
+	return s->damaged;
+}
+
+/* Start a write transaction; never on a damaged ledger. */
 int
 store_begin(struct store *s)
 {
+	if (s->damaged != NULL)
+		return error_set("%s (custody ledger verify)", s->damaged);
 	return store_exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -373,8 +373,9 @@ store_require_handler(struct store *s, const struct key *key,
 {
 	int rc = store_handler_find(s, key->fingerprint, who);
 
+	/* A signer acts only under a registration that verifies. */
 	if (rc == 0 && strcmp(who->fingerprint, key->fingerprint) == 0)
-		return 0;
+		return store_handler_bound(s, who);
 	if (rc >= 0)
 		error_set("key %s (%s) is not registered in case %s (custody key "
 		    "register)", key->fingerprint, key->name != NULL ? key->name :
@@ -591,227 +592,6 @@ store_timestamps(struct store *s, int (*fn)(uint64_t, const char *, const char *
 		    (const char *)sqlite3_column_text(st, 2),
 		    sqlite3_column_blob(st, 3),
 		    (size_t)sqlite3_column_bytes(st, 3), arg);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Load the latest cached tree head into a builder. */
-static int
-store_tree_load(struct store *s, struct merkle_builder *b)
-{
-	sqlite3_stmt *st = store_prepare(s, "SELECT size, frontier FROM tree_heads"
-	    " ORDER BY size DESC LIMIT 1");
-	const unsigned char *frontier;
-	uint64_t size;
-	int depth, rc = 0;
-
-	merkle_builder_init(b);
-	if (st == NULL)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		size = (uint64_t)sqlite3_column_int64(st, 0);
-		depth = __builtin_popcountll(size);
-		frontier = sqlite3_column_blob(st, 1);
-		if (sqlite3_column_bytes(st, 1) != depth * MERKLE_HASH_SIZE ||
-		    (depth > 0 && frontier == NULL))
-			rc = error_set("ledger: the cached tree head is damaged "
-			    "(run custody ledger verify)");
-		else {
-			b->size = size;
-			b->depth = (unsigned)depth;
-			memcpy(b->stack, frontier, (size_t)depth * MERKLE_HASH_SIZE);
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The seq the next event will get. */
-int
-store_next_seq(struct store *s, uint64_t *seq)
-{
-	struct merkle_builder b;
-
-	if (store_tree_load(s, &b) != 0)
-		return -1;
-	*seq = b.size + 1;
-	return 0;
-}
-
-/* Store the tree head after the new leaf. */
-static int
-store_tree_save(struct store *s, const struct merkle_builder *b)
-{
-	sqlite3_stmt *st = store_prepare(s, "INSERT INTO tree_heads (size, root,"
-	    " frontier) VALUES (?, ?, ?)");
-	merkle_hash root;
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	merkle_builder_root(b, root);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)b->size);
-	sqlite3_bind_blob(st, 2, root, MERKLE_HASH_SIZE, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, b->stack, (int)(b->depth * MERKLE_HASH_SIZE),
-	    SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_error(s, "tree heads");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Bind an optional text. */
-static void
-store_bind_text(sqlite3_stmt *st, int i, const char *text)
-{
-	if (text != NULL)
-		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-/* Insert the event row. */
-static int
-store_insert_event(struct store *s, const struct event *e, const char *canonical,
-    size_t len, const unsigned char *signature)
-{
-	sqlite3_stmt *st = store_prepare(s, "INSERT INTO events (seq, at, action,"
-	    " artifact, handler, counterpart, refers, location, note, canonical,"
-	    " signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
-	sqlite3_bind_text(st, 2, e->time, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, e->action, -1, SQLITE_STATIC);
-	store_bind_text(st, 4, e->artifact);
-	sqlite3_bind_text(st, 5, e->handler, -1, SQLITE_STATIC);
-	store_bind_text(st, 6, e->counterpart);
-	if (e->refers != 0)
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)e->refers);
-	else
-		sqlite3_bind_null(st, 7);
-	store_bind_text(st, 8, e->location);
-	store_bind_text(st, 9, e->note);
-	sqlite3_bind_blob(st, 10, canonical, (int)len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 11, signature, KEY_SIGNATURE_SIZE, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_error(s, "events");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Append an event inside the caller's transaction. */
-int
-store_append(struct store *s, struct event *e, const struct key *signer)
-{
-	unsigned char signature[KEY_SIGNATURE_SIZE];
-	char now[UTIL_TIME_SIZE], *canonical;
-	struct merkle_builder b;
-	struct timespec ts;
-	merkle_hash root, leaf;
-	json_t *details;
-	size_t len;
-	int error, rc;
-
-	if (store_tree_load(s, &b) != 0)
-		return -1;
-	e->seq = b.size + 1;
-	e->case_id = s->case_id;
-	e->handler = signer->fingerprint;
-	merkle_builder_root(&b, root);
-	util_hex(root, sizeof root, e->prev);
-	util_time_now(&ts);
-	util_time_format(&ts, now);
-	e->time = now;
-	details = store_details(s, e, &error);
-	if (error)
-		return -1;
-	e->details = details;
-	canonical = event_canonical(e, &len);
-	e->details = NULL;
-	json_decref(details);
-	if (canonical == NULL)
-		return -1;
-	rc = key_sign(signer, canonical, len, signature);
-	if (rc == 0)
-		rc = store_insert_event(s, e, canonical, len, signature);
-	if (rc == 0) {
-		merkle_leaf_hash(canonical, len, leaf);
-		merkle_builder_add(&b, leaf);
-		rc = store_tree_save(s, &b);
-	}
-	free(canonical);
-	e->time = NULL;
-	return rc;
-}
-
-/* Text of an optional column, or NULL. */
-static const char *
-store_text_or_null(sqlite3_stmt *st, int column)
-{
-	return (const char *)sqlite3_column_text(st, column);
-}
-
-/* Call fn for every event in seq order. */
-int
-store_events(struct store *s, const char *artifact,
-    int (*fn)(const struct store_event *, void *), void *arg)
-{
-	/* Two statements, so that one artifact's events come from its index. */
-	sqlite3_stmt *st = store_prepare(s, artifact == NULL ?
-	    "SELECT seq, at, action, artifact, handler, counterpart, refers,"
-	    " location, note, canonical, signature FROM events ORDER BY seq" :
-	    "SELECT seq, at, action, artifact, handler, counterpart, refers,"
-	    " location, note, canonical, signature FROM events WHERE artifact = ?1"
-	    " ORDER BY seq");
-	struct store_event row;
-	int rc = 0, step;
-
-	if (st == NULL)
-		return -1;
-	if (artifact != NULL)
-		sqlite3_bind_text(st, 1, artifact, -1, SQLITE_STATIC);
-	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&row, 0, sizeof row);
-		row.ev.seq = (uint64_t)sqlite3_column_int64(st, 0);
-		row.ev.case_id = s->case_id;
-		row.ev.time = store_text_or_null(st, 1);
-		row.ev.action = store_text_or_null(st, 2);
-		row.ev.artifact = store_text_or_null(st, 3);
-		row.ev.handler = store_text_or_null(st, 4);
-		row.ev.counterpart = store_text_or_null(st, 5);
-		row.ev.refers = (uint64_t)sqlite3_column_int64(st, 6);
-		row.ev.location = store_text_or_null(st, 7);
-		row.ev.note = store_text_or_null(st, 8);
-		row.canonical = sqlite3_column_blob(st, 9);
-		row.canonical_len = (size_t)sqlite3_column_bytes(st, 9);
-		row.signature = sqlite3_column_blob(st, 10);
-		row.signature_len = (size_t)sqlite3_column_bytes(st, 10);
-		if (row.ev.time == NULL || row.ev.action == NULL || row.ev.handler == NULL)
-			rc = error_set("ledger: event %llu has empty required fields",
-			    (unsigned long long)row.ev.seq);
-		else
-			rc = fn(&row, arg);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The cached tree head after size events. */
-int
-store_tree_head(struct store *s, uint64_t size, merkle_hash root)
-{
-	sqlite3_stmt *st = store_prepare(s, "SELECT root FROM tree_heads WHERE size = ?");
-	int rc = 1;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_bytes(st, 0) == MERKLE_HASH_SIZE) {
-		memcpy(root, sqlite3_column_blob(st, 0), MERKLE_HASH_SIZE);
-		rc = 0;
-	}
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -74,6 +74,8 @@ struct check_state {
 	bool			 trailer_seen;
 	bool			 after_trailer;
 	uint64_t		 trailer_entries;
+	json_t			*header;	/* the manifest's header line */
+	json_t			*trailer;	/* and its trailer line */
 	/* custody/ members as read. */
 	unsigned char		 manifest_sha256[32];
 	unsigned char		 log_sha256[32];
@@ -267,12 +269,16 @@ check_frame_line(struct check *c, struct check_state *s,
 		if (number != 1)
 			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
 			    "line %zu: header line not at the start", number);
+		if (!s->header_seen)
+			s->header = json_incref(r->json);
 		s->header_seen = true;
 		return;
 	}
 	if (s->trailer_seen)
 		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
 		    "line %zu: second trailer line", number);
+	if (!s->trailer_seen)
+		s->trailer = json_incref(r->json);
 	s->trailer_seen = true;
 	s->trailer_entries = r->entries;
 }
@@ -522,6 +528,9 @@ check_item_content(struct check *c, const char *path, size_t len,
 		else if (memcmp(item->member_sha256, item->manifest_sha256, 32) != 0)
 			check_problem(c, path, len, "content does not match the manifest (sha256)");
 	}
+	if (item->sums_count > 1)
+		check_problem(c, path, len, "listed %u times in SHA256SUMS "
+		    "(sha256sum -c checks each)", item->sums_count);
 	if (item->manifest_count > 0 && item->sums_count == 0)
 		check_problem(c, path, len, "not listed in SHA256SUMS");
 	if (item->manifest_count == 0 && item->sums_count > 0)
@@ -582,6 +591,9 @@ check_item_custody(struct check *c, const char *path, size_t len,
 		check_problem(c, path, len, "missing from the archive");
 	if (item->member_count > 1)
 		check_problem(c, path, len, "%u members with this name", item->member_count);
+	if (summed && item->sums_count > 1)
+		check_problem(c, path, len, "listed %u times in SHA256SUMS "
+		    "(sha256sum -c checks each)", item->sums_count);
 	if (summed && item->sums_count == 0 && item->member_count > 0)
 		check_problem(c, path, len, "not listed in SHA256SUMS");
 	if (summed && item->sums_count > 0 &&
@@ -771,6 +783,54 @@ check_seal_commitments(struct check *c, const struct seal *seal)
 		    (unsigned long long)c->content_bytes);
 }
 
+/* A string of the seal must be the manifest line's, when that line has it. */
+static void
+check_seal_says(struct check *c, const char *what, const char *sealed,
+    const json_t *line, const char *line_name)
+{
+	const json_t *value = line != NULL ? json_object_get(line, what) : NULL;
+
+	if (line == NULL)
+		return;
+	if (!json_is_string(value) || sealed == NULL ||
+	    strcmp(json_string_value(value), sealed) != 0)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "%s is not the "
+		    "manifest %s's", what, line_name);
+}
+
+/* A count of the seal must be the trailer's, when the trailer has it. */
+static void
+check_seal_count(struct check *c, const char *what, uint64_t sealed,
+    const json_t *trailer)
+{
+	const json_t *counts = trailer != NULL ? json_object_get(trailer, "counts") : NULL;
+	const json_t *value = json_object_get(counts, what);
+
+	if (trailer == NULL)
+		return;
+	if (!json_is_integer(value) || json_integer_value(value) < 0 ||
+	    (uint64_t)json_integer_value(value) != sealed)
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "seal counts %llu "
+		    "%s, the manifest's trailer does not",
+		    (unsigned long long)sealed, what);
+}
+
+/* What the seal says of the collection is what the manifest says. */
+static void
+check_seal_manifest(struct check *c, const struct seal *seal)
+{
+	const struct check_state *s = c->state;
+
+	check_seal_says(c, "case_id", seal->case_id, s->header, "header");
+	check_seal_says(c, "evidence_id", seal->evidence_id, s->header, "header");
+	check_seal_says(c, "finished", seal->finished, s->trailer, "trailer");
+	check_seal_count(c, "members", seal->counts.members, s->trailer);
+	check_seal_count(c, "bytes", seal->counts.bytes, s->trailer);
+	check_seal_count(c, "skipped", seal->counts.skipped, s->trailer);
+	check_seal_count(c, "errors", seal->counts.errors, s->trailer);
+	check_seal_count(c, "changed", seal->counts.changed, s->trailer);
+}
+
 /* Check the signature with the trusted key, or the one the seal carries. */
 static void
 check_signature(struct check *c, const struct seal *seal, const struct key *trusted)
@@ -813,6 +873,7 @@ check_seal(struct check *c, const struct key *trusted, json_t **seal_json)
 	else {
 		check_signature(c, &seal, trusted);
 		check_seal_commitments(c, &seal);
+		check_seal_manifest(c, &seal);
 		*seal_json = json_incref(seal.json);
 	}
 	seal_free(&seal);
@@ -848,6 +909,8 @@ check_free(struct check *c)
 	if (s != NULL) {
 		hash_set_free(&s->hashes);
 		lines_free(&s->lines);
+		json_decref(s->header);
+		json_decref(s->trailer);
 		filetype_free(s->filetype);
 		free(s->first);
 		free(s->path);

@@ -21,6 +21,7 @@
 #include "custody/proof.h"
 #include "custody/seal.h"
 #include "custody/store.h"
+#include "custody/store-check.h"
 #include "custody/sums.h"
 #include "custody/util.h"
 #include "reader.h"
@@ -257,6 +258,83 @@ verify_other_case(const struct verify_args *a, const struct check *c,
 	return other;
 }
 
+/* Say first and loudly that the case's ledger does not verify, with its problems. */
+static void
+verify_print_ledger(const struct store_check *l, const char *case_id)
+{
+	size_t i, n = json_array_size(l->problems);
+	const json_t *p, *seq;
+	const char *text;
+
+	printf("*** NOT VERIFIED: the ledger of case %s does not verify (%zu "
+	    "problem%s): no archive can be verified against it ***\n", case_id,
+	    n, n == 1 ? "" : "s");
+	json_array_foreach(l->problems, i, p) {
+		seq = json_object_get(p, "event");
+		text = json_string_value(json_object_get(p, "problem"));
+		if (text == NULL)
+			text = "(out of memory)";
+		if (json_is_integer(seq))
+			printf("FAILED ledger event #%" JSON_INTEGER_FORMAT ": %s\n",
+			    json_integer_value(seq), text);
+		else
+			printf("FAILED ledger: %s\n", text);
+	}
+}
+
+/* For --json: each of the ledger's problems as a problem of ledger.db. */
+static void
+verify_json_ledger(const struct store_check *l, struct check *c)
+{
+	const json_t *p, *seq;
+	const char *text;
+	size_t i;
+
+	json_array_foreach(l->problems, i, p) {
+		seq = json_object_get(p, "event");
+		text = json_string_value(json_object_get(p, "problem"));
+		if (json_is_integer(seq))
+			check_problem(c, STORE_FILE, strlen(STORE_FILE), "event #%"
+			    JSON_INTEGER_FORMAT ": %s", json_integer_value(seq),
+			    text != NULL ? text : "(out of memory)");
+		else
+			check_problem(c, STORE_FILE, strlen(STORE_FILE), "%s",
+			    text != NULL ? text : "(out of memory)");
+	}
+}
+
+/*
+ * With --case, the ledger is checked whole first: its artifact and
+ * handler rows are what the archive is looked up by, and only a ledger
+ * that verifies binds them to signed events. True when it verifies; when
+ * not, the archive gets a problem and its problems are printed.
+ */
+static int
+verify_case_ledger(const struct verify_args *a, struct store *s,
+    struct check *c, bool *verified)
+{
+	struct store_check l;
+	char *case_id = util_escape(store_case_id(s), strlen(store_case_id(s)));
+
+	if (case_id == NULL || store_check_run(s, &l, NULL, 0, NULL) != 0) {
+		free(case_id);
+		return -1;
+	}
+	*verified = store_check_ok(&l);
+	if (!*verified) {
+		if (!a->json)
+			verify_print_ledger(&l, case_id);
+		else
+			verify_json_ledger(&l, c);
+		check_problem(c, STORE_FILE, strlen(STORE_FILE), "the ledger of "
+		    "case %s does not verify (custody ledger verify lists its "
+		    "problems): the archive is not verified against it", case_id);
+	}
+	store_check_free(&l);
+	free(case_id);
+	return 0;
+}
+
 /* Print the verdict on an archive as text. */
 static void
 verify_print(const struct verify_args *a, const char *archive,
@@ -297,17 +375,20 @@ verify_archive(const struct verify_args *a, const char *archive,
 	struct key *case_key = NULL;
 	char evidence_id[65] = "", *escaped = util_escape(archive, strlen(archive));
 	json_t *seal = NULL;
-	bool sidecar;
+	bool sidecar, ledger_ok = false;
 	int status = EXIT_USAGE;
 
 	if (escaped == NULL)
 		return command_fail("verify", EXIT_USAGE);
 	if (a->case_dir != NULL && (s = store_open(a->case_dir)) == NULL)
 		goto out;
+	/* A ledger that does not verify cannot say which case it is. */
 	if (check_archive(archive, &c) != 0 ||
-	    (s != NULL && verify_other_case(a, &c, s, escaped)))
+	    (s != NULL && verify_case_ledger(a, s, &c, &ledger_ok) != 0) ||
+	    (s != NULL && ledger_ok && verify_other_case(a, &c, s, escaped)))
 		goto out;
-	if (s != NULL && (case_key = verify_case_key(s, archive, &c, evidence_id)) != NULL)
+	if (s != NULL && ledger_ok &&
+	    (case_key = verify_case_key(s, archive, &c, evidence_id)) != NULL)
 		trusted = case_key;
 	sidecar = verify_sidecar(archive, &c);
 	check_seal(&c, trusted, &seal);

@@ -61,6 +61,12 @@ void store_close(struct store *);
 const char *store_case_id(const struct store *);
 const char *store_title(const struct store *);
 const char *store_dir(const struct store *);
+/*
+ * Why the ledger is damaged, or NULL: a case row column that is not what
+ * custody writes (NULL, or another storage class). Such a ledger opens,
+ * for ledger verify to report it, but store_begin refuses to write.
+ */
+const char *store_damage(const struct store *);
 
 /* Start an IMMEDIATE transaction (waits for other writers). 0 or -1. */
 int store_begin(struct store *);
@@ -77,6 +83,17 @@ int64_t store_handler_count(struct store *);
 int store_handler_find(struct store *, const char *who, struct store_handler *);
 /* Check that key is registered (fills *who); 0, or -1 naming the key and case. */
 int store_require_handler(struct store *, const struct key *, struct store_handler *who);
+/*
+ * For a writer: is the handler row bound to its signed registration (the
+ * row equals the event's details, its signature verifies with a handler
+ * that is itself bound, back to the founder)? 0, or -1 naming the handler.
+ */
+int store_handler_bound(struct store *, const struct store_handler *);
+/* Find a handler as store_handler_find does, and require it bound. 0, 1, -1. */
+int store_handler_find_bound(struct store *, const char *who,
+    struct store_handler *);
+/* For a writer: is the artifact row bound to its signed collection? 0 or -1. */
+int store_artifact_bound(struct store *, const struct store_artifact *);
 /* Register a public key (with its identity) as a handler. 0 or -1. */
 int store_handler_insert(struct store *, const struct key *, const char *at);
 /* Call fn for every handler. */
@@ -170,6 +187,14 @@ int store_rows(struct store *, enum store_table,
  */
 int store_integrity(struct store *, int (*fn)(const char *message, void *arg),
     void *arg);
+
+/*
+ * The ledger's schema against exactly the objects custody creates
+ * (sqlite_schema: type, name, table and SQL, byte for byte): fn is called
+ * with each extra, missing or altered object. 0, fn's result, or -1.
+ */
+int store_schema_check(struct store *, int (*fn)(const char *message,
+    void *arg), void *arg);
 
 /* The cached tree head after size events (root); 0, 1 when absent, -1. */
 int store_tree_head(struct store *, uint64_t size, merkle_hash root);

@@ -141,6 +141,18 @@ byhand_agrees() {
 	return 0
 }
 
+# Run SQL $2 on the ledger of case $1 as an attacker who puts the schema
+# back: the append-only triggers are dropped first and recreated after,
+# byte for byte, so that only the rows differ.
+ledger_edit() {
+	_triggers=$(sqlite3 "$1/ledger.db" "SELECT group_concat(sql || ';', ' ')
+	    FROM sqlite_master WHERE type = 'trigger'") &&
+	_drops=$(sqlite3 "$1/ledger.db" "SELECT group_concat('DROP TRIGGER ' ||
+	    name || ';', ' ') FROM sqlite_master WHERE type = 'trigger'") &&
+	sqlite3 "$1/ledger.db" "$_drops $2;
+	    $_triggers"
+}
+
 # Finish: print the plan and exit non-zero if anything failed.
 test_done() {
 	echo "1..$test_count"

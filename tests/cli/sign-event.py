@@ -9,7 +9,8 @@ artifact, counterpart, refers, location, note, time, details); the rest
 the RFC 9162 tree head over the canonical bytes of every earlier event,
 handler the fingerprint of KEYFILE's key (SHA-256 of the raw public key),
 time now unless given. A member "artifact_row" (not signed) is an object
-with the columns of an artifacts row to insert with the event.
+with the columns of an artifacts row to insert with the event; a member
+"handler_row" likewise for a handlers row (its public_key in base64).
 
 The event is serialized canonically (custody-formats(5), EVENTS), signed
 with `openssl pkeyutl -rawin`, and inserted with the tree head cache row
@@ -17,6 +18,7 @@ that custody ledger verify compares (root and frontier). The ledger's
 foreign keys are not enforced by this connection, as by the sqlite3 shell.
 Prints the new event's seq.
 """
+import base64
 import hashlib
 import json
 import os
@@ -95,6 +97,7 @@ def now():
 def main():
     case_dir, keyfile, spec = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     artifact_row = spec.pop('artifact_row', None)
+    handler_row = spec.pop('handler_row', None)
     db = sqlite3.connect(os.path.join(case_dir, 'ledger.db'),
                          isolation_level=None)
     db.execute('BEGIN IMMEDIATE')
@@ -112,6 +115,13 @@ def main():
         marks = ', '.join('?' for _ in artifact_row)
         db.execute('INSERT INTO artifacts (%s) VALUES (%s)' % (columns, marks),
                    list(artifact_row.values()))
+    if handler_row is not None:
+        handler_row = dict(handler_row)
+        handler_row['public_key'] = base64.b64decode(handler_row['public_key'])
+        columns = ', '.join(handler_row)
+        marks = ', '.join('?' for _ in handler_row)
+        db.execute('INSERT INTO handlers (%s) VALUES (%s)' % (columns, marks),
+                   list(handler_row.values()))
     db.execute('INSERT INTO events (seq, at, action, artifact, handler, '
                'counterpart, refers, location, note, canonical, signature) '
                'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',

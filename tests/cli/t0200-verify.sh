@@ -158,6 +158,35 @@ test_expect_success 'a seal re-signed by another key: exit 1 with --key' '
 	test_grep "signature does not verify" out
 '
 
+# reseal DIR: sign DIR's seal.json again with the examiner's own key, after
+# an edit, so that only the edit is left to find.
+reseal() {
+	sums=$(sha256sum "$1/custody/SHA256SUMS" | cut -d" " -f1) &&
+	jq --indent 2 --arg s "$sums" \
+	    '(.members[] | select(.path == "custody/SHA256SUMS") | .sha256) = $s' \
+	    "$1/custody/seal.json" >"$1/seal.new" && mv "$1/seal.new" "$1/custody/seal.json" &&
+	openssl pkeyutl -sign -inkey key -rawin -in "$1/custody/seal.json" -out "$1/custody/seal.sig"
+}
+
+test_expect_success 'a member listed twice in SHA256SUMS, resealed by the examiner: exit 1' '
+	cp -a g t11 && { printf "%064d  files%s/src/a\n" 0 "$TEST_TMP"; cat g/custody/SHA256SUMS; } \
+	    >t11/custody/SHA256SUMS && reseal t11 && repack t11 t11.tar.zst &&
+	mkdir x11 && tar -C x11 -xf t11.tar.zst && ! (cd x11 && sha256sum -c --quiet custody/SHA256SUMS) &&
+	test_must_fail --status=1 custody verify --key key.pub t11.tar.zst >out &&
+	test_grep "FAILED files$TEST_TMP/src/a: listed 2 times in SHA256SUMS" out &&
+	byhand_agrees 1 archive t11.tar.zst key.pub
+'
+
+test_expect_success 'a seal whose case, evidence or counts are not the manifest'"'"'s, resealed: exit 1' '
+	cp -a g t12 && jq --indent 2 ".case_id = \"OTHER\" | .evidence_id = \"E999\" | .counts.errors = 5" \
+	    g/custody/seal.json >t12/custody/seal.json && reseal t12 && repack t12 t12.tar.zst &&
+	test_must_fail --status=1 custody verify --key key.pub t12.tar.zst >out &&
+	test_grep "case_id is not the manifest header'"'"'s" out &&
+	test_grep "evidence_id is not the manifest header'"'"'s" out &&
+	test_grep "seal counts 5 errors, the manifest'"'"'s trailer does not" out &&
+	byhand_agrees 1 archive t12.tar.zst key.pub
+'
+
 test_expect_success 'a missing seal: exit 1' '
 	cp -a g t10 && rm t10/custody/seal.sig && repack t10 t10.tar.zst &&
 	test_must_fail --status=1 custody verify --key key.pub t10.tar.zst >out &&

@@ -118,11 +118,11 @@ test_expect_success 'the append-only triggers refuse UPDATE and DELETE' '
 	custody ledger verify --case trig >/dev/null
 '
 
-# attack NAME SQL: run SQL on a copy of the case with the triggers dropped.
+# attack NAME SQL: run SQL on a copy of the case with the triggers dropped
+# (and put back after).
 attack() {
 	rm -rf "$1" && cp -a case "$1" &&
-	sqlite3 "$1/ledger.db" "$(sqlite3 case/ledger.db \
-	    "SELECT group_concat(\"DROP TRIGGER \" || name || \";\", \" \") FROM sqlite_master WHERE type = \"trigger\"") $2"
+	ledger_edit "$1" "$2"
 }
 
 test_expect_success 'an edited field: exit 1, event and field named' '
@@ -221,9 +221,13 @@ test_expect_success 'another case'"'"'s checkpoint is said to be that: exit 2, n
 
 test_expect_success 'a key that registers itself into a running case: exit 1, named' '
 	custody key generate --name "Bob Counsel" --role lawyer -o mallory >/dev/null &&
-	attack a13 "CREATE TABLE saved AS SELECT * FROM handlers; DELETE FROM handlers" &&
-	custody key register mallory.pub --case a13 --key mallory >/dev/null &&
-	sqlite3 a13/ledger.db "INSERT INTO handlers SELECT * FROM saved; DROP TABLE saved" &&
+	rm -rf a13 && cp -a case a13 &&
+	fp=$(sed -n "s/^Fingerprint: //p" mallory) &&
+	b64=$(openssl pkey -pubin -in mallory.pub -outform DER | tail -c 32 | base64) &&
+	at=2026-12-01T11:00:00.000000000Z &&
+	row="\"fingerprint\":\"$fp\",\"name\":\"Bob Counsel\",\"role\":\"lawyer\",\"public_key\":\"$b64\",\"registered_at\":\"$at\"" &&
+	python3 "$SRCDIR/tests/cli/sign-event.py" a13 mallory \
+	    "{\"action\":\"registered\",\"counterpart\":\"$fp\",\"details\":{$row},\"handler_row\":{$row}}" >/dev/null &&
 	test_must_fail --status=1 custody ledger verify --case a13 >out &&
 	test_grep "a key registers itself, but only the case" out
 '

@@ -12,11 +12,11 @@ custody key generate --name "Bob Analyst" --role analyst -o "$TEST_TMP/k2" >/dev
 NOTE='seen, "intact" <script>alert(1)</script>'
 NOBODY=ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
 
-# Copy the case $1 to $2 and run SQL on the copy, its triggers dropped first.
+# Copy the case $1 to $2 and run SQL on the copy, its triggers dropped first
+# and put back after.
 tamper() {
 	cp -a "$1" "$2" &&
-	sqlite3 "$2/ledger.db" "DROP TRIGGER events_no_update;
-	    DROP TRIGGER artifacts_no_update; $3"
+	ledger_edit "$2" "$3"
 }
 
 # The audit of case $1 must fail with exit 1 and print line $2.
@@ -194,8 +194,8 @@ test_expect_success '(e) an archive moved away: not found, and found again with 
 
 test_expect_success 'json export: one document with every event, the canonical bytes, the root' '
 	custody ledger export --case case --format json -o export.json &&
-	jq -e ".format == \"custody-ledger-export\" and .version == 1 and
-	    .case.case_id == \"C1\" and .case.title == \"Audit <test>\" and
+	jq -e ".format == \"custody-ledger-export\" and .version == 2 and
+	    .case.case_id == \"C1\" and .case.unsigned.title == \"Audit <test>\" and
 	    (.handlers | length) == 2 and .handlers[0].organization == \"Lab, Inc\" and
 	    (.artifacts | length) == 1 and .artifacts[0].evidence_id == \"E001\" and
 	    .artifacts[0].archive_size > 0 and

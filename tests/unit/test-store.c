@@ -16,6 +16,7 @@
 #include "custody/event.h"
 #include "custody/key.h"
 #include "custody/merkle.h"
+#include "custody/error.h"
 #include "custody/store.h"
 #include "custody/util.h"
 
@@ -178,7 +179,12 @@ test_handlers(void **state)
 	assert_int_equal(store_handler_find(f->store, prefix, &h), 0);
 	assert_int_equal(store_handler_find(f->store, "Nobody", &h), 1);
 	assert_int_equal(store_handler_insert(f->store, f->key, "2026"), -1);
+	/* A row no signed registration binds is no signer for a writer. */
+	assert_int_equal(store_require_handler(f->store, f->key, &h), -1);
+	assert_non_null(strstr(error_message(), "not bound to a signed registration"));
+	append(f, "registered", f->key->fingerprint);
 	assert_int_equal(store_require_handler(f->store, f->key, &h), 0);
+	assert_int_equal(store_handler_bound(f->store, &h), 0);
 }
 
 /* Evidence ids count up; artifacts are found by id and by archive hash. */

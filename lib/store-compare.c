@@ -17,13 +17,13 @@
 #include "custody/hash.h"
 #include "custody/store.h"
 #include "custody/util.h"
-#include "ledger.h"
+#include "store-check-private.h"
 
-#define COMPARE_SHOWN	32	/* bytes of a stored text quoted in a message */
+#define STORE_COMPARE_SHOWN	32	/* bytes of a stored text quoted in a message */
 
 /* A stored value in words: 'NULL', 'the integer 0', 'the text "3"', ... */
 static const char *
-compare_describe(const struct store_value *v, char *out, size_t size)
+store_compare_describe(const struct store_value *v, char *out, size_t size)
 {
 	char *shown;
 
@@ -36,9 +36,9 @@ compare_describe(const struct store_value *v, char *out, size_t size)
 	case STORE_BLOB: snprintf(out, size, "a BLOB of %zu bytes", v->len); break;
 	case STORE_TEXT:
 		shown = util_escape((const char *)v->bytes,
-		    v->len < COMPARE_SHOWN ? v->len : COMPARE_SHOWN);
+		    v->len < STORE_COMPARE_SHOWN ? v->len : STORE_COMPARE_SHOWN);
 		snprintf(out, size, "the text \"%s\"%s (%zu bytes)",
-		    shown != NULL ? shown : "?", v->len > COMPARE_SHOWN ? "..." : "",
+		    shown != NULL ? shown : "?", v->len > STORE_COMPARE_SHOWN ? "..." : "",
 		    v->len);
 		free(shown);
 		break;
@@ -48,7 +48,7 @@ compare_describe(const struct store_value *v, char *out, size_t size)
 
 /* What is wrong with stored text bytes themselves, or "". */
 static const char *
-compare_text_flaw(const struct store_value *v)
+store_compare_text_flaw(const struct store_value *v)
 {
 	if (memchr(v->bytes, '\0', v->len) != NULL)
 		return ": it holds a NUL byte";
@@ -59,40 +59,40 @@ compare_text_flaw(const struct store_value *v)
 
 /* A text column against a signed string (NULL: absent). 0 same, 1 differs. */
 static int
-compare_text(const struct store_value *v, json_t *signed_value, char *why,
+store_compare_text(const struct store_value *v, json_t *signed_value, char *why,
     size_t size)
 {
 	const char *text = json_string_value(signed_value);
 	size_t len = json_string_length(signed_value);
-	char stored[COMPARE_SHOWN * 4 + 64];
+	char stored[STORE_COMPARE_SHOWN * 4 + 64];
 
 	if (signed_value == NULL) {
 		if (v->type == STORE_NULL)
 			return 0;
 		snprintf(why, size, "stored as %s, signed as absent",
-		    compare_describe(v, stored, sizeof stored));
+		    store_compare_describe(v, stored, sizeof stored));
 		return 1;
 	}
 	struct store_value signed_text = { STORE_TEXT, 0,
 	    (const unsigned char *)text, len };
-	char signed_shown[COMPARE_SHOWN * 4 + 64];
+	char signed_shown[STORE_COMPARE_SHOWN * 4 + 64];
 
 	if (v->type == STORE_TEXT && v->len == len &&
 	    memcmp(v->bytes, text, len) == 0)
 		return 0;
 	snprintf(why, size, "stored as %s%s, signed as %s",
-	    compare_describe(v, stored, sizeof stored),
-	    v->type == STORE_TEXT ? compare_text_flaw(v) : "",
-	    compare_describe(&signed_text, signed_shown, sizeof signed_shown));
+	    store_compare_describe(v, stored, sizeof stored),
+	    v->type == STORE_TEXT ? store_compare_text_flaw(v) : "",
+	    store_compare_describe(&signed_text, signed_shown, sizeof signed_shown));
 	return 1;
 }
 
 /* An integer column against a signed integer (NULL: absent). */
 static int
-compare_integer(const struct store_value *v, json_t *signed_value, char *why,
+store_compare_integer(const struct store_value *v, json_t *signed_value, char *why,
     size_t size)
 {
-	char stored[COMPARE_SHOWN * 4 + 64];
+	char stored[STORE_COMPARE_SHOWN * 4 + 64];
 
 	if (signed_value == NULL ? v->type == STORE_NULL :
 	    v->type == STORE_INTEGER && json_is_integer(signed_value) &&
@@ -100,20 +100,20 @@ compare_integer(const struct store_value *v, json_t *signed_value, char *why,
 		return 0;
 	if (signed_value == NULL)
 		snprintf(why, size, "stored as %s, signed as absent",
-		    compare_describe(v, stored, sizeof stored));
+		    store_compare_describe(v, stored, sizeof stored));
 	else
 		snprintf(why, size, "stored as %s, signed as the integer %"
-		    JSON_INTEGER_FORMAT, compare_describe(v, stored, sizeof stored),
+		    JSON_INTEGER_FORMAT, store_compare_describe(v, stored, sizeof stored),
 		    json_integer_value(signed_value));
 	return 1;
 }
 
 /* A BLOB column whose base64 (or SHA-256 in hex) is the signed string. */
 static int
-compare_blob(const struct store_value *v, json_t *signed_value, int digest,
+store_compare_blob(const struct store_value *v, json_t *signed_value, int digest,
     char *why, size_t size)
 {
-	char stored[COMPARE_SHOWN * 4 + 64], hex[65], *encoded = NULL;
+	char stored[STORE_COMPARE_SHOWN * 4 + 64], hex[65], *encoded = NULL;
 	const char *expect = json_string_value(signed_value);
 	unsigned char sha[32];
 	int same = 0;
@@ -128,46 +128,46 @@ compare_blob(const struct store_value *v, json_t *signed_value, int digest,
 	if (same)
 		return 0;
 	snprintf(why, size, "stored as %s, not the BLOB whose %s was signed",
-	    compare_describe(v, stored, sizeof stored),
+	    store_compare_describe(v, stored, sizeof stored),
 	    digest ? "SHA-256" : "base64");
 	return 1;
 }
 
 /* A column no signature covers: it must at least be text a C string holds whole. */
 static int
-compare_local(const struct store_value *v, char *why, size_t size)
+store_compare_local(const struct store_value *v, char *why, size_t size)
 {
-	char stored[COMPARE_SHOWN * 4 + 64];
+	char stored[STORE_COMPARE_SHOWN * 4 + 64];
 
-	if (v->type == STORE_TEXT && *compare_text_flaw(v) == '\0')
+	if (v->type == STORE_TEXT && *store_compare_text_flaw(v) == '\0')
 		return 0;
 	snprintf(why, size, "stored as %s%s, where custody writes a UTF-8 text",
-	    compare_describe(v, stored, sizeof stored),
-	    v->type == STORE_TEXT ? compare_text_flaw(v) : "");
+	    store_compare_describe(v, stored, sizeof stored),
+	    v->type == STORE_TEXT ? store_compare_text_flaw(v) : "");
 	return 1;
 }
 
 /* One column against its signed value. 0 same, 1 differs (why filled). */
 static int
-compare_field(const struct compare_spec *f, const struct store_value *v,
+store_compare_field(const struct store_compare_spec *f, const struct store_value *v,
     json_t *event, json_t *details, char *why, size_t size)
 {
 	json_t *signed_value = json_object_get(f->from_event ? event : details,
 	    f->key);
 
 	switch (f->kind) {
-	case COMPARE_TEXT: return compare_text(v, signed_value, why, size);
-	case COMPARE_INTEGER: return compare_integer(v, signed_value, why, size);
-	case COMPARE_BASE64: return compare_blob(v, signed_value, 0, why, size);
-	case COMPARE_SHA256: return compare_blob(v, signed_value, 1, why, size);
-	case COMPARE_LOCAL: return compare_local(v, why, size);
+	case STORE_COMPARE_TEXT: return store_compare_text(v, signed_value, why, size);
+	case STORE_COMPARE_INTEGER: return store_compare_integer(v, signed_value, why, size);
+	case STORE_COMPARE_BASE64: return store_compare_blob(v, signed_value, 0, why, size);
+	case STORE_COMPARE_SHA256: return store_compare_blob(v, signed_value, 1, why, size);
+	case STORE_COMPARE_LOCAL: return store_compare_local(v, why, size);
 	}
 	return 0;
 }
 
 /* Compare a row with its signed event (and details); report each difference. */
 int
-compare_row(const struct compare_spec *spec, size_t n,
+store_compare_row(const struct store_compare_spec *spec, size_t n,
     const struct store_value *row, json_t *event, json_t *details,
     void (*report)(void *, const char *field, const char *why), void *arg)
 {
@@ -176,10 +176,10 @@ compare_row(const struct compare_spec *spec, size_t n,
 	int differences = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!spec[i].from_event && spec[i].kind != COMPARE_LOCAL &&
+		if (!spec[i].from_event && spec[i].kind != STORE_COMPARE_LOCAL &&
 		    json_object_get(details, spec[i].key) != NULL)
 			covered++;
-		if (compare_field(&spec[i], &row[spec[i].column], event, details,
+		if (store_compare_field(&spec[i], &row[spec[i].column], event, details,
 		    why, sizeof why) != 0) {
 			report(arg, spec[i].name, why);
 			differences++;

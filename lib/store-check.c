@@ -1,9 +1,10 @@
 /*
- * Check a case's ledger whole, for ledger verify and for every command
- * that shows it (log, export, audit): the database file, each event row
- * against its signed canonical bytes, the signatures, the chain of tree
- * heads and who registered whom. What the commands then show are the
- * signed events kept here, not the columns.
+ * Check a case's ledger whole, for ledger verify, for every command that
+ * shows it (log, export, audit) and for verify --case: the database file
+ * and its schema, each event row against its signed canonical bytes, the
+ * signatures, the chain of tree heads and who registered whom. What the
+ * commands then show are the signed events kept here, not the columns.
+ * Nothing is printed: the findings are data (problems).
  */
 #include "config.h"
 
@@ -21,28 +22,29 @@
 #include "custody/merkle.h"
 #include "custody/pathmap.h"
 #include "custody/store.h"
+#include "custody/store-check.h"
 #include "custody/tsa.h"
 #include "custody/util.h"
-#include "ledger.h"
+#include "store-check-private.h"
 
 /* Every column of an event row and the signed member it must equal. */
-static const struct compare_spec check_event_spec[] = {
-	{ EVENT_COL_SEQ, "seq", "seq", COMPARE_INTEGER, 1 },
-	{ EVENT_COL_AT, "time", "time", COMPARE_TEXT, 1 },
-	{ EVENT_COL_ACTION, "action", "action", COMPARE_TEXT, 1 },
-	{ EVENT_COL_ARTIFACT, "artifact", "artifact", COMPARE_TEXT, 1 },
-	{ EVENT_COL_HANDLER, "handler", "handler", COMPARE_TEXT, 1 },
-	{ EVENT_COL_COUNTERPART, "counterpart", "counterpart", COMPARE_TEXT, 1 },
-	{ EVENT_COL_REFERS, "refers", "refers", COMPARE_INTEGER, 1 },
-	{ EVENT_COL_LOCATION, "location", "location", COMPARE_TEXT, 1 },
-	{ EVENT_COL_NOTE, "note", "note", COMPARE_TEXT, 1 },
+static const struct store_compare_spec store_check_event_spec[] = {
+	{ EVENT_COL_SEQ, "seq", "seq", STORE_COMPARE_INTEGER, 1 },
+	{ EVENT_COL_AT, "time", "time", STORE_COMPARE_TEXT, 1 },
+	{ EVENT_COL_ACTION, "action", "action", STORE_COMPARE_TEXT, 1 },
+	{ EVENT_COL_ARTIFACT, "artifact", "artifact", STORE_COMPARE_TEXT, 1 },
+	{ EVENT_COL_HANDLER, "handler", "handler", STORE_COMPARE_TEXT, 1 },
+	{ EVENT_COL_COUNTERPART, "counterpart", "counterpart", STORE_COMPARE_TEXT, 1 },
+	{ EVENT_COL_REFERS, "refers", "refers", STORE_COMPARE_INTEGER, 1 },
+	{ EVENT_COL_LOCATION, "location", "location", STORE_COMPARE_TEXT, 1 },
+	{ EVENT_COL_NOTE, "note", "note", STORE_COMPARE_TEXT, 1 },
 };
 
 /* Record a problem; the event it names is no longer verified. */
 void
-ledger_check_problem(struct ledger_check *c, uint64_t seq, const char *fmt, ...)
+store_check_problem(struct store_check *c, uint64_t seq, const char *fmt, ...)
 {
-	struct ledger_signed *s = seq != 0 ? ledger_check_find(c, seq) : NULL;
+	struct store_signed *s = seq != 0 ? store_check_find(c, seq) : NULL;
 	char text[1024];
 	json_t *p;
 	va_list ap;
@@ -60,8 +62,8 @@ ledger_check_problem(struct ledger_check *c, uint64_t seq, const char *fmt, ...)
 }
 
 /* The signed event with this seq, or NULL. */
-struct ledger_signed *
-ledger_check_find(const struct ledger_check *c, uint64_t seq)
+struct store_signed *
+store_check_find(const struct store_check *c, uint64_t seq)
 {
 	size_t low = 0, high = c->count, mid;
 
@@ -79,14 +81,14 @@ ledger_check_find(const struct ledger_check *c, uint64_t seq)
 
 /* True when no problem was found. */
 bool
-ledger_check_ok(const struct ledger_check *c)
+store_check_ok(const struct store_check *c)
 {
 	return json_array_size(c->problems) == 0;
 }
 
 /* A stored value, copied: the row's bytes live only during the callback. */
 static void *
-check_copy(const struct store_value *v)
+store_check_copy(const struct store_value *v)
 {
 	void *copy = malloc(v->len + 1);
 
@@ -99,10 +101,10 @@ check_copy(const struct store_value *v)
 }
 
 /* Room for one more event and its leaf. */
-static struct ledger_signed *
-check_grow(struct ledger_check *c)
+static struct store_signed *
+store_check_grow(struct store_check *c)
 {
-	struct ledger_signed *events;
+	struct store_signed *events;
 	merkle_hash *leaves;
 	size_t capacity;
 
@@ -120,24 +122,24 @@ check_grow(struct ledger_check *c)
 	return &c->events[c->count++];
 }
 
-/* compare_row reporter: one problem per differing column, on the event. */
+/* store_compare_row reporter: one problem per differing column, on the event. */
 void
-ledger_check_report(void *arg, const char *name, const char *why)
+store_check_report(void *arg, const char *name, const char *why)
 {
-	const struct check_target *t = arg;
+	const struct store_check_target *t = arg;
 
 	if (t->record == NULL)
-		ledger_check_problem(t->check, t->seq, "field \"%s\" differs from "
+		store_check_problem(t->check, t->seq, "field \"%s\" differs from "
 		    "its signed form: %s", name, why);
 	else
-		ledger_check_problem(t->check, t->seq, "the %s record it describes "
+		store_check_problem(t->check, t->seq, "the %s record it describes "
 		    "differs from its signed form: column \"%s\" %s", t->record,
 		    name, why);
 }
 
 /* The signed case and prev, which no column holds but the chain and case_info. */
 static void
-check_case_and_chain(struct ledger_check *c, struct ledger_signed *s)
+store_check_case_and_chain(struct store_check *c, struct store_signed *s)
 {
 	const struct event *e = &s->row.ev;
 	json_t *signed_case = json_object_get(s->object, "case");
@@ -146,66 +148,66 @@ check_case_and_chain(struct ledger_check *c, struct ledger_signed *s)
 
 	if (c->case_id == NULL || json_string_length(signed_case) != c->case_id_len ||
 	    memcmp(json_string_value(signed_case), c->case_id, c->case_id_len) != 0)
-		ledger_check_problem(c, e->seq, "field \"case\" differs from its "
+		store_check_problem(c, e->seq, "field \"case\" differs from its "
 		    "signed form: it was signed for another case than the one "
 		    "case_info records");
 	merkle_builder_root(&c->tree, root);
 	if (strcmp(util_hex(root, sizeof root, hex), e->prev) != 0)
-		ledger_check_problem(c, e->seq, "does not chain to the tree head "
+		store_check_problem(c, e->seq, "does not chain to the tree head "
 		    "before it: events were deleted, inserted or reordered");
 }
 
 /* Only registered, collected and timestamped events carry details. */
 static void
-check_details_present(struct ledger_check *c, const struct event *e)
+store_check_details_present(struct store_check *c, const struct event *e)
 {
 	bool wants = strcmp(e->action, "registered") == 0 ||
 	    strcmp(e->action, "collected") == 0 ||
 	    strcmp(e->action, "timestamped") == 0;
 
 	if (wants != (e->details != NULL))
-		ledger_check_problem(c, e->seq, "a %s event %s details", e->action,
+		store_check_problem(c, e->seq, "a %s event %s details", e->action,
 		    wants ? "without" : "with");
 }
 
 /* Compare every column with the signed form; all differences, not the first. */
 static void
-check_fields(struct ledger_check *c, struct ledger_signed *s,
+store_check_fields(struct store_check *c, struct store_signed *s,
     const struct store_value *row)
 {
-	struct check_target t = { c, s->row.ev.seq, NULL };
+	struct store_check_target t = { c, s->row.ev.seq, NULL };
 
-	compare_row(check_event_spec, sizeof check_event_spec /
-	    sizeof check_event_spec[0], row, s->object, NULL,
-	    ledger_check_report, &t);
-	check_case_and_chain(c, s);
-	check_details_present(c, &s->row.ev);
+	store_compare_row(store_check_event_spec, sizeof store_check_event_spec /
+	    sizeof store_check_event_spec[0], row, s->object, NULL,
+	    store_check_report, &t);
+	store_check_case_and_chain(c, s);
+	store_check_details_present(c, &s->row.ev);
 }
 
 /* The event's signature, with the key its handler registered. */
 static void
-check_signature(struct ledger_check *c, const struct store_event *row)
+store_check_signature(struct store_check *c, const struct store_event *row)
 {
 	struct store_handler h;
 	struct key *key;
 
 	if (store_handler_find(c->store, row->ev.handler, &h) != 0 ||
 	    strcmp(h.fingerprint, row->ev.handler) != 0) {
-		ledger_check_problem(c, row->ev.seq, "signed by key %.16s, which is "
+		store_check_problem(c, row->ev.seq, "signed by key %.16s, which is "
 		    "not registered in the case", row->ev.handler);
 		return;
 	}
 	if ((key = key_from_raw(h.public_key)) == NULL) {
-		ledger_check_problem(c, row->ev.seq, "handler %s has an invalid key",
+		store_check_problem(c, row->ev.seq, "handler %s has an invalid key",
 		    h.name);
 		return;
 	}
 	if (strcmp(key->fingerprint, h.fingerprint) != 0)
-		ledger_check_problem(c, row->ev.seq, "handler %s: public key does "
+		store_check_problem(c, row->ev.seq, "handler %s: public key does "
 		    "not match its fingerprint", h.name);
 	else if (key_verify(key, row->canonical, row->canonical_len,
 	    row->signature, row->signature_len) != 0)
-		ledger_check_problem(c, row->ev.seq, "signature by %s does not "
+		store_check_problem(c, row->ev.seq, "signature by %s does not "
 		    "verify", h.name);
 	key_free(key);
 }
@@ -216,7 +218,7 @@ check_signature(struct ledger_check *c, const struct store_event *row)
  * cannot slip in a key of their own.
  */
 static void
-check_registration_order(struct ledger_check *c, const struct event *e)
+store_check_registration_order(struct store_check *c, const struct event *e)
 {
 	bool known = pathmap_get(c->registered, e->handler, strlen(e->handler),
 	    0, NULL) != NULL;
@@ -224,17 +226,17 @@ check_registration_order(struct ledger_check *c, const struct event *e)
 	    e->counterpart != NULL && strcmp(e->counterpart, e->handler) == 0;
 
 	if (self && pathmap_count(c->registered) > 0)
-		ledger_check_problem(c, e->seq, "a key registers itself, but only "
+		store_check_problem(c, e->seq, "a key registers itself, but only "
 		    "the case's first key may (a registration must be signed by a "
 		    "registered handler)");
 	else if (!self && !known)
-		ledger_check_problem(c, e->seq, "signed by key %.16s before that "
+		store_check_problem(c, e->seq, "signed by key %.16s before that "
 		    "key was registered", e->handler);
 }
 
 /* Note the handler or artifact an event vouches for (its index + 1). */
 static int
-check_note_record(struct ledger_check *c, const struct event *e)
+store_check_note_record(struct store_check *c, const struct event *e)
 {
 	struct pathmap *map = strcmp(e->action, "registered") == 0 ?
 	    c->registered : strcmp(e->action, "collected") == 0 ?
@@ -248,7 +250,7 @@ check_note_record(struct ledger_check *c, const struct event *e)
 	if ((index = pathmap_get(map, key, strlen(key), 1, &created)) == NULL)
 		return -1;
 	if (!created)
-		ledger_check_problem(c, e->seq, "%s %s again (first at #%llu)",
+		store_check_problem(c, e->seq, "%s %s again (first at #%llu)",
 		    e->action, key, (unsigned long long)
 		    c->events[*index - 1].row.ev.seq);
 	else
@@ -258,36 +260,36 @@ check_note_record(struct ledger_check *c, const struct event *e)
 
 /* A stored BLOB column (canonical, signature), copied; a problem when not a BLOB. */
 static void *
-check_blob(struct ledger_check *c, uint64_t seq, const struct store_value *row,
+store_check_blob(struct store_check *c, uint64_t seq, const struct store_value *row,
     int column, size_t *len)
 {
 	if (row[column].type != STORE_BLOB)
-		ledger_check_problem(c, seq, "column \"%s\" is not the BLOB custody "
+		store_check_problem(c, seq, "column \"%s\" is not the BLOB custody "
 		    "writes", store_column_name(STORE_TABLE_EVENTS, column));
 	*len = row[column].len;
-	return check_copy(&row[column]);
+	return store_check_copy(&row[column]);
 }
 
 /* store_rows callback: read back and check one event. */
 static int
-check_event(const struct store_value *row, void *arg)
+store_check_event(const struct store_value *row, void *arg)
 {
-	struct ledger_check *c = arg;
+	struct store_check *c = arg;
 	uint64_t seq = (uint64_t)row[EVENT_COL_SEQ].integer;
-	struct ledger_signed *s;
+	struct store_signed *s;
 
-	if ((s = check_grow(c)) == NULL)
+	if ((s = store_check_grow(c)) == NULL)
 		return -1;
 	s->row.ev.seq = seq;
 	s->verified = true;
 	if (seq != c->expected_seq)
-		ledger_check_problem(c, seq, "out of sequence: expected #%llu "
+		store_check_problem(c, seq, "out of sequence: expected #%llu "
 		    "(events deleted or inserted)",
 		    (unsigned long long)c->expected_seq);
 	c->expected_seq = seq + 1;
-	s->canonical = check_blob(c, seq, row, EVENT_COL_CANONICAL,
+	s->canonical = store_check_blob(c, seq, row, EVENT_COL_CANONICAL,
 	    &s->row.canonical_len);
-	s->signature = check_blob(c, seq, row, EVENT_COL_SIGNATURE,
+	s->signature = store_check_blob(c, seq, row, EVENT_COL_SIGNATURE,
 	    &s->row.signature_len);
 	if (s->canonical == NULL || s->signature == NULL)
 		return error_set_errno("malloc");
@@ -296,13 +298,13 @@ check_event(const struct store_value *row, void *arg)
 	if ((s->object = event_parse(s->canonical, s->row.canonical_len,
 	    &s->row.ev)) == NULL) {
 		s->row.ev.seq = seq;
-		ledger_check_problem(c, seq, "its signed bytes are not a canonical "
+		store_check_problem(c, seq, "its signed bytes are not a canonical "
 		    "event: %s", error_message());
 	} else {
-		check_fields(c, s, row);
-		check_signature(c, &s->row);
-		check_registration_order(c, &s->row.ev);
-		if (check_note_record(c, &s->row.ev) != 0)
+		store_check_fields(c, s, row);
+		store_check_signature(c, &s->row);
+		store_check_registration_order(c, &s->row.ev);
+		if (store_check_note_record(c, &s->row.ev) != 0)
 			return -1;
 	}
 	merkle_leaf_hash(s->canonical, s->row.canonical_len, c->leaves[c->count - 1]);
@@ -310,19 +312,51 @@ check_event(const struct store_value *row, void *arg)
 	return 0;
 }
 
+/* The storage class of a value in words. */
+static const char *
+store_check_type_name(enum store_type type)
+{
+	switch (type) {
+	case STORE_NULL: return "NULL";
+	case STORE_INTEGER: return "an integer";
+	case STORE_REAL: return "a real number";
+	case STORE_TEXT: return "a text";
+	case STORE_BLOB: return "a BLOB";
+	}
+	return "?";
+}
+
+/* A case_info column must have the storage class custody writes. */
+static void
+store_check_case_column(struct store_check *c, const struct store_value *row,
+    int column, enum store_type want, bool or_null)
+{
+	enum store_type type = row[column].type;
+
+	if (type == want || (or_null && type == STORE_NULL))
+		return;
+	store_check_problem(c, 0, "%s/%s: case_info.%s is %s, where custody "
+	    "writes %s", store_dir(c->store), STORE_FILE,
+	    store_column_name(STORE_TABLE_CASE, column),
+	    store_check_type_name(type), store_check_type_name(want));
+}
+
 /* store_rows callback: the one case row. */
 static int
-check_case_row(const struct store_value *row, void *arg)
+store_check_case_row(const struct store_value *row, void *arg)
 {
-	struct ledger_check *c = arg;
+	struct store_check *c = arg;
 
 	if (c->case_id != NULL) {
-		ledger_check_problem(c, 0, "case_info holds more than one case");
+		store_check_problem(c, 0, "case_info holds more than one case");
 		return 0;
 	}
-	if (row[CASE_COL_CASE_ID].type != STORE_TEXT)
-		ledger_check_problem(c, 0, "case_info: the case id is not a text");
-	if ((c->case_id = check_copy(&row[CASE_COL_CASE_ID])) == NULL)
+	store_check_case_column(c, row, CASE_COL_CASE_ID, STORE_TEXT, false);
+	store_check_case_column(c, row, CASE_COL_TITLE, STORE_TEXT, true);
+	store_check_case_column(c, row, CASE_COL_CREATED_AT, STORE_TEXT, false);
+	store_check_case_column(c, row, CASE_COL_SCHEMA_VERSION, STORE_INTEGER,
+	    false);
+	if ((c->case_id = store_check_copy(&row[CASE_COL_CASE_ID])) == NULL)
 		return error_set_errno("malloc");
 	c->case_id_len = row[CASE_COL_CASE_ID].len;
 	return 0;
@@ -330,21 +364,32 @@ check_case_row(const struct store_value *row, void *arg)
 
 /* store_integrity callback: the database file is damaged. */
 static int
-check_damaged(const char *message, void *arg)
+store_check_damaged(const char *message, void *arg)
 {
-	struct ledger_check *c = arg;
+	struct store_check *c = arg;
 
-	ledger_check_problem(c, 0, "the database file is damaged: %s", message);
+	store_check_problem(c, 0, "the database file is damaged: %s", message);
+	return 0;
+}
+
+/* store_schema_check callback: an object custody does not create, or lacks. */
+static int
+store_check_schema_object(const char *message, void *arg)
+{
+	struct store_check *c = arg;
+
+	store_check_problem(c, 0, "the schema is not the one custody creates: %s",
+	    message);
 	return 0;
 }
 
 /* store_timestamps callback: check one token against the CA. */
 static int
-check_token(uint64_t seq, const char *file, const char *file_sha256,
+store_check_token(uint64_t seq, const char *file, const char *file_sha256,
     const unsigned char *token, size_t token_len, void *arg)
 {
 	const char *ca = ((void **)arg)[1];
-	struct ledger_check *c = ((void **)arg)[0];
+	struct store_check *c = ((void **)arg)[0];
 	unsigned char digest[32];
 	char tsa[256];
 	time_t when;
@@ -352,14 +397,14 @@ check_token(uint64_t seq, const char *file, const char *file_sha256,
 	if (file == NULL || file_sha256 == NULL ||
 	    util_unhex(file_sha256, digest, sizeof digest) != 0 ||
 	    tsa_verify(token, token_len, digest, ca, &when, tsa, sizeof tsa) != 0)
-		ledger_check_problem(c, seq, "time-stamp of %s: %s", file != NULL ?
+		store_check_problem(c, seq, "time-stamp of %s: %s", file != NULL ?
 		    file : "?", error_message());
 	return 0;
 }
 
 /* Check every token against the CA; an unreadable CA is an operational error. */
 static int
-check_tokens(struct ledger_check *c, const char *tsa_ca)
+store_check_tokens(struct store_check *c, const char *tsa_ca)
 {
 	void *args[2] = { c, (void *)tsa_ca };
 	size_t ca_len;
@@ -368,27 +413,27 @@ check_tokens(struct ledger_check *c, const char *tsa_ca)
 	if (util_read_file(tsa_ca, 1 << 20, &ca, &ca_len) != 0)
 		return -1;
 	free(ca);
-	return store_timestamps(c->store, check_token, args);
+	return store_timestamps(c->store, store_check_token, args);
 }
 
 /* Read every row; a read that fails in a damaged file is one more problem. */
 static int
-check_read(struct ledger_check *c, size_t damaged)
+store_check_read(struct store_check *c, size_t damaged)
 {
-	if (store_rows(c->store, STORE_TABLE_CASE, check_case_row, c) == 0 &&
-	    store_rows(c->store, STORE_TABLE_EVENTS, check_event, c) == 0 &&
-	    ledger_check_tables(c) == 0)
+	if (store_rows(c->store, STORE_TABLE_CASE, store_check_case_row, c) == 0 &&
+	    store_rows(c->store, STORE_TABLE_EVENTS, store_check_event, c) == 0 &&
+	    store_check_tables(c) == 0)
 		return 0;
 	if (damaged == 0)
 		return -1;
-	ledger_check_problem(c, 0, "the database file cannot be read whole: %s",
+	store_check_problem(c, 0, "the database file cannot be read whole: %s",
 	    error_message());
 	return 0;
 }
 
 /* Check everything of the ledger. */
 int
-ledger_check_run(struct store *s, struct ledger_check *c, char **checkpoints,
+store_check_run(struct store *s, struct store_check *c, char **checkpoints,
     size_t count, const char *tsa_ca)
 {
 	memset(c, 0, sizeof *c);
@@ -400,16 +445,17 @@ ledger_check_run(struct store *s, struct ledger_check *c, char **checkpoints,
 	    (c->registered = pathmap_new(sizeof(size_t))) == NULL ||
 	    (c->collected = pathmap_new(sizeof(size_t))) == NULL)
 		return error_set("out of memory");
-	if (store_integrity(s, check_damaged, c) != 0 ||
-	    check_read(c, json_array_size(c->problems)) != 0 ||
-	    ledger_check_checkpoints(c, checkpoints, count) != 0)
+	if (store_integrity(s, store_check_damaged, c) != 0 ||
+	    store_schema_check(s, store_check_schema_object, c) != 0 ||
+	    store_check_read(c, json_array_size(c->problems)) != 0 ||
+	    store_check_checkpoints(c, checkpoints, count) != 0)
 		return -1;
-	return tsa_ca != NULL ? check_tokens(c, tsa_ca) : 0;
+	return tsa_ca != NULL ? store_check_tokens(c, tsa_ca) : 0;
 }
 
 /* Free what a check holds (not the store). */
 void
-ledger_check_free(struct ledger_check *c)
+store_check_free(struct store_check *c)
 {
 	size_t i;
 
@@ -430,8 +476,8 @@ ledger_check_free(struct ledger_check *c)
 
 /* Call fn for every readable signed event (or one artifact's), in seq order. */
 int
-ledger_check_events(const struct ledger_check *c, const char *artifact,
-    int (*fn)(const struct ledger_signed *, void *), void *arg)
+store_check_events(const struct store_check *c, const char *artifact,
+    int (*fn)(const struct store_signed *, void *), void *arg)
 {
 	const struct event *e;
 	size_t i;
@@ -445,52 +491,5 @@ ledger_check_events(const struct ledger_check *c, const char *artifact,
 		if ((rc = fn(&c->events[i], arg)) != 0)
 			return rc;
 	}
-	return 0;
-}
-
-/* Say loudly that the ledger does not verify, and list its problems. */
-void
-ledger_check_warn(const struct ledger_check *c, FILE *out, const char *prefix)
-{
-	size_t i, n = json_array_size(c->problems);
-	char *case_id = util_escape(store_case_id(c->store),
-	    strlen(store_case_id(c->store)));
-	const json_t *p, *seq;
-	const char *text;
-
-	fprintf(out, "%s*** NOT VERIFIED: the ledger of case %s does not verify "
-	    "(%zu problem%s): what follows is NOT the verified custody record ***\n",
-	    prefix, case_id != NULL ? case_id : "?", n, n == 1 ? "" : "s");
-	free(case_id);
-	json_array_foreach(c->problems, i, p) {
-		seq = json_object_get(p, "event");
-		text = json_string_value(json_object_get(p, "problem"));
-		if (text == NULL)
-			text = "(out of memory)";
-		if (json_is_integer(seq))
-			fprintf(out, "%sFAILED event #%" JSON_INTEGER_FORMAT ": %s\n",
-			    prefix, json_integer_value(seq), text);
-		else
-			fprintf(out, "%sFAILED %s\n", prefix, text);
-	}
-}
-
-/* Verify the ledger for a command that shows it; says so on stderr when it fails. */
-int
-ledger_check_for(struct store *s, struct ledger_check *c, const char *command)
-{
-	char *case_id;
-
-	if (ledger_check_run(s, c, NULL, 0, NULL) != 0)
-		return -1;
-	if (ledger_check_ok(c))
-		return 0;
-	case_id = util_escape(store_case_id(s), strlen(store_case_id(s)));
-	fprintf(stderr, "custody %s: the ledger of case %s does NOT verify "
-	    "(%zu problem%s, listed first in the output; custody ledger verify "
-	    "explains)\n", command, case_id != NULL ? case_id : "?",
-	    json_array_size(c->problems), json_array_size(c->problems) == 1 ?
-	    "" : "s");
-	free(case_id);
 	return 0;
 }

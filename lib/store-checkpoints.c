@@ -18,13 +18,14 @@
 #include "custody/key.h"
 #include "custody/merkle.h"
 #include "custody/store.h"
+#include "custody/store-check.h"
 #include "custody/util.h"
-#include "ledger.h"
+#include "store-check-private.h"
 
 #define CHECKPOINT_ORIGIN_PREFIX "custody/"
 
 /* Which handler signed a checkpoint; fills cp. */
-struct checkpoint_search {
+struct store_checkpoints_search {
 	const char		*note;
 	size_t			 len;
 	struct checkpoint	*cp;
@@ -33,16 +34,16 @@ struct checkpoint_search {
 
 /* store_handlers callback: try one handler's key on the checkpoint. */
 static int
-checkpoint_try_signer(const struct store_handler *h, void *arg)
+store_checkpoints_try_signer(const struct store_handler *h, void *arg)
 {
-	struct checkpoint_search *search = arg;
+	struct store_checkpoints_search *search = arg;
 	struct key *key = key_from_raw(h->public_key);
 	char name[32];
 	int rc;
 
 	if (key == NULL)
 		return 0;
-	ledger_key_name(h->fingerprint, name);
+	store_check_key_name(h->fingerprint, name);
 	rc = checkpoint_verify(search->note, search->len, name, key, search->cp);
 	key_free(key);
 	if (rc != 0)
@@ -53,14 +54,14 @@ checkpoint_try_signer(const struct store_handler *h, void *arg)
 
 /* Prove that the ledger extends a checkpoint. */
 static bool
-checkpoint_consistent(struct ledger_check *c, const char *file,
+store_checkpoints_consistent(struct store_check *c, const char *file,
     const struct checkpoint *cp)
 {
 	merkle_hash proof[MERKLE_MAX_PROOF], root_m, root_n;
 	size_t proof_len;
 
 	if (cp->size > c->count) {
-		ledger_check_problem(c, 0, "checkpoint %s: it covers %llu events but "
+		store_check_problem(c, 0, "checkpoint %s: it covers %llu events but "
 		    "the ledger has %zu: events after #%zu were removed", file,
 		    (unsigned long long)cp->size, c->count, c->count);
 		return false;
@@ -74,7 +75,7 @@ checkpoint_consistent(struct ledger_check *c, const char *file,
 	    &proof_len) != 0 ||
 	    merkle_consistency_verify(cp->size, c->count, cp->root, root_n, proof,
 	    proof_len) != 0) {
-		ledger_check_problem(c, 0, "checkpoint %s: the ledger's first %llu "
+		store_check_problem(c, 0, "checkpoint %s: the ledger's first %llu "
 		    "events are not the ones it signed: history was rewritten",
 		    file, (unsigned long long)cp->size);
 		return false;
@@ -87,7 +88,7 @@ checkpoint_consistent(struct ledger_check *c, const char *file,
  * custody checkpoint of another case than this one; NULL otherwise.
  */
 static char *
-checkpoint_other_case(const struct ledger_check *c, const char *text, size_t len)
+store_checkpoints_other_case(const struct store_check *c, const char *text, size_t len)
 {
 	const char *end = memchr(text, '\n', len), *id;
 	size_t prefix = strlen(CHECKPOINT_ORIGIN_PREFIX), id_len;
@@ -104,7 +105,7 @@ checkpoint_other_case(const struct ledger_check *c, const char *text, size_t len
 
 /* Record a checkpoint's outcome for the report. */
 static void
-checkpoint_note(struct ledger_check *c, const char *file, uint64_t size,
+store_checkpoints_note(struct store_check *c, const char *file, uint64_t size,
     const char *signer, const char *other_case, bool consistent)
 {
 	json_t *o = json_pack("{s:s, s:I, s:s, s:s?, s:b}", "file", file,
@@ -112,24 +113,24 @@ checkpoint_note(struct ledger_check *c, const char *file, uint64_t size,
 	    other_case, "consistent", consistent);
 
 	if (o == NULL || json_array_append_new(c->checkpoints, o) != 0)
-		ledger_check_problem(c, 0, "checkpoint %s: out of memory", file);
+		store_check_problem(c, 0, "checkpoint %s: out of memory", file);
 }
 
 /* Check one checkpoint file. 0, or -1 when it cannot be read. */
 static int
-checkpoint_check(struct ledger_check *c, const char *file)
+store_checkpoints_check(struct store_check *c, const char *file)
 {
 	struct checkpoint cp = { 0 };
-	struct checkpoint_search search = { .cp = &cp };
+	struct store_checkpoints_search search = { .cp = &cp };
 	char *text, *other, origin[128];
 	bool consistent = false;
 	size_t len;
 
 	if (util_read_file(file, CHECKPOINT_MAX_SIZE, &text, &len) != 0)
 		return -1;
-	if ((other = checkpoint_other_case(c, text, len)) != NULL) {
+	if ((other = store_checkpoints_other_case(c, text, len)) != NULL) {
 		c->other_case = true;
-		checkpoint_note(c, file, 0, "", other, false);
+		store_checkpoints_note(c, file, 0, "", other, false);
 		free(other);
 		free(text);
 		return 0;
@@ -138,16 +139,16 @@ checkpoint_check(struct ledger_check *c, const char *file)
 	search.len = len;
 	snprintf(origin, sizeof origin, CHECKPOINT_ORIGIN_PREFIX "%s",
 	    store_case_id(c->store));
-	if (store_handlers(c->store, checkpoint_try_signer, &search) != 1)
-		ledger_check_problem(c, 0, "checkpoint %s: not validly signed by any "
+	if (store_handlers(c->store, store_checkpoints_try_signer, &search) != 1)
+		store_check_problem(c, 0, "checkpoint %s: not validly signed by any "
 		    "handler of this case (altered, or not a custody checkpoint)",
 		    file);
 	else if (strcmp(cp.origin, origin) != 0)
-		ledger_check_problem(c, 0, "checkpoint %s: it is for \"%s\", not "
+		store_check_problem(c, 0, "checkpoint %s: it is for \"%s\", not "
 		    "\"%s\"", file, cp.origin, origin);
 	else
-		consistent = checkpoint_consistent(c, file, &cp);
-	checkpoint_note(c, file, cp.size, search.signer, NULL, consistent);
+		consistent = store_checkpoints_consistent(c, file, &cp);
+	store_checkpoints_note(c, file, cp.size, search.signer, NULL, consistent);
 	checkpoint_free(&cp);
 	free(text);
 	return 0;
@@ -155,12 +156,19 @@ checkpoint_check(struct ledger_check *c, const char *file)
 
 /* Check every checkpoint file. */
 int
-ledger_check_checkpoints(struct ledger_check *c, char **files, size_t count)
+store_check_checkpoints(struct store_check *c, char **files, size_t count)
 {
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		if (checkpoint_check(c, files[i]) != 0)
+		if (store_checkpoints_check(c, files[i]) != 0)
 			return -1;
 	return 0;
+}
+
+/* The checkpoint key name of a handler. */
+void
+store_check_key_name(const char *fingerprint, char out[32])
+{
+	snprintf(out, 32, "custody-%.16s", fingerprint);
 }

@@ -1,0 +1,70 @@
+/*
+ * The ledger checked whole: the database file, every row against the
+ * signed canonical events, the signatures, the chain, the tree heads, the
+ * schema, the checkpoints and the time-stamp tokens. Results are data (a
+ * problems array), never printed: the commands say what they mean.
+ */
+#ifndef CUSTODY_STORE_CHECK_H
+#define CUSTODY_STORE_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "custody/merkle.h"
+#include "custody/pathmap.h"
+#include "custody/store.h"
+
+/* One event as signed, read back from its canonical bytes. */
+struct store_signed {
+	struct store_event	 row;		/* ev from the signed bytes */
+	json_t			*object;	/* what ev points into; NULL: unreadable */
+	char			*canonical;
+	unsigned char		*signature;
+	bool			 verified;	/* no problem names this event */
+	bool			 described;	/* its handler, artifact or token row was found */
+};
+
+/* A ledger checked whole (lib/store-check.c). */
+struct store_check {
+	struct store		*store;
+	json_t			*problems;	/* [{"event": seq or null, "problem"}] */
+	json_t			*checkpoints;	/* [{"file", "size", "signed_by", "consistent"}] */
+	struct store_signed	*events;	/* every event row, in seq order */
+	size_t			 count;
+	size_t			 capacity;
+	merkle_hash		*leaves;
+	struct merkle_builder	 tree;
+	uint64_t		 expected_seq;
+	struct pathmap		*registered;	/* fingerprint -> index + 1 */
+	struct pathmap		*collected;	/* evidence id -> index + 1 */
+	char			*case_id;	/* case_info's, as stored */
+	size_t			 case_id_len;
+	bool			 other_case;	/* a checkpoint was of another case */
+};
+
+/*
+ * Check everything of the ledger: the database file, every row against
+ * the signed events, the signatures, the chain, the tree heads, the
+ * checkpoint files and (with tsa_ca) the time-stamp tokens. Problems go
+ * to c->problems. 0, or -1 on an operational error (error set).
+ */
+int store_check_run(struct store *, struct store_check *c,
+    char **checkpoints, size_t count, const char *tsa_ca);
+void store_check_free(struct store_check *);
+/* True when no problem was found. */
+bool store_check_ok(const struct store_check *);
+/* Record a problem about an event (seq > 0) or the ledger (seq 0). */
+void store_check_problem(struct store_check *, uint64_t seq,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The signed event with this seq, or NULL. */
+struct store_signed *store_check_find(const struct store_check *, uint64_t seq);
+/* Call fn for every readable signed event (or one artifact's), in seq order. */
+int store_check_events(const struct store_check *, const char *artifact,
+    int (*fn)(const struct store_signed *, void *), void *arg);
+/* The checkpoint key name of a handler: "custody-" and 16 hex digits of its fingerprint. */
+void store_check_key_name(const char *fingerprint, char out[32]);
+
+#endif
