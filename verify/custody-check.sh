@@ -1361,6 +1361,67 @@ cols() {
 	printf '%s' "$out"
 }
 
+# The schema custody creates, statement by statement, exactly as
+# custody-formats(5) "The schema" gives it.
+write_schema() {
+	cat >"$T/schema.sql" <<'EOF'
+CREATE TABLE case_info (  id INTEGER PRIMARY KEY CHECK (id = 1),  case_id TEXT NOT NULL, title TEXT, created_at TEXT NOT NULL,  schema_version INTEGER NOT NULL);
+CREATE TABLE handlers (  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 64),  name TEXT NOT NULL, role TEXT NOT NULL, organization TEXT,  public_key BLOB NOT NULL CHECK (length(public_key) = 32),  registered_at TEXT NOT NULL);
+CREATE TABLE artifacts (  evidence_id TEXT PRIMARY KEY, archive_name TEXT NOT NULL,  archive_path TEXT NOT NULL, archive_sha256 TEXT NOT NULL UNIQUE,  archive_size INTEGER NOT NULL, merkle_root TEXT NOT NULL,  host TEXT NOT NULL, collected_at TEXT NOT NULL,  collected_by TEXT NOT NULL REFERENCES handlers(fingerprint));
+CREATE TABLE events (  seq INTEGER PRIMARY KEY CHECK (seq > 0),  at TEXT NOT NULL, action TEXT NOT NULL,  artifact TEXT REFERENCES artifacts(evidence_id),  handler TEXT NOT NULL REFERENCES handlers(fingerprint),  counterpart TEXT, refers INTEGER REFERENCES events(seq),  location TEXT, note TEXT,  canonical BLOB NOT NULL, signature BLOB NOT NULL);
+CREATE INDEX events_artifact ON events(artifact, seq);
+CREATE TABLE timestamps (  event_seq INTEGER PRIMARY KEY, file TEXT NOT NULL,  file_sha256 TEXT NOT NULL, token BLOB NOT NULL,  gen_time TEXT NOT NULL, tsa TEXT NOT NULL);
+CREATE TABLE tree_heads (  size INTEGER PRIMARY KEY, root BLOB NOT NULL, frontier BLOB NOT NULL);
+CREATE TRIGGER case_info_no_update BEFORE UPDATE ON case_info BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER case_info_no_delete BEFORE DELETE ON case_info BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER handlers_no_update BEFORE UPDATE ON handlers BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER handlers_no_delete BEFORE DELETE ON handlers BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER artifacts_no_update BEFORE UPDATE ON artifacts BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER artifacts_no_delete BEFORE DELETE ON artifacts BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER timestamps_no_update BEFORE UPDATE ON timestamps BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER timestamps_no_delete BEFORE DELETE ON timestamps BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER tree_heads_no_update BEFORE UPDATE ON tree_heads BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+CREATE TRIGGER tree_heads_no_delete BEFORE DELETE ON tree_heads BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only'); END;
+EOF
+}
+
+# The schema objects of a database, one a line: hex name, type, hex
+# table, hex SQL ("-" for an automatic index).
+schema_rows() {
+	sqlite3 -batch -noheader -list -separator ' ' "$1" \
+	    "SELECT hex(name), type, hex(tbl_name), coalesce(hex(sql), '-') FROM sqlite_schema ORDER BY name" \
+	    2>"$T/err" || cannot "cannot read the schema of $1: $(head -c 200 "$T/err")"
+}
+
+# Step 0: exactly custody's tables, indexes and append-only triggers.
+ledger_schema() {
+	write_schema
+	sqlite3 -batch "$T/expected.db" <"$T/schema.sql" 2>"$T/err" ||
+	    cannot "sqlite3 cannot build custody's schema: $(head -c 200 "$T/err")"
+	schema_rows "$T/expected.db" >"$T/schema.expected"
+	schema_rows "$T/db/ledger.db" >"$T/schema.actual"
+	cat >"$T/schema.awk" <<'EOF'
+BEGIN {
+	init()
+	while ((getline l < expected) > 0) { split(l, f, " "); WANT[f[1]] = l; TYPE[f[1]] = f[2] }
+}
+{
+	if (!($1 in WANT)) print "FAILED the database file holds an extra " $2 " \"" show(tolower($1)) "\", which custody does not create"
+	else if (WANT[$1] != $0) print "FAILED the database file holds " TYPE[$1] " \"" show(tolower($1)) "\" altered from what custody creates"
+	SEEN[$1] = 1
+}
+END {
+	for (n in WANT) if (!(n in SEEN))
+		print "FAILED the database file lacks " TYPE[n] " \"" show(tolower(n)) "\", which custody creates"
+}
+EOF
+	awk -f "$T/lib.awk" -f "$T/schema.awk" -v expected="$T/schema.expected" \
+	    "$T/schema.actual" >"$T/schema.problems" || cannot "awk failed"
+	sort "$T/schema.problems" >>"$T/problems"
+}
+
 # Step 1: the tables, as typed hex.
 ledger_dump() {
 	enc=$(sqlite3 -batch "$T/db/ledger.db" 'PRAGMA encoding' 2>"$T/err") ||
@@ -1376,7 +1437,7 @@ ledger_dump() {
 	done
 	{
 		sql "SELECT 'ci', count(*) FROM case_info"
-		sql "SELECT 'cs', $(cols case_id schema_version) FROM case_info WHERE id = 1"
+		sql "SELECT 'cs', $(cols case_id schema_version title created_at) FROM case_info WHERE id = 1"
 		sql "SELECT 'hd', $(cols fingerprint name role organization public_key registered_at) FROM handlers"
 		sql "SELECT 'ar', $(cols evidence_id archive_name archive_sha256 archive_size merkle_root host collected_at collected_by archive_path) FROM artifacts"
 		sql "SELECT 'ts', $(cols event_seq file file_sha256 token gen_time tsa) FROM timestamps"
@@ -1502,6 +1563,9 @@ BEGIN {
 $1 == "ci" { if ($2 != 1) problem("", "case_info holds " $2 " rows, not 1") ; next }
 $1 == "cs" {
 	if ($2 != "text") problem("", "case_info.case_id is " $2 ", not text")
+	if ($4 != "integer") problem("", "case_info.schema_version is " $4 ", not an integer")
+	if ($6 != "text" && $6 != "null") problem("", "case_info.title is " $6 ", not text")
+	if ($8 != "text") problem("", "case_info.created_at is " $8 ", not text")
 	CASE = hx($3)
 	next
 }
@@ -1527,6 +1591,7 @@ $1 == "ts" {
 }
 $1 == "th" {
 	if ($2 != "integer") { problem("", "a cached tree head of a size no ledger has (of type " $2 ")"); next }
+	if (totext(hx($3)) in TH) { problem("", "a second cached tree head of size " totext(hx($3))); next }
 	TH[totext(hx($3))] = ($4 == "blob" ? hx($5) : "?")
 	THF[totext(hx($3))] = ($6 == "blob" ? hx($7) : "?")
 	next
@@ -1720,10 +1785,14 @@ ledger_mode() {
 	if [ -f "$D/ledger.db-wal" ]; then
 		cp "$D/ledger.db-wal" "$T/db/ledger.db-wal" || cannot "cannot copy $D/ledger.db-wal"
 	fi
+	ledger_schema
 	ledger_dump
 	grep -q '^cs ' "$T/dump" || cannot "the ledger has no case_info row"
-	grep -q '^cs [a-z]* x[0-9a-f]* integer x31$' "$T/dump" ||
-	    cannot "the ledger's schema_version is not 1"
+	# Another version is another format (2); a version that is no integer, damage (1).
+	case $(grep '^cs ' "$T/dump") in
+	"cs "*" "*" integer x31 "*) ;;
+	"cs "*" "*" integer "*) cannot "the ledger's schema_version is not 1" ;;
+	esac
 
 	write_ledger_files
 	awk -f "$T/lib.awk" -f "$T/files.awk" -v T="$T" "$T/dump" || cannot "awk failed"
