@@ -129,6 +129,7 @@ test_expect_success 'a name listed twice in SHA256SUMS: exit 1, named' '
 	cp -a g t7b && head -n 1 t7b/custody/SHA256SUMS >>t7b/custody/SHA256SUMS &&
 	repack t7b t7b.tar.zst &&
 	test_must_fail --status=1 custody verify --key key.pub t7b.tar.zst >out &&
+	test_grep "listed 2 times in SHA256SUMS" out &&
 	byhand_agrees 1 archive t7b.tar.zst key.pub &&
 	test_grep "listed twice in SHA256SUMS" byhand.out
 '
