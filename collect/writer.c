@@ -261,7 +261,13 @@ writer_begin(struct writer *w, const char *path, int64_t size,
 	archive_entry_set_filetype(w->entry, AE_IFREG);
 	archive_entry_set_perm(w->entry, 0644);
 	archive_entry_set_size(w->entry, size);
-	archive_entry_set_mtime(w->entry, mtime->tv_sec, mtime->tv_nsec);
+	/*
+	 * A time before 1970 goes in whole seconds: pax readers and writers
+	 * disagree on what a fraction after a negative number means
+	 * (libarchive writes -2.25 for 1.75 s before the epoch).
+	 */
+	archive_entry_set_mtime(w->entry, mtime->tv_sec, mtime->tv_sec < 0 ? 0 :
+	    mtime->tv_nsec);
 	/*
 	 * A name that is not UTF-8 draws a warning: libarchive then stores
 	 * its bytes as they are (pax hdrcharset=BINARY), which is what we want.

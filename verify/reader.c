@@ -307,6 +307,10 @@ walk_regular(struct walk *w, const struct ustar_header *h)
 	    w->pax.path_len : h->name_len)) != NULL &&
 	    (rc = walk_problem(w, w->name, w->name_len, "%s", why)) != 0)
 		return rc;
+	if (h->mtime_base256 && !(w->pax_pending && w->pax.has_mtime) &&
+	    (rc = walk_problem(w, w->name, w->name_len, "a base-256 modification "
+	    "time without the pax mtime record custody writes beside it")) != 0)
+		return rc;
 	if (ustar_header_unusual(h, unusual, sizeof unusual) &&
 	    (rc = walk_problem(w, w->name, w->name_len, "header not as custody "
 	    "writes it, and tar -x would apply it: %s", unusual)) != 0)

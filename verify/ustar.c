@@ -122,16 +122,49 @@ ustar_name(const unsigned char block[USTAR_BLOCK], struct ustar_header *h)
 	h->name_len = n;
 }
 
-/* The numeric fields every header must carry as octal. */
+/*
+ * A time before 1970 in the mtime field, as libarchive writes one beside a
+ * pax mtime record: base-256, a negative two's complement number. 0 or -1.
+ */
+static int
+ustar_base256_time(const unsigned char *field, int64_t *value)
+{
+	unsigned char sign = field[0] & 0x40 ? 0xff : 0x00;
+	uint64_t v = sign ? UINT64_MAX : 0;
+	size_t i;
+
+	if ((field[0] & 0x80) == 0)
+		return -1;
+	/* Bytes above the 64 bits kept must only extend the sign. */
+	if ((field[0] & 0x7f) != (sign & 0x7f))
+		return -1;
+	for (i = 1; i < 4; i++)
+		if (field[i] != sign)
+			return -1;
+	for (i = 4; i < 12; i++)
+		v = (v << 8) | field[i];
+	*value = (int64_t)v;
+	return 0;
+}
+
+/* The numeric fields every header must carry as octal (mtime may be base-256). */
 static int
 ustar_numbers(const unsigned char block[USTAR_BLOCK], struct ustar_header *h)
 {
+	uint64_t mtime;
+
 	if (ustar_octal(block + OFF_MODE, 8, "mode", &h->mode) != 0 ||
 	    ustar_octal(block + OFF_UID, 8, "uid", &h->uid) != 0 ||
 	    ustar_octal(block + OFF_GID, 8, "gid", &h->gid) != 0 ||
-	    ustar_octal(block + OFF_SIZE, 12, "size", &h->size) != 0 ||
-	    ustar_octal(block + OFF_MTIME, 12, "mtime", &h->mtime) != 0)
+	    ustar_octal(block + OFF_SIZE, 12, "size", &h->size) != 0)
 		return -1;
+	if (ustar_base256_time(block + OFF_MTIME, &h->mtime) == 0) {
+		h->mtime_base256 = true;
+		return 0;
+	}
+	if (ustar_octal(block + OFF_MTIME, 12, "mtime", &mtime) != 0)
+		return -1;
+	h->mtime = (int64_t)mtime;
 	return 0;
 }
 

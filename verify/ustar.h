@@ -26,7 +26,8 @@ struct ustar_header {
 	uint64_t	 gid;
 	uint64_t	 devmajor;
 	uint64_t	 devminor;
-	uint64_t	 mtime;		/* seconds */
+	int64_t		 mtime;		/* seconds */
+	bool		 mtime_base256;	/* a time before 1970, for a pax mtime to give */
 	bool		 has_uname;	/* uname or gname not empty */
 	bool		 has_linkname;
 	bool		 has_devices;	/* devmajor or devminor fields not zero */

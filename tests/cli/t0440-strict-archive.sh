@@ -380,6 +380,21 @@ test_expect_success 'compressed twice, or zero bytes after a gzip stream that gz
 	test_grep "bytes after the end of the compressed data" byhand.out
 '
 
+test_expect_success 'files dated before 1970 verify, tar sets their whole seconds, both tools agree' '
+	mkdir -p old && touch -d "1960-03-01 12:34:56.25 UTC" old/f && touch -d "1969-12-31 23:59:59 UTC" old/g &&
+	custody collect --key key --case-id S1 -o old.tar.zst "$TEST_TMP/old" 2>/dev/null &&
+	custody verify --key key.pub old.tar.zst >out && test_grep "verified: old.tar.zst" out &&
+	byhand_agrees 0 archive old.tar.zst key.pub &&
+	mkdir xo && tar -C xo -xf old.tar.zst 2>/dev/null &&
+	test "$(TZ=UTC stat -c %y "xo/files$TEST_TMP/old/f")" = "1960-03-01 12:34:56.000000000 +0000" &&
+	test "$(TZ=UTC stat -c %y "xo/files$TEST_TMP/old/g")" = "1969-12-31 23:59:59.000000000 +0000"
+'
+
+test_expect_success 'a base-256 modification time without a pax mtime record: refused' '
+	poke "files$S/a" 136 800000000000000000000001 &&
+	refused "files$S/a" "a base-256 modification time without the pax mtime record"
+'
+
 test_expect_success 'prove and verify --types refuse the same constructions' '
 	tar -C g --format=gnu --sparse -cf sp.tar "files$S/sparse" &&
 	craft splice "files$S/sparse" sp.tar &&
