@@ -20,6 +20,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include "custody/error.h"
 #include "custody/util.h"
@@ -37,7 +38,26 @@ struct reader_input {
 	uint64_t	 bytes;
 	unsigned char	 head[USTAR_BLOCK];	/* the file's first bytes */
 	size_t		 head_len;
+	unsigned char	 tail[8];	/* and its last (a gzip trailer) */
+	size_t		 tail_len;
 };
+
+/* Keep the last 8 bytes read, across blocks. */
+static void
+reader_keep_tail(struct reader_input *in, size_t n)
+{
+	size_t keep;
+
+	if (n >= sizeof in->tail) {
+		memcpy(in->tail, in->buffer + n - sizeof in->tail, sizeof in->tail);
+		in->tail_len = sizeof in->tail;
+		return;
+	}
+	keep = in->tail_len + n > sizeof in->tail ? sizeof in->tail - n : in->tail_len;
+	memmove(in->tail, in->tail + in->tail_len - keep, keep);
+	memcpy(in->tail + keep, in->buffer, n);
+	in->tail_len = keep + n;
+}
 
 /* Read one block of the input and digest it: bytes read, 0 at the end, -1 (errno). */
 static ssize_t
@@ -62,6 +82,7 @@ reader_read_block(struct reader_input *in)
 		memcpy(in->head + in->head_len, in->buffer, take);
 		in->head_len += take;
 	}
+	reader_keep_tail(in, (size_t)n);
 	in->bytes += (uint64_t)n;
 	return n;
 }
@@ -199,6 +220,7 @@ struct walk {
 	char		 name[USTAR_NAME_MAX + 1];	/* the member being read */
 	size_t		 name_len;
 	uint64_t	 offset;	/* in the decompressed stream */
+	uLong		 crc32;		/* of the decompressed stream, for gzip */
 	uint64_t	 members;
 	bool		 recognized;	/* a tar header was seen */
 	unsigned	 zero_blocks;
@@ -702,8 +724,10 @@ reader_stream(struct archive *a, struct walk *w)
 	const void *block;
 	size_t len;
 	la_int64_t offset;
+	bool gzip = archive_filter_code(a, 0) == ARCHIVE_FILTER_GZIP;
 	int rc;
 
+	w->crc32 = crc32(0L, Z_NULL, 0);
 	for (;;) {
 		rc = archive_read_data_block(a, &block, &len, &offset);
 		if (rc == ARCHIVE_EOF)
@@ -713,6 +737,8 @@ reader_stream(struct archive *a, struct walk *w)
 		if (offset < 0 || (uint64_t)offset != w->offset)
 			return error_set("decompressed data out of order at byte %llu",
 			    (unsigned long long)w->offset);
+		if (gzip && len > 0)
+			w->crc32 = crc32(w->crc32, block, (uInt)len);
 		if (len > 0 && (rc = walk_feed(w, block, len)) != 0)
 			return rc;
 	}
@@ -765,6 +791,30 @@ reader_open_failed(struct reader_input *in, unsigned char sha256[32],
 	return rc;
 }
 
+/*
+ * A gzip stream ends with the CRC-32 and the size of what it holds, which
+ * libarchive does not check and gzip -t and GNU tar do: custody writes
+ * one member, so they are the file's last 8 bytes.
+ */
+static int
+reader_gzip_trailer(struct archive *a, const struct reader_input *in,
+    struct walk *w)
+{
+	const unsigned char *t = in->tail;
+	uint32_t crc, size;
+
+	if (archive_filter_count(a) < 2 || archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
+		return 0;
+	if (in->tail_len < sizeof in->tail)
+		return walk_problem(w, NULL, 0, "the gzip stream has no trailer");
+	crc = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+	size = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24;
+	if (crc != (uint32_t)w->crc32 || size != (uint32_t)w->offset)
+		return walk_problem(w, NULL, 0, "the gzip trailer's CRC-32 or size "
+		    "does not match the data (gzip -t and GNU tar refuse it)");
+	return 0;
+}
+
 /* Read the archive once, calling the visitor in this thread. */
 int
 reader_loop(const char *path, const struct reader_visitor *v, void *arg,
@@ -793,6 +843,8 @@ reader_loop(const char *path, const struct reader_visitor *v, void *arg,
 		reader_drain(&in);
 	if (rc == 0)
 		rc = reader_tail(a, &in, &w);
+	if (rc == 0)
+		rc = reader_gzip_trailer(a, &in, &w);
 	else if (rc == WALK_STOP)
 		rc = 0;
 	if (rc == -1)

@@ -395,6 +395,14 @@ test_expect_success 'a base-256 modification time without a pax mtime record: re
 	refused "files$S/a" "a base-256 modification time without the pax mtime record"
 '
 
+test_expect_success 'a gzip trailer whose CRC-32 does not match: GNU tar refuses it, so does verify' '
+	gzip -n -c good.tar >crc.tar.gz && custody verify --key key.pub crc.tar.gz >/dev/null &&
+	n=$(stat -c %s crc.tar.gz) &&
+	printf "\001" | dd of=crc.tar.gz bs=1 seek=$((n - 8)) conv=notrunc 2>/dev/null &&
+	test_must_fail tar -xOf crc.tar.gz >/dev/null 2>&1 &&
+	refused "(archive)" "the gzip trailer'"'"'s CRC-32 or size does not match the data" crc.tar.gz
+'
+
 test_expect_success 'prove and verify --types refuse the same constructions' '
 	tar -C g --format=gnu --sparse -cf sp.tar "files$S/sparse" &&
 	craft splice "files$S/sparse" sp.tar &&
