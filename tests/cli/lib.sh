@@ -153,6 +153,31 @@ ledger_edit() {
 	    $_triggers"
 }
 
+# An HTML page custody wrote is well formed: a doctype, balanced elements,
+# no script element.
+check_html() {
+	python3 - "$1" <<-'EOF'
+	import sys
+	from html.parser import HTMLParser
+	VOID = {'meta', 'br', 'hr', 'img', 'link', 'input', 'col', 'wbr'}
+	class Check(HTMLParser):
+	    stack = []
+	    def handle_starttag(self, tag, attrs):
+	        if tag == 'script':
+	            raise SystemExit('a script element')
+	        if tag not in VOID:
+	            self.stack.append(tag)
+	    def handle_endtag(self, tag):
+	        assert self.stack and self.stack.pop() == tag, 'unbalanced ' + tag
+	text = open(sys.argv[1], encoding='utf-8').read()
+	assert text.startswith('<!DOCTYPE html>')
+	c = Check()
+	c.feed(text)
+	c.close()
+	assert c.stack == [], c.stack
+	EOF
+}
+
 # Finish: print the plan and exit non-zero if anything failed.
 test_done() {
 	echo "1..$test_count"

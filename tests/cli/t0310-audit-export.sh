@@ -41,30 +41,6 @@ check_csv() {
 	EOF
 }
 
-# Check an HTML export $1 is balanced: every element closed, in order.
-check_html() {
-	python3 - "$1" <<-'EOF'
-	import sys
-	from html.parser import HTMLParser
-	VOID = {'meta', 'br', 'hr', 'img', 'link', 'input', 'col', 'wbr'}
-	class Check(HTMLParser):
-	    stack = []
-	    def handle_starttag(self, tag, attrs):
-	        if tag == 'script':
-	            raise SystemExit('a script element')
-	        if tag not in VOID:
-	            self.stack.append(tag)
-	    def handle_endtag(self, tag):
-	        assert self.stack and self.stack.pop() == tag, 'unbalanced ' + tag
-	text = open(sys.argv[1], encoding='utf-8').read()
-	assert text.startswith('<!DOCTYPE html>')
-	c = Check()
-	c.feed(text)
-	c.close()
-	assert c.stack == [], c.stack
-	EOF
-}
-
 test_expect_success 'setup: a case with a collection, a hand-over and an analysis' '
 	custody init case --case-id C1 --title "Audit <test>" --key k1 >/dev/null &&
 	custody key register k2.pub --case case --key k1 >/dev/null &&

@@ -24,26 +24,6 @@ retype() {
 	    UPDATE sqlite_schema SET sql = replace(sql, '$2', '$3') WHERE name = '$4';" >/dev/null
 }
 
-# Check an HTML file $1 is balanced: every element closed, in order.
-check_html() {
-	python3 - "$1" <<-'EOF'
-	import sys
-	from html.parser import HTMLParser
-	VOID = {'meta', 'br', 'hr', 'img', 'link', 'input', 'col', 'wbr'}
-	class Check(HTMLParser):
-	    stack = []
-	    def handle_starttag(self, tag, attrs):
-	        if tag not in VOID:
-	            self.stack.append(tag)
-	    def handle_endtag(self, tag):
-	        assert self.stack and self.stack.pop() == tag, 'unbalanced ' + tag
-	c = Check()
-	c.feed(open(sys.argv[1], encoding='utf-8').read())
-	c.close()
-	assert c.stack == [], c.stack
-	EOF
-}
-
 # custody ledger verify on case $1 must exit 1 and print line $2.
 verify_names() {
 	test_must_fail --status=1 custody ledger verify --case "$1" >out &&
