@@ -387,7 +387,9 @@ test_expect_success 'ledger: cannot check: 2' '
 '
 
 test_expect_success 'the script writes nothing outside its temporary directory' '
-	ls -la case >before && byhand 0 ledger case cp && ls -la case >after &&
+	find case -printf "%p %s %T@ %m\n" | sort >before &&
+	byhand 0 ledger case cp &&
+	find case -printf "%p %s %T@ %m\n" | sort >after &&
 	cmp before after
 '
 
