@@ -132,49 +132,6 @@ event_canonical(const struct event *e, size_t *len)
 	return text;
 }
 
-/* The first key whose value differs between two objects, or NULL. */
-static const char *
-event_first_difference(json_t *signed_form, json_t *stored)
-{
-	const char *key;
-	json_t *value;
-
-	json_object_foreach(signed_form, key, value)
-		if (!json_equal(value, json_object_get(stored, key)))
-			return key;
-	json_object_foreach(stored, key, value)
-		if (json_object_get(signed_form, key) == NULL)
-			return key;
-	return NULL;
-}
-
-/* Compare canonical bytes with a rebuilt event. */
-const char *
-event_diff(const char *canonical, size_t len, const struct event *e)
-{
-	static _Thread_local char field[64];
-	json_t *signed_form, *stored;
-	const char *key;
-	char *rebuilt;
-	size_t rebuilt_len;
-
-	if ((rebuilt = event_canonical(e, &rebuilt_len)) == NULL)
-		return "encoding";
-	if (rebuilt_len == len && memcmp(rebuilt, canonical, len) == 0) {
-		free(rebuilt);
-		return NULL;
-	}
-	free(rebuilt);
-	signed_form = json_loadb(canonical, len, JSON_REJECT_DUPLICATES, NULL);
-	stored = event_json(e);
-	key = signed_form != NULL && stored != NULL ?
-	    event_first_difference(signed_form, stored) : NULL;
-	snprintf(field, sizeof field, "%s", key != NULL ? key : "encoding");
-	json_decref(signed_form);
-	json_decref(stored);
-	return field;
-}
-
 /* The members a canonical event may hold, and the JSON type of each. */
 static const struct {
 	const char	*key;

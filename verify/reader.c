@@ -340,7 +340,6 @@ walk_regular(struct walk *w, const struct ustar_header *h)
 	memset(&m, 0, sizeof m);
 	m.path = w->name;
 	m.path_len = w->name_len;
-	m.filetype = AE_IFREG;
 	m.size = (int64_t)(w->pax_pending && w->pax.has_size ? w->pax.size : h->size);
 	m.mtime_exact = w->pax_pending && w->pax.has_mtime;
 	m.mtime_sec = m.mtime_exact ? w->pax.mtime_sec : (int64_t)h->mtime;

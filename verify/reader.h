@@ -23,8 +23,6 @@ struct pathmap;
 struct reader_member {
 	const char	*path;		/* as stored, "./" prefixes removed */
 	size_t		 path_len;
-	int		 filetype;	/* AE_IFREG, AE_IFDIR, ... */
-	bool		 hardlink;
 	int64_t		 size;
 	int64_t		 mtime_sec;	/* the modification time tar -x sets */
 	long		 mtime_nsec;

@@ -52,12 +52,6 @@ int event_action_known(const char *action, int *recordable);
 int event_check_text(const char *what, const char *text);
 /* The canonical bytes of an event; malloc'd, NULL on error. */
 char *event_canonical(const struct event *, size_t *len);
-/*
- * Compare canonical bytes with an event rebuilt from stored fields; on a
- * difference, the name of the first field that differs (or "encoding").
- * NULL when they agree.
- */
-const char *event_diff(const char *canonical, size_t len, const struct event *);
 
 /*
  * Read an event back from its canonical bytes: they must be one JSON

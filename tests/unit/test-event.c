@@ -73,33 +73,6 @@ test_optional_and_escaping(void **state)
 	free(text);
 }
 
-/* event_diff names the field that changed, and nothing when none did. */
-static void
-test_diff(void **state)
-{
-	struct event e, changed;
-	char *text;
-	size_t len;
-
-	(void)state;
-	sample(&e);
-	text = event_canonical(&e, &len);
-	assert_null(event_diff(text, len, &e));
-	changed = e;
-	changed.location = "Elsewhere";
-	assert_string_equal(event_diff(text, len, &changed), "location");
-	changed = e;
-	changed.note = NULL;
-	assert_string_equal(event_diff(text, len, &changed), "note");
-	changed = e;
-	changed.prev[0] = 'f';
-	assert_string_equal(event_diff(text, len, &changed), "prev");
-	changed = e;
-	changed.seq = 5;
-	assert_string_equal(event_diff(text, len, &changed), "seq");
-	free(text);
-}
-
 /* Details are part of the signed bytes. */
 static void
 test_details(void **state)
@@ -117,7 +90,6 @@ test_details(void **state)
 	json_object_set_new(d, "archive_sha256", json_string("00"));
 	b = event_canonical(&e, &lb);
 	assert_true(la != lb || memcmp(a, b, la) != 0);
-	assert_non_null(event_diff(a, la, &e));
 	json_decref(d);
 	free(a);
 	free(b);
@@ -228,7 +200,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_canonical_bytes),
 		cmocka_unit_test(test_optional_and_escaping),
-		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_details),
 		cmocka_unit_test(test_actions_and_texts),
 		cmocka_unit_test(test_parse_round_trip),
