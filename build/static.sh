@@ -384,14 +384,13 @@ kernel_headers() {
 deps_key() {
 	{
 		cat "$LOCK"
-		sed -n '/^# BEGIN DEPS/,/^# END DEPS/p' "$0"
+		sed -n '1,/^# END DEPS/p' "$0"
 		$GNU-gcc --version | head -1
 		dpkg-query -W musl-dev 2>/dev/null || true
 		echo "$REGEX $MALLOC"
 	} | sha256sum | cut -c1-16
 }
 
-# BEGIN DEPS
 build_deps() {
 	local key t0
 	key=$(deps_key)
@@ -416,6 +415,13 @@ build_deps() {
 	step "libyaml"; (build_yaml)
 	if [ "$MALLOC" = mimalloc ]; then step "mimalloc"; (build_mimalloc); fi
 	find "$P/lib" -name '*.la' -delete
+	# For custody's configure: the same files naming where they are now, so
+	# that a configure rerun by make (which forgets PKG_CONFIG_SYSROOT_DIR)
+	# still finds them.
+	mkdir -p "$SYSROOT/pkgconfig"
+	for pc in "$P"/lib/pkgconfig/*.pc; do
+		sed "s|$PREFIX|$P|g" "$pc" > "$SYSROOT/pkgconfig/${pc##*/}"
+	done
 	rm -rf "$WORK"
 	echo "$key" > "$SYSROOT/.complete"
 	step "dependencies built in $(( $(date +%s) - t0 ))s"
@@ -436,30 +442,49 @@ magic_db() {
 	echo "$db"
 }
 
+# A clean copy of the source: the tree may be configured in place (the
+# dynamic build), which an out-of-tree configure refuses.
+copy_source() {
+	local dest=$1
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	if git -C "$SRCDIR" rev-parse --show-toplevel >/dev/null 2>&1 &&
+	    [ "$(git -C "$SRCDIR" rev-parse --show-toplevel)" = "$SRCDIR" ]; then
+		(cd "$SRCDIR" && git ls-files -z | xargs -0 tar -cf - --no-recursion) |
+			tar -xf - -C "$dest"
+	else
+		(cd "$SRCDIR" && tar -cf - --exclude=./config.status --exclude=./config.h \
+		    --exclude=./config.log --exclude=./Makefile --exclude=./stamp-h1 \
+		    --exclude=./custody --exclude='*.o' --exclude='*.a' \
+		    --exclude=./lib/profiles-builtin.c --exclude='./custody-*' .) |
+			tar -xf - -C "$dest"
+	fi
+	find "$dest" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+	(cd "$dest" && ./autogen.sh) >"$LOGS/custody-autogen.log" 2>&1 ||
+		die "autogen failed (see $LOGS/custody-autogen.log)"
+}
+
 build_custody() {
-	local b t0 version db extra_libs="" name
+	local s b t0 version db extra_libs="" name
 	t0=$(date +%s)
+	s=$CACHE/custody-src/$VARIANT
 	b=$CACHE/custody-build/$VARIANT
+	step "copying the source"
+	copy_source "$s"
 	rm -rf "$b"
 	mkdir -p "$b"
-	if [ ! -x "$SRCDIR/configure" ]; then
-		step "autogen"
-		(cd "$SRCDIR" && ./autogen.sh) >"$LOGS/custody-autogen.log" 2>&1 ||
-			die "autogen failed (see $LOGS/custody-autogen.log)"
-	fi
 	db=$(magic_db)
 	[ "$MALLOC" = mimalloc ] && extra_libs="$P/lib/mimalloc.o"
 	cd "$b"
 	step "configuring custody"
 	# cmocka is for the unit tests only, which this build does not run.
 	run custody env \
-	    CFLAGS="$BASE_CFLAGS -ffile-prefix-map=$SRCDIR=. -ffile-prefix-map=$b=." \
+	    CFLAGS="$BASE_CFLAGS -ffile-prefix-map=$s=. -ffile-prefix-map=$b=." \
 	    LDFLAGS="-static -Wl,--build-id=none" LIBS="$extra_libs" \
 	    PKG_CONFIG="pkg-config --static" \
-	    PKG_CONFIG_LIBDIR="$P/lib/pkgconfig" PKG_CONFIG_PATH="$P/lib/pkgconfig" \
-	    PKG_CONFIG_SYSROOT_DIR="$SYSROOT" \
+	    PKG_CONFIG_LIBDIR="$SYSROOT/pkgconfig" PKG_CONFIG_PATH="$SYSROOT/pkgconfig" \
 	    CMOCKA_CFLAGS=-DCUSTODY_NO_CMOCKA CMOCKA_LIBS=-lc \
-	    "$SRCDIR/configure" --host=$HOST --build="$BUILD_TRIPLE" \
+	    "$s/configure" --host=$HOST --build="$BUILD_TRIPLE" \
 	    --with-magic-db="$db"
 	step "building custody"
 	run custody make -j"$JOBS" ARFLAGS=crD custody
