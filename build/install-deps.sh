@@ -51,7 +51,8 @@ for a in $arches; do
 			dpkg --add-architecture arm64
 			need_update=1
 		fi
-		pkgs="$pkgs gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu musl-dev:arm64 qemu-user-static"
+		pkgs="$pkgs gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu musl-dev:arm64
+			linux-libc-dev-arm64-cross qemu-user-static"
 		;;
 	*) echo "install-deps: unknown architecture: $a" >&2; exit 2 ;;
 	esac

@@ -303,9 +303,10 @@ build_file() {
 		run file make install DESTDIR="$SYSROOT"
 	else
 		# The compiled database comes from the x86_64 build of the same source.
+		run file make -j"$JOBS" -C src magic.h
 		run file make -j"$JOBS" -C src libmagic.la
-		run file make -C src install-libLTLIBRARIES install-includeHEADERS DESTDIR="$SYSROOT"
-		run file make install-pkgconfigDATA DESTDIR="$SYSROOT"
+		run file make -C src install-libLTLIBRARIES install-nodist_includeHEADERS DESTDIR="$SYSROOT"
+		run file make install-pkgconfigexecDATA DESTDIR="$SYSROOT"
 	fi
 	if [ "$REGEX" = gnulib ]; then
 		# Whoever links libmagic links gnulib's regex after it.
@@ -324,6 +325,9 @@ build_sqlite() {
 	    ./configure $(autoconf_args) --disable-readline --disable-editline \
 	    --disable-tcl --disable-load-extension --enable-threadsafe \
 	    BUILD_CC=gcc
+	# The parser generator runs here: build it for this machine.
+	run sqlite3 gcc -O2 -o lemon tool/lemon.c
+	cp tool/lempar.c .
 	run sqlite3 make -j"$JOBS" libsqlite3.la
 	mkdir -p "$P/lib/pkgconfig" "$P/include"
 	cp .libs/libsqlite3.a "$P/lib/"
@@ -380,6 +384,16 @@ kernel_headers() {
 	[ -e "$KINC/asm" ] && [ -e "$KINC/linux" ] || die "no kernel headers for $ARCH in $KERNEL_INC"
 }
 
+# Build one dependency unless an interrupted run of the same key built it.
+dep() {
+	local pkg=$1 fn=$2
+	[ -f "$SYSROOT/.built-$pkg" ] && return 0
+	step "$pkg"
+	sed -i "/^$pkg /d" "$P/SOURCES"
+	("$fn")
+	touch "$SYSROOT/.built-$pkg"
+}
+
 # What decides the bytes of the dependency prefix.
 deps_key() {
 	{
@@ -399,21 +413,26 @@ build_deps() {
 		return 0
 	fi
 	t0=$(date +%s)
-	rm -rf "$SYSROOT" "$WORK" "$LOGS"
-	mkdir -p "$P" "$LOGS" "$WORK"
-	: > "$P/SOURCES"
+	if [ -f "$SYSROOT/.partial" ] && [ "$(cat "$SYSROOT/.partial")" = "$key" ]; then
+		step "dependencies: resuming the build in $SYSROOT"
+	else
+		rm -rf "$SYSROOT" "$WORK" "$LOGS"
+		mkdir -p "$P" "$LOGS" "$WORK"
+		: > "$P/SOURCES"
+		echo "$key" > "$SYSROOT/.partial"
+	fi
 	kernel_headers
-	step "zlib"; (build_zlib)
-	step "xz-utils"; (build_xz)
-	step "libzstd"; (build_zstd)
-	step "openssl"; (build_openssl)
-	step "libarchive"; (build_libarchive)
-	if [ "$REGEX" = gnulib ]; then step "gnulib regex"; (build_gnulib_regex); fi
-	step "file"; (build_file)
-	step "sqlite3"; (build_sqlite)
-	step "jansson"; (build_jansson)
-	step "libyaml"; (build_yaml)
-	if [ "$MALLOC" = mimalloc ]; then step "mimalloc"; (build_mimalloc); fi
+	dep zlib build_zlib
+	dep xz-utils build_xz
+	dep libzstd build_zstd
+	dep openssl build_openssl
+	dep libarchive build_libarchive
+	if [ "$REGEX" = gnulib ]; then dep gnulib build_gnulib_regex; fi
+	dep file build_file
+	dep sqlite3 build_sqlite
+	dep jansson build_jansson
+	dep libyaml build_yaml
+	if [ "$MALLOC" = mimalloc ]; then dep mimalloc build_mimalloc; fi
 	find "$P/lib" -name '*.la' -delete
 	# For custody's configure: the same files naming where they are now, so
 	# that a configure rerun by make (which forgets PKG_CONFIG_SYSROOT_DIR)
@@ -423,6 +442,7 @@ build_deps() {
 		sed "s|$PREFIX|$P|g" "$pc" > "$SYSROOT/pkgconfig/${pc##*/}"
 	done
 	rm -rf "$WORK"
+	rm -f "$SYSROOT"/.built-* "$SYSROOT/.partial"
 	echo "$key" > "$SYSROOT/.complete"
 	step "dependencies built in $(( $(date +%s) - t0 ))s"
 }
