@@ -82,9 +82,9 @@ need_tool() {
 
 # The known files: every type named by the tests, generated here.
 make_known() {
-	d=$1
-	mkdir -p "$d" &&
-	python3 - "$d/image.png" <<'EOF' &&
+	kd=$1
+	mkdir -p "$kd" &&
+	python3 - "$kd/image.png" <<'EOF' &&
 import struct, sys, zlib
 def chunk(kind, data):
     c = struct.pack(">I", len(data)) + kind + data
@@ -94,17 +94,17 @@ png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2
     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 open(sys.argv[1], "wb").write(png)
 EOF
-	printf 'plain words for the gzip member\n%.0s' 1 2 3 4 5 6 7 8 | gzip -9n > "$d/data.gz" &&
-	cp "$X86" "$d/program.elf" &&
+	printf 'plain words for the gzip member\n%.0s' 1 2 3 4 5 6 7 8 | gzip -9n > "$kd/data.gz" &&
+	cp "$X86" "$kd/program.elf" &&
 	printf '%s\n' '%PDF-1.4' '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj' \
 		'2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj' \
-		'trailer << /Root 1 0 R >>' '%%EOF' > "$d/document.pdf" &&
-	printf '{"case": "static", "files": [1, 2, 3], "ok": true}\n' > "$d/data.json" &&
-	printf '#!/bin/sh\nset -e\necho "collected"\n' > "$d/script.sh" &&
-	printf '<?xml version="1.0" encoding="UTF-8"?>\n<evidence><item id="1">disk</item></evidence>\n' > "$d/data.xml" &&
-	printf 'An examiner wrote this note in plain text.\nA second line.\n' > "$d/notes.txt" &&
-	: > "$d/empty" &&
-	printf 'caf\303\251 au lait\n' > "$d/r$(printf '\303\251')sum$(printf '\303\251') \342\200\224 na$(printf '\303\257')ve.txt"
+		'trailer << /Root 1 0 R >>' '%%EOF' > "$kd/document.pdf" &&
+	printf '{"case": "static", "files": [1, 2, 3], "ok": true}\n' > "$kd/data.json" &&
+	printf '#!/bin/sh\nset -e\necho "collected"\n' > "$kd/script.sh" &&
+	printf '<?xml version="1.0" encoding="UTF-8"?>\n<evidence><item id="1">disk</item></evidence>\n' > "$kd/data.xml" &&
+	printf 'An examiner wrote this note in plain text.\nA second line.\n' > "$kd/notes.txt" &&
+	: > "$kd/empty" &&
+	printf 'caf\303\251 au lait\n' > "$kd/r$(printf '\303\251')sum$(printf '\303\251') $(printf '\342\200\224') na$(printf '\303\257')ve.txt"
 }
 
 # A tree to collect, in ROOT/tree.
@@ -308,6 +308,7 @@ if [ ! -x "$DYN" ]; then
 else
 	check "MIME types: the dynamic build types the known files (PNG, gzip, ELF, PDF, JSON, shell, XML, text, empty)" \
 		dynamic_expected
+	sed 's/^/#   /' "$W/types-dynamic" 2>/dev/null
 	have_dyn=1
 	[ -f "$W/types-dynamic" ] || have_dyn=0
 fi
