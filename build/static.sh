@@ -5,7 +5,10 @@
 # out of tree, against that prefix, with the compiled magic database inside.
 #
 #   build/static.sh x86_64|aarch64 [--out DIR] [--cache DIR] [--no-install]
-#                   [--regex musl|gnulib] [--malloc musl|mimalloc] [--keep]
+#                   [--regex gnulib|musl] [--malloc mimalloc|musl] [--deps-only]
+#
+# gnulib's regex and mimalloc (the default) make libmagic's typing as fast as
+# the dynamic build's; musl's own made it about twice as slow.
 #
 # Writes DIR/custody-VERSION-ARCH (DIR defaults to the current directory).
 # The dependency prefix is kept in the cache (default ~/.cache/custody-static)
@@ -13,7 +16,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: build/static.sh x86_64|aarch64 [--out DIR] [--cache DIR] [--no-install] [--regex musl|gnulib] [--malloc musl|mimalloc]" >&2
+	echo "usage: build/static.sh x86_64|aarch64 [--out DIR] [--cache DIR] [--no-install] [--regex gnulib|musl] [--malloc mimalloc|musl] [--deps-only]" >&2
 	exit 2
 }
 
@@ -28,8 +31,8 @@ shift
 OUT=$PWD
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/custody-static
 INSTALL=1
-REGEX=musl
-MALLOC=musl
+REGEX=gnulib
+MALLOC=mimalloc
 DEPS_ONLY=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -64,6 +67,8 @@ fi
 export SOURCE_DATE_EPOCH
 unset CFLAGS CPPFLAGS LDFLAGS LIBS PKG_CONFIG_PATH CC AR RANLIB MAKEFLAGS MFLAGS
 JOBS=${JOBS:-2}
+DEPS_EPOCH=$(awk '$1 == "source-date-epoch" { print $2 }' "$LOCK")
+[ -n "$DEPS_EPOCH" ] || die "$LOCK: no source-date-epoch"
 
 case $ARCH in
 x86_64)
@@ -390,7 +395,9 @@ dep() {
 	[ -f "$SYSROOT/.built-$pkg" ] && return 0
 	step "$pkg"
 	sed -i "/^$pkg /d" "$P/SOURCES"
-	("$fn")
+	# The dependencies' date is the lock's, not custody's commit: the
+	# prefix is shared by builds of many commits.
+	(SOURCE_DATE_EPOCH=$DEPS_EPOCH; export SOURCE_DATE_EPOCH; "$fn")
 	touch "$SYSROOT/.built-$pkg"
 }
 
