@@ -21,8 +21,7 @@ add_deb_src() {
 	for f in /etc/apt/sources.list.d/*.sources; do
 		[ -f "$f" ] || continue
 		awk '
-			/^Types:/ { if ($0 ~ /[[:space:]]deb([[:space:]]|$)/) keep = 1; print "Types: deb-src"; next }
-			/^[[:space:]]*$/ { print; keep = 0; next }
+			/^Types:/ { print "Types: deb-src"; next }
 			{ print }
 		' "$f" >> "$out.tmp"
 		echo >> "$out.tmp"
