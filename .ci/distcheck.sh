@@ -1,0 +1,34 @@
+#!/bin/sh
+# CI: the release tarball must build and pass its tests on its own.
+# 1. make distcheck: a VPATH build from the tarball with a read-only source
+#    tree, its make check, install and uninstall.
+# 2. The tarball holds every tracked file but the CI and git ones.
+# 3. The tarball, extracted into an empty directory, configures and builds
+#    without autotools and without the git tree.
+# Prints "ok"/"not ok" lines and exits non-zero on the first failure.
+set -eu
+cd "$(dirname "$0")/.."
+[ -x configure ] || ./autogen.sh
+[ -f Makefile ] || ./configure
+make -j2 distcheck
+echo "ok make distcheck"
+
+version=$(sed -n 's/^PACKAGE_VERSION = //p' Makefile)
+tarball=custody-$version.tar.gz
+listing=$(mktemp)
+tar -tzf "$tarball" | sed "s|^custody-$version/||" | grep -v '/$' | sort >"$listing"
+# Deliberately left out: .ci/ (CI of the git clone) and .gitignore.
+missing=$(git ls-files | grep -v -e '^\.ci/' -e '^\.gitignore$' | sort | comm -23 - "$listing")
+rm -f "$listing"
+if [ -n "$missing" ]; then
+	echo "not ok the tarball leaves out tracked files:"
+	echo "$missing"
+	exit 1
+fi
+echo "ok the tarball holds every tracked file"
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/custody-dist.XXXXXX")
+tar -xzf "$tarball" -C "$scratch"
+(cd "$scratch/custody-$version" && ./configure >/dev/null && make -j2 >/dev/null)
+echo "ok the extracted tarball builds"
+rm -rf "$scratch"
