@@ -25,12 +25,14 @@
 #include "custody/sums.h"
 #include "custody/util.h"
 #include "reader.h"
+#include "signature.h"
 
 struct verify_args {
 	const char	*key_path;
 	const char	*case_dir;
 	bool		 case_from_env;	/* case_dir is $CUSTODY_CASE */
 	const char	*proof_path;
+	const char	*signature_path;
 	bool		 json;
 	bool		 quiet;
 	bool		 all_hashes;
@@ -45,6 +47,7 @@ static const struct option verify_longopts[] = {
 	{ "all-hashes", no_argument, NULL, 'a' },
 	{ "types", no_argument, NULL, 't' },
 	{ "case", required_argument, NULL, 'c' },
+	{ "signature", required_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -561,6 +564,19 @@ verify_proof(const struct verify_args *a, const char *file,
 	return status;
 }
 
+/* custody verify --signature SIG --key PUBFILE FILE. */
+static int
+verify_signature_args(const struct verify_args *a, const char *file)
+{
+	if (a->key_path == NULL || a->case_dir != NULL || a->proof_path != NULL ||
+	    a->json) {
+		error_set("--signature takes --key and nothing else: the key that "
+		    "signed the file");
+		return command_fail("verify", EXIT_USAGE);
+	}
+	return verify_signature(a->signature_path, a->key_path, file, a->quiet);
+}
+
 /* custody verify. */
 static int
 cmd_verify_exec(int argc, char **argv)
@@ -579,11 +595,14 @@ cmd_verify_exec(int argc, char **argv)
 		case 'a': a.all_hashes = true; break;
 		case 't': a.types = true; break;
 		case 'c': a.case_dir = optarg; break;
+		case 's': a.signature_path = optarg; break;
 		default: return command_usage(&cmd_verify_entry);
 		}
 	}
 	if (optind + 1 != argc)
 		return command_usage(&cmd_verify_entry);
+	if (a.signature_path != NULL)
+		return verify_signature_args(&a, argv[optind]);
 	if (a.case_dir == NULL && a.key_path == NULL && a.proof_path == NULL &&
 	    getenv("CUSTODY_CASE") != NULL && getenv("CUSTODY_CASE")[0] != '\0') {
 		a.case_dir = getenv("CUSTODY_CASE");
@@ -606,7 +625,8 @@ cmd_verify_exec(int argc, char **argv)
 const struct command cmd_verify_entry = {
 	"verify",
 	"verify [--key PUBFILE | --case DIR] [--json] [--quiet] [--all-hashes] [--types] ARCHIVE\n"
-	"       custody verify --proof PROOF.json [--key PUBFILE] FILE",
+	"       custody verify --proof PROOF.json [--key PUBFILE] FILE\n"
+	"       custody verify --signature SIG --key PUBFILE [--quiet] FILE",
 	"check that an archive, or one file with a proof, is intact",
 	cmd_verify_exec
 };
