@@ -22,6 +22,7 @@
 #include "custody/event.h"
 #include "custody/filetype.h"
 #include "custody/hash.h"
+#include "custody/compat.h"
 #include "custody/key.h"
 #include "custody/profile.h"
 #include "custody/store.h"
@@ -637,6 +638,10 @@ cmd_collect_exec(int argc, char **argv)
 		status = command_fail("collect", EXIT_USAGE);
 		goto out;
 	}
+	/* The log was sealed before the output was moved into place. */
+	if (compat_missing(COMPAT_RENAMEAT2) && !a.quiet)
+		fprintf(stderr, "custody collect: note: %s\n",
+		    compat_describe(COMPAT_RENAMEAT2));
 	status = collect_report(&a, &r);
 	if (status == EXIT_USAGE)
 		command_fail("collect", EXIT_USAGE);

@@ -17,6 +17,7 @@
 
 #include <linux/magic.h>
 
+#include "custody/compat.h"
 #include "custody/error.h"
 #include "custody/filetype.h"
 #include "custody/hash.h"
@@ -143,8 +144,8 @@ spool_open(struct spool *s, const char *dir)
 		s->file = open_memstream(&s->memory, &s->memory_len);
 		return s->file != NULL ? 0 : error_set_errno("open_memstream");
 	}
-	fd = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	fd = compat_open_tmpfile(dir, O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EOPNOTSUPP) {
 		/* No O_TMPFILE here: a named file, unlinked at once. */
 		if (asprintf(&template, "%s/.custody-spool-XXXXXX", dir) < 0)
 			return error_set_errno("asprintf");
@@ -1399,6 +1400,17 @@ collector_hash_names(unsigned mask)
 	return names;
 }
 
+/* Note what this kernel lacked so far (writing the output and spools). */
+static void
+collector_log_kernel(struct collector *c)
+{
+	enum compat_feature f;
+
+	for (f = 0; f < COMPAT_FEATURES; f++)
+		if (compat_missing(f))
+			collector_log(c, "note kernel: %s", compat_describe(f));
+}
+
 /* Write the manifest's header line. */
 static int
 collector_header(struct collector *c)
@@ -1436,6 +1448,7 @@ collector_header(struct collector *c)
 	else
 		collector_log(c, "start case %s evidence %s by %s", c->opt->case_id,
 		    c->opt->evidence_id, c->opt->key->fingerprint);
+	collector_log_kernel(c);
 	return 0;
 }
 

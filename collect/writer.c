@@ -17,6 +17,7 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 
+#include "custody/compat.h"
 #include "custody/error.h"
 #include "custody/util.h"
 #include "collector.h"
@@ -148,10 +149,10 @@ writer_create_unnamed(struct writer *w, const char *dir)
 {
 	if (access("/proc/self/fd", X_OK) != 0)
 		return 1;
-	w->fd = open(dir, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+	w->fd = compat_open_tmpfile(dir, O_WRONLY | O_CLOEXEC, 0600);
 	if (w->fd >= 0)
 		return 0;
-	if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+	if (errno == EOPNOTSUPP)
 		return 1;
 	return error_set_errno("%s", dir);
 }
@@ -314,12 +315,8 @@ writer_commit(struct writer *w)
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, w->final_path,
 		    AT_SYMLINK_FOLLOW) != 0)
 			return error_set_errno("%s", w->final_path);
-	} else if (renameat2(AT_FDCWD, w->temp_path, AT_FDCWD, w->final_path,
-	    RENAME_NOREPLACE) != 0) {
-		/* Some file systems lack RENAME_NOREPLACE; link() refuses to replace too. */
-		if (errno != EINVAL || link(w->temp_path, w->final_path) != 0)
-			return error_set_errno("%s", w->final_path);
-		unlink(w->temp_path);
+	} else if (compat_rename_noreplace(w->temp_path, w->final_path) != 0) {
+		return error_set_errno("%s", w->final_path);
 	}
 	writer_release_signals();
 	if ((copy = strdup(w->final_path)) == NULL)

@@ -1,6 +1,7 @@
 /* MIME types of content, from libmagic. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +15,25 @@ struct filetype {
 	magic_t	magic;
 };
 
-/* A libmagic handle with the system database. */
+/* The compiled database built into the binary (lib/magic-db.S). */
+extern const unsigned char custody_magic_db[];
+extern const unsigned char custody_magic_db_end[];
+
+/*
+ * Load the built-in database and nothing else: magic_load(NULL) would also
+ * read /etc/magic and $MAGIC, which belong to the host under examination.
+ * libmagic only reads the buffer, which lives as long as the program.
+ */
+static int
+filetype_load(magic_t magic)
+{
+	void *buffers[1] = { (void *)(uintptr_t)custody_magic_db };
+	size_t sizes[1] = { (size_t)(custody_magic_db_end - custody_magic_db) };
+
+	return magic_load_buffers(magic, buffers, sizes, 1);
+}
+
+/* A libmagic handle with the built-in database. */
 struct filetype *
 filetype_new(void)
 {
@@ -27,7 +46,7 @@ filetype_new(void)
 	/* Never decompress or follow: type what is there, quickly. */
 	ft->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
 	    MAGIC_ERROR);
-	if (ft->magic == NULL || magic_load(ft->magic, NULL) != 0) {
+	if (ft->magic == NULL || filetype_load(ft->magic) != 0) {
 		error_set("libmagic: %s", ft->magic != NULL ?
 		    magic_error(ft->magic) : "cannot initialise");
 		filetype_free(ft);

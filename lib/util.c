@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "custody/compat.h"
 #include "custody/error.h"
 #include "custody/util.h"
 
@@ -469,7 +470,7 @@ util_write_new_file(const char *path, const void *data, size_t len, mode_t mode)
 	if (copy == NULL)
 		return error_set_errno("strdup");
 	if (access("/proc/self/fd", X_OK) == 0)
-		fd = open(dirname(copy), O_WRONLY | O_TMPFILE | O_CLOEXEC, mode);
+		fd = compat_open_tmpfile(dirname(copy), O_WRONLY | O_CLOEXEC, mode);
 	free(copy);
 	if (fd >= 0) {
 		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "custody/command.h"
 
 static const struct command *const commands[] = {
@@ -67,6 +69,16 @@ main(int argc, char **argv)
 	 */
 	unsetenv("MAGIC");
 	unsetenv("TZ");
+	/*
+	 * Nor is the host's OpenSSL configuration: an openssl.cnf (or
+	 * $OPENSSL_CONF) could load providers or demand properties, e.g.
+	 * fips=yes, under which no Ed25519 key loads. Settled before any other
+	 * OpenSSL call, this holds for the whole process.
+	 */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1) {
+		fprintf(stderr, "custody: cannot initialise OpenSSL\n");
+		return EXIT_USAGE;
+	}
 	/* Names are bytes; a fixed locale keeps libarchive's handling of them stable. */
 	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
 		setlocale(LC_CTYPE, "C");

@@ -10,7 +10,7 @@
 
 struct filetype;
 
-/* A libmagic handle with the system database; one per thread. NULL on error. */
+/* A libmagic handle with the built-in database; one per thread. NULL on error. */
 struct filetype *filetype_new(void);
 /* The MIME type of a buffer (the first block of a file); never NULL. */
 const char *filetype_buffer(struct filetype *, const void *data, size_t len);

@@ -1,0 +1,81 @@
+/* Old kernels: unnamed files and non-replacing renames, with fallbacks noted. */
+#include "config.h"
+
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "custody/compat.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+static atomic_bool compat_fallback[COMPAT_FEATURES];
+
+static const char *const compat_text[COMPAT_FEATURES] = {
+	[COMPAT_O_TMPFILE] = "no unnamed files (O_TMPFILE, Linux 3.11): named temporary "
+	    "files, removed when done, are used instead",
+	[COMPAT_RENAMEAT2] = "no renameat2 (Linux 3.15): the output is linked into "
+	    "place, then its temporary name removed",
+};
+
+/* Remember that the kernel lacked a feature. */
+static void
+compat_note(enum compat_feature f)
+{
+	atomic_store(&compat_fallback[f], true);
+}
+
+bool
+compat_missing(enum compat_feature f)
+{
+	return f < COMPAT_FEATURES && atomic_load(&compat_fallback[f]);
+}
+
+const char *
+compat_describe(enum compat_feature f)
+{
+	return f < COMPAT_FEATURES ? compat_text[f] : "unknown";
+}
+
+int
+compat_open_tmpfile(const char *dir, int flags, mode_t mode)
+{
+	int fd = open(dir, flags | O_TMPFILE, mode);
+
+	/*
+	 * A kernel before 3.11 ignores the unknown bit and, O_TMPFILE holding
+	 * O_DIRECTORY, refuses to open the directory for writing: EISDIR.
+	 */
+	if (fd < 0 && (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)) {
+		compat_note(COMPAT_O_TMPFILE);
+		errno = EOPNOTSUPP;
+	}
+	return fd;
+}
+
+int
+compat_rename_noreplace(const char *from, const char *to)
+{
+	int saved;
+
+#ifdef SYS_renameat2
+	if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	/* ENOSYS: an old kernel; EINVAL: a file system without the flag. */
+	if (errno != ENOSYS && errno != EINVAL)
+		return -1;
+#endif
+	compat_note(COMPAT_RENAMEAT2);
+	if (link(from, to) != 0)
+		return -1;
+	saved = errno;
+	unlink(from);
+	errno = saved;
+	return 0;
+}
