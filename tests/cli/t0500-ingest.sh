@@ -53,6 +53,8 @@ test_expect_success 'collect without --key seals with a one-time key and prints 
 	test "$(seal_field out/a.tar.zst .collector.one_time)" = true &&
 	test "$(seal_field out/a.tar.zst .collector.fingerprint)" = "$fp" &&
 	test "$(seal_field out/a.tar.zst ".collector | has(\"name\")")" = false &&
+	tar -xOf out/a.tar.zst custody/manifest.jsonl | head -1 | jq -e \
+	    ".examiner == {\"fingerprint\": \"$fp\", \"one_time\": true}" >/dev/null &&
 	tar -xOf out/a.tar.zst custody/collection.log >log &&
 	test_grep "sealed with one-time key $fp" log &&
 	test "$(ls -A out | tr "\n" " ")" = "a.tar.zst a.tar.zst.sha256 "
@@ -149,7 +151,12 @@ test_expect_success 'verify --case checks the ingested archive with the key the 
 	test_grep "recorded in case IR-9 as E001; sealed by the one-time key its signed ingest event records" out.txt &&
 	custody ledger verify --case case >/dev/null && byhand_agrees 0 ledger case &&
 	seal_pubkey x.tar.zst x.pub && byhand_agrees 0 archive x.tar.zst x.pub &&
-	custody audit --case case >out.txt && test_grep "0 findings" out.txt
+	custody audit --case case >out.txt && test_grep "0 findings" out.txt &&
+	custody ledger export --case case --format html -o page.html &&
+	check_html page.html && test_grep "x.tar.zst" page.html &&
+	! grep -q "NOT VERIFIED" page.html &&
+	custody ledger export --case case --format json -o page.json &&
+	jq -e ".events[1].action == \"ingested\"" page.json >/dev/null
 '
 
 test_expect_success 'the same archive again is a safe rerun: already there as E001, nothing new' '
