@@ -64,9 +64,9 @@ test_expect_success 'the one-time key is written nowhere: no file holds a privat
 	! grep -rl "PRIVATE KEY" out && ! tar -xOf out/a.tar.zst | grep -q "PRIVATE KEY"
 '
 
-test_expect_success '--ephemeral is the same; --ephemeral with --key, or a passphrase without a key, is refused' '
-	custody collect --ephemeral --case-id IR-9 -o out/b.tar.zst "$TEST_TMP/src" 2>err &&
-	test_grep "one-time key fingerprint" err &&
+test_expect_success '--ephemeral is the same (the fingerprint even with --quiet); --ephemeral with --key, or a passphrase without a key, is refused' '
+	custody collect --ephemeral --quiet --case-id IR-9 -o out/b.tar.zst "$TEST_TMP/src" 2>err &&
+	test_grep "one-time key fingerprint" err && test "$(wc -l <err)" = 1 &&
 	test_must_fail --status=2 custody collect --ephemeral --key ex -o out/c.tar.zst \
 	    "$TEST_TMP/src" 2>err && test_grep "takes no --key" err &&
 	test_must_fail --status=2 custody collect --passphrase-file /dev/null \
