@@ -205,6 +205,9 @@ test_expect_success 'hostile: a truncated raw signature is refused by custody an
 test_expect_success 'verify --signature: what cannot be checked is exit 2' '
 	test_must_fail --status=2 custody verify --signature SHA256SUMS.sig SHA256SUMS 2>err &&
 	test_grep "takes --key" err &&
+	test_must_fail --status=2 custody verify --signature SHA256SUMS.sig --key rel.key.pub \
+	    --fingerprint "$(printf %064d 0)" SHA256SUMS 2>err &&
+	test_grep "takes --key and nothing else" err &&
 	test_must_fail --status=2 custody verify --signature nothing.sig --key rel.key.pub SHA256SUMS 2>err &&
 	test_grep "nothing.sig" err &&
 	test_must_fail --status=2 custody verify --signature SHA256SUMS.sig --key rel.key.pub nothing 2>err &&
