@@ -16,16 +16,27 @@ echo "ok make distcheck"
 version=$(sed -n 's/^PACKAGE_VERSION = //p' Makefile)
 tarball=custody-$version.tar.gz
 listing=$(mktemp)
+tracked=$(mktemp)
 tar -tzf "$tarball" | sed "s|^custody-$version/||" | grep -v '/$' | sort >"$listing"
 # Deliberately left out: .ci/ (CI of the git clone) and .gitignore.
-missing=$(git ls-files | grep -v -e '^\.ci/' -e '^\.gitignore$' | sort | comm -23 - "$listing")
-rm -f "$listing"
+git ls-files | sort >"$tracked"
+missing=$(grep -v -e '^\.ci/' -e '^\.gitignore$' "$tracked" | comm -23 - "$listing")
+# Nothing else but what autoreconf makes: no build products of the tree.
+extra=$(comm -13 "$tracked" "$listing" | grep -v -x -e Makefile.in -e aclocal.m4 \
+	-e configure -e config.h.in -e 'build-aux/[a-z-]*\(\.sh\)\{0,1\}' || true)
+rm -f "$listing" "$tracked"
 if [ -n "$missing" ]; then
 	echo "not ok the tarball leaves out tracked files:"
 	echo "$missing"
 	exit 1
 fi
 echo "ok the tarball holds every tracked file"
+if [ -n "$extra" ]; then
+	echo "not ok the tarball holds files that are not tracked:"
+	echo "$extra"
+	exit 1
+fi
+echo "ok the tarball holds nothing else but what autoreconf makes"
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/custody-dist.XXXXXX")
 tar -xzf "$tarball" -C "$scratch"
