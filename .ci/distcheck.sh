@@ -17,7 +17,7 @@ version=$(sed -n 's/^PACKAGE_VERSION = //p' Makefile)
 tarball=custody-$version.tar.gz
 listing=$(mktemp)
 tracked=$(mktemp)
-tar -tzf "$tarball" | sed "s|^custody-$version/||" | grep -v '/$' | sort >"$listing"
+tar -tzf "$tarball" | sed "s|^custody-$version/||" | grep -v -e '/$' -e '^$' | sort >"$listing"
 # Deliberately left out: .ci/ (CI of the git clone) and .gitignore.
 git ls-files | sort >"$tracked"
 missing=$(grep -v -e '^\.ci/' -e '^\.gitignore$' "$tracked" | comm -23 - "$listing")
