@@ -52,6 +52,8 @@ struct collect_args {
 	bool			 json;
 	bool			 quiet;
 	bool			 list_profiles;
+	bool			 ephemeral;	/* --ephemeral, or no --key */
+	char			 one_time_fingerprint[KEY_FINGERPRINT_SIZE];
 	struct timespec		 started;	/* CLOCK_MONOTONIC */
 	struct timespec		 last_progress;
 };
@@ -74,6 +76,7 @@ static const struct option collect_longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "list-profiles", no_argument, NULL, 'l' },
+	{ "ephemeral", no_argument, NULL, 'e' },
 	{ "case", required_argument, NULL, 'K' },
 	{ "location", required_argument, NULL, 'W' },
 	{ "note", required_argument, NULL, 'N' },
@@ -155,6 +158,7 @@ collect_parse(struct collect_args *a, int argc, char **argv)
 		case 'j': a->json = true; break;
 		case 'q': a->quiet = true; break;
 		case 'l': a->list_profiles = true; break;
+		case 'e': a->ephemeral = true; break;
 		case 'h': return -3;
 		case 'm': case 'L': case 'H': case 'p': case 'x': case 'B':
 			if (collect_option_value(a, ch, optarg) != 0)
@@ -172,8 +176,12 @@ collect_parse(struct collect_args *a, int argc, char **argv)
 static int
 collect_check(struct collect_args *a, int paths)
 {
-	if (a->opt.key_path == NULL)
-		return error_set("--key is required: the archive must be signed");
+	if (a->ephemeral && a->opt.key_path != NULL)
+		return error_set("--ephemeral seals with a one-time key: it takes "
+		    "no --key");
+	if (a->opt.key_path == NULL && a->passphrase_file != NULL)
+		return error_set("--passphrase-file is the passphrase of --key");
+	a->ephemeral = a->opt.key_path == NULL;
 	if (!util_id_ok(a->opt.case_id))
 		return error_set("invalid --case-id \"%s\" (letters, digits, . _ -)",
 		    a->opt.case_id);
@@ -396,6 +404,13 @@ collect_report(struct collect_args *a, const struct collect_result *r)
 		fputc('\n', stderr);
 	if (a->json) {
 		summary = collect_summary_json(r);
+		if (summary != NULL && a->ephemeral && json_object_set_new(summary,
+		    "one_time_key_fingerprint", json_string(a->one_time_fingerprint)) != 0) {
+			json_decref(summary);
+			summary = NULL;
+		}
+		if (summary == NULL)
+			return error_set("cannot build the summary"), EXIT_USAGE;
 		json_dumpf(summary, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', out);
 		json_decref(summary);
@@ -441,6 +456,12 @@ collect_open_case(struct collect_args *a)
 		return a->location != NULL || a->note != NULL ?
 		    error_set("--location and --note describe the ledger event: "
 		    "they need --case") : 0;
+	if (a->ephemeral)
+		return error_set("--case%s needs --key: the collected event is "
+		    "signed by a key registered in the case; without --case the "
+		    "archive is sealed with a one-time key, and custody ledger "
+		    "ingest records it in the case", a->case_dir ==
+		    getenv("CUSTODY_CASE") ? " (from CUSTODY_CASE)" : "");
 	if ((a->location != NULL && event_check_text("--location", a->location) != 0) ||
 	    (a->note != NULL && event_check_text("--note", a->note) != 0) ||
 	    (a->store = store_open(a->case_dir)) == NULL ||
@@ -517,7 +538,9 @@ collect_prepare(struct collect_args *a, int argc, char **argv)
 
 	if (collect_check(a, argc - optind) != 0 || collect_load_profiles(a) != 0)
 		return -1;
-	if ((key = key_load_signing(a->opt.key_path, a->passphrase_file)) == NULL)
+	key = a->ephemeral ? key_generate_one_time() :
+	    key_load_signing(a->opt.key_path, a->passphrase_file);
+	if (key == NULL)
 		return -1;
 	a->opt.key = key;
 	if (collect_open_case(a) != 0)
@@ -533,6 +556,30 @@ collect_prepare(struct collect_args *a, int argc, char **argv)
 		a->opt.progress_arg = a;
 	}
 	return 0;
+}
+
+/*
+ * The seal is signed: wipe the one-time private key at once, and print its
+ * fingerprint on one line for the technician's paper notes (even with
+ * --quiet: without it the archive cannot be tied to this host later).
+ */
+static void
+collect_forget_one_time(struct collect_args *a)
+{
+	const char *fp;
+
+	if (!a->ephemeral || a->opt.key == NULL)
+		return;
+	fp = a->opt.key->fingerprint;
+	memcpy(a->one_time_fingerprint, fp, KEY_FINGERPRINT_SIZE);
+	key_free((struct key *)a->opt.key);
+	a->opt.key = NULL;
+	fp = a->one_time_fingerprint;
+	if (!a->json)
+		fprintf(stderr, "custody collect: one-time key fingerprint %.8s %.8s "
+		    "%.8s %.8s %.8s %.8s %.8s %.8s (write it down with the host "
+		    "and time)\n", fp, fp + 8, fp + 16, fp + 24, fp + 32, fp + 40,
+		    fp + 48, fp + 56);
 }
 
 /* Release the arguments. */
@@ -584,6 +631,7 @@ cmd_collect_exec(int argc, char **argv)
 		status = command_fail("collect", EXIT_USAGE);
 		goto out;
 	}
+	collect_forget_one_time(&a);
 	if (a.store != NULL && collect_record(&a, &r) != 0) {
 		error_prefix("the archive %s was written but not recorded in the "
 		    "ledger", r.archive_path != NULL ? r.archive_path : "(streamed)");
@@ -609,7 +657,7 @@ out:
 
 const struct command cmd_collect_entry = {
 	"collect",
-	"collect --key KEYFILE [--profile NAME|FILE]... [-o DIR|FILE|-]\n"
+	"collect [--key KEYFILE | --ephemeral] [--profile NAME|FILE]... [-o DIR|FILE|-]\n"
 	"               [--compress zstd|gzip|xz|none] [--hash ALG[,ALG]...]\n"
 	"               [--case-id ID] [--evidence-id ID] [--exclude GLOB]...\n"
 	"               [--max-file-size SIZE] [--over-limit truncate|skip]\n"

@@ -1379,6 +1379,9 @@ out:
 static json_t *
 collector_examiner(const struct key *key)
 {
+	if (key->one_time)
+		return json_pack("{s:s, s:b}", "fingerprint", key->fingerprint,
+		    "one_time", 1);
 	return json_pack("{s:s?, s:s?, s:s?, s:s}", "name", key->name,
 	    "role", key->role, "organization", key->organization,
 	    "fingerprint", key->fingerprint);
@@ -1437,8 +1440,14 @@ collector_header(struct collector *c)
 	fwrite(line, 1, len, c->manifest.file);
 	fputc('\n', c->manifest.file);
 	free(line);
-	collector_log(c, "start case %s evidence %s by %s", c->opt->case_id,
-	    c->opt->evidence_id, c->opt->key->fingerprint);
+	if (c->opt->key->one_time)
+		collector_log(c, "start case %s evidence %s sealed with one-time key "
+		    "%s (made in memory for this collection; its private half is "
+		    "wiped after sealing and never written)", c->opt->case_id,
+		    c->opt->evidence_id, c->opt->key->fingerprint);
+	else
+		collector_log(c, "start case %s evidence %s by %s", c->opt->case_id,
+		    c->opt->evidence_id, c->opt->key->fingerprint);
 	collector_log_kernel(c);
 	return 0;
 }

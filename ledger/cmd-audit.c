@@ -395,7 +395,7 @@ audit_custody(struct audit *a, struct audit_artifact *art,
 	int recordable;
 
 	event_action_known(e->action, &recordable);
-	if (strcmp(e->action, "collected") == 0)
+	if (strcmp(e->action, "collected") == 0 || strcmp(e->action, "ingested") == 0)
 		return audit_collected(a, art, e);
 	if (strcmp(e->action, "released") == 0)
 		return audit_released(a, art, e);
@@ -424,6 +424,7 @@ audit_event(const struct store_signed *s, void *arg)
 		    "\"%s\"", e->action);
 	if (e->artifact == NULL)
 		return recordable || strcmp(e->action, "collected") == 0 ||
+		    strcmp(e->action, "ingested") == 0 ||
 		    strcmp(e->action, "released") == 0 ||
 		    strcmp(e->action, "received") == 0 ? audit_finding(a, NULL,
 		    e->seq, "%s event names no artifact", e->action) : 0;

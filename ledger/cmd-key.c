@@ -10,6 +10,7 @@
 #include "custody/error.h"
 #include "custody/key.h"
 #include "custody/store.h"
+#include "key-sign.h"
 #include "ledger.h"
 
 static const struct option key_generate_longopts[] = {
@@ -175,6 +176,10 @@ cmd_key_exec(int argc, char **argv)
 		return key_show_command(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "register") == 0)
 		return key_register_command(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
+		return key_sign_command(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return key_export_command(argc - 1, argv + 1);
 	return command_usage(&cmd_key_entry);
 }
 
@@ -183,7 +188,10 @@ const struct command cmd_key_entry = {
 	"key generate --name NAME --role ROLE [--org ORG] [--passphrase-file FILE] -o KEYFILE\n"
 	"       custody key show KEYFILE.pub\n"
 	"       custody key register KEYFILE.pub --case DIR --key REGISTRAR_KEYFILE\n"
-	"                            [--passphrase-file FILE]",
-	"make, show and register the Ed25519 keys of handlers",
+	"                            [--passphrase-file FILE]\n"
+	"       custody key sign FILE --key KEYFILE [--passphrase-file FILE]\n"
+	"                        [--trusted-comment TEXT]\n"
+	"       custody key export KEYFILE.pub --format pem|minisign [-o OUT]",
+	"make, show, register and sign with the Ed25519 keys of handlers",
 	cmd_key_exec
 };

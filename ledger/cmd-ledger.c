@@ -376,6 +376,9 @@ cmd_ledger_exec(int argc, char **argv)
 		return ledger_checkpoint_command(argc - 1, argv + 1);
 	if (strcmp(sub, "export") == 0)
 		return ledger_export_command(argc - 1, argv + 1);
+	/* Ingest is verify's checks and then one event: verify/cmd-ingest.c. */
+	if (strcmp(sub, "ingest") == 0)
+		return cmd_ingest_entry.exec(argc - 1, argv + 1);
 	return command_usage(&cmd_ledger_entry);
 }
 
@@ -390,6 +393,8 @@ const struct command cmd_ledger_entry = {
 	"       custody ledger verify  --case DIR [--checkpoint FILE]... [--tsa-ca FILE] [--json]\n"
 	"       custody ledger checkpoint --case DIR --key KEYFILE -o FILE\n"
 	"       custody ledger export  --case DIR --format json|csv|html [-o FILE]\n"
+	"       custody ledger ingest  --case DIR --key KEYFILE [--fingerprint FP] [--from TEXT]\n"
+	"                              [--location TEXT] [--note TEXT] [--name NAME] ARCHIVE\n"
 	"       (--case may come from CUSTODY_CASE; keys take --passphrase-file FILE)",
 	"record and check who held each artifact, when, where and why",
 	cmd_ledger_exec

@@ -247,6 +247,9 @@ static void
 html_artifact_form(struct export *ex, const struct store_artifact *a)
 {
 	json_t *collected = html_first(ex->list, "collected");
+
+	if (collected == NULL)
+		collected = html_first(ex->list, "ingested");
 	char size[32];
 
 	snprintf(size, sizeof size, "%" PRId64 " bytes", a->archive_size);
@@ -454,6 +457,7 @@ html_actions(struct export *ex)
 	json_array_foreach(ex->list, i, e) {
 		action = html_get(e, "action");
 		if (strcmp(action, "collected") == 0 ||
+		    strcmp(action, "ingested") == 0 ||
 		    strcmp(action, "released") == 0 ||
 		    strcmp(action, "received") == 0)
 			continue;

@@ -69,6 +69,32 @@ log_collected(const struct event *e, const char *who)
 	putchar(')');
 }
 
+/* An ingest, in words, from its signed details. */
+static void
+log_ingested(const struct event *e, const char *who)
+{
+	json_t *d = e->details;
+	const char *from = json_string_value(json_object_get(d, "received_from"));
+
+	printf("%s ingested by %s: ", e->artifact, who);
+	log_escaped(json_string_value(json_object_get(d, "archive_name")));
+	printf(" (%" JSON_INTEGER_FORMAT " bytes, SHA-256 ",
+	    json_integer_value(json_object_get(d, "archive_size")));
+	log_escaped(json_string_value(json_object_get(d, "archive_sha256")));
+	printf("), collected on host ");
+	log_escaped(json_string_value(json_object_get(d, "host")));
+	printf(", sealed with %s key ", json_is_string(json_object_get(d,
+	    "seal_key_kind")) && strcmp(json_string_value(json_object_get(d,
+	    "seal_key_kind")), "one-time") == 0 ? "one-time" : "registered");
+	log_escaped(json_string_value(json_object_get(d, "seal_key")));
+	if (json_object_get(d, "noted_fingerprint") != NULL)
+		printf(" (checked against the fingerprint noted at collection)");
+	if (from != NULL) {
+		printf(", received from ");
+		log_escaped(from);
+	}
+}
+
 /* What an event did, in words. */
 static void
 log_sentence(struct log_state *st, const struct event *e)
@@ -87,6 +113,8 @@ log_sentence(struct log_state *st, const struct event *e)
 		    (unsigned long long)e->refers);
 	else if (strcmp(e->action, "collected") == 0)
 		log_collected(e, who);
+	else if (strcmp(e->action, "ingested") == 0)
+		log_ingested(e, who);
 	else
 		printf("%s%s%s by %s", e->artifact != NULL ? e->artifact : "",
 		    e->artifact != NULL ? " " : "", e->action, who);

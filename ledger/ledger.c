@@ -166,7 +166,7 @@ ledger_holding_step(const struct store_event *row, void *arg)
 		    "another artifact, so nothing is written (custody ledger "
 		    "verify)", (unsigned long long)row->ev.seq, h->artifact);
 	}
-	if (strcmp(e->action, "collected") == 0)
+	if (strcmp(e->action, "collected") == 0 || strcmp(e->action, "ingested") == 0)
 		snprintf(h->holder, sizeof h->holder, "%s", e->handler);
 	else if (strcmp(e->action, "released") == 0 && e->counterpart != NULL) {
 		h->pending_release = e->seq;

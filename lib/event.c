@@ -15,7 +15,7 @@
 const char *const event_actions[] = {
 	"registered", "collected", "released", "received", "accessed",
 	"analysed", "copied", "verified", "sealed", "stored", "returned",
-	"disposed", "timestamped", NULL
+	"disposed", "timestamped", "ingested", NULL
 };
 
 /* Actions `ledger record` may write; the others have commands of their own. */

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -111,6 +112,69 @@ key_generate(const char *name, const char *role, const char *organization)
 		return NULL;
 	}
 	return key;
+}
+
+/* The secure heap's size: a few keys, with room to spare (a power of two). */
+#define KEY_SECURE_HEAP	(64 * 1024)
+
+/* A one-time key pair, made in memory. */
+struct key *
+key_generate_one_time(void)
+{
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *pkey = NULL;
+	struct key *key;
+
+	/* Locked pages, left out of core dumps: the key never reaches a disk. */
+	if (!CRYPTO_secure_malloc_initialized())
+		(void)CRYPTO_secure_malloc_init(KEY_SECURE_HEAP, 32);
+	if ((ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL)) == NULL ||
+	    EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_keygen(ctx, &pkey) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		error_set("cannot generate a one-time Ed25519 key");
+		return NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	if ((key = key_wrap(pkey, true)) != NULL)
+		key->one_time = true;
+	return key;
+}
+
+/* Parse a fingerprint as written down. */
+int
+key_fingerprint_parse(const char *text, char out[KEY_FINGERPRINT_SIZE])
+{
+	size_t n = 0;
+	const char *p;
+
+	for (p = text; *p != '\0'; p++) {
+		if (*p == ' ' || *p == ':' || *p == '-')
+			continue;
+		if (!isxdigit((unsigned char)*p))
+			return error_set("fingerprint \"%.80s\": not hexadecimal "
+			    "digits (spaces, colons and dashes between groups are "
+			    "allowed)", text);
+		if (n == KEY_FINGERPRINT_SIZE - 1)
+			return error_set("fingerprint \"%.80s\": longer than 64 "
+			    "hexadecimal digits", text);
+		out[n++] = (char)tolower((unsigned char)*p);
+	}
+	out[n] = '\0';
+	if (n < KEY_FINGERPRINT_MIN_DIGITS)
+		return error_set("fingerprint \"%.80s\": %zu hexadecimal digits, "
+		    "at least %d are needed (the whole 64 are best)", text, n,
+		    KEY_FINGERPRINT_MIN_DIGITS);
+	return 0;
+}
+
+/* True when a parsed fingerprint (or prefix) matches a full one. */
+bool
+key_fingerprint_matches(const char *parsed, const char *fingerprint)
+{
+	size_t len = strlen(parsed);
+
+	return len >= KEY_FINGERPRINT_MIN_DIGITS && len <= strlen(fingerprint) &&
+	    memcmp(parsed, fingerprint, len) == 0;
 }
 
 /* The identity lines written before the PEM block. */

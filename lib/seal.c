@@ -29,9 +29,14 @@ seal_collector_json(const struct key *key)
 
 	if (b64 == NULL)
 		return NULL;
-	o = json_pack("{s:s?, s:s?, s:s?, s:s, s:s}", "name", key->name,
-	    "role", key->role, "organization", key->organization,
-	    "fingerprint", key->fingerprint, "public_key", b64);
+	/* A one-time key has no identity: the ingest event says who brought it. */
+	if (key->one_time)
+		o = json_pack("{s:s, s:s, s:b}", "fingerprint", key->fingerprint,
+		    "public_key", b64, "one_time", 1);
+	else
+		o = json_pack("{s:s?, s:s?, s:s?, s:s, s:s}", "name", key->name,
+		    "role", key->role, "organization", key->organization,
+		    "fingerprint", key->fingerprint, "public_key", b64);
 	free(b64);
 	return o;
 }
@@ -134,6 +139,7 @@ static int
 seal_parse_collector(const json_t *o, struct seal *s)
 {
 	const char *b64;
+	const json_t *one_time;
 	unsigned char *raw = NULL;
 	size_t len = 0;
 
@@ -143,6 +149,10 @@ seal_parse_collector(const json_t *o, struct seal *s)
 	s->collector_role = json_string_value(json_object_get(o, "role"));
 	s->collector_organization = json_string_value(json_object_get(o,
 	    "organization"));
+	one_time = json_object_get(o, "one_time");
+	if (one_time != NULL && !json_is_true(one_time))
+		return error_set("seal: collector.one_time is present but not true");
+	s->one_time = one_time != NULL;
 	if ((s->fingerprint = seal_digest(o, "fingerprint", "collector.")) == NULL ||
 	    (b64 = seal_string(o, "public_key", "collector.")) == NULL)
 		return -1;

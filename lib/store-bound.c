@@ -185,13 +185,14 @@ store_artifact_bound(struct store *s, const struct store_artifact *a)
 	if (s->damaged != NULL)
 		return error_set("%s (custody ledger verify)", s->damaged);
 	rc = store_bound_read(s, "SELECT canonical, signature FROM events WHERE"
-	    " action = 'collected' AND artifact = ?1 ORDER BY seq LIMIT 1",
-	    a->evidence_id, 0, &b);
+	    " action IN ('collected', 'ingested') AND artifact = ?1 ORDER BY seq"
+	    " LIMIT 1", a->evidence_id, 0, &b);
 	if (rc == 1)
-		error_set("no event collected it");
+		error_set("no event collected or ingested it");
 	if (rc == 0 && (b.ev.artifact == NULL ||
 	    strcmp(b.ev.artifact, a->evidence_id) != 0 ||
-	    strcmp(b.ev.action, "collected") != 0))
+	    (strcmp(b.ev.action, "collected") != 0 &&
+	    strcmp(b.ev.action, "ingested") != 0)))
 		rc = error_set("its collection event names another artifact");
 	if (rc == 0)
 		rc = store_bound_details(s, &b);

@@ -15,7 +15,8 @@ enum store_compare_kind {
 	STORE_COMPARE_INTEGER,	/* INTEGER with the signed value, or NULL for absent */
 	STORE_COMPARE_BASE64,		/* BLOB whose base64 is the signed string */
 	STORE_COMPARE_SHA256,		/* BLOB whose SHA-256 in hex is the signed string */
-	STORE_COMPARE_LOCAL		/* not signed: any UTF-8 TEXT without NUL */
+	STORE_COMPARE_LOCAL,		/* not signed: any UTF-8 TEXT without NUL */
+	STORE_COMPARE_SIGNED		/* no column: a member only the signed details hold */
 };
 struct store_compare_spec {
 	int		 column;

@@ -157,12 +157,13 @@ store_check_case_and_chain(struct store_check *c, struct store_signed *s)
 		    "before it: events were deleted, inserted or reordered");
 }
 
-/* Only registered, collected and timestamped events carry details. */
+/* Only registered, collected, ingested and timestamped events carry details. */
 static void
 store_check_details_present(struct store_check *c, const struct event *e)
 {
 	bool wants = strcmp(e->action, "registered") == 0 ||
 	    strcmp(e->action, "collected") == 0 ||
+	    strcmp(e->action, "ingested") == 0 ||
 	    strcmp(e->action, "timestamped") == 0;
 
 	if (wants != (e->details != NULL))
@@ -239,8 +240,8 @@ static int
 store_check_note_record(struct store_check *c, const struct event *e)
 {
 	struct pathmap *map = strcmp(e->action, "registered") == 0 ?
-	    c->registered : strcmp(e->action, "collected") == 0 ?
-	    c->collected : NULL;
+	    c->registered : strcmp(e->action, "collected") == 0 ||
+	    strcmp(e->action, "ingested") == 0 ? c->collected : NULL;
 	const char *key = map == c->registered ? e->counterpart : e->artifact;
 	size_t *index;
 	int created;

@@ -161,6 +161,7 @@ store_compare_field(const struct store_compare_spec *f, const struct store_value
 	case STORE_COMPARE_BASE64: return store_compare_blob(v, signed_value, 0, why, size);
 	case STORE_COMPARE_SHA256: return store_compare_blob(v, signed_value, 1, why, size);
 	case STORE_COMPARE_LOCAL: return store_compare_local(v, why, size);
+	case STORE_COMPARE_SIGNED: return 0;
 	}
 	return 0;
 }

@@ -90,6 +90,38 @@ store_details_collected(struct store *s, const char *evidence_id, int *error)
 	    "collected_by", a.collected_by), "artifact", evidence_id, error);
 }
 
+/*
+ * The members of an ingested event's details that no column records: what
+ * the examiner checked of the archive's seal at ingest, signed only there.
+ */
+const char *const store_ingest_keys[] = {
+	"collection_ended", "noted_fingerprint", "received_from",
+	"seal_evidence_id", "seal_key", "seal_key_kind", "seal_public_key", NULL
+};
+
+/*
+ * The details of an ingest: the artifact as recorded, and the members of
+ * the details given (e->details: when appending, the caller's; when
+ * checking, the signed ones) that no column holds.
+ */
+static json_t *
+store_details_ingested(struct store *s, const struct event *e, int *error)
+{
+	json_t *o = store_details_collected(s, e->artifact, error), *v;
+	size_t i;
+
+	for (i = 0; o != NULL && store_ingest_keys[i] != NULL; i++) {
+		v = json_object_get(e->details, store_ingest_keys[i]);
+		if (v != NULL && json_object_set(o, store_ingest_keys[i], v) != 0) {
+			json_decref(o);
+			o = NULL;
+			*error = 1;
+			error_set("out of memory");
+		}
+	}
+	return o;
+}
+
 /* The details of a time-stamp: the file and the token's digest. */
 static json_t *
 store_details_timestamped(struct store *s, uint64_t seq, int *error)
@@ -134,6 +166,8 @@ store_details(struct store *s, const struct event *e, int *error)
 		return store_details_collected(s, e->artifact, error);
 	if (strcmp(e->action, "timestamped") == 0)
 		return store_details_timestamped(s, e->seq, error);
+	if (strcmp(e->action, "ingested") == 0)
+		return store_details_ingested(s, e, error);
 	return NULL;
 }
 

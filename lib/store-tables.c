@@ -33,17 +33,33 @@ static const struct store_compare_spec store_tables_handler_spec[] = {
 	{ HANDLER_COL_REGISTERED_AT, "registered_at", "registered_at", STORE_COMPARE_TEXT, 0 },
 };
 
-/* An artifact row against its collected event (archive_path is not signed). */
-static const struct store_compare_spec store_tables_artifact_spec[] = {
-	{ ARTIFACT_COL_EVIDENCE_ID, "evidence_id", "artifact", STORE_COMPARE_TEXT, 1 },
-	{ ARTIFACT_COL_ARCHIVE_NAME, "archive_name", "archive_name", STORE_COMPARE_TEXT, 0 },
-	{ ARTIFACT_COL_ARCHIVE_PATH, "archive_path", NULL, STORE_COMPARE_LOCAL, 0 },
-	{ ARTIFACT_COL_ARCHIVE_SHA256, "archive_sha256", "archive_sha256", STORE_COMPARE_TEXT, 0 },
-	{ ARTIFACT_COL_ARCHIVE_SIZE, "archive_size", "archive_size", STORE_COMPARE_INTEGER, 0 },
-	{ ARTIFACT_COL_MERKLE_ROOT, "merkle_root", "merkle_root", STORE_COMPARE_TEXT, 0 },
-	{ ARTIFACT_COL_HOST, "host", "host", STORE_COMPARE_TEXT, 0 },
-	{ ARTIFACT_COL_COLLECTED_AT, "collected_at", "collected_at", STORE_COMPARE_TEXT, 0 },
+/* The columns of an artifact row (archive_path is not signed). */
+#define ARTIFACT_COLUMNS \
+	{ ARTIFACT_COL_EVIDENCE_ID, "evidence_id", "artifact", STORE_COMPARE_TEXT, 1 }, \
+	{ ARTIFACT_COL_ARCHIVE_NAME, "archive_name", "archive_name", STORE_COMPARE_TEXT, 0 }, \
+	{ ARTIFACT_COL_ARCHIVE_PATH, "archive_path", NULL, STORE_COMPARE_LOCAL, 0 }, \
+	{ ARTIFACT_COL_ARCHIVE_SHA256, "archive_sha256", "archive_sha256", STORE_COMPARE_TEXT, 0 }, \
+	{ ARTIFACT_COL_ARCHIVE_SIZE, "archive_size", "archive_size", STORE_COMPARE_INTEGER, 0 }, \
+	{ ARTIFACT_COL_MERKLE_ROOT, "merkle_root", "merkle_root", STORE_COMPARE_TEXT, 0 }, \
+	{ ARTIFACT_COL_HOST, "host", "host", STORE_COMPARE_TEXT, 0 }, \
+	{ ARTIFACT_COL_COLLECTED_AT, "collected_at", "collected_at", STORE_COMPARE_TEXT, 0 }, \
 	{ ARTIFACT_COL_COLLECTED_BY, "collected_by", "collected_by", STORE_COMPARE_TEXT, 0 },
+
+/* An artifact row against its collected event. */
+static const struct store_compare_spec store_tables_artifact_spec[] = {
+	ARTIFACT_COLUMNS
+};
+
+/* An artifact row against its ingested event: the same, and what only the event holds. */
+static const struct store_compare_spec store_tables_ingested_spec[] = {
+	ARTIFACT_COLUMNS
+	{ 0, "collection_ended", "collection_ended", STORE_COMPARE_SIGNED, 0 },
+	{ 0, "noted_fingerprint", "noted_fingerprint", STORE_COMPARE_SIGNED, 0 },
+	{ 0, "received_from", "received_from", STORE_COMPARE_SIGNED, 0 },
+	{ 0, "seal_evidence_id", "seal_evidence_id", STORE_COMPARE_SIGNED, 0 },
+	{ 0, "seal_key", "seal_key", STORE_COMPARE_SIGNED, 0 },
+	{ 0, "seal_key_kind", "seal_key_kind", STORE_COMPARE_SIGNED, 0 },
+	{ 0, "seal_public_key", "seal_public_key", STORE_COMPARE_SIGNED, 0 },
 };
 
 /* A time-stamp row against its timestamped event. */
@@ -125,7 +141,11 @@ store_tables_artifact(const struct store_value *row, void *arg)
 	struct store_signed *s = store_tables_voucher(c, c->collected,
 	    &row[ARTIFACT_COL_EVIDENCE_ID]);
 
-	if (s != NULL)
+	if (s != NULL && s->object != NULL &&
+	    strcmp(s->row.ev.action, "ingested") == 0)
+		store_tables_compare(c, s, "artifact", store_tables_ingested_spec,
+		    SPEC_SIZE(store_tables_ingested_spec), row);
+	else if (s != NULL)
 		store_tables_compare(c, s, "artifact", store_tables_artifact_spec,
 		    SPEC_SIZE(store_tables_artifact_spec), row);
 	else
@@ -252,7 +272,8 @@ store_tables_described(struct store_check *c)
 			continue;
 		store_check_problem(c, e->seq, "the %s record it describes is "
 		    "missing", strcmp(e->action, "registered") == 0 ? "handler" :
-		    strcmp(e->action, "collected") == 0 ? "artifact" : "time-stamp");
+		    strcmp(e->action, "collected") == 0 ||
+		    strcmp(e->action, "ingested") == 0 ? "artifact" : "time-stamp");
 	}
 }
 

@@ -1,6 +1,9 @@
 /* What one pass learns about an archive, and its verdict. */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -919,4 +922,43 @@ check_free(struct check *c)
 		free(s);
 	}
 	c->state = NULL;
+}
+
+/*
+ * Compare the archive file with its ARCHIVE.sha256 sidecar, when there is
+ * one: the seal proves the content, the sidecar the exact bytes, so even a
+ * change in tar padding or compression framing shows. Returns whether a
+ * sidecar was there.
+ */
+bool
+check_sidecar(const char *archive, struct check *c)
+{
+	char *path, *text, *hex, *name, actual[65];
+	size_t len, name_len;
+	struct stat st;
+	bool found = false;
+
+	if (strcmp(archive, "-") == 0 || asprintf(&path, "%s.sha256", archive) < 0)
+		return false;
+	/* A sidecar that is there but cannot be read is a problem, not absent. */
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		free(path);
+		return false;
+	}
+	found = true;
+	if (util_read_file(path, 4096, &text, &len) != 0)
+		check_problem(c, path, strlen(path), "a sidecar that cannot be read "
+		    "(%s)", error_message());
+	else {
+		text[strcspn(text, "\n")] = '\0';
+		util_hex(c->archive_sha256, 32, actual);
+		if (sums_parse_line(text, strlen(text), &hex, &name, &name_len) != 0)
+			check_problem(c, path, strlen(path), "not a sha256sum line");
+		else if (strcmp(hex, actual) != 0)
+			check_problem(c, archive, strlen(archive), "the archive file "
+			    "does not match its .sha256 sidecar (%s)", hex);
+		free(text);
+	}
+	free(path);
+	return found;
 }

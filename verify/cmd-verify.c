@@ -25,12 +25,16 @@
 #include "custody/sums.h"
 #include "custody/util.h"
 #include "reader.h"
+#include "signature.h"
 
 struct verify_args {
 	const char	*key_path;
 	const char	*case_dir;
 	bool		 case_from_env;	/* case_dir is $CUSTODY_CASE */
 	const char	*proof_path;
+	const char	*signature_path;
+	const char	*fingerprint_text;	/* --fingerprint as given */
+	char		 fingerprint[KEY_FINGERPRINT_SIZE];	/* its digits */
 	bool		 json;
 	bool		 quiet;
 	bool		 all_hashes;
@@ -45,6 +49,8 @@ static const struct option verify_longopts[] = {
 	{ "all-hashes", no_argument, NULL, 'a' },
 	{ "types", no_argument, NULL, 't' },
 	{ "case", required_argument, NULL, 'c' },
+	{ "signature", required_argument, NULL, 's' },
+	{ "fingerprint", required_argument, NULL, 'f' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -95,6 +101,11 @@ verify_print_seal(const json_t *seal, const struct check *c, bool trusted)
 	    json_string_value(json_object_get(json_object_get(seal, "host"), "hostname")),
 	    json_string_value(json_object_get(seal, "started")),
 	    json_string_value(json_object_get(seal, "finished")));
+	if (json_is_true(json_object_get(who, "one_time")))
+		printf("  sealed with the one-time key %s, made for this "
+		    "collection alone: it names nobody\n", json_string_value(
+		    json_object_get(who, "fingerprint")));
+	else
 	printf("  %s %s (%s%s%s), key %s%s\n", trusted ? "sealed by" :
 	    "the seal claims to be by", name != NULL ? name : "(unnamed)",
 	    role != NULL ? role : "no role", org != NULL ? ", " : "",
@@ -110,7 +121,10 @@ verify_print_seal(const json_t *seal, const struct check *c, bool trusted)
 	    (unsigned long long)c->archive_bytes);
 	if (!trusted)
 		printf("  the signature was checked only with the key the seal "
-		    "itself carries: give --key or --case to know who sealed it\n");
+		    "itself carries: give --key or --case to know who sealed it%s\n",
+		    json_is_true(json_object_get(who, "one_time")) ? ", or "
+		    "--fingerprint with the fingerprint written down at collection" :
+		    "");
 }
 
 /* The verdict as one JSON document. 0 or -1. */
@@ -144,55 +158,17 @@ verify_print_json(const char *archive, const struct check *c, const json_t *seal
 }
 
 /*
- * Compare the archive file with its ARCHIVE.sha256 sidecar, when there is
- * one: the seal proves the content, the sidecar the exact bytes, so even a
- * change in tar padding or compression framing shows. Returns whether a
- * sidecar was there.
- */
-static bool
-verify_sidecar(const char *archive, struct check *c)
-{
-	char *path, *text, *hex, *name, actual[65];
-	size_t len, name_len;
-	struct stat st;
-	bool found = false;
-
-	if (strcmp(archive, "-") == 0 || asprintf(&path, "%s.sha256", archive) < 0)
-		return false;
-	/* A sidecar that is there but cannot be read is a problem, not absent. */
-	if (lstat(path, &st) != 0 && errno == ENOENT) {
-		free(path);
-		return false;
-	}
-	found = true;
-	if (util_read_file(path, 4096, &text, &len) != 0)
-		check_problem(c, path, strlen(path), "a sidecar that cannot be read "
-		    "(%s)", error_message());
-	else {
-		text[strcspn(text, "\n")] = '\0';
-		util_hex(c->archive_sha256, 32, actual);
-		if (sums_parse_line(text, strlen(text), &hex, &name, &name_len) != 0)
-			check_problem(c, path, strlen(path), "not a sha256sum line");
-		else if (strcmp(hex, actual) != 0)
-			check_problem(c, archive, strlen(archive), "the archive file "
-			    "does not match its .sha256 sidecar (%s)", hex);
-		free(text);
-	}
-	free(path);
-	return found;
-}
-
-/*
  * With --case: the archive must be one the case recorded (by the SHA-256
- * of its file), and the seal is checked with the collector's registered
- * key. Returns that key (NULL with a problem recorded when not found).
+ * of its file), and the seal is checked with the key the ledger says
+ * sealed it: the collector's registered key, or the key the examiner's
+ * signed ingest event recorded. Returns that key (NULL with a problem
+ * recorded when not found); fills the evidence id and the seal's.
  */
 static struct key *
 verify_case_key(struct store *s, const char *archive, struct check *c,
-    char evidence_id[65])
+    char evidence_id[65], struct store_sealer *sealer)
 {
 	struct store_artifact art;
-	struct store_handler who;
 	char hex[65];
 
 	util_hex(c->archive_sha256, 32, hex);
@@ -202,30 +178,52 @@ verify_case_key(struct store *s, const char *archive, struct check *c,
 		return NULL;
 	}
 	snprintf(evidence_id, 65, "%s", art.evidence_id);
-	if (store_handler_find(s, art.collected_by, &who) != 0) {
-		check_problem(c, archive, strlen(archive), "its collector %.16s is "
-		    "not registered in case %s", art.collected_by, store_case_id(s));
+	if (store_artifact_sealer(s, art.evidence_id, sealer) != 0) {
+		check_problem(c, archive, strlen(archive), "%s", error_message());
 		return NULL;
 	}
-	return key_from_raw(who.public_key);
+	return key_from_raw(sealer->public_key);
 }
 
-/* The seal must name the evidence id and case the ledger recorded. */
+/* The seal must name the case, and the evidence id the ledger recorded it under. */
 static void
 verify_case_seal(struct check *c, const json_t *seal, struct store *s,
-    const char *evidence_id)
+    const struct store_sealer *sealer)
 {
 	const char *sealed_id = json_string_value(json_object_get(seal, "evidence_id"));
 	const char *sealed_case = json_string_value(json_object_get(seal, "case_id"));
 
 	if (seal == NULL)
 		return;
-	if (sealed_id == NULL || strcmp(sealed_id, evidence_id) != 0 ||
+	if (sealed_id == NULL || strcmp(sealed_id, sealer->sealed_evidence_id) != 0 ||
 	    sealed_case == NULL || strcmp(sealed_case, store_case_id(s)) != 0)
 		check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "sealed as %s of case "
 		    "%s, but the ledger records it as %s of case %s",
 		    sealed_id ? sealed_id : "?", sealed_case ? sealed_case : "?",
-		    evidence_id, store_case_id(s));
+		    sealer->sealed_evidence_id, store_case_id(s));
+}
+
+/*
+ * With --fingerprint: the key the seal carries is trusted when its
+ * fingerprint is the one written down at collection. NULL (with a
+ * problem when it differs) otherwise.
+ */
+static struct key *
+verify_fingerprint_key(const struct verify_args *a, struct check *c)
+{
+	struct seal seal;
+	struct key *key = NULL;
+
+	if (c->seal_text == NULL || seal_parse(c->seal_text, c->seal_len, &seal) != 0)
+		return NULL;
+	if (!key_fingerprint_matches(a->fingerprint, seal.fingerprint))
+		check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "sealed by key %s, "
+		    "not by the key whose fingerprint was given (%s)",
+		    seal.fingerprint, a->fingerprint);
+	else
+		key = key_from_raw(seal.public_key);
+	seal_free(&seal);
+	return key;
 }
 
 /*
@@ -359,7 +357,13 @@ verify_print(const struct verify_args *a, const char *archive,
 		printf("verified: %s\n", archive);
 	else
 		printf("NOT AUTHENTICATED: %s is intact, but no trust anchor was "
-		    "given (--key or --case), so who sealed it is unknown\n", archive);
+		    "given (--key, --case or --fingerprint), so who sealed it is "
+		    "unknown%s%s\n", archive, json_is_true(json_object_get(
+		    json_object_get(seal, "collector"), "one_time")) ? "; it is "
+		    "sealed with the one-time key " : "", json_is_true(
+		    json_object_get(json_object_get(seal, "collector"), "one_time")) ?
+		    json_string_value(json_object_get(json_object_get(seal,
+		    "collector"), "fingerprint")) : "");
 	verify_print_seal(seal, c, trusted);
 	if (sidecar)
 		printf("  the archive file matches its .sha256 sidecar\n");
@@ -372,7 +376,8 @@ verify_archive(const struct verify_args *a, const char *archive,
 {
 	struct check c = { .all_hashes = a->all_hashes, .types = a->types };
 	struct store *s = NULL;
-	struct key *case_key = NULL;
+	struct key *case_key = NULL, *noted_key = NULL;
+	struct store_sealer sealer = { .one_time = false };
 	char evidence_id[65] = "", *escaped = util_escape(archive, strlen(archive));
 	json_t *seal = NULL;
 	bool sidecar, ledger_ok = false;
@@ -388,12 +393,15 @@ verify_archive(const struct verify_args *a, const char *archive,
 	    (s != NULL && ledger_ok && verify_other_case(a, &c, s, escaped)))
 		goto out;
 	if (s != NULL && ledger_ok &&
-	    (case_key = verify_case_key(s, archive, &c, evidence_id)) != NULL)
+	    (case_key = verify_case_key(s, archive, &c, evidence_id, &sealer)) != NULL)
 		trusted = case_key;
-	sidecar = verify_sidecar(archive, &c);
+	if (a->fingerprint_text != NULL &&
+	    (noted_key = verify_fingerprint_key(a, &c)) != NULL)
+		trusted = noted_key;
+	sidecar = check_sidecar(archive, &c);
 	check_seal(&c, trusted, &seal);
 	if (case_key != NULL)
-		verify_case_seal(&c, seal, s, evidence_id);
+		verify_case_seal(&c, seal, s, &sealer);
 	if (c.failed) {
 		error_set("out of memory recording what the archive holds");
 		goto out;
@@ -405,14 +413,20 @@ verify_archive(const struct verify_args *a, const char *archive,
 	else if (!a->json)
 		verify_print(a, escaped, &c, seal, trusted != NULL, sidecar);
 	if (case_key != NULL && status == EXIT_VERIFIED && !a->quiet && !a->json)
-		printf("  recorded in case %s as %s; sealed by its registered "
-		    "collector\n", store_case_id(s), evidence_id);
+		printf("  recorded in case %s as %s; sealed by %s\n",
+		    store_case_id(s), evidence_id, !sealer.ingested ?
+		    "its registered collector" : sealer.one_time ?
+		    "the one-time key its signed ingest event records" :
+		    "the registered key its signed ingest event records");
+	else if (noted_key != NULL && status == EXIT_VERIFIED && !a->quiet && !a->json)
+		printf("  sealed by the key whose fingerprint was given\n");
 out:
 	if (status == EXIT_USAGE)
 		command_fail("verify", EXIT_USAGE);
 	json_decref(seal);
 	check_free(&c);
 	key_free(case_key);
+	key_free(noted_key);
 	store_close(s);
 	free(escaped);
 	return status;
@@ -561,6 +575,19 @@ verify_proof(const struct verify_args *a, const char *file,
 	return status;
 }
 
+/* custody verify --signature SIG --key PUBFILE FILE. */
+static int
+verify_signature_args(const struct verify_args *a, const char *file)
+{
+	if (a->key_path == NULL || a->case_dir != NULL || a->proof_path != NULL ||
+	    a->fingerprint_text != NULL || a->json) {
+		error_set("--signature takes --key and nothing else: the key that "
+		    "signed the file");
+		return command_fail("verify", EXIT_USAGE);
+	}
+	return verify_signature(a->signature_path, a->key_path, file, a->quiet);
+}
+
 /* custody verify. */
 static int
 cmd_verify_exec(int argc, char **argv)
@@ -579,12 +606,26 @@ cmd_verify_exec(int argc, char **argv)
 		case 'a': a.all_hashes = true; break;
 		case 't': a.types = true; break;
 		case 'c': a.case_dir = optarg; break;
+		case 's': a.signature_path = optarg; break;
+		case 'f': a.fingerprint_text = optarg; break;
 		default: return command_usage(&cmd_verify_entry);
 		}
 	}
 	if (optind + 1 != argc)
 		return command_usage(&cmd_verify_entry);
+	if (a.signature_path != NULL)
+		return verify_signature_args(&a, argv[optind]);
+	if (a.fingerprint_text != NULL && (a.key_path != NULL ||
+	    a.case_dir != NULL || a.proof_path != NULL)) {
+		error_set("--fingerprint is the trust anchor itself: give it "
+		    "without --key, --case or --proof");
+		return command_fail("verify", EXIT_USAGE);
+	}
+	if (a.fingerprint_text != NULL &&
+	    key_fingerprint_parse(a.fingerprint_text, a.fingerprint) != 0)
+		return command_fail("verify", EXIT_USAGE);
 	if (a.case_dir == NULL && a.key_path == NULL && a.proof_path == NULL &&
+	    a.fingerprint_text == NULL &&
 	    getenv("CUSTODY_CASE") != NULL && getenv("CUSTODY_CASE")[0] != '\0') {
 		a.case_dir = getenv("CUSTODY_CASE");
 		a.case_from_env = true;
@@ -605,8 +646,10 @@ cmd_verify_exec(int argc, char **argv)
 
 const struct command cmd_verify_entry = {
 	"verify",
-	"verify [--key PUBFILE | --case DIR] [--json] [--quiet] [--all-hashes] [--types] ARCHIVE\n"
-	"       custody verify --proof PROOF.json [--key PUBFILE] FILE",
+	"verify [--key PUBFILE | --case DIR | --fingerprint FP] [--json] [--quiet]\n"
+	"               [--all-hashes] [--types] ARCHIVE\n"
+	"       custody verify --proof PROOF.json [--key PUBFILE] FILE\n"
+	"       custody verify --signature SIG --key PUBFILE [--quiet] FILE",
 	"check that an archive, or one file with a proof, is intact",
 	cmd_verify_exec
 };

@@ -1520,6 +1520,21 @@ function artifact_details(seq, id,   r, o) {
 		    ", where custody writes a UTF-8 text")
 	return o
 }
+# An ingest: the artifact's columns, and the members only its signed
+# details hold (custody-formats(5), "The ingested event"), taken from the
+# signed bytes (hex) in their sorted place.
+function signed_member(k) { return ("details." k) in JT ? ",\"" k "\":" value("details." k) : "" }
+function ingested_details(seq, id, hex,   o, i) {
+	if ((o = artifact_details(seq, id)) == "") return ""
+	if (hex ~ /^(..)*00/ || !jparse(totext(hex))) delete JT
+	# No JSON string holds an unescaped quote: the first ,"host": is the member.
+	i = index(o, ",\"host\":")
+	o = substr(o, 1, i - 1) signed_member("collection_ended") substr(o, i, length(o) - i)
+	o = o signed_member("noted_fingerprint") signed_member("received_from")
+	o = o signed_member("seal_evidence_id") signed_member("seal_key")
+	o = o signed_member("seal_key_kind") signed_member("seal_public_key") "}"
+	return o
+}
 function timestamp_details(seq,   r, o) {
 	if (!(seq in TROW)) { problem(seq, "the time-stamp token of event " seq " is missing"); return "" }
 	r = TROW[seq]; split(r, f, " ")
@@ -1557,7 +1572,7 @@ function value(p,   t, n, keys, i, o) {
 }
 function report(seq, k, action) {
 	if (k == "prev") problem(seq, "does not chain to the tree head before it: events were deleted, inserted or reordered")
-	else if (k == "details") problem(seq, "the " (action == "registered" ? "handler" : action == "collected" ? "artifact" : "time-stamp") " record it describes differs from its signed form")
+	else if (k == "details") problem(seq, "the " (action == "registered" ? "handler" : action == "collected" || action == "ingested" ? "artifact" : "time-stamp") " record it describes differs from its signed form")
 	else problem(seq, "field \"" k "\" differs from its signed form")
 }
 BEGIN {
@@ -1619,6 +1634,7 @@ $1 == "ev" {
 	if (act == "registered") d = handler_details(seq, counterpart)
 	else if (act == "collected") d = artifact_details(seq, artifact)
 	else if (act == "timestamped") d = timestamp_details(seq)
+	else if (act == "ingested") d = ingested_details(seq, artifact, hx($21))
 	if (d != "") FIELD["details"] = d
 	FIELD["handler"] = text(seq, "handler", $10, handler)
 	if ($16 != "null") FIELD["location"] = text(seq, "location", $16, hx($17))
@@ -1653,8 +1669,8 @@ $1 == "ev" {
 		if (counterpart in REG) problem(seq, "registered " show(counterpart) " again (first at #" REG[counterpart] ")")
 		else { REG[counterpart] = seq; nreg++ }
 	}
-	if (act == "collected" && $8 != "null") {
-		if (artifact in COL) problem(seq, "collected " show(artifact) " again (first at #" COL[artifact] ")")
+	if ((act == "collected" || act == "ingested") && $8 != "null") {
+		if (artifact in COL) problem(seq, act " " show(artifact) " again (first at #" COL[artifact] ")")
 		else COL[artifact] = seq
 	}
 	if (act == "timestamped") TSE[seq] = 1
@@ -1670,7 +1686,7 @@ $1 == "ev" {
 END {
 	# Step 5: every row is bound to an event that signs it.
 	for (fp in HROW) if (!(fp in REG)) problem("", "handler " show(HNAME[fp]) " (" substr(show(fp), 1, 16) ") has no registration event")
-	for (id in AROW) if (!(id in COL)) problem("", "artifact " show(id) " has no collection event")
+	for (id in AROW) if (!(id in COL)) problem("", "artifact " show(id) " has no collected or ingested event")
 	for (s in TROW) if (!(s in TSE)) problem("", "the time-stamp row of event " s " has no timestamped event of its own")
 	for (s in TH)
 		if (s + 0 < 1) problem("", "a cached tree head of a size no ledger has (" s ")")

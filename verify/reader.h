@@ -96,6 +96,11 @@ int check_archive(const char *path, struct check *);
  * the key it names) and its commitments. Adds problems; fills *signer.
  */
 void check_seal(struct check *, const struct key *trusted, json_t **seal_json);
+/*
+ * Compare the archive file with its ARCHIVE.sha256 sidecar, when there is
+ * one (a problem when it differs or cannot be read). True when one is there.
+ */
+bool check_sidecar(const char *archive, struct check *);
 /* Record one problem. */
 void check_problem(struct check *, const char *member, size_t len,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

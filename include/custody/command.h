@@ -38,6 +38,7 @@ command_usage(const struct command *cmd)
 
 extern const struct command cmd_audit_entry;
 extern const struct command cmd_collect_entry;
+extern const struct command cmd_ingest_entry;	/* custody ledger ingest */
 extern const struct command cmd_init_entry;
 extern const struct command cmd_key_entry;
 extern const struct command cmd_ledger_entry;

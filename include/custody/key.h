@@ -11,10 +11,12 @@
 #define KEY_SIGNATURE_SIZE	64
 #define KEY_FINGERPRINT_SIZE	65	/* hex SHA-256 of the raw public key */
 #define KEY_FIELD_MAX		256	/* bytes in a name, role or organisation */
+#define KEY_FINGERPRINT_MIN_DIGITS 32	/* of a fingerprint written down (128 bits) */
 
 struct key {
 	EVP_PKEY	*pkey;
 	bool		 has_private;
+	bool		 one_time;	/* made in memory for one collection */
 	unsigned char	 raw_public[KEY_RAW_SIZE];
 	char		 fingerprint[KEY_FINGERPRINT_SIZE];
 	char		*name;		/* NULL when the file carries none */
@@ -34,6 +36,21 @@ struct key *key_generate(const char *name, const char *role,
  * block. Nothing is left behind on failure. 0 or -1.
  */
 int key_write(const struct key *, const char *path, const char *passphrase);
+/*
+ * A one-time key pair, made in memory for one collection: no identity,
+ * the private half kept in OpenSSL's secure heap where the system allows
+ * (locked, left out of core dumps) and wiped by key_free. Never written.
+ */
+struct key *key_generate_one_time(void);
+/*
+ * Parse a fingerprint as people write it down: hex digits in either case,
+ * with spaces, colons or dashes between groups, at least
+ * KEY_FINGERPRINT_MIN_DIGITS of them (a prefix of the full 64). Writes the
+ * digits in lower case to out. 0, or -1 with the error set.
+ */
+int key_fingerprint_parse(const char *text, char out[KEY_FINGERPRINT_SIZE]);
+/* True when a parsed fingerprint (or prefix) matches a full one. */
+bool key_fingerprint_matches(const char *parsed, const char *fingerprint);
 /* Load a private key; refuses files readable by group or others. */
 struct key *key_load_private(const char *path, const char *passphrase);
 /*

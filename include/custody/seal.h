@@ -7,6 +7,7 @@
 #ifndef CUSTODY_SEAL_H
 #define CUSTODY_SEAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,7 @@ struct seal {
 	const char		*collector_organization;	/* may be NULL */
 	const char		*fingerprint;
 	unsigned char		 public_key[KEY_RAW_SIZE];
+	bool			 one_time;	/* collector.one_time: a key made for this archive */
 	const char		*started;
 	const char		*finished;
 	struct seal_counts	 counts;

@@ -109,6 +109,29 @@ int store_next_evidence_id(struct store *, char out[16]);
 int store_artifacts(struct store *, int (*fn)(const struct store_artifact *,
     void *), void *arg);
 
+/* The key that sealed an artifact's archive, as its signed event records it. */
+struct store_sealer {
+	char		 fingerprint[65];
+	unsigned char	 public_key[KEY_RAW_SIZE];
+	bool		 ingested;	/* by an ingested event (else collected) */
+	bool		 one_time;	/* a one-time key (ingested only) */
+	char		 sealed_evidence_id[65];	/* the seal's evidence id */
+	char		 evidence_id[65];	/* store_one_time_key_used: whose */
+	uint64_t	 seq;		/* the event that records it */
+};
+/*
+ * Which key sealed an artifact's archive: the one recorded by its
+ * ingested event, or its collector's registered key. 0 or -1.
+ */
+int store_artifact_sealer(struct store *, const char *evidence_id,
+    struct store_sealer *);
+/*
+ * 1 when an ingested event of the case records this one-time key already
+ * (out->evidence_id and out->seq say which), 0 when none does, -1.
+ */
+int store_one_time_key_used(struct store *, const char *fingerprint,
+    struct store_sealer *out);
+
 /* Record a time-stamp token to be described by the next timestamped event. */
 int store_timestamp_insert(struct store *, uint64_t seq, const char *file,
     const char *file_sha256, const unsigned char *token, size_t token_len,
@@ -125,6 +148,12 @@ int store_timestamps(struct store *, int (*fn)(uint64_t seq, const char *file,
  * actions without details; NULL with the error set when a row is missing.
  */
 json_t *store_details(struct store *, const struct event *, int *error);
+/*
+ * An ingested event's details hold the artifact's columns and these
+ * members, which no column records (NULL-terminated); store_details takes
+ * them from e->details as given.
+ */
+extern const char *const store_ingest_keys[];
 
 /* The seq the next event will get. 0 or -1. */
 int store_next_seq(struct store *, uint64_t *seq);

@@ -276,9 +276,9 @@ test_expect_success 'a typo in a profile stops the run before anything is writte
 	test_grep "unknown profile" err
 '
 
-test_expect_success 'no key, a bad key, a loose key or no source: exit 2, nothing written' '
-	test_must_fail --status=2 custody collect -o n.tar.zst src 2>err &&
-	test_grep "key" err &&
+test_expect_success 'a bad key, a loose key or no source: exit 2, nothing written' '
+	test_must_fail --status=2 custody collect -o n.tar.zst 2>err &&
+	test_grep "nothing to collect" err &&
 	test_must_fail --status=2 custody collect --key key.pub -o n.tar.zst src 2>err &&
 	cp key loose && chmod 644 loose &&
 	test_must_fail --status=2 custody collect --key loose -o n.tar.zst src 2>err &&

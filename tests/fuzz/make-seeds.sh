@@ -12,7 +12,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/custody-seeds.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 rm -rf "$out"
-for t in manifest sums seal proof profile checkpoint timestamp verify; do
+for t in manifest minisign sums seal proof profile checkpoint timestamp verify; do
 	mkdir -p "$out/$t"
 done
 
@@ -83,5 +83,11 @@ req = open(sys.argv[1], "rb").read()
 resp = open(sys.argv[2], "rb").read()
 open(sys.argv[3], "wb").write(len(req).to_bytes(2, "big") + req + resp)
 EOF
+# A minisign public key, a NUL and a signature of "data", as custody writes them.
+printf data >signed
+"$custody" key sign signed --key key >/dev/null
+"$custody" key export key.pub --format minisign -o key.minisign
+{ cat key.minisign; printf '\0'; cat signed.minisig; } >"$out/minisign/signed"
+{ cat key.minisign; printf '\0'; sed 3s/timestamp/timestamq/ signed.minisig; } >"$out/minisign/edited"
 ls -R "$out" | grep -c . >/dev/null
 echo "seeds written to $out"

@@ -105,6 +105,57 @@ test_seal_hostile(void **state)
 	free(text);
 }
 
+/* A one-time key: no identity, marked in the seal; "one_time" other than true is refused. */
+static void
+test_seal_one_time(void **state)
+{
+	struct key *key = key_generate_one_time();
+	struct seal s;
+	size_t len;
+	char *text, *at;
+
+	(void)state;
+	assert_non_null(key);
+	assert_true(key->one_time && key->has_private);
+	assert_null(key->name);
+	text = make_seal(key, &len);
+	assert_non_null(text);
+	assert_null(strstr(text, "\"role\""));
+	assert_int_equal(seal_parse(text, len, &s), 0);
+	assert_true(s.one_time);
+	assert_null(s.collector_name);
+	assert_string_equal(s.fingerprint, key->fingerprint);
+	seal_free(&s);
+	at = strstr(text, "true");
+	assert_non_null(at);
+	memcpy(at, "null", 4);
+	assert_int_equal(seal_parse(text, len, &s), -1);
+	free(text);
+	key_free(key);
+}
+
+/* Fingerprints as people write them down: groups, case, prefixes of 32 digits or more. */
+static void
+test_fingerprint_parse(void **state)
+{
+	char out[KEY_FINGERPRINT_SIZE];
+
+	(void)state;
+	assert_int_equal(key_fingerprint_parse("ABCD 1234:abcd-1234 abcd1234 "
+	    "abcd1234", out), 0);
+	assert_string_equal(out, "abcd1234abcd1234abcd1234abcd1234");
+	assert_true(key_fingerprint_matches(out, "abcd1234abcd1234abcd1234abcd1234"
+	    "00000000000000000000000000000000"));
+	assert_false(key_fingerprint_matches(out, "abcd1234abcd1234abcd1234abcd1235"
+	    "00000000000000000000000000000000"));
+	assert_int_equal(key_fingerprint_parse("abcd1234", out), -1);
+	assert_int_equal(key_fingerprint_parse("g bcd1234abcd1234abcd1234abcd1234", out), -1);
+	assert_int_equal(key_fingerprint_parse(D1 "1", out), -1);
+	assert_int_equal(key_fingerprint_parse(D1, out), 0);
+	assert_true(key_fingerprint_matches(out, D1));
+	assert_false(key_fingerprint_matches("", D1));
+}
+
 /* Identity fields are checked. */
 static void
 test_key_fields(void **state)
@@ -171,6 +222,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seal_round_trip),
 		cmocka_unit_test(test_seal_hostile),
+		cmocka_unit_test(test_seal_one_time),
+		cmocka_unit_test(test_fingerprint_parse),
 		cmocka_unit_test(test_key_fields),
 		cmocka_unit_test(test_proof_round_trip),
 	};
