@@ -44,7 +44,7 @@ build_at() {
 	mkdir -p "$dir"
 	git clone -q --no-local "$SRCDIR" "$dir/src"
 	git -C "$dir/src" checkout -q "$(git -C "$SRCDIR" rev-parse HEAD)"
-	"$dir/src/build/static.sh" "$ARCH" --out "$dir/out" --cache "$dir/cache" \
+	bash "$dir/src/build/static.sh" "$ARCH" --out "$dir/out" --cache "$dir/cache" \
 		--no-install >"$dir/build.log" 2>&1 ||
 		{ tail -20 "$dir/build.log" >&2; echo "reproduce: the build at $dir failed" >&2; exit 2; }
 	echo "reproduce: built at $dir in $(( $(date +%s) - t0 ))s" >&2

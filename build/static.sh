@@ -29,7 +29,7 @@ die() {
 ARCH=$1
 shift
 OUT=$PWD
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/custody-static
+CACHE=${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/custody-static
 INSTALL=1
 REGEX=gnulib
 MALLOC=mimalloc
@@ -405,7 +405,7 @@ dep() {
 deps_key() {
 	{
 		cat "$LOCK"
-		sed -n '1,/^# END DEPS/p' "$0"
+		sed -n '/^case $ARCH in/,/^# END DEPS/p' "$0"
 		$GNU-gcc --version | head -1
 		dpkg-query -W musl-dev 2>/dev/null || true
 		echo "$REGEX $MALLOC"
@@ -462,7 +462,7 @@ magic_db() {
 	else
 		# The database is the same bytes for either architecture: the
 		# x86_64 build of the same source compiles it.
-		"$0" x86_64 --cache "$CACHE" --no-install --regex "$REGEX" --malloc "$MALLOC" --deps-only
+		bash "$0" x86_64 --cache "$CACHE" --no-install --regex "$REGEX" --malloc "$MALLOC" --deps-only
 		db=$CACHE/x86_64-$REGEX-$MALLOC$PREFIX/share/misc/magic.mgc
 	fi
 	[ -s "$db" ] || die "$db: no compiled magic database"

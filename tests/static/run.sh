@@ -183,7 +183,7 @@ empty_root_test() {
 	return $st
 }
 
-if [ "$is_root" = 1 ] && command -v chroot >/dev/null 2>&1 && need_tool zstd zstd; then
+if [ "$is_root" = 1 ] && command -v chroot >/dev/null 2>&1 && need_tool zstd zstd && need_tool file file; then
 	can_chroot=1
 else
 	can_chroot=0
