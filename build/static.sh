@@ -340,28 +340,26 @@ build_sqlite() {
 	cp sqlite3.pc "$P/lib/pkgconfig/"
 }
 
-build_jansson() {
-	local s
-	s=$(unpack jansson)
+# A small autotools library whose src/ holds all of it (jansson, libyaml):
+# the library and its pkg-config file, without the tools and docs.
+build_src_library() {
+	local pkg=$1 s
+	s=$(unpack "$pkg")
 	cd "$s"
-	run jansson autoreconf -fi
+	run "$pkg" autoreconf -fi
 	# shellcheck disable=SC2046
-	run jansson dep_env ./configure $(autoconf_args)
-	run jansson make -j"$JOBS" -C src
-	run jansson make -C src install DESTDIR="$SYSROOT"
-	run jansson make install-pkgconfigDATA DESTDIR="$SYSROOT"
+	run "$pkg" dep_env ./configure $(autoconf_args)
+	run "$pkg" make -j"$JOBS" -C src
+	run "$pkg" make -C src install DESTDIR="$SYSROOT"
+	run "$pkg" make install-pkgconfigDATA DESTDIR="$SYSROOT"
+}
+
+build_jansson() {
+	build_src_library jansson
 }
 
 build_yaml() {
-	local s
-	s=$(unpack libyaml)
-	cd "$s"
-	run libyaml autoreconf -fi
-	# shellcheck disable=SC2046
-	run libyaml dep_env ./configure $(autoconf_args)
-	run libyaml make -j"$JOBS" -C src
-	run libyaml make -C src install DESTDIR="$SYSROOT"
-	run libyaml make install-pkgconfigDATA DESTDIR="$SYSROOT"
+	build_src_library libyaml
 	[ -f "$P/include/yaml.h" ] || cp include/yaml.h "$P/include/"
 }
 
