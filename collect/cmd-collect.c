@@ -337,7 +337,7 @@ collect_run(struct collect_args *a, struct collector *c, int argc, char **argv)
 	for (i = 0; i < a->profile_count; i++) {
 		for (j = 0; j < a->profiles[i]->entry_count; j++) {
 			e = &a->profiles[i]->entries[j];
-			rc = e->source == PROFILE_LIVE ? collector_live(c, e->live) :
+			rc = e->source == PROFILE_LIVE ? collector_live(c, e) :
 			    collector_path(c, e->path, e);
 			if (rc != 0)
 				return -1;

@@ -30,6 +30,7 @@
 #include "custody/sums.h"
 #include "custody/util.h"
 #include "collector.h"
+#include "live.h"
 
 #define READ_BLOCK	(1024 * 1024)		/* one read; also what libmagic sees */
 #define PSEUDO_MAX	(64 * 1024 * 1024)	/* cap for /proc and /sys files */
@@ -683,6 +684,7 @@ struct file_read {
 	int64_t		 read_error_at;
 	int64_t		 ticket;	/* the typer's, or -1 */
 	char		 mime[128];	/* typed here instead, when not empty */
+	const char	*status;	/* what was recorded */
 };
 
 /* Bytes of a block that libmagic is given. */
@@ -944,18 +946,23 @@ collector_limit(const struct collector *c, const struct walk_rules *rules,
 	return b;
 }
 
-/* Read one open regular file into the archive and record it. */
+/*
+ * Read one open regular file into the archive and record it, as member
+ * member (NULL: files/ and the path).
+ */
 static int
 collector_read_file(struct collector *c, int fd, const char *path,
-    const struct stat *before, bool atime_unprotected, struct file_read *fr)
+    const char *member, const struct stat *before, bool atime_unprotected,
+    struct file_read *fr)
 {
 	struct manifest_entry e;
 	struct stat after;
-	char reason[512], *apath = collector_archive_path(path);
+	char reason[512], *apath;
 	int rc;
 
+	apath = member != NULL ? strdup(member) : collector_archive_path(path);
 	if (apath == NULL)
-		return error_set_errno("asprintf");
+		return error_set_errno("%s", path);
 	hash_set_reset(&c->hashes);
 	fr->pseudo = before->st_size == 0 || collector_pseudo_dev(c, fd, before);
 	fr->buffered = before->st_size <= READ_BLOCK || fr->pseudo;
@@ -987,6 +994,7 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	e.atime_unprotected = atime_unprotected;
 	collector_file_status(&e, fr, before, &after, reason, sizeof reason);
 	e.reason = reason[0] != '\0' ? reason : NULL;
+	fr->status = e.status;
 	rc = collector_record_typed(c, &e, fr->ticket);
 	free(apath);
 	return rc;
@@ -1021,7 +1029,8 @@ collector_file_read(struct collector *c, int fd, const char *path,
 	memset(&fr, 0, sizeof fr);
 	fr.ticket = -1;
 	fr.limit = collector_limit(c, rules, &over_limit);
-	return collector_read_file(c, fd, path, before, atime_unprotected, &fr);
+	return collector_read_file(c, fd, path, NULL, before, atime_unprotected,
+	    &fr);
 }
 
 /* Open, check and read one regular file. */
@@ -1278,28 +1287,36 @@ collector_item(struct collector *c, int dirfd, const char *name,
 
 /* Collect one live source into live/<name>.json. */
 int
-collector_live(struct collector *c, const char *name)
+collector_live(struct collector *c, const struct profile_entry *entry)
 {
 	struct manifest_entry e;
 	struct file_read fr = { .limit = -1, .ticket = -1, .buffered = true };
+	struct live_run run = {
+		.collector = c,
+		.name = entry->live,
+		.root = entry->root != NULL ? entry->root : "",
+		.max_size = entry->max_size,
+	};
 	struct timespec now;
-	const char *source = name;
+	const char *source = entry->live;
 	char *data, *apath, label[128];
 	size_t len;
 	int rc;
 
 	memset(&e, 0, sizeof e);
-	snprintf(label, sizeof label, "live:%s", name);
+	snprintf(label, sizeof label, "live:%s", entry->live);
 	e.source = label;
 	e.source_len = strlen(label);
 	e.kind = "live";
 	util_time_now(&e.collected);
-	if (live_collect(name, &data, &len, &source) != 0) {
+	if (live_collect(&run, &data, &len, &source) != 0) {
+		if (run.fatal)
+			return -1;
 		e.status = STATUS_ERROR;
 		e.reason = error_message();
 		return collector_record(c, &e);
 	}
-	if (asprintf(&apath, "live/%s.json", name) < 0) {
+	if (asprintf(&apath, "live/%s.json", entry->live) < 0) {
 		free(data);
 		return error_set_errno("asprintf");
 	}
@@ -1328,6 +1345,129 @@ collector_live(struct collector *c, const char *name)
 	}
 	free(apath);
 	return rc;
+}
+
+/* The archive path live/NAME/MEMBER, or NULL (error_set) when unsafe. */
+static char *
+collector_live_path(const struct live_run *run, const char *member)
+{
+	char *apath;
+
+	if (asprintf(&apath, "live/%s/%s", run->name, member) < 0) {
+		error_set_errno("asprintf");
+		return NULL;
+	}
+	if (!manifest_path_safe(apath, strlen(apath))) {
+		error_set("unsafe member name '%s'", member);
+		free(apath);
+		return NULL;
+	}
+	return apath;
+}
+
+/* Archive bytes a live source made as a member of its own. */
+int
+live_add_member(struct live_run *run, const char *member, const void *data,
+    size_t len, const char *origin)
+{
+	struct collector *c = run->collector;
+	struct manifest_entry e;
+	struct file_read fr = { .limit = -1, .ticket = -1, .buffered = true };
+	struct timespec now;
+	char *apath, *label;
+	int rc;
+
+	if ((apath = collector_live_path(run, member)) == NULL)
+		return run->fatal = true, -1;
+	label = apath + 5;	/* NAME/MEMBER */
+	memset(&e, 0, sizeof e);
+	e.kind = "live";
+	util_time_now(&now);
+	e.collected = now;
+	hash_set_reset(&c->hashes);
+	rc = writer_begin(c->writer, apath, (int64_t)len, &now);
+	if (rc == 0)
+		rc = collector_block(c, &fr, data, len, true);
+	if (rc == 0)
+		rc = writer_end(c->writer);
+	if (rc == 0)
+		rc = hash_set_final(&c->hashes);
+	if (rc == 0)
+		rc = collector_type_whole(c, &fr, data, len);
+	if (rc == 0 && asprintf(&label, "live:%s", label) < 0)
+		rc = error_set_errno("asprintf");
+	if (rc == 0) {
+		e.source = label;
+		e.source_len = strlen(label);
+		e.path = apath;
+		e.path_len = strlen(apath);
+		e.has_content = true;
+		e.size = (int64_t)len;
+		e.hashes = &c->hashes;
+		e.mime = fr.mime[0] != '\0' ? fr.mime : NULL;
+		e.status = STATUS_OK;
+		e.origin = origin;
+		rc = collector_record_typed(c, &e, fr.ticket);
+		free(label);
+	}
+	free(apath);
+	if (rc != 0)
+		run->fatal = true;
+	return rc;
+}
+
+/* Fill a record of what became of a file archived for a live source. */
+static int
+collector_live_record(json_t *record, const char *apath,
+    const struct collector *c, const struct file_read *fr)
+{
+	char hex[HASH_HEX_SIZE];
+
+	if (record == NULL)
+		return 0;
+	hash_set_hex(&c->hashes, HASH_SHA256, hex);
+	if (json_object_set_new(record, "member", json_string(apath)) != 0 ||
+	    json_object_set_new(record, "status", json_string(fr->status)) != 0 ||
+	    json_object_set_new(record, "size",
+	    json_integer((json_int_t)fr->member_size)) != 0 ||
+	    json_object_set_new(record, "sha256", hex[0] != '\0' ?
+	    json_string(hex) : json_null()) != 0)
+		return error_set("out of memory");
+	return 0;
+}
+
+/* Archive an open file's content for a live source. */
+int
+live_add_file(struct live_run *run, const char *member, int fd,
+    const struct stat *st, const char *source, int64_t cap, json_t *record)
+{
+	struct collector *c = run->collector;
+	struct file_read fr;
+	char *apath;
+	int rc;
+
+	if ((apath = collector_live_path(run, member)) == NULL)
+		return run->fatal = true, -1;
+	memset(&fr, 0, sizeof fr);
+	fr.ticket = -1;
+	fr.limit = cap;
+	rc = collector_read_file(c, fd, source, apath, st, false, &fr);
+	if (rc == 0)
+		rc = collector_live_record(record, apath, c, &fr);
+	free(apath);
+	if (rc != 0)
+		run->fatal = true;
+	return rc;
+}
+
+/* Collect a path a live source found, as a profile path entry would. */
+int
+live_add_path(struct live_run *run, const char *path,
+    const struct walk_rules *rules)
+{
+	if (walk_path(run->collector, path, rules) != 0)
+		return run->fatal = true, -1;
+	return 0;
 }
 
 /* Collect a path, glob or tree with the entry's limits. */

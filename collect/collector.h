@@ -31,20 +31,6 @@ const char *idmap_user(const struct idmap *, uid_t);
 const char *idmap_group(const struct idmap *, gid_t);
 void idmap_free(struct idmap *);
 
-/* ---- live.c: volatile state read from /proc. */
-
-/* True when name is a live source live_collect knows. */
-bool live_known(const char *name);
-/*
- * Read one source ("processes", "sockets", "users", "modules", "mounts",
- * "network", "system") into a malloc'd JSON document (*out, *len, with a
- * final newline). *source describes where it came from ("/proc/[pid]/...").
- * Partial failures (a process that exited, an unreadable file) are noted
- * inside the document, not fatal. 0, or -1 with error_set when nothing
- * could be read.
- */
-int live_collect(const char *name, char **out, size_t *len, const char **source);
-
 /* ---- typer.c: MIME types worked out by worker threads, in submission order. */
 
 struct typer;
@@ -145,8 +131,8 @@ struct collect_result {
 
 /* Prepare a collection (opens the output). NULL on error. */
 struct collector *collector_new(const struct collect_options *);
-/* Collect one live source. 0, or -1 on a fatal (output) error. */
-int collector_live(struct collector *, const char *name);
+/* Collect one live source (entry->live). 0, or -1 on a fatal (output) error. */
+int collector_live(struct collector *, const struct profile_entry *entry);
 /*
  * Collect a path, glob or directory tree with the entry's limits (entry
  * may be NULL for a command-line path). Unreadable sources are recorded,

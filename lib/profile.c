@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "custody/error.h"
+#include "custody/live-sources.h"
 #include "custody/profile.h"
 
 #define PROFILE_FILE_MAX	(1024 * 1024)	/* bytes of YAML */
@@ -32,10 +33,11 @@
 extern const char *const profile_builtin_name_table[];
 extern const char *const profile_builtin_text_table[];
 
+#define PROFILE_LIVE_NAME(name, ident) name,
 const char *const profile_live_names[] = {
-	"processes", "sockets", "users", "modules", "mounts", "network",
-	"system", NULL
+	CUSTODY_LIVE_SOURCES(PROFILE_LIVE_NAME) NULL
 };
+#undef PROFILE_LIVE_NAME
 
 /* Keys of the top-level mapping, in the order of their bits. */
 enum { TOP_NAME, TOP_DESCRIPTION, TOP_ENTRIES };
@@ -46,11 +48,12 @@ static const char *const top_keys[] = {
 /* Keys of an entry, in the order of their bits. */
 enum {
 	ENTRY_LIVE, ENTRY_PATH, ENTRY_DESCRIPTION, ENTRY_MAX_DEPTH,
-	ENTRY_MAX_SIZE, ENTRY_OVER_LIMIT, ENTRY_EXCLUDE, ENTRY_KEY_COUNT
+	ENTRY_MAX_SIZE, ENTRY_OVER_LIMIT, ENTRY_EXCLUDE, ENTRY_ROOT,
+	ENTRY_KEY_COUNT
 };
 static const char *const entry_keys[] = {
 	"live", "path", "description", "max_depth", "max_size", "over_limit",
-	"exclude", NULL
+	"exclude", "root", NULL
 };
 
 /* One pass of libyaml events over a profile; event is the current one. */
@@ -324,7 +327,7 @@ live_names_list(char *out, size_t size)
 static int
 parse_live(struct parser *p, struct profile_entry *entry)
 {
-	char quoted[PROFILE_QUOTE_MAX], known[256];
+	char quoted[PROFILE_QUOTE_MAX], known[1024];
 	const char *text;
 	size_t i, len;
 
@@ -385,6 +388,32 @@ parse_path(struct parser *p, struct profile_entry *entry)
 		return parser_error(p, parser_mark(p), "path \"%s\" %s",
 		    quoted, problem);
 	}
+	return 0;
+}
+
+/*
+ * The "root" value of a live entry: the directory that stands for "/" when
+ * the source reads the host's files (a mounted image, a test tree).
+ */
+static int
+parse_root(struct parser *p, struct profile_entry *entry)
+{
+	char quoted[PROFILE_QUOTE_MAX];
+	const char *problem;
+	size_t len;
+
+	if (parser_string(p, "root", PROFILE_TEXT_MAX, &entry->root) == -1)
+		return -1;
+	len = strlen(entry->root);
+	while (len > 1 && entry->root[len - 1] == '/')
+		entry->root[--len] = '\0';
+	if ((problem = path_problem(entry->root)) != NULL) {
+		printable(entry->root, len, quoted, sizeof quoted);
+		return parser_error(p, parser_mark(p), "root \"%s\" %s",
+		    quoted, problem);
+	}
+	if (strcmp(entry->root, "/") == 0)
+		entry->root[0] = '\0';
 	return 0;
 }
 
@@ -521,6 +550,8 @@ parse_entry_value(struct parser *p, struct profile_entry *entry, int key)
 		return parse_max_size(p, entry);
 	case ENTRY_OVER_LIMIT:
 		return parse_over_limit(p, entry);
+	case ENTRY_ROOT:
+		return parse_root(p, entry);
 	default:
 		return parse_exclude(p, entry);
 	}
@@ -544,9 +575,12 @@ entry_check(struct parser *p, struct profile_entry *entry,
 	}
 	entry->source = live ? PROFILE_LIVE : PROFILE_PATH;
 	for (i = ENTRY_MAX_DEPTH; live && i <= ENTRY_EXCLUDE; i++)
-		if (mapping_has(m, i))
+		if (i != ENTRY_MAX_SIZE && mapping_has(m, i))
 			return parser_error(p, &m->marks[i], "\"%s\" applies "
 			    "only to path entries", entry_keys[i]);
+	if (!live && mapping_has(m, ENTRY_ROOT))
+		return parser_error(p, &m->marks[ENTRY_ROOT], "\"root\" "
+		    "applies only to live entries");
 	return 0;
 }
 
@@ -824,7 +858,7 @@ names_file(const char *value)
 static void
 builtin_unknown(const char *name)
 {
-	char quoted[PROFILE_QUOTE_MAX], known[256];
+	char quoted[PROFILE_QUOTE_MAX], known[1024];
 	size_t i, used = 0;
 
 	known[0] = '\0';
@@ -866,6 +900,7 @@ entry_free(struct profile_entry *entry)
 
 	free(entry->path);
 	free(entry->live);
+	free(entry->root);
 	free(entry->description);
 	for (i = 0; entry->exclude != NULL && entry->exclude[i] != NULL; i++)
 		free(entry->exclude[i]);

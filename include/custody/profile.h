@@ -19,9 +19,10 @@ struct profile_entry {
 	enum profile_source	 source;
 	char			*path;		/* PROFILE_PATH: absolute, glob characters allowed in any component */
 	char			*live;		/* PROFILE_LIVE: one of profile_live_names */
+	char			*root;		/* PROFILE_LIVE: stands for "/" in on-disk reads; NULL or "" = the host */
 	char			*description;	/* may be NULL */
 	int			 max_depth;	/* directory levels below path; -1 = default */
-	int64_t			 max_size;	/* bytes per file; -1 = no limit */
+	int64_t			 max_size;	/* bytes per file (live: per content member); -1 = no limit (live: the source's default) */
 	enum profile_over_limit	 over_limit;
 	char			**exclude;	/* fnmatch(3) globs; NULL-terminated */
 	size_t			 exclude_count;

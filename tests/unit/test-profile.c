@@ -291,6 +291,24 @@ test_defaults(void **state)
 	profile_free(profile);
 }
 
+/* A live entry takes a root (trailing slashes dropped, "/" the host) and a size cap. */
+static void
+test_live_root(void **state)
+{
+	struct profile *profile;
+
+	(void)state;
+	profile = parse_ok("name: r\nentries:\n- live: users\n  root: /mnt/img//\n"
+	    "  max_size: 4K\n- live: mounts\n  root: /\n- live: system\n");
+	assert_int_equal(profile->entry_count, 3);
+	assert_string_equal(profile->entries[0].root, "/mnt/img");
+	assert_int_equal(profile->entries[0].max_size, 4096);
+	assert_string_equal(profile->entries[1].root, "");
+	assert_null(profile->entries[2].root);
+	assert_int_equal(profile->entries[2].max_size, -1);
+	profile_free(profile);
+}
+
 #define HEAD "name: t\nentries:\n"
 
 static const struct bad_case bad_cases[] = {
@@ -315,8 +333,14 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:3:5: entry needs \"live\" or \"path\"" },
 	{ HEAD "  - path: /x\n    live: users\n",
 	  "t.yaml:4:5: entry has both \"live\" and \"path\"" },
-	{ HEAD "  - live: users\n    max_size: 1M\n",
-	  "t.yaml:4:5: \"max_size\" applies only to path entries" },
+	{ HEAD "  - live: users\n    max_depth: 1\n",
+	  "t.yaml:4:5: \"max_depth\" applies only to path entries" },
+	{ HEAD "  - path: /x\n    root: /mnt\n",
+	  "t.yaml:4:5: \"root\" applies only to live entries" },
+	{ HEAD "  - live: users\n    root: mnt\n",
+	  "t.yaml:4:11: root \"mnt\" must be absolute" },
+	{ HEAD "  - live: users\n    root: /mnt/../etc\n",
+	  "t.yaml:4:11: root \"/mnt/../etc\" has a \".\" or \"..\" component" },
 	{ HEAD "  - live: users\n    exclude: \"*\"\n",
 	  "t.yaml:4:5: \"exclude\" applies only to path entries" },
 	/* Wrong types. */
@@ -660,6 +684,7 @@ main(void)
 		cmocka_unit_test(test_builtin_triage),
 		cmocka_unit_test(test_full_example),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_live_root),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_message_quoting),

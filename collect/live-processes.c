@@ -1,0 +1,341 @@
+/* The processes source: /proc/PID/{stat,status,cmdline,exe,cwd,root,fd}. */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "custody/error.h"
+#include "custody/util.h"
+
+#include "collector.h"
+#include "live.h"
+
+/* What turns start ticks into times. */
+struct live_clock {
+	long		 hz;
+	long long	 btime;		/* -1 when unknown */
+};
+
+/* Clock ticks per second and the boot time from /proc/stat. */
+static void
+live_clock_init(struct live_clock *boot)
+{
+	struct live_file f;
+	char *cursor, *line;
+
+	boot->hz = sysconf(_SC_CLK_TCK);
+	if (boot->hz <= 0)
+		boot->hz = 100;
+	boot->btime = -1;
+	if (live_read(AT_FDCWD, "/proc/stat", LIVE_PROC_MAX, &f) != 0)
+		return;
+	cursor = f.data;
+	while ((line = util_next_line(&cursor)) != NULL)
+		if (sscanf(line, "btime %lld", &boot->btime) == 1)
+			break;
+	free(f.data);
+}
+
+/* Set "started" to the UTC time of a number of ticks after boot. */
+static void
+live_set_started(json_t *p, const struct live_clock *boot,
+    unsigned long long ticks)
+{
+	unsigned long long hz = (unsigned long long)boot->hz;
+	struct timespec ts;
+	char text[UTIL_TIME_SIZE];
+
+	json_object_set_new(p, "start_ticks", json_integer((json_int_t)ticks));
+	json_object_set_new(p, "start_seconds_after_boot",
+	    json_real((double)ticks / (double)boot->hz));
+	if (boot->btime < 0) {
+		json_object_set_new(p, "started", json_null());
+		return;
+	}
+	ts.tv_sec = (time_t)(boot->btime + (long long)(ticks / hz));
+	ts.tv_nsec = (long)(ticks % hz * 1000000000ULL / hz);
+	util_time_format(&ts, text);
+	json_object_set_new(p, "started", json_string(text));
+}
+
+/*
+ * Parse /proc/PID/stat into p. The command name sits in parentheses and
+ * may itself hold spaces and ')', so the fields start after the last ')'.
+ */
+static int
+live_stat_parse(json_t *p, const char *text, size_t len,
+    const struct live_clock *boot)
+{
+	const char *first, *last, *field;
+	unsigned long long values[23];
+	int n;
+
+	first = memchr(text, '(', len);
+	last = memrchr(text, ')', len);
+	if (first == NULL || last == NULL || last < first)
+		return -1;
+	field = last + 1;
+	for (n = 3; n <= 22; n++) {
+		field += strspn(field, " ");
+		if (*field == '\0')
+			return -1;
+		values[n] = n == 3 ? (unsigned char)*field :
+		    strtoull(field, NULL, 10);
+		field += strcspn(field, " ");
+	}
+	live_set_bytes(p, "comm", first + 1, (size_t)(last - first - 1));
+	json_object_set_new(p, "ppid", json_integer((json_int_t)values[4]));
+	json_object_set_new(p, "state", json_sprintf("%c", (char)values[3]));
+	json_object_set_new(p, "threads", json_integer((json_int_t)values[20]));
+	live_set_started(p, boot, values[22]);
+	return 0;
+}
+
+/* Add the fields of /proc/PID/stat. -1 when the process has gone. */
+static int
+live_process_stat(json_t *p, int dir, const struct live_clock *boot)
+{
+	struct live_file f;
+
+	if (live_read(dir, "stat", LIVE_PROC_MAX, &f) != 0)
+		return -1;
+	if (live_stat_parse(p, f.data, f.len, boot) != 0)
+		json_object_set_new(p, "stat_error", json_string("malformed"));
+	free(f.data);
+	return 0;
+}
+
+/* Set an id and, when known, its name. */
+static void
+live_set_id(json_t *p, const char *key, const char *name_key, unsigned id,
+    const char *name)
+{
+	json_object_set_new(p, key, json_integer(id));
+	if (name_key != NULL)
+		json_object_set_new(p, name_key,
+		    name != NULL ? json_string(name) : json_null());
+}
+
+/* Add the real and effective user and group from /proc/PID/status. */
+static void
+live_process_status(json_t *p, int dir, const struct idmap *ids)
+{
+	unsigned uid[4], gid[4];
+	int have_uid = 0, have_gid = 0;
+	struct live_file f;
+	char *cursor, *line;
+
+	if (live_read(dir, "status", LIVE_PROC_MAX, &f) != 0) {
+		live_set_errno(p, "status_error", errno);
+		return;
+	}
+	cursor = f.data;
+	while ((line = util_next_line(&cursor)) != NULL) {
+		if (!have_uid && sscanf(line, "Uid: %u %u %u %u", &uid[0],
+		    &uid[1], &uid[2], &uid[3]) == 4)
+			have_uid = 1;
+		if (!have_gid && sscanf(line, "Gid: %u %u %u %u", &gid[0],
+		    &gid[1], &gid[2], &gid[3]) == 4)
+			have_gid = 1;
+	}
+	free(f.data);
+	if (have_uid) {
+		live_set_id(p, "uid", "user", uid[0], idmap_user(ids, uid[0]));
+		live_set_id(p, "euid", NULL, uid[1], NULL);
+	}
+	if (have_gid) {
+		live_set_id(p, "gid", "group", gid[0], idmap_group(ids, gid[0]));
+		live_set_id(p, "egid", NULL, gid[1], NULL);
+	}
+}
+
+/* Split NUL-separated arguments into strings; NULL when one is not UTF-8. */
+static json_t *
+live_args(const char *data, size_t len)
+{
+	json_t *args = json_array();
+	size_t i, start = 0;
+
+	for (i = 0; i <= len; i++) {
+		if (i < len && data[i] != '\0')
+			continue;
+		if (i < len || i > start) {
+			if (!util_utf8_valid(data + start, i - start)) {
+				json_decref(args);
+				return NULL;
+			}
+			json_array_append_new(args,
+			    json_stringn(data + start, i - start));
+		}
+		start = i + 1;
+	}
+	return args;
+}
+
+/* Add the command line: an array of arguments, or cmdline_base64. */
+static void
+live_process_cmdline(json_t *p, int dir)
+{
+	struct live_file f;
+	json_t *args;
+	char *encoded;
+
+	if (live_read(dir, "cmdline", LIVE_PROC_MAX, &f) != 0) {
+		json_object_set_new(p, "cmdline", json_null());
+		live_set_errno(p, "cmdline_error", errno);
+		return;
+	}
+	args = live_args(f.data, f.len);
+	json_object_set_new(p, "cmdline", args != NULL ? args : json_null());
+	if (args == NULL && (encoded = util_base64(f.data, f.len)) != NULL) {
+		json_object_set_new(p, "cmdline_base64", json_string(encoded));
+		free(encoded);
+	}
+	if (f.truncated)
+		json_object_set_new(p, "cmdline_truncated", json_true());
+	free(f.data);
+}
+
+/* Add a /proc/PID link (exe, cwd, root) and whether its target was deleted. */
+static void
+live_process_link(json_t *p, int dir, const char *name)
+{
+	static const char deleted[] = " (deleted)";
+	size_t suffix = sizeof deleted - 1;
+	char target[PATH_MAX + 1], key[32];
+	ssize_t n;
+
+	if ((n = readlinkat(dir, name, target, sizeof target)) < 0) {
+		json_object_set_new(p, name, json_null());
+		snprintf(key, sizeof key, "%s_error", name);
+		if (errno != ENOENT)
+			live_set_errno(p, key, errno);
+		return;
+	}
+	live_set_bytes(p, name, target, (size_t)n);
+	snprintf(key, sizeof key, "%s_deleted", name);
+	if ((size_t)n >= suffix &&
+	    memcmp(target + n - suffix, deleted, suffix) == 0)
+		json_object_set_new(p, key, json_true());
+}
+
+/* Add the socket inodes the process holds, or why they could not be read. */
+static void
+live_process_sockets(json_t *p, int dir)
+{
+	struct live_inodes s;
+	json_t *list;
+	size_t i;
+
+	if (live_socket_inodes(dir, &s) != 0) {
+		json_object_set_new(p, "sockets", json_null());
+		live_set_errno(p, "fd_error", errno);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < s.n; i++)
+		json_array_append_new(list, json_integer((json_int_t)s.v[i]));
+	json_object_set_new(p, "sockets", list);
+	if (s.unreadable > 0) {
+		live_set_errno(p, "fd_error", s.link_error);
+		json_object_set_new(p, "fds_unreadable",
+		    json_integer((json_int_t)s.unreadable));
+	}
+	if (s.truncated)
+		json_object_set_new(p, "fd_truncated", json_true());
+	free(s.v);
+}
+
+/* One process as an object; NULL when it exited before it could be read. */
+static json_t *
+live_process(pid_t pid, const struct live_clock *boot, const struct idmap *ids)
+{
+	json_t *p;
+	int dir;
+
+	if ((dir = live_pid_open(pid)) < 0)
+		return NULL;
+	p = json_object();
+	json_object_set_new(p, "pid", json_integer(pid));
+	if (live_process_stat(p, dir, boot) != 0) {
+		json_decref(p);
+		close(dir);
+		return NULL;
+	}
+	live_process_status(p, dir, ids);
+	live_process_cmdline(p, dir);
+	live_process_link(p, dir, "exe");
+	live_process_link(p, dir, "cwd");
+	live_process_link(p, dir, "root");
+	live_process_sockets(p, dir);
+	close(dir);
+	return p;
+}
+
+/* Set the boot time as a UTC string, or null. */
+static void
+live_set_boot_time(json_t *doc, const struct live_clock *boot)
+{
+	struct timespec ts;
+	char text[UTIL_TIME_SIZE];
+
+	if (boot->btime < 0) {
+		json_object_set_new(doc, "boot_time", json_null());
+		return;
+	}
+	ts.tv_sec = (time_t)boot->btime;
+	ts.tv_nsec = 0;
+	util_time_format(&ts, text);
+	json_object_set_new(doc, "boot_time", json_string(text));
+}
+
+/* The processes source: every /proc/PID, sorted by pid. */
+static int
+live_processes(struct live_run *run)
+{
+	json_t *doc = run->doc, *errors = run->errors;
+	struct live_clock boot;
+	struct live_pids pids;
+	struct idmap *ids;
+	json_t *list, *vanished, *p;
+	size_t i;
+
+	if (live_pids(&pids) != 0)
+		return -1;
+	live_clock_init(&boot);
+	if ((ids = idmap_load()) == NULL)
+		live_note(errors);
+	list = json_array();
+	vanished = json_array();
+	for (i = 0; i < pids.n; i++) {
+		if ((p = live_process(pids.v[i], &boot, ids)) != NULL)
+			json_array_append_new(list, p);
+		else
+			json_array_append_new(vanished, json_integer(pids.v[i]));
+	}
+	json_object_set_new(doc, "clock_ticks_per_second", json_integer(boot.hz));
+	live_set_boot_time(doc, &boot);
+	live_set_count(doc, list);
+	json_object_set_new(doc, "truncated", json_boolean(pids.truncated));
+	json_object_set_new(doc, "vanished", vanished);
+	json_object_set_new(doc, "processes", list);
+	idmap_free(ids);
+	free(pids.v);
+	return 0;
+}
+
+const struct live_reader live_reader_processes = {
+	.origin = "/proc/[pid]/{stat,status,cmdline,exe,cwd,root,fd}",
+	.fill = live_processes,
+};

@@ -1,0 +1,295 @@
+/* Reading and recording, shared by the live readers. */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "custody/error.h"
+#include "custody/util.h"
+
+#include "collector.h"
+#include "live.h"
+
+/* Read fd to its end, keeping at most max bytes. -1 with errno set. */
+int
+live_read_fd(int fd, size_t max, struct live_file *f)
+{
+	size_t size = 0;
+	ssize_t n;
+	char *grown;
+
+	memset(f, 0, sizeof *f);
+	for (;;) {
+		if (f->len == size) {
+			if (size > max) {
+				f->truncated = true;
+				break;
+			}
+			size = size == 0 ? 65536 : size * 2;
+			if (size > max + 1)
+				size = max + 1;
+			if ((grown = realloc(f->data, size + 1)) == NULL)
+				goto fail;
+			f->data = grown;
+		}
+		n = read(fd, f->data + f->len, size - f->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		f->len += (size_t)n;
+	}
+	if (f->len > max)
+		f->len = max;
+	f->data[f->len] = '\0';
+	return 0;
+fail:
+	n = errno;
+	free(f->data);
+	f->data = NULL;
+	errno = (int)n;
+	return -1;
+}
+
+/* Read a regular file below dirfd whole, up to max bytes. 0 or -1 (errno). */
+int
+live_read(int dirfd, const char *path, size_t max, struct live_file *f)
+{
+	int fd, rc, saved;
+
+	if ((fd = util_open_file(dirfd, path, NULL)) < 0)
+		return -1;
+	rc = live_read_fd(fd, max, f);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (rc != 0)
+		return error_set_errno("%s", path);
+	return 0;
+}
+
+/* Drop trailing newlines from a file's contents. */
+void
+live_chomp(struct live_file *f)
+{
+	while (f->len > 0 && f->data[f->len - 1] == '\n')
+		f->data[--f->len] = '\0';
+}
+
+/* Make room for one more element of a growing array; NULL when out of memory. */
+void *
+live_grow(void *array, size_t *size, size_t n, size_t element)
+{
+	size_t want;
+	void *grown;
+
+	if (n < *size)
+		return array;
+	want = *size == 0 ? 64 : *size * 2;
+	if ((grown = reallocarray(array, want, element)) == NULL) {
+		error_set_errno("reallocarray");
+		return NULL;
+	}
+	*size = want;
+	return grown;
+}
+
+/* Set key to bytes as a string when UTF-8; else null, with key_base64. */
+void
+live_set_bytes(json_t *obj, const char *key, const char *data, size_t len)
+{
+	char name[128], *encoded;
+
+	if (util_utf8_valid(data, len)) {
+		json_object_set_new(obj, key, json_stringn(data, len));
+		return;
+	}
+	json_object_set_new(obj, key, json_null());
+	snprintf(name, sizeof name, "%s_base64", key);
+	if ((encoded = util_base64(data, len)) == NULL)
+		return;
+	json_object_set_new(obj, name, json_string(encoded));
+	free(encoded);
+}
+
+/* Bytes as a JSON string, escaped (\xHH) when they are not UTF-8. */
+json_t *
+live_string(const char *data, size_t len)
+{
+	json_t *s;
+	char *escaped;
+
+	if (util_utf8_valid(data, len))
+		return json_stringn(data, len);
+	if ((escaped = util_escape(data, len)) == NULL)
+		return NULL;
+	s = json_string(escaped);
+	free(escaped);
+	return s;
+}
+
+/* Append the last error message to a document's list of problems. */
+void
+live_note(json_t *errors)
+{
+	const char *message = error_message();
+
+	json_array_append_new(errors, live_string(message, strlen(message)));
+}
+
+/* Set key to the trimmed contents of a small file, or null with a note. */
+int
+live_set_file(json_t *obj, const char *key, const char *path, json_t *errors)
+{
+	struct live_file f;
+
+	if (live_read(AT_FDCWD, path, LIVE_PROC_MAX, &f) != 0) {
+		json_object_set_new(obj, key, json_null());
+		live_note(errors);
+		return -1;
+	}
+	live_chomp(&f);
+	live_set_bytes(obj, key, f.data, f.len);
+	free(f.data);
+	return 0;
+}
+
+/* Set an error key to the text of an errno value. */
+void
+live_set_errno(json_t *obj, const char *key, int error_number)
+{
+	json_object_set_new(obj, key, json_string(strerror(error_number)));
+}
+
+/* Set "count" to the length of a list. */
+void
+live_set_count(json_t *doc, json_t *list)
+{
+	json_object_set_new(doc, "count",
+	    json_integer((json_int_t)json_array_size(list)));
+}
+
+/* Parse a whole string of decimal digits. */
+bool
+live_decimal(const char *text, unsigned long long *out)
+{
+	char *end;
+
+	if (*text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* Current UTC time as an ISO-8601 JSON string. */
+json_t *
+live_now(void)
+{
+	struct timespec now;
+	char text[UTIL_TIME_SIZE];
+
+	util_time_now(&now);
+	util_time_format(&now, text);
+	return json_string(text);
+}
+
+/* Order pids for qsort. */
+static int
+live_pid_compare(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The process ids listed in /proc, sorted. */
+int
+live_pids(struct live_pids *p)
+{
+	struct dirent *de;
+	size_t size = 0;
+	unsigned long long value;
+	pid_t *grown;
+	DIR *dir;
+
+	memset(p, 0, sizeof *p);
+	if ((dir = opendir("/proc")) == NULL)
+		return error_set_errno("/proc");
+	while ((de = readdir(dir)) != NULL) {
+		if (!live_decimal(de->d_name, &value) || value == 0 ||
+		    value > INT_MAX)
+			continue;
+		if (p->n == LIVE_PROCESSES_MAX) {
+			p->truncated = true;
+			break;
+		}
+		if ((grown = live_grow(p->v, &size, p->n, sizeof *p->v)) == NULL) {
+			closedir(dir);
+			free(p->v);
+			return -1;
+		}
+		p->v = grown;
+		p->v[p->n++] = (pid_t)value;
+	}
+	closedir(dir);
+	if (p->n > 0)
+		qsort(p->v, p->n, sizeof *p->v, live_pid_compare);
+	return 0;
+}
+
+/* Open /proc/PID as a directory, so that all its files are of one process. */
+int
+live_pid_open(pid_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* A process's command name from /proc/PID/comm; empty when unreadable. */
+void
+live_comm(int piddir, char *out, size_t size)
+{
+	struct live_file f;
+
+	out[0] = '\0';
+	if (live_read(piddir, "comm", LIVE_PROC_MAX, &f) != 0)
+		return;
+	live_chomp(&f);
+	snprintf(out, size, "%s", f.data);
+	free(f.data);
+}
+
+/* Undo the octal escapes (\040 and the like) of a mountinfo field, in place. */
+size_t
+live_unescape(char *text)
+{
+	char *in = text, *out = text;
+
+	while (*in != '\0') {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' &&
+		    in[2] >= '0' && in[2] <= '7' && in[3] >= '0' && in[3] <= '7') {
+			*out++ = (char)((in[1] - '0') << 6 | (in[2] - '0') << 3 |
+			    (in[3] - '0'));
+			in += 4;
+		} else
+			*out++ = *in++;
+	}
+	*out = '\0';
+	return (size_t)(out - text);
+}

@@ -1,0 +1,194 @@
+/*
+ * The live sources: volatile state read natively from /proc, /sys, netlink
+ * and the host's own files, one reader per file (collect/live-NAME.c), all
+ * behind the one table in live.c, named in include/custody/live-sources.h.
+ */
+#ifndef CUSTODY_LIVE_H
+#define CUSTODY_LIVE_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "custody/live-sources.h"
+
+#define LIVE_FORMAT_VERSION	1
+#define LIVE_PROC_MAX		((size_t)16 << 20)	/* one /proc file */
+#define LIVE_TABLE_MAX		((size_t)64 << 20)	/* one /proc/net table */
+#define LIVE_PROCESSES_MAX	((size_t)1 << 20)
+#define LIVE_FDS_MAX		((size_t)1 << 20)	/* fds per process */
+#define LIVE_OWNERS_MAX		((size_t)1 << 22)	/* socket-process pairs */
+#define LIVE_COMM_SIZE		128
+
+struct collector;
+struct idmap;
+struct walk_rules;
+
+/*
+ * What a reader is given: the document it fills (live/NAME.json, with
+ * "source", "collected", "format_version" and "errors" already set), the
+ * list of problems, and the way to add further members and files.
+ */
+struct live_run {
+	struct collector	*collector;
+	const char		*name;		/* the source's name */
+	json_t			*doc;
+	json_t			*errors;	/* strings: what could not be read */
+	const char		*root;		/* stands for "/" in on-disk reads; "" = the host */
+	int64_t			 max_size;	/* the entry's cap on content members; -1: the source's default */
+	bool			 fatal;		/* set by live_add_*: the archive failed */
+};
+
+/* One reader: where it reads from (for the manifest's "origin") and how. */
+struct live_reader {
+	const char	*origin;
+	/*
+	 * Fill run->doc. Whatever cannot be read is noted in run->errors or
+	 * in the document, and the reader still returns 0; -1 only when
+	 * nothing at all could be read (error_set), or when adding a member
+	 * failed, which ends the collection.
+	 */
+	int		(*fill)(struct live_run *);
+};
+
+#define LIVE_READER_DECLARE(name, ident) \
+	extern const struct live_reader live_reader_##ident;
+CUSTODY_LIVE_SOURCES(LIVE_READER_DECLARE)
+#undef LIVE_READER_DECLARE
+
+/* ---- Members beyond the document (implemented by the collector). */
+
+/*
+ * Archive len bytes as member live/NAME/MEMBER with its own manifest entry
+ * (kind "live", source "live:NAME/MEMBER", the given origin). 0, or -1
+ * when the archive cannot be written (fatal: return it from fill).
+ */
+int live_add_member(struct live_run *, const char *member, const void *data,
+    size_t len, const char *origin);
+/*
+ * Archive the content of an open regular file as member live/NAME/MEMBER:
+ * at most cap bytes (-1: all), hashed, typed and recorded with the file's
+ * metadata under source (say "/proc/1234/exe"), with the usual statuses
+ * (truncated-at-limit, changed-while-reading). When record is not NULL it
+ * receives "member", "status", "size" and "sha256". 0, or -1 when fatal.
+ */
+int live_add_file(struct live_run *, const char *member, int fd,
+    const struct stat *st, const char *source, int64_t cap, json_t *record);
+/*
+ * Collect a path found by the reader (a log, a history file) as a profile
+ * path entry with these rules would: under files/, recorded as usual. 0,
+ * or -1 when fatal.
+ */
+int live_add_path(struct live_run *, const char *path,
+    const struct walk_rules *);
+
+/* ---- live.c: the table. */
+
+/* True when name is a live source live_collect knows. */
+bool live_known(const char *name);
+/*
+ * Read one source into a malloc'd JSON document (*out, *len, with a final
+ * newline); *origin describes where it came from. Partial failures are
+ * noted inside the document. 0, or -1 with error_set.
+ */
+int live_collect(struct live_run *, char **out, size_t *len,
+    const char **origin);
+
+/* ---- live-util.c: reading and recording, shared by the readers. */
+
+/* A whole file read into memory, NUL-terminated. */
+struct live_file {
+	char	*data;
+	size_t	 len;
+	bool	 truncated;	/* there was more than the cap */
+};
+
+/* Process ids found in /proc. */
+struct live_pids {
+	pid_t	*v;
+	size_t	 n;
+	bool	 truncated;
+};
+
+/* Read fd to its end, keeping at most max bytes. -1 with errno set. */
+int live_read_fd(int fd, size_t max, struct live_file *);
+/* Read a regular file below dirfd whole, up to max bytes. 0 or -1 (error_set). */
+int live_read(int dirfd, const char *path, size_t max, struct live_file *);
+/* Drop trailing newlines. */
+void live_chomp(struct live_file *);
+/* Make room for one more element of a growing array; NULL when out of memory. */
+void *live_grow(void *array, size_t *size, size_t n, size_t element);
+/* Set key to bytes as a string when UTF-8; else null, with key_base64. */
+void live_set_bytes(json_t *obj, const char *key, const char *data, size_t len);
+/* Bytes as a JSON string, escaped (\xHH) when they are not UTF-8. */
+json_t *live_string(const char *data, size_t len);
+/* Append the last error message to a list of problems. */
+void live_note(json_t *errors);
+/* Set key to the trimmed contents of a small file, or null with a note. */
+int live_set_file(json_t *obj, const char *key, const char *path, json_t *errors);
+/* Set an error key to the text of an errno value. */
+void live_set_errno(json_t *obj, const char *key, int error_number);
+/* Set "count" to the length of a list. */
+void live_set_count(json_t *doc, json_t *list);
+/* Parse a whole string of decimal digits. */
+bool live_decimal(const char *text, unsigned long long *out);
+/* Current UTC time as an ISO-8601 JSON string. */
+json_t *live_now(void);
+/* The process ids listed in /proc, sorted. 0 or -1. */
+int live_pids(struct live_pids *);
+/* Open /proc/PID as a directory, so that all its files are of one process. */
+int live_pid_open(pid_t pid);
+/* A process's command name from /proc/PID/comm; empty when unreadable. */
+void live_comm(int piddir, char *out, size_t size);
+/* Undo the octal escapes (\040) of a mountinfo field in place; the new length. */
+size_t live_unescape(char *text);
+
+/* ---- live-fds.c: which process holds which socket. */
+
+/* Socket inodes held by one process. */
+struct live_inodes {
+	unsigned long long	*v;
+	size_t			 n;
+	size_t			 size;
+	size_t			 unreadable;	/* links readlink refused */
+	int			 link_error;	/* the first such errno */
+	bool			 truncated;
+};
+
+/* One process holding one socket. */
+struct live_owner {
+	unsigned long long	 inode;
+	pid_t			 pid;
+	char			 comm[LIVE_COMM_SIZE];
+};
+
+/* Every (socket inode, process) pair, sorted by inode then pid. */
+struct live_owners {
+	struct live_owner	*v;
+	size_t			 n;
+	size_t			 size;
+	size_t			 scanned;	/* processes whose fds were read */
+	size_t			 fd_errors;	/* processes whose fds were not */
+	bool			 truncated;
+};
+
+/* The socket inode a descriptor link names: 1 socket, 0 other, -1 unreadable. */
+int live_socket_link(int fddir, const char *name, unsigned long long *inode);
+/* The socket inodes an open /proc/PID holds, sorted and unique. 0 or -1. */
+int live_socket_inodes(int piddir, struct live_inodes *);
+/* Every socket of every process. 0 or -1. */
+int live_owners_build(struct live_owners *);
+/* The processes holding a socket inode, as a JSON array. */
+json_t *live_owners_json(const struct live_owners *, unsigned long long inode);
+
+/* ---- live-modules.c, shared with live-system.c. */
+
+/* Add /proc/sys/kernel/tainted, decoded. */
+void live_set_tainted(json_t *doc, json_t *errors);
+
+#endif
