@@ -1,12 +1,15 @@
 /* Old kernels: unnamed files and non-replacing renames, with fallbacks noted. */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "custody/compat.h"
@@ -77,5 +80,56 @@ compat_rename_noreplace(const char *from, const char *to)
 	saved = errno;
 	unlink(from);
 	errno = saved;
+	return 0;
+}
+
+/* A struct statx from what fstatat gives. */
+static void
+compat_statx_from_stat(const struct stat *st, struct statx *stx)
+{
+	memset(stx, 0, sizeof *stx);
+	stx->stx_mask = STATX_BASIC_STATS;
+	stx->stx_blksize = (unsigned int)st->st_blksize;
+	stx->stx_nlink = (unsigned int)st->st_nlink;
+	stx->stx_uid = st->st_uid;
+	stx->stx_gid = st->st_gid;
+	stx->stx_mode = (unsigned short)st->st_mode;
+	stx->stx_ino = st->st_ino;
+	stx->stx_size = (unsigned long long)st->st_size;
+	stx->stx_blocks = (unsigned long long)st->st_blocks;
+	stx->stx_atime.tv_sec = st->st_atim.tv_sec;
+	stx->stx_atime.tv_nsec = (unsigned int)st->st_atim.tv_nsec;
+	stx->stx_mtime.tv_sec = st->st_mtim.tv_sec;
+	stx->stx_mtime.tv_nsec = (unsigned int)st->st_mtim.tv_nsec;
+	stx->stx_ctime.tv_sec = st->st_ctim.tv_sec;
+	stx->stx_ctime.tv_nsec = (unsigned int)st->st_ctim.tv_nsec;
+	stx->stx_rdev_major = major(st->st_rdev);
+	stx->stx_rdev_minor = minor(st->st_rdev);
+	stx->stx_dev_major = major(st->st_dev);
+	stx->stx_dev_minor = minor(st->st_dev);
+}
+
+int
+compat_statx(int dirfd, const char *path, int flags, unsigned int mask,
+    struct statx *stx)
+{
+	struct stat st;
+
+#ifdef SYS_statx
+	if (!compat_missing(COMPAT_STATX)) {
+		if (syscall(SYS_statx, dirfd, path, flags, mask, stx) == 0)
+			return 0;
+		if (errno != ENOSYS)
+			return -1;
+		compat_note(COMPAT_STATX);
+	}
+#else
+	(void)mask;
+	compat_note(COMPAT_STATX);
+#endif
+	if (fstatat(dirfd, path, &st, flags & (AT_SYMLINK_NOFOLLOW |
+	    AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) != 0)
+		return -1;
+	compat_statx_from_stat(&st, stx);
 	return 0;
 }

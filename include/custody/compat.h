@@ -3,12 +3,14 @@
 #define CUSTODY_COMPAT_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Kernel features custody can do without (Linux 3.10 has none of them). */
 enum compat_feature {
 	COMPAT_O_TMPFILE,	/* unnamed files, Linux 3.11 */
 	COMPAT_RENAMEAT2,	/* rename without replacing, Linux 3.15 */
+	COMPAT_STATX,		/* statx and birth times, Linux 4.11 */
 	COMPAT_FEATURES
 };
 
@@ -25,6 +27,14 @@ int compat_open_tmpfile(const char *dir, int flags, mode_t mode);
  * too. 0, or -1 with errno.
  */
 int compat_rename_noreplace(const char *from, const char *to);
+/*
+ * statx(2) called by system call (the C library's wrapper would emulate
+ * it quietly). Where the kernel lacks it (ENOSYS), fstatat(2) fills the
+ * fields it can, stx_mask says which (no STATX_BTIME, no STATX_MNT_ID),
+ * and the fallback is noted. 0, or -1 with errno.
+ */
+int compat_statx(int dirfd, const char *path, int flags, unsigned int mask,
+    struct statx *);
 /* True once custody has fallen back from the feature in this process. */
 bool compat_missing(enum compat_feature);
 /* What the fallback from a feature means, for the collection log. */
