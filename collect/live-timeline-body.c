@@ -80,9 +80,11 @@ timeline_utf8_length(const unsigned char *p, size_t left)
 }
 
 /*
- * Copy a name into out, escaped the way mactime undoes (%HH in any field):
- * '%', '|', control bytes and bytes that are not UTF-8 become %HH, so
- * every line stays one record of eleven fields. The bytes written.
+ * Copy a name into out, escaped so that every line stays one record of
+ * eleven fields that mactime reads: '%', '|', control bytes and bytes
+ * that are not UTF-8 become %HH, which mactime decodes in every field;
+ * a newline becomes \n and a backslash \\ (mactime drops a name holding
+ * a newline). The bytes written.
  */
 static size_t
 timeline_escape(const char *data, size_t len, char *out)
@@ -92,7 +94,8 @@ timeline_escape(const char *data, size_t len, char *out)
 	size_t i = 0, o = 0, n;
 
 	while (i < len) {
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '%' && p[i] != '|') {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '%' && p[i] != '|' &&
+		    p[i] != '\\') {
 			out[o++] = (char)p[i++];
 			continue;
 		}
@@ -101,12 +104,15 @@ timeline_escape(const char *data, size_t len, char *out)
 			memcpy(out + o, p + i, n);
 			o += n;
 			i += n;
-			continue;
+		} else if (p[i] == '\n' || p[i] == '\\') {
+			out[o++] = '\\';
+			out[o++] = p[i++] == '\n' ? 'n' : '\\';
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[p[i] >> 4];
+			out[o++] = hex[p[i] & 0x0f];
+			i++;
 		}
-		out[o++] = '%';
-		out[o++] = hex[p[i] >> 4];
-		out[o++] = hex[p[i] & 0x0f];
-		i++;
 	}
 	return o;
 }

@@ -75,6 +75,34 @@ timeline_below(const char *path, size_t path_len, const char *dir,
 	    (path_len == dir_len || path[dir_len] == '/');
 }
 
+/* True when a comma-separated list of options holds option. */
+static bool
+timeline_option(const char *options, const char *option)
+{
+	size_t n = strlen(option);
+
+	while (options != NULL && *options != '\0') {
+		if (strncmp(options, option, n) == 0 &&
+		    (options[n] == ',' || options[n] == '\0'))
+			return true;
+		if ((options = strchr(options, ',')) != NULL)
+			options++;
+	}
+	return false;
+}
+
+/* When reading a link updates its atime, from the mount's options. */
+static enum timeline_atime
+timeline_atime_policy(const char *options, const char *super)
+{
+	if (timeline_option(options, "ro") || timeline_option(super, "ro") ||
+	    timeline_option(options, "noatime"))
+		return TIMELINE_ATIME_NEVER;
+	if (timeline_option(options, "relatime"))
+		return TIMELINE_ATIME_RELATIME;
+	return TIMELINE_ATIME_ALWAYS;
+}
+
 /* Split a mountinfo line into a mount; -1 when malformed. */
 static int
 timeline_mount_parse(char *line, struct timeline_mount *m)
@@ -84,8 +112,8 @@ timeline_mount_parse(char *line, struct timeline_mount *m)
 	int n = 0;
 
 	memset(m, 0, sizeof *m);
-	while ((f = strtok_r(n == 0 ? line : NULL, " ", &save)) != NULL &&
-	    n < 10) {
+	while (n < 10 &&
+	    (f = strtok_r(n == 0 ? line : NULL, " ", &save)) != NULL) {
 		if (n == 6 && strcmp(f, "-") != 0)
 			continue;	/* optional fields */
 		field[n++] = f;
@@ -97,6 +125,7 @@ timeline_mount_parse(char *line, struct timeline_mount *m)
 	m->point = field[4];
 	m->fstype = field[7];
 	m->source = field[8];
+	m->atime = timeline_atime_policy(field[5], n > 9 ? field[9] : NULL);
 	live_unescape(m->fsroot);
 	m->point_len = live_unescape(m->point);
 	live_unescape(m->fstype);

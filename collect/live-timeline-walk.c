@@ -91,6 +91,24 @@ timeline_failed(struct timeline_walk *w, const char *path, size_t len,
 	timeline_problem(w->problems, path, len, error_number);
 }
 
+/* True when the kernel would not touch a link's atime to read it. */
+static bool
+timeline_target_readable(const struct timeline_walk *w, const struct statx *x)
+{
+	const struct statx_timestamp *a = &x->stx_atime;
+
+	if (w->atime == TIMELINE_ATIME_NEVER)
+		return true;
+	if (w->atime == TIMELINE_ATIME_ALWAYS)
+		return false;
+	/* relatime: untouched while atime is after mtime and ctime, for a day. */
+#define AFTER(t) (a->tv_sec > (t).tv_sec || \
+	(a->tv_sec == (t).tv_sec && a->tv_nsec > (t).tv_nsec))
+	return AFTER(x->stx_mtime) && AFTER(x->stx_ctime) &&
+	    w->now - a->tv_sec < 23 * 3600;
+#undef AFTER
+}
+
 /* Write the line of an object; 0, 1 when a cap stopped it, -1 when fatal. */
 static int
 timeline_write(struct timeline_walk *w, int dirfd, const char *entry,
@@ -100,7 +118,9 @@ timeline_write(struct timeline_walk *w, int dirfd, const char *entry,
 	char target[TIMELINE_TARGET_MAX];
 	ssize_t n;
 
-	if (S_ISLNK(x->stx_mode)) {
+	if (S_ISLNK(x->stx_mode) && !timeline_target_readable(w, x))
+		w->targets_kept++;
+	else if (S_ISLNK(x->stx_mode)) {
 		n = readlinkat(dirfd, entry, target, sizeof target);
 		if (n < 0)
 			timeline_failed(w, path, len, errno);

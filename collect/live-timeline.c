@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -37,6 +38,7 @@ struct timeline_run {
 	dev_t				*devs;	/* walked, parallel to walked */
 	const struct timeline_mount	**walked;
 	size_t				 walked_n;
+	int64_t				 now;
 };
 
 /* Set integer keys of an object from a table; -1 when out of memory. */
@@ -60,10 +62,11 @@ timeline_set_walk(json_t *o, const struct timeline_walk *w,
 {
 	static const char *const keys[] = { "entries", "directories",
 	    "vanished", "unreadable", "not_entered_depth", "long_names",
-	    "mount_points_not_crossed", "birth_times", "atime_not_spared" };
+	    "mount_points_not_crossed", "birth_times", "atime_not_spared",
+	    "link_targets_not_read" };
 	const uint64_t values[] = { w->entries, w->directories, w->vanished,
 	    w->unreadable, w->deeper, w->long_names, w->mount_points,
-	    w->birth_times, w->atime_kept };
+	    w->birth_times, w->atime_kept, w->targets_kept };
 
 	if (total != NULL) {
 		total->entries += w->entries;
@@ -75,6 +78,7 @@ timeline_set_walk(json_t *o, const struct timeline_walk *w,
 		total->mount_points += w->mount_points;
 		total->birth_times += w->birth_times;
 		total->atime_kept += w->atime_kept;
+		total->targets_kept += w->targets_kept;
 	}
 	return timeline_set_counts(o, keys, values, sizeof values / sizeof values[0]);
 }
@@ -138,7 +142,8 @@ timeline_mount_open(struct timeline_run *t, struct timeline_mount *m)
 static int
 timeline_mount_walk(struct timeline_run *t, struct timeline_mount *m)
 {
-	struct timeline_walk w = { .body = &t->body, .problems = &t->problems };
+	struct timeline_walk w = { .body = &t->body, .problems = &t->problems,
+	    .atime = m->atime, .now = t->now };
 	int fd, rc;
 
 	if ((fd = timeline_mount_open(t, m)) < 0)
@@ -262,6 +267,7 @@ live_timeline(struct live_run *run)
 
 	memset(&t, 0, sizeof t);
 	t.live = run;
+	t.now = (int64_t)time(NULL);
 	if (timeline_mounts_read(&t.mounts, run->root, &info) != 0)
 		return -1;
 	t.problems.list = json_array();

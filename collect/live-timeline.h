@@ -61,6 +61,13 @@ struct timeline_problems {
 	uint64_t	 count;
 };
 
+/* When reading a link's target updates its atime, by the mount's options. */
+enum timeline_atime {
+	TIMELINE_ATIME_NEVER,		/* ro or noatime: never */
+	TIMELINE_ATIME_RELATIME,	/* when atime <= mtime or ctime, or a day old */
+	TIMELINE_ATIME_ALWAYS		/* strictatime */
+};
+
 /* The walk of one mount: what it saw. */
 struct timeline_walk {
 	struct timeline_body	 *body;
@@ -68,6 +75,8 @@ struct timeline_walk {
 	uint64_t	 mount_id;	/* STATX_MNT_ID of the mount, when known */
 	bool		 have_mount_id;
 	dev_t		 dev;
+	enum timeline_atime atime;	/* of the mount */
+	int64_t		 now;		/* seconds, when the run started */
 	uint64_t	 entries;
 	uint64_t	 directories;
 	uint64_t	 vanished;	/* gone between listing and reading */
@@ -77,6 +86,7 @@ struct timeline_walk {
 	uint64_t	 mount_points;	/* other mounts met, not crossed */
 	uint64_t	 birth_times;	/* lines with a crtime */
 	uint64_t	 atime_kept;	/* directories opened without O_NOATIME */
+	uint64_t	 targets_kept;	/* link targets not read: it would change atime */
 };
 
 /* ---- live-timeline-body.c */
@@ -122,6 +132,7 @@ struct timeline_mount {
 	char		*fstype;
 	char		*source;
 	char		*fsroot;	/* the mount's root inside its filesystem */
+	enum timeline_atime atime;
 	const char	*skip;		/* why it is left out, or NULL */
 	const char	*start;		/* where the walk starts (point or the run's root) */
 	const char	*name;		/* start as written: from the run's root */
