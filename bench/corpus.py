@@ -3,11 +3,14 @@
 
     corpus.py logs  DIR --mib N --files N [--seed S]
     corpus.py small DIR --files N [--seed S]
+    corpus.py tree  DIR --files N [--seed S]
 
 "logs" writes text logs (syslog, web access log, JSON lines) of 10 KiB to
 50 MiB each (truncated Pareto: median ~40 KiB), about N MiB in all; "small" writes N files of 200 B to 8 KiB
 that look like /etc and /usr/share/doc (configs, scripts, XML, HTML, JSON,
-prose, gzip-compressed changelogs, PNG-like binaries).
+prose, gzip-compressed changelogs, PNG-like binaries); "tree" writes N files
+of 0 to 64 bytes, about 25 to a directory, in directories up to five levels
+deep (metadata to walk, for the timeline).
 
 Speed: the realistic lines are generated once per kind into pools of a few
 MiB; files are slices of those pools at seeded offsets, each slice with its
@@ -533,9 +536,27 @@ def gen_small(root, nfiles, seed):
     return w
 
 
+def gen_tree(root, nfiles, seed):
+    """nfiles tiny files, about 25 per directory, the directories spread
+    over up to five levels: what a filesystem timeline walks."""
+    rnd = random.Random(seed)
+    ndirs = max(1, nfiles // 25)
+    dirs = [""]
+    while len(dirs) < ndirs:
+        parent = rnd.choice(dirs[-200:] if rnd.random() < 0.7 else dirs)
+        if parent.count("/") >= 4:
+            parent = ""
+        dirs.append("%sd%05d/" % (parent, len(dirs)))
+    w = Writer(root)
+    for i in range(nfiles):
+        rel = "%sf%07d.%s" % (rnd.choice(dirs), i, rnd.choice(("txt", "log", "conf", "dat")))
+        w.write(rel, [b"x" * rnd.randrange(65)], BASE_TIME - (nfiles - i) * 7)
+    return w
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=("logs", "small"))
+    ap.add_argument("kind", choices=("logs", "small", "tree"))
     ap.add_argument("dir")
     ap.add_argument("--mib", type=int, default=1024)
     ap.add_argument("--files", type=int, required=True)
@@ -547,6 +568,8 @@ def main():
     t0 = time.perf_counter()
     if a.kind == "logs":
         w = gen_logs(a.dir, a.mib, a.files, a.seed)
+    elif a.kind == "tree":
+        w = gen_tree(a.dir, a.files, a.seed)
     else:
         w = gen_small(a.dir, a.files, a.seed)
     fp = w.finish()

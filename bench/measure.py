@@ -23,8 +23,8 @@ in out/ are measured, deleted, and the file system synced (outside the
 timing); nothing is dropped from the page cache.
 
 METRIC is "speed" (NUM's throughput / DEN's throughput = DEN's median time
-/ NUM's median time), "rss" (NUM's peak RSS / DEN's) or "rss_mib" (NUM's
-peak RSS in MiB; DEN is "-").  OP is ">=" or "<=".
+/ NUM's median time), "rss" (NUM's peak RSS / DEN's), "rss_mib" (NUM's
+peak RSS in MiB; DEN is "-") or "seconds" (NUM's median time; DEN is "-").  OP is ">=" or "<=".
 
 Output: a Markdown table on stdout, also written with the raw timings as
 RESULTS/results-<UTC time>.md and .json.
@@ -220,6 +220,9 @@ def evaluate(t):
         elif g["metric"] == "rss_mib":
             if num and num.get("rss_mib"):
                 g["ratio"] = num["rss_mib"]
+        elif g["metric"] == "seconds":
+            if num and num.get("median_s"):
+                g["ratio"] = num["median_s"]
         if g["ratio"] is None:
             g["met"] = None
         elif g["op"] == ">=":
@@ -258,6 +261,9 @@ def table(tasks):
                 if g["metric"] == "rss_mib":
                     ratios.append("%s MiB" % fmt(g["ratio"], 1))
                     tgts.append("%s %g MiB" % ("≥" if g["op"] == ">=" else "≤", g["value"]))
+                elif g["metric"] == "seconds":
+                    ratios.append("%s s" % fmt(g["ratio"], 2))
+                    tgts.append("%s %g s" % ("≥" if g["op"] == ">=" else "≤", g["value"]))
                 else:
                     r = "%s×" % fmt(g["ratio"], 2)
                     if g["metric"] == "rss":
@@ -286,6 +292,8 @@ def table(tasks):
     def name(g):
         if g["metric"] == "rss_mib":
             return "%s RSS %s %g MiB" % (g["num"], g["op"], g["value"])
+        if g["metric"] == "seconds":
+            return "%s time %s %g s" % (g["num"], g["op"], g["value"])
         if g["metric"] == "rss":
             return "%s/%s RSS %s %.2f" % (g["num"], g["den"], g["op"], g["value"])
         return "%s vs %s on %s %s %.2f×" % (g["num"], g["den"], g["task"], g["op"], g["value"])
