@@ -166,8 +166,7 @@ timeline_mounts_inherit(struct timeline_mounts *ms)
 		m = &ms->v[i];
 		for (j = 0; m->skip == NULL && j < ms->n; j++) {
 			s = &ms->v[j];
-			if (j == i || s->point_len == 1 ||
-			    timeline_fstype_skip(s->fstype, s->point) == NULL)
+			if (j == i || s->point_len == 1 || !s->type_skipped)
 				continue;
 			if (timeline_below(m->point, m->point_len, s->point,
 			    s->point_len) && m->point_len > s->point_len) {
@@ -251,6 +250,7 @@ timeline_mounts_read(struct timeline_mounts *ms, const char *root,
 		}
 		ms->v = grown;
 		m.skip = timeline_fstype_skip(m.fstype, m.point);
+		m.type_skipped = m.skip != NULL;
 		ms->v[ms->n++] = m;
 	}
 	timeline_mounts_inherit(ms);

@@ -134,6 +134,7 @@ struct timeline_mount {
 	char		*fsroot;	/* the mount's root inside its filesystem */
 	enum timeline_atime atime;
 	const char	*skip;		/* why it is left out, or NULL */
+	bool		 type_skipped;	/* left out for its filesystem type */
 	const char	*start;		/* where the walk starts (point or the run's root) */
 	const char	*name;		/* start as written: from the run's root */
 	size_t		 name_len;
