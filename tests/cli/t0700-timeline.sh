@@ -162,43 +162,49 @@ test_expect_success 'a tree that changes during the walk: bounded, vanished entr
 	python3 -c "
 import os
 for d in (\"churn/a\", \"churn/a/b\", \"churn/a/b/c\"):
-    for i in range(5000):
+    for i in range(10000):
         open(\"%s/f%d\" % (d, i), \"w\").close()
 " &&
 	cat >churn.py <<-\EOF &&
-	import os, sys, time
+	# Delete and recreate files at random, make and remove directories,
+	# and move directories up and down the tree, for argv[1] seconds.
+	import os, random, sys, time
 	end = time.time() + float(sys.argv[1])
+	dirs = ("churn/a", "churn/a/b", "churn/a/b/c")
+	rnd = random.Random()
 	n = 0
 	while time.time() < end:
-	    for d in ("churn/a", "churn/a/b", "churn/a/b/c"):
-	        for i in range(n % 5000, n % 5000 + 50):
+	    for _ in range(200):
+	        name = "%s/f%d" % (rnd.choice(dirs), rnd.randrange(10000))
+	        try:
+	            os.unlink(name)
+	        except OSError:
 	            try:
-	                os.unlink("%s/f%d" % (d, i))
-	            except OSError:
-	                pass
-	            try:
-	                os.makedirs("%s/new%d/x" % (d, n), exist_ok=True)
+	                open(name, "w").close()
 	            except OSError:
 	                pass
 	    try:
+	        os.makedirs("churn/a/new%d/x" % n)
 	        os.rename("churn/a/b/c", "churn/c")
 	        os.rename("churn/c", "churn/a/b/c")
 	        os.rename("churn/a/b", "churn/b")
 	        os.rename("churn/b", "churn/a/b")
+	        os.rmdir("churn/a/new%d/x" % n)
+	        os.rmdir("churn/a/new%d" % n)
 	    except OSError:
 	        pass
-	    n += 50
+	    n += 1
 	EOF
 	tries=0 &&
 	while :; do
 		tries=$((tries + 1))
-		python3 churn.py 8 &
+		python3 churn.py 2 &
 		churner=$!
-		sleep 0.2 &&
+		sleep 0.3 &&
 		timeline "$TEST_TMP/churn" t6.tar.zst t6 && eleven t6 &&
 		vanished=$(doc t6 .totals.vanished) &&
 		wait $churner || { kill $churner; return 1; }
-		if [ "$vanished" -gt 0 ] || [ $tries = 5 ]; then break; fi
+		if [ "$vanished" -gt 0 ] || [ $tries = 12 ]; then break; fi
 		rm -rf t6 t6.tar.zst
 	done &&
 	echo "vanished $vanished in try $tries" &&
