@@ -24,8 +24,9 @@ profile() {
 # with the by-hand verifier agreeing), extract it into DIR, parts joined in DIR/body.
 timeline() {
 	profile "$TEST_TMP/$2.yaml" "$1" "${4:-}" &&
-	timeout 300 "$CUSTODY" collect --key "$TEST_TMP/key" \
-	    --profile "$TEST_TMP/$2.yaml" -o "$2" >/dev/null 2>"$2.err" &&
+	{ timeout 300 "$CUSTODY" collect --key "$TEST_TMP/key" \
+	    --profile "$TEST_TMP/$2.yaml" -o "$2" >/dev/null 2>"$2.err" ||
+	    { echo "collect exited $?:" >&2; cat "$2.err" >&2; return 1; }; } &&
 	custody verify --key key.pub "$2" >/dev/null &&
 	byhand_agrees 0 archive "$2" key.pub &&
 	extract "$2" "$3" &&
@@ -206,7 +207,7 @@ for d in (\"churn/a\", \"churn/a/b\", \"churn/a/b/c\"):
 		sleep 0.3 &&
 		timeline "$TEST_TMP/churn" t6.tar.zst t6 && eleven t6 &&
 		vanished=$(doc t6 .totals.vanished) &&
-		wait $churner || { kill $churner; return 1; }
+		wait $churner || { echo "try $tries failed" >&2; kill $churner; return 1; }
 		if [ "$vanished" -gt 0 ] || [ $tries = 12 ]; then break; fi
 		rm -rf t6 t6.tar.zst
 	done &&
