@@ -293,3 +293,17 @@ live_unescape(char *text)
 	*out = '\0';
 	return (size_t)(out - text);
 }
+
+/* The names of the bits set in a flags word. */
+json_t *
+live_flag_names(unsigned long long flags, const struct live_flag *table,
+    size_t n)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (flags & table[i].bit)
+			json_array_append_new(list, json_string(table[i].name));
+	return list;
+}
