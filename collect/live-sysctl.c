@@ -28,6 +28,7 @@
 /* What the walk gathers. */
 struct live_sysctl {
 	json_t	*values;	/* key to value */
+	json_t	*not_read;	/* keys whose reading acts on the kernel */
 	json_t	*unreadable;	/* key to the reason */
 	size_t	 write_only;	/* skipped without opening */
 	size_t	 truncated;	/* values cut at the cap */
@@ -68,6 +69,16 @@ live_sysctl_value(struct live_sysctl *s, int dirfd, const char *name,
 	free(f.data);
 }
 
+/*
+ * Whether reading a key does something: vm.stat_refresh folds every CPU's
+ * counters into the totals when read. Such keys are listed, never opened.
+ */
+static bool
+live_sysctl_acts(const char *key)
+{
+	return strcmp(key, "vm.stat_refresh") == 0;
+}
+
 static void live_sysctl_directory(struct live_sysctl *, int, const char *, int);
 
 /* One entry of a directory: a value, a subdirectory, or a write-only file skipped. */
@@ -99,6 +110,10 @@ live_sysctl_entry(struct live_sysctl *s, int dirfd, const char *prefix,
 	if (json_object_size(s->values) + json_object_size(s->unreadable) >=
 	    LIVE_SYSCTL_KEYS_MAX) {
 		s->keys_truncated = true;
+		return;
+	}
+	if (live_sysctl_acts(key)) {
+		json_array_append_new(s->not_read, json_string(key));
 		return;
 	}
 	live_sysctl_value(s, dirfd, name, key);
@@ -138,7 +153,7 @@ static int
 live_sysctl_fill(struct live_run *run)
 {
 	struct live_sysctl s = { .values = json_object(),
-	    .unreadable = json_object() };
+	    .not_read = json_array(), .unreadable = json_object() };
 
 	live_sysctl_directory(&s, AT_FDCWD, "", 0);
 	json_object_set_new(run->doc, "count",
@@ -150,6 +165,7 @@ live_sysctl_fill(struct live_run *run)
 	json_object_set_new(run->doc, "truncated", json_boolean(s.keys_truncated));
 	json_object_set_new(run->doc, "values", s.values);
 	json_object_set_new(run->doc, "unreadable", s.unreadable);
+	json_object_set_new(run->doc, "not_read", s.not_read);
 	if (json_object_size(s.values) == 0)
 		return error_set("no sysctl value could be read");
 	return 0;
