@@ -73,23 +73,6 @@ live_bpf_name(const char *name, size_t size)
 	return live_string(name, strnlen(name, size));
 }
 
-/* The UTC time of nanoseconds after boot (CLOCK_BOOTTIME). */
-static json_t *
-live_bpf_time(const struct timespec *boot, uint64_t ns)
-{
-	struct timespec ts = *boot;
-	char text[UTIL_TIME_SIZE];
-
-	ts.tv_sec += (time_t)(ns / 1000000000);
-	ts.tv_nsec += (long)(ns % 1000000000);
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	util_time_format(&ts, text);
-	return json_string(text);
-}
-
 /* A program: type, name, tag, load time, owner, sizes, the maps it uses. */
 static json_t *
 live_bpf_program(int fd, const struct timespec *boot)
@@ -121,7 +104,7 @@ live_bpf_program(int fd, const struct timespec *boot)
 	    "s:I, s:I}", "id", (json_int_t)info.id, "type", (int)info.type,
 	    "type_name", live_bpf_type(types, sizeof types / sizeof types[0],
 	    info.type), "name", live_bpf_name(info.name, sizeof info.name),
-	    "tag", tag, "load_time_utc", live_bpf_time(boot, info.load_time),
+	    "tag", tag, "load_time_utc", live_time_after(boot, info.load_time),
 	    "uid", (json_int_t)info.created_by_uid,
 	    "map_count", (json_int_t)info.nr_map_ids, "map_ids", maps,
 	    "gpl_compatible", info.gpl_compatible != 0,
@@ -248,22 +231,6 @@ live_bpf_list(json_t *doc, json_t *errors, const struct live_bpf_kind *kind,
 	json_object_set_new(doc, kind->key, list);
 }
 
-/* The wall-clock time of boot, by CLOCK_BOOTTIME (which counts suspend). */
-static void
-live_bpf_boot(struct timespec *boot)
-{
-	struct timespec real, since;
-
-	clock_gettime(CLOCK_REALTIME, &real);
-	clock_gettime(CLOCK_BOOTTIME, &since);
-	boot->tv_sec = real.tv_sec - since.tv_sec;
-	boot->tv_nsec = real.tv_nsec - since.tv_nsec;
-	if (boot->tv_nsec < 0) {
-		boot->tv_sec--;
-		boot->tv_nsec += 1000000000;
-	}
-}
-
 /* The bpf source: programs, maps and links; EPERM and the like recorded. */
 static int
 live_bpf_fill(struct live_run *run)
@@ -278,7 +245,8 @@ live_bpf_fill(struct live_run *run)
 	struct timespec boot;
 	size_t i;
 
-	live_bpf_boot(&boot);
+	/* Load times count from boot, suspend included. */
+	live_clock_origin(CLOCK_BOOTTIME, &boot);
 	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		live_bpf_list(run->doc, run->errors, &kinds[i], &boot);
 	return 0;

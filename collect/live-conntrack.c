@@ -179,16 +179,12 @@ live_ct_counters(const struct nlattr *a)
 static json_t *
 live_ct_time(const struct nlattr *a)
 {
-	struct timespec ts;
-	char text[UTIL_TIME_SIZE];
+	static const struct timespec epoch;
 	uint64_t ns;
 
 	if (!live_netlink_value(a, &ns, 8) || (ns = be64toh(ns)) == 0)
 		return json_null();
-	ts.tv_sec = (time_t)(ns / 1000000000);
-	ts.tv_nsec = (long)(ns % 1000000000);
-	util_time_format(&ts, text);
-	return json_string(text);
+	return live_time_after(&epoch, ns);
 }
 
 /* The flow's start and end times (nf_conntrack_timestamp=1), or null. */

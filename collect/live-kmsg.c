@@ -56,23 +56,6 @@ live_kmsg_level(unsigned level)
 	return names[level & 7];
 }
 
-/* The wall-clock time of a number of microseconds after boot, as UTC text. */
-static json_t *
-live_kmsg_utc(const struct timespec *boot, unsigned long long usec)
-{
-	struct timespec ts = *boot;
-	char text[UTIL_TIME_SIZE];
-
-	ts.tv_sec += (time_t)(usec / 1000000);
-	ts.tv_nsec += (long)(usec % 1000000) * 1000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	util_time_format(&ts, text);
-	return json_string(text);
-}
-
 /* The continuation lines of a record (" KEY=value") as an object. */
 static json_t *
 live_kmsg_dictionary(char *text)
@@ -113,7 +96,7 @@ live_kmsg_record(struct live_kmsg *k, char *text)
 	    "level_name", live_kmsg_level((unsigned)priority),
 	    "sequence", (json_int_t)sequence, "usec", (json_int_t)usec,
 	    "seconds", (double)usec / 1e6, "time_utc",
-	    live_kmsg_utc(&k->boot, usec), "flags", &flag, (size_t)1);
+	    live_time_after(&k->boot, (uint64_t)usec * 1000), "flags", &flag, (size_t)1);
 	if (r == NULL)
 		return NULL;
 	json_object_set_new(r, "message", live_string(semicolon + 1,
@@ -202,22 +185,6 @@ live_kmsg_copy(struct live_kmsg *k, int fd)
 	return 0;
 }
 
-/* The wall-clock time of boot: now less the time since boot. */
-static void
-live_kmsg_boot(struct timespec *boot)
-{
-	struct timespec real, mono;
-
-	clock_gettime(CLOCK_REALTIME, &real);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	boot->tv_sec = real.tv_sec - mono.tv_sec;
-	boot->tv_nsec = real.tv_nsec - mono.tv_nsec;
-	if (boot->tv_nsec < 0) {
-		boot->tv_sec--;
-		boot->tv_nsec += 1000000000;
-	}
-}
-
 /* The kmsg source: every record still in the ring, with its metadata. */
 static int
 live_kmsg_fill(struct live_run *run)
@@ -227,7 +194,7 @@ live_kmsg_fill(struct live_run *run)
 	struct stat st;
 	int fd, rc;
 
-	live_kmsg_boot(&k.boot);
+	live_clock_origin(CLOCK_MONOTONIC, &k.boot);
 	if ((size_t)snprintf(path, sizeof path, "%s/dev/kmsg", run->root) >=
 	    sizeof path)
 		return json_decref(k.records), error_set("kmsg: root too long");
@@ -249,7 +216,7 @@ live_kmsg_fill(struct live_run *run)
 	}
 	close(fd);
 	live_set_count(run->doc, k.records);
-	json_object_set_new(run->doc, "boot_time_utc", live_kmsg_utc(&k.boot, 0));
+	json_object_set_new(run->doc, "boot_time_utc", live_time_after(&k.boot, 0));
 	json_object_set_new(run->doc, "lost", json_integer((json_int_t)k.lost));
 	json_object_set_new(run->doc, "malformed", json_integer((json_int_t)k.malformed));
 	json_object_set_new(run->doc, "truncated", json_boolean(k.truncated));

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -145,6 +146,10 @@ int live_pids(struct live_pids *);
 int live_pid_open(pid_t pid);
 /* A process's command name from /proc/PID/comm; empty when unreadable. */
 void live_comm(int piddir, char *out, size_t size);
+/* The wall-clock time at which a clock (CLOCK_MONOTONIC, CLOCK_BOOTTIME) read zero. */
+void live_clock_origin(clockid_t, struct timespec *origin);
+/* An origin plus nanoseconds, as UTC ISO-8601 text. */
+json_t *live_time_after(const struct timespec *origin, uint64_t ns);
 /* A bit of a flags word and its name. */
 struct live_flag {
 	unsigned long long	 bit;
