@@ -135,7 +135,7 @@ test_expect_success 'sysctl: every key sysctl -a shows is there, stable values e
 	comm -23 keys ourkeys >missing &&
 	test_must_be_empty missing &&
 	for k in kernel.ostype kernel.osrelease kernel.pid_max kernel.printk \
-	    kernel.core_pattern vm.swappiness net.ipv4.ip_forward fs.file-max; do
+	    kernel.core_pattern kernel.ngroups_max fs.nr_open fs.file-max; do
 		want=$(sysctl -n $k) &&
 		got=$(jq -r --arg k "$k" ".values[\$k]" all/live/sysctl.json) &&
 		test "$want" = "$got" || { echo "$k: $want vs $got"; return 1; }
