@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -149,6 +150,15 @@ live_audit(json_t *doc, json_t *errors)
 	struct live_dump dump;
 
 	json_object_set_new(doc, "audit", audit);
+	/*
+	 * Without CONFIG_AUDIT, opening the socket would have the kernel run
+	 * modprobe for it; /proc/self/loginuid exists exactly when audit does.
+	 */
+	if (access("/proc/self/loginuid", F_OK) != 0) {
+		json_object_set_new(audit, "status_error", json_string("no audit "
+		    "support in this kernel (no /proc/self/loginuid)"));
+		return;
+	}
 	if (live_audit_request(AUDIT_GET, true, 1, live_audit_status, audit,
 	    &dump) != 0) {
 		json_object_set_new(audit, "status_error", json_string(strerror(dump.error)));
