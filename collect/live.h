@@ -246,7 +246,7 @@ int live_rtnl_fill(json_t *doc, json_t *errors);
 
 /* ---- live-netlink.c: netlink requests, shared by the kernel readers. */
 
-#define LIVE_NETLINK_RECORDS_MAX	((size_t)100000)	/* answers per dump */
+#define LIVE_NETLINK_RECORDS_MAX	((size_t)50000)	/* answers per dump: ~250 MB of flows */
 
 struct nlmsghdr;
 struct nlattr;

@@ -323,6 +323,34 @@ for port in range(30000, 30500):
 	    (.timestamps.start | test(\"^20[0-9-]{8}T\")) and (.status_text | index(\"CONFIRMED\") != null)" \
 	    ct/live/conntrack.json >/dev/null
 '
+
+test_expect_success 'conntrack: 52,000 flows are cut at the documented 50,000, bounded in time and memory' '
+	cat >capns.sh <<-EOF &&
+	ip link set lo up &&
+	nft add table inet custody &&
+	nft add chain inet custody out "{ type filter hook output priority 0; }" &&
+	nft add rule inet custody out ct state new counter &&
+	python3 -c "
+import socket
+for base in (\"127.0.0.1\", \"127.0.0.2\"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for port in range(1024, 27024):
+        s.sendto(b\"x\", (base, port))
+" &&
+	conntrack -C >ct-count &&
+	/usr/bin/time -f "%e %M" -o ct-usage timeout 120 "$CUSTODY" collect --ephemeral \
+	    --profile ct.yaml -o cap.tar.zst --quiet 2>/dev/null
+	EOF
+	unshare -n sh capns.sh &&
+	test "$(cat ct-count)" -ge 52000 &&
+	extract cap.tar.zst cap &&
+	jq -e ".method == \"netlink\" and .truncated == true and .count == 50000 and
+	    (.flows | length) == 50000" cap/live/conntrack.json >/dev/null &&
+	read seconds kilobytes <ct-usage &&
+	echo "52,000 flows: $seconds s, $kilobytes KiB" &&
+	test "${seconds%.*}" -lt 60 &&
+	if test "${CUSTODY_SANITIZED:-no}" != yes; then test "$kilobytes" -lt 600000; fi
+'
 else
 test_skip 'conntrack: thousands of flows in a namespace' 'needs root, conntrack, nft and nf_conntrack'
 fi
