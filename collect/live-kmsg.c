@@ -22,7 +22,7 @@
 #include "live.h"
 
 #define LIVE_KMSG_RECORD_MAX	(16 * 1024)	/* above the kernel's 8 KiB record */
-#define LIVE_KMSG_RECORDS_MAX	200000
+#define LIVE_KMSG_RECORDS_MAX	100000	/* ~2.8 KB of memory each */
 #define LIVE_KMSG_BYTES_MAX	((size_t)32 << 20)
 
 /* What a read of the ring brought. */

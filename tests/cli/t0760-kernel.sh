@@ -107,6 +107,18 @@ sys.stdout.buffer.write(line * 42000)" >fake/dev/kmsg &&
 	jq -e ".truncated == true and .count > 30000 and .count < 34000" big/live/kmsg.json >/dev/null
 '
 
+test_expect_success 'kmsg: a copy of 250,000 records is cut at the documented 100,000' '
+	python3 -c "
+import sys
+sys.stdout.buffer.write(b\"\".join(b\"6,%d,%d,-;message %d\\n SUBSYSTEM=x\\n\" % (i, i, i)
+    for i in range(250000)))" >fake/dev/kmsg &&
+	run_bounded "$CUSTODY" collect --ephemeral --profile "$TEST_TMP/fk.yaml" -o many.tar.zst --quiet &&
+	test "$(cat status)" = 0 &&
+	extract many.tar.zst many &&
+	jq -e ".truncated == true and .count == 100000 and .records[-1].sequence == 99999 and
+	    .records[-1].dictionary.SUBSYSTEM == \"x\"" many/live/kmsg.json >/dev/null
+'
+
 test_expect_success 'modules: every /sys/module entry, built-in ones too; /proc/modules in it' '
 	ls /sys/module | sort >want &&
 	jq -r ".sysfs[].name" all/live/modules.json | sort >got &&
