@@ -209,7 +209,7 @@ for d in (\"churn/a\", \"churn/a/b\", \"churn/a/b/c\"):
 		vanished=$(doc t6 .totals.vanished) &&
 		wait $churner || { echo "try $tries failed" >&2; kill $churner; return 1; }
 		if [ "$vanished" -gt 0 ] || [ $tries = 12 ]; then break; fi
-		rm -rf t6 t6.tar.zst
+		rm -rf t6 t6.tar.zst t6.tar.zst.sha256
 	done &&
 	echo "vanished $vanished in try $tries" &&
 	test "$vanished" -gt 0
