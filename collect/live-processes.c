@@ -1,4 +1,7 @@
-/* The processes source: /proc/PID/{stat,status,cmdline,exe,cwd,root,fd}. */
+/*
+ * The processes source: /proc/PID/{stat,status,cmdline,exe,cwd,root}, each
+ * descriptor with its fdinfo, environ, cgroup and namespaces.
+ */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -160,60 +163,12 @@ live_process_status(json_t *p, int dir, const struct idmap *ids)
 	}
 }
 
-/* Split NUL-separated arguments into strings; NULL when one is not UTF-8. */
-static json_t *
-live_args(const char *data, size_t len)
-{
-	json_t *args = json_array();
-	size_t i, start = 0;
-
-	for (i = 0; i <= len; i++) {
-		if (i < len && data[i] != '\0')
-			continue;
-		if (i < len || i > start) {
-			if (!util_utf8_valid(data + start, i - start)) {
-				json_decref(args);
-				return NULL;
-			}
-			json_array_append_new(args,
-			    json_stringn(data + start, i - start));
-		}
-		start = i + 1;
-	}
-	return args;
-}
-
-/* Add the command line: an array of arguments, or cmdline_base64. */
-static void
-live_process_cmdline(json_t *p, int dir)
-{
-	struct live_file f;
-	json_t *args;
-	char *encoded;
-
-	if (live_read(dir, "cmdline", LIVE_PROC_MAX, &f) != 0) {
-		json_object_set_new(p, "cmdline", json_null());
-		live_set_errno(p, "cmdline_error", errno);
-		return;
-	}
-	args = live_args(f.data, f.len);
-	json_object_set_new(p, "cmdline", args != NULL ? args : json_null());
-	if (args == NULL && (encoded = util_base64(f.data, f.len)) != NULL) {
-		json_object_set_new(p, "cmdline_base64", json_string(encoded));
-		free(encoded);
-	}
-	if (f.truncated)
-		json_object_set_new(p, "cmdline_truncated", json_true());
-	free(f.data);
-}
-
 /* Add a /proc/PID link (exe, cwd, root) and whether its target was deleted. */
 static void
 live_process_link(json_t *p, int dir, const char *name)
 {
-	static const char deleted[] = " (deleted)";
-	size_t suffix = sizeof deleted - 1;
 	char target[PATH_MAX + 1], key[32];
+	size_t len;
 	ssize_t n;
 
 	if ((n = readlinkat(dir, name, target, sizeof target)) < 0) {
@@ -225,36 +180,19 @@ live_process_link(json_t *p, int dir, const char *name)
 	}
 	live_set_bytes(p, name, target, (size_t)n);
 	snprintf(key, sizeof key, "%s_deleted", name);
-	if ((size_t)n >= suffix &&
-	    memcmp(target + n - suffix, deleted, suffix) == 0)
+	len = (size_t)n;
+	if (live_deleted_strip(target, &len))
 		json_object_set_new(p, key, json_true());
 }
 
-/* Add the socket inodes the process holds, or why they could not be read. */
+/* Mark a process that exited while it was read: what follows is partial. */
 static void
-live_process_sockets(json_t *p, int dir)
+live_process_gone(json_t *p, int dir)
 {
-	struct live_inodes s;
-	json_t *list;
-	size_t i;
+	struct stat st;
 
-	if (live_socket_inodes(dir, &s) != 0) {
-		json_object_set_new(p, "sockets", json_null());
-		live_set_errno(p, "fd_error", errno);
-		return;
-	}
-	list = json_array();
-	for (i = 0; i < s.n; i++)
-		json_array_append_new(list, json_integer((json_int_t)s.v[i]));
-	json_object_set_new(p, "sockets", list);
-	if (s.unreadable > 0) {
-		live_set_errno(p, "fd_error", s.link_error);
-		json_object_set_new(p, "fds_unreadable",
-		    json_integer((json_int_t)s.unreadable));
-	}
-	if (s.truncated)
-		json_object_set_new(p, "fd_truncated", json_true());
-	free(s.v);
+	if (fstatat(dir, "stat", &st, 0) != 0)
+		json_object_set_new(p, "partial", json_true());
 }
 
 /* One process as an object; NULL when it exited before it could be read. */
@@ -278,7 +216,10 @@ live_process(pid_t pid, const struct live_clock *boot, const struct idmap *ids)
 	live_process_link(p, dir, "exe");
 	live_process_link(p, dir, "cwd");
 	live_process_link(p, dir, "root");
-	live_process_sockets(p, dir);
+	live_process_fds(p, dir);
+	live_process_environ(p, dir);
+	live_process_isolation(p, dir);
+	live_process_gone(p, dir);
 	close(dir);
 	return p;
 }
@@ -336,6 +277,6 @@ live_processes(struct live_run *run)
 }
 
 const struct live_reader live_reader_processes = {
-	.origin = "/proc/[pid]/{stat,status,cmdline,exe,cwd,root,fd}",
+	.origin = "/proc/[pid]/{stat,status,cmdline,exe,cwd,root,fd,fdinfo,environ,cgroup,ns}",
 	.fill = live_processes,
 };

@@ -179,12 +179,37 @@ struct live_owners {
 
 /* The socket inode a descriptor link names: 1 socket, 0 other, -1 unreadable. */
 int live_socket_link(int fddir, const char *name, unsigned long long *inode);
+/* Sort socket inodes and drop duplicates (dup'd descriptors). */
+void live_inodes_unique(struct live_inodes *);
 /* The socket inodes an open /proc/PID holds, sorted and unique. 0 or -1. */
 int live_socket_inodes(int piddir, struct live_inodes *);
 /* Every socket of every process. 0 or -1. */
 int live_owners_build(struct live_owners *);
 /* The processes holding a socket inode, as a JSON array. */
 json_t *live_owners_json(const struct live_owners *, unsigned long long inode);
+
+/* ---- live-process-fds.c: every descriptor of a process. */
+
+#define LIVE_FD_LIST_MAX	((size_t)16384)	/* descriptors listed per process */
+
+/* Whether a link target ends " (deleted)"; *len then excludes the suffix. */
+bool live_deleted_strip(const char *target, size_t *len);
+/* Add "fds" (every descriptor, with its fdinfo) and "sockets" to a process. */
+void live_process_fds(json_t *p, int piddir);
+
+/* ---- live-process-args.c: the NUL-separated lists of a process. */
+
+#define LIVE_ENVIRON_MAX	((size_t)64 << 10)	/* environ kept per process */
+
+/* Add "cmdline": an array of arguments, or cmdline_base64. */
+void live_process_cmdline(json_t *p, int piddir);
+/* Add "environ" (capped at LIVE_ENVIRON_MAX), or environ_base64. */
+void live_process_environ(json_t *p, int piddir);
+
+/* ---- live-process-isolation.c: where a process lives. */
+
+/* Add "cgroup" (/proc/PID/cgroup) and "namespaces" (/proc/PID/ns/). */
+void live_process_isolation(json_t *p, int piddir);
 
 /* ---- live-modules.c, shared with live-system.c. */
 
