@@ -88,49 +88,24 @@ live_maps_read(json_t *p, int dir)
 	free(f.data);
 }
 
-/* One process's mappings; NULL when it exited before it could be read. */
-static json_t *
-live_maps_process(pid_t pid)
+/* Read one process's mappings through its open /proc/PID. */
+static int
+live_maps_process(json_t *p, int dir, void *unused)
 {
 	char comm[LIVE_COMM_SIZE];
-	json_t *p;
-	int dir;
 
-	if ((dir = live_pid_open(pid)) < 0)
-		return NULL;
-	p = json_object();
-	json_object_set_new(p, "pid", json_integer(pid));
+	(void)unused;
 	live_comm(dir, comm, sizeof comm);
 	live_set_bytes(p, "comm", comm, strlen(comm));
 	live_maps_read(p, dir);
-	close(dir);
-	return p;
+	return 0;
 }
 
 /* The maps source: every process's mappings, sorted by pid. */
 static int
 live_maps(struct live_run *run)
 {
-	struct live_pids pids;
-	json_t *list, *vanished, *p;
-	size_t i;
-
-	if (live_pids(&pids) != 0)
-		return -1;
-	list = json_array();
-	vanished = json_array();
-	for (i = 0; i < pids.n; i++) {
-		if ((p = live_maps_process(pids.v[i])) != NULL)
-			json_array_append_new(list, p);
-		else
-			json_array_append_new(vanished, json_integer(pids.v[i]));
-	}
-	live_set_count(run->doc, list);
-	json_object_set_new(run->doc, "truncated", json_boolean(pids.truncated));
-	json_object_set_new(run->doc, "vanished", vanished);
-	json_object_set_new(run->doc, "processes", list);
-	free(pids.v);
-	return 0;
+	return live_each_process(run->doc, "processes", live_maps_process, NULL);
 }
 
 const struct live_reader live_reader_maps = {

@@ -195,23 +195,21 @@ live_process_gone(json_t *p, int dir)
 		json_object_set_new(p, "partial", json_true());
 }
 
-/* One process as an object; NULL when it exited before it could be read. */
-static json_t *
-live_process(pid_t pid, const struct live_clock *boot, const struct idmap *ids)
-{
-	json_t *p;
-	int dir;
+/* What reading a process needs besides its directory. */
+struct live_process_context {
+	struct live_clock	 boot;
+	struct idmap		*ids;
+};
 
-	if ((dir = live_pid_open(pid)) < 0)
-		return NULL;
-	p = json_object();
-	json_object_set_new(p, "pid", json_integer(pid));
-	if (live_process_stat(p, dir, boot) != 0) {
-		json_decref(p);
-		close(dir);
-		return NULL;
-	}
-	live_process_status(p, dir, ids);
+/* Read one process through its open /proc/PID; -1 when it exited first. */
+static int
+live_process(json_t *p, int dir, void *arg)
+{
+	const struct live_process_context *context = arg;
+
+	if (live_process_stat(p, dir, &context->boot) != 0)
+		return -1;
+	live_process_status(p, dir, context->ids);
 	live_process_cmdline(p, dir);
 	live_process_link(p, dir, "exe");
 	live_process_link(p, dir, "cwd");
@@ -220,8 +218,7 @@ live_process(pid_t pid, const struct live_clock *boot, const struct idmap *ids)
 	live_process_environ(p, dir);
 	live_process_isolation(p, dir);
 	live_process_gone(p, dir);
-	close(dir);
-	return p;
+	return 0;
 }
 
 /* Set the boot time as a UTC string, or null. */
@@ -245,35 +242,18 @@ live_set_boot_time(json_t *doc, const struct live_clock *boot)
 static int
 live_processes(struct live_run *run)
 {
-	json_t *doc = run->doc, *errors = run->errors;
-	struct live_clock boot;
-	struct live_pids pids;
-	struct idmap *ids;
-	json_t *list, *vanished, *p;
-	size_t i;
+	struct live_process_context context;
+	int rc;
 
-	if (live_pids(&pids) != 0)
-		return -1;
-	live_clock_init(&boot);
-	if ((ids = idmap_load()) == NULL)
-		live_note(errors);
-	list = json_array();
-	vanished = json_array();
-	for (i = 0; i < pids.n; i++) {
-		if ((p = live_process(pids.v[i], &boot, ids)) != NULL)
-			json_array_append_new(list, p);
-		else
-			json_array_append_new(vanished, json_integer(pids.v[i]));
-	}
-	json_object_set_new(doc, "clock_ticks_per_second", json_integer(boot.hz));
-	live_set_boot_time(doc, &boot);
-	live_set_count(doc, list);
-	json_object_set_new(doc, "truncated", json_boolean(pids.truncated));
-	json_object_set_new(doc, "vanished", vanished);
-	json_object_set_new(doc, "processes", list);
-	idmap_free(ids);
-	free(pids.v);
-	return 0;
+	live_clock_init(&context.boot);
+	if ((context.ids = idmap_load()) == NULL)
+		live_note(run->errors);
+	json_object_set_new(run->doc, "clock_ticks_per_second",
+	    json_integer(context.boot.hz));
+	live_set_boot_time(run->doc, &context.boot);
+	rc = live_each_process(run->doc, "processes", live_process, &context);
+	idmap_free(context.ids);
+	return rc;
 }
 
 const struct live_reader live_reader_processes = {

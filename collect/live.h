@@ -143,6 +143,13 @@ json_t *live_now(void);
 int live_pids(struct live_pids *);
 /* Open /proc/PID as a directory, so that all its files are of one process. */
 int live_pid_open(pid_t pid);
+/*
+ * Every process in pid order, each read by one(p, piddir, arg) into an
+ * object holding its "pid" (-1: it exited first); sets "count",
+ * "truncated", "vanished" and key, the list. 0 or -1.
+ */
+int live_each_process(json_t *doc, const char *key,
+    int (*one)(json_t *, int, void *), void *arg);
 /* A process's command name from /proc/PID/comm; empty when unreadable. */
 void live_comm(int piddir, char *out, size_t size);
 /* Undo the octal escapes (\040) of a mountinfo field in place; the new length. */
