@@ -58,8 +58,10 @@ live_held_new(struct live_exec *x, pid_t pid, const char *fd_name, int fd,
 	live_exec_metadata(record, st);
 	live_held_add_holder(record, pid, fd_name);
 	json_array_append_new(x->held, record);
-	if (live_exec_remember(x, st, record) != 0)
+	if (live_exec_remember(x, st, record) != 0) {
+		live_exec_not_archived(record, "too many distinct inodes");
 		return 0;
+	}
 	snprintf(member, sizeof member, "fd-%d-%s", (int)pid, fd_name);
 	snprintf(source, sizeof source, "/proc/%d/fd/%s", (int)pid, fd_name);
 	return live_exec_content(x, record, fd, st, member, source);

@@ -112,7 +112,7 @@ live_exec_metadata(json_t *record, const struct stat *st)
 }
 
 /* Say why content was not archived. */
-static void
+void
 live_exec_not_archived(json_t *record, const char *reason)
 {
 	json_t *content = json_object();
@@ -135,10 +135,15 @@ live_exec_content(struct live_exec *x, json_t *record, int fd,
 		live_exec_not_archived(record, "max_size is 0");
 		return 0;
 	}
-	if (left <= 0 || (st->st_size > 0 && left < cap && st->st_size > left)) {
+	if (left <= 0) {
 		x->total_reached = true;
 		live_exec_not_archived(record, "total content cap reached");
 		return 0;
+	}
+	/* The last member before the total cap holds what remains of it. */
+	if (left < cap) {
+		cap = left;
+		x->total_reached |= st->st_size > left || st->st_size == 0;
 	}
 	if ((content = json_object()) == NULL ||
 	    json_object_set_new(record, "content", content) != 0)
@@ -269,7 +274,7 @@ live_exec_process(struct live_exec *x, pid_t pid, int dir)
 		if (errno == ENOENT && fstatat(dir, "stat", &st, 0) != 0)
 			json_array_append_new(x->vanished, json_integer(pid));
 		else if (errno == ENOENT)
-			x->kernel_threads++;
+			x->no_binary++;
 		else
 			live_exec_unreadable(x, pid, dir, "exe", errno);
 		return 0;
@@ -285,7 +290,7 @@ live_exec_process(struct live_exec *x, pid_t pid, int dir)
 	if (live_exec_remember(x, &st, record) != 0) {
 		json_object_set_new(record, "sha256", json_null());
 		json_object_set_new(record, "hash_skipped",
-		    json_string("too many distinct executables"));
+		    json_string("too many distinct inodes"));
 		close(fd);
 		return 0;
 	}
@@ -330,8 +335,8 @@ live_exec_summary(json_t *doc, const struct live_exec *x, bool truncated)
 	json_object_set_new(doc, "content_total_reached",
 	    json_boolean(x->total_reached));
 	json_object_set_new(doc, "truncated", json_boolean(truncated));
-	json_object_set_new(doc, "kernel_threads",
-	    json_integer((json_int_t)x->kernel_threads));
+	json_object_set_new(doc, "no_binary",
+	    json_integer((json_int_t)x->no_binary));
 	live_set_count(doc, x->executables);
 }
 

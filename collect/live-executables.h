@@ -38,7 +38,7 @@ struct live_exec {
 	int64_t			 total;		/* archived so far */
 	bool			 total_reached;
 	bool			 truncated;	/* an inode was left out: table full */
-	size_t			 kernel_threads;	/* processes without a binary */
+	size_t			 no_binary;	/* kernel threads and zombies */
 	json_t			*executables, *held, *unreadable, *vanished;
 	unsigned char		*buffer;
 };
@@ -57,6 +57,8 @@ void live_exec_metadata(json_t *record, const struct stat *);
  */
 int live_exec_content(struct live_exec *, json_t *record, int fd,
     const struct stat *, const char *member, const char *source);
+/* Record a "content" skipped for a reason. */
+void live_exec_not_archived(json_t *record, const char *reason);
 /* Note that a process could not be read: what and why. */
 void live_exec_unreadable(struct live_exec *, pid_t, int piddir,
     const char *what, int error_number);

@@ -1,6 +1,7 @@
 /* Every open descriptor of a process: /proc/PID/fd targets and fdinfo. */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -148,6 +149,26 @@ live_fd_kind(const char *target, size_t len)
 	return "other";
 }
 
+/*
+ * Whether a path descriptor's file was deleted, as the kernel's " (deleted)"
+ * says, unless the file is really named so: then that name still leads to
+ * the same inode. *len then excludes the suffix.
+ */
+static bool
+live_fd_deleted(int fddir, const char *name, const char *target, size_t *len)
+{
+	struct stat held, named;
+	size_t stripped = *len;
+
+	if (!live_deleted_strip(target, &stripped))
+		return false;
+	if (fstatat(fddir, name, &held, 0) == 0 && lstat(target, &named) == 0 &&
+	    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+		return false;
+	*len = stripped;
+	return true;
+}
+
 /* One descriptor as an object; NULL when it was closed while we looked. */
 static json_t *
 live_fd(int piddir, int fddir, const char *name, unsigned long long fdnum,
@@ -169,9 +190,10 @@ live_fd(int piddir, int fddir, const char *name, unsigned long long fdnum,
 	fd = json_object();
 	json_object_set_new(fd, "fd", json_integer((json_int_t)fdnum));
 	len = (size_t)n;
+	target[len] = '\0';
 	kind = live_fd_kind(target, len);
 	json_object_set_new(fd, "kind", json_string(kind));
-	if (strcmp(kind, "path") == 0 && live_deleted_strip(target, &len))
+	if (strcmp(kind, "path") == 0 && live_fd_deleted(fddir, name, target, &len))
 		json_object_set_new(fd, "deleted", json_true());
 	live_set_bytes(fd, "target", target, len);
 	live_fdinfo(fd, piddir, name);

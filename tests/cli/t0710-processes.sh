@@ -73,7 +73,8 @@ odd=$(printf 'name-\377\376')
 gone=$(printf 'gone-\377')
 printf 'kept\n' >"$odd"
 printf 'deleted, not UTF-8\n' >"$gone"
-sleep 300 4<"$odd" 5<"$gone" &
+printf 'not deleted\n' >"evil (deleted)"
+sleep 300 4<"$odd" 5<"$gone" 6<"evil (deleted)" &
 echo $! >pid.odd
 for p in big environ fdinfo odd; do wait_exe "$(cat pid.$p)" sleep; done
 rm big "$gone"
@@ -201,6 +202,15 @@ test_expect_success 'names that are not UTF-8 are kept byte for byte in base64' 
 	    s/x/live/executables.json
 '
 
+test_expect_success 'a file merely named " (deleted)" is neither flagged nor archived' '
+	pid=$(cat s/pid.odd) &&
+	jq -e --argjson p "$pid" --arg t "$TEST_TMP/s/evil (deleted)" ".processes[] |
+	    select(.pid == \$p) | .fds[] | select(.fd == 6) |
+	    .target == \$t and .deleted == null" s/x/live/processes.json &&
+	jq -e --argjson p "$pid" "[.held_deleted[] | select(.holders |
+	    index({pid: \$p, fd: 6}))] == []" s/x/live/executables.json
+'
+
 test_expect_success 'cgroup and namespaces agree with /proc as read by other tools' '
 	pid=$(cat s/pid.environ) &&
 	net=$(sed "s/.*\[\([0-9]*\)\]/\1/" s/netns.environ) &&
@@ -238,6 +248,42 @@ test_expect_success 'a changed byte in an archived executable is caught' '
 	test_must_fail --status=1 custody verify bad.tar.zst --key key.pub >bad.out 2>&1 &&
 	test_grep "$member" bad.out &&
 	byhand_agrees 1 archive bad.tar.zst key.pub
+'
+
+# More deleted files held open than the total cap (four members of 1 MiB).
+cat >"$TEST_TMP/total.sh" <<'SH'
+set -e
+cd "$1"
+for i in 1 2 3 4 5 6; do
+	head -c 2097152 /dev/urandom >held$i
+	sleep 300 3<held$i &
+	echo $! >>pids
+done
+sleep 0.3
+rm held1 held2 held3 held4 held5 held6
+status=0
+timeout 120 "$CUSTODY" collect --key ../key --profile ../proc.yaml \
+    -o total.tar.zst 2>total.err || status=$?
+echo $status >total.status
+SH
+
+test_expect_success 'the total content cap holds: four members, the rest skipped' '
+	mkdir t6 &&
+	in_namespace total.sh "$TEST_TMP/t6" &&
+	test "$(cat t6/total.status)" = 0 &&
+	extract t6/total.tar.zst t6/x &&
+	jq -e ".content_total == 4194304 and .content_total_reached and
+	    .content_total_cap == 4194304 and .content_cap == 1048576 and
+	    ([.held_deleted[].content.status] | sort ==
+	    [\"skipped\", \"skipped\", \"truncated-at-limit\",
+	    \"truncated-at-limit\", \"truncated-at-limit\",
+	    \"truncated-at-limit\"]) and
+	    ([.held_deleted[].content | select(.status == \"skipped\") |
+	    .reason] | unique == [\"total content cap reached\"])" \
+	    t6/x/live/executables.json &&
+	test "$(grep -c "\"source\":\"/proc/[0-9]*/fd/3\"" \
+	    t6/x/custody/manifest.jsonl)" -eq 4 &&
+	(cd t6/x && sha256sum -c --quiet custody/SHA256SUMS)
 '
 
 # Processes that exit while they are read: a churn of short-lived ones.
