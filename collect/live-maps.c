@@ -20,7 +20,8 @@
 #include "collector.h"
 #include "live.h"
 
-#define LIVE_MAPS_MAX	((size_t)65536)	/* mappings listed per process */
+#define LIVE_MAPS_MAX		((size_t)65536)	/* mappings listed per process */
+#define LIVE_MAPS_TOTAL_MAX	((size_t)262144)	/* mappings listed in all */
 
 /* One line of /proc/PID/maps as an object; NULL when malformed. */
 static json_t *
@@ -58,7 +59,7 @@ live_map_line(const char *line)
 
 /* Add "maps" to a process, or why it could not be read. */
 static void
-live_maps_read(json_t *p, int dir)
+live_maps_read(json_t *p, int dir, size_t *budget)
 {
 	struct live_file f;
 	char *cursor, *line;
@@ -73,10 +74,11 @@ live_maps_read(json_t *p, int dir)
 	list = json_array();
 	cursor = f.data;
 	while ((line = util_next_line(&cursor)) != NULL) {
-		if (n++ == LIVE_MAPS_MAX) {
+		if (n++ == LIVE_MAPS_MAX || *budget == 0) {
 			f.truncated = true;
 			break;
 		}
+		(*budget)--;
 		if ((m = live_map_line(line)) != NULL)
 			json_array_append_new(list, m);
 		else
@@ -90,14 +92,13 @@ live_maps_read(json_t *p, int dir)
 
 /* Read one process's mappings through its open /proc/PID. */
 static int
-live_maps_process(json_t *p, int dir, void *unused)
+live_maps_process(json_t *p, int dir, void *budget)
 {
 	char comm[LIVE_COMM_SIZE];
 
-	(void)unused;
 	live_comm(dir, comm, sizeof comm);
 	live_set_bytes(p, "comm", comm, strlen(comm));
-	live_maps_read(p, dir);
+	live_maps_read(p, dir, budget);
 	return 0;
 }
 
@@ -105,7 +106,10 @@ live_maps_process(json_t *p, int dir, void *unused)
 static int
 live_maps(struct live_run *run)
 {
-	return live_each_process(run->doc, "processes", live_maps_process, NULL);
+	size_t budget = LIVE_MAPS_TOTAL_MAX;
+
+	return live_each_process(run->doc, "processes", live_maps_process,
+	    &budget);
 }
 
 const struct live_reader live_reader_maps = {

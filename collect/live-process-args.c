@@ -59,8 +59,8 @@ live_set_list(json_t *p, const char *key, const char *data, size_t len)
 	free(encoded);
 }
 
-/* Add a list file of the process, keeping at most max bytes of it. */
-static void
+/* Add a list file of the process, keeping at most max bytes of it; its length. */
+static size_t
 live_process_list(json_t *p, int dir, const char *key, size_t max)
 {
 	struct live_file f;
@@ -76,7 +76,7 @@ live_process_list(json_t *p, int dir, const char *key, size_t max)
 		/* A kernel thread has no memory, hence no list: not an error. */
 		if (error != ESRCH || fstatat(dir, "stat", &st, 0) != 0)
 			live_set_errno(p, name, error);
-		return;
+		return 0;
 	}
 	len = f.len;
 	/* A cut may split a UTF-8 sequence: end the last string before it. */
@@ -91,18 +91,26 @@ live_process_list(json_t *p, int dir, const char *key, size_t max)
 		json_object_set_new(p, name, json_true());
 	}
 	free(f.data);
+	return len;
 }
 
 /* Add the command line: an array of arguments, or cmdline_base64. */
 void
 live_process_cmdline(json_t *p, int dir)
 {
-	live_process_list(p, dir, "cmdline", LIVE_PROC_MAX);
+	(void)live_process_list(p, dir, "cmdline", LIVE_PROC_MAX);
 }
 
-/* Add the environment: an array of NAME=value strings, or environ_base64. */
+/* Add the environment: an array of NAME=value strings, or environ_base64, within budget. */
 void
-live_process_environ(json_t *p, int dir)
+live_process_environ(json_t *p, int dir, size_t *budget)
 {
-	live_process_list(p, dir, "environ", LIVE_ENVIRON_MAX);
+	size_t max = *budget < LIVE_ENVIRON_MAX ? *budget : LIVE_ENVIRON_MAX;
+
+	if (max == 0) {
+		json_object_set_new(p, "environ", json_null());
+		json_object_set_new(p, "environ_truncated", json_true());
+		return;
+	}
+	*budget -= live_process_list(p, dir, "environ", max);
 }

@@ -93,7 +93,7 @@ live_flag_names(unsigned long flags, unsigned long *unknown)
 static void
 live_fdinfo_line(json_t *fd, const char *line)
 {
-	unsigned long long value, unknown_bits;
+	unsigned long long value;
 	unsigned long unknown;
 	char text[32];
 
@@ -108,9 +108,8 @@ live_fdinfo_line(json_t *fd, const char *line)
 		json_object_set_new(fd, "flags", json_string(text));
 		json_object_set_new(fd, "flag_names",
 		    live_flag_names((unsigned long)value, &unknown));
-		unknown_bits = unknown;
-		if (unknown_bits != 0) {
-			snprintf(text, sizeof text, "0%llo", unknown_bits);
+		if (unknown != 0) {
+			snprintf(text, sizeof text, "0%lo", unknown);
 			json_object_set_new(fd, "flags_unknown", json_string(text));
 		}
 	}
@@ -232,7 +231,8 @@ live_fd_note_socket(struct live_inodes *s, json_t *fd)
 
 /* Walk an open fd directory into list and s; the count of descriptors seen. */
 static size_t
-live_fds_scan(DIR *dir, int piddir, json_t *list, struct live_inodes *s)
+live_fds_scan(DIR *dir, int piddir, json_t *list, struct live_inodes *s,
+    size_t *budget)
 {
 	unsigned long long fdnum;
 	struct dirent *de;
@@ -242,10 +242,11 @@ live_fds_scan(DIR *dir, int piddir, json_t *list, struct live_inodes *s)
 	while ((de = readdir(dir)) != NULL) {
 		if (!live_decimal(de->d_name, &fdnum))
 			continue;
-		if (++seen > LIVE_FD_LIST_MAX) {
+		if (++seen > LIVE_FD_LIST_MAX || *budget == 0) {
 			s->truncated = true;
 			continue;
 		}
+		(*budget)--;
 		fd = live_fd(piddir, dirfd(dir), de->d_name, fdnum, s);
 		if (fd == NULL)
 			continue;
@@ -271,7 +272,7 @@ live_fds_sockets(struct live_inodes *s)
 
 /* Add "fds" (every descriptor, with its fdinfo) and "sockets" to a process. */
 void
-live_process_fds(json_t *p, int piddir)
+live_process_fds(json_t *p, int piddir, size_t *budget)
 {
 	struct live_inodes s;
 	json_t *list;
@@ -290,7 +291,7 @@ live_process_fds(json_t *p, int piddir)
 		return;
 	}
 	list = json_array();
-	seen = live_fds_scan(dir, piddir, list, &s);
+	seen = live_fds_scan(dir, piddir, list, &s, budget);
 	closedir(dir);
 	json_object_set_new(p, "fd_count", json_integer((json_int_t)seen));
 	json_object_set_new(p, "fds", list);

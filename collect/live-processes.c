@@ -199,13 +199,15 @@ live_process_gone(json_t *p, int dir)
 struct live_process_context {
 	struct live_clock	 boot;
 	struct idmap		*ids;
+	size_t			 fd_budget;	/* descriptors still to list */
+	size_t			 environ_budget;	/* bytes of environ still to keep */
 };
 
 /* Read one process through its open /proc/PID; -1 when it exited first. */
 static int
 live_process(json_t *p, int dir, void *arg)
 {
-	const struct live_process_context *context = arg;
+	struct live_process_context *context = arg;
 
 	if (live_process_stat(p, dir, &context->boot) != 0)
 		return -1;
@@ -214,8 +216,8 @@ live_process(json_t *p, int dir, void *arg)
 	live_process_link(p, dir, "exe");
 	live_process_link(p, dir, "cwd");
 	live_process_link(p, dir, "root");
-	live_process_fds(p, dir);
-	live_process_environ(p, dir);
+	live_process_fds(p, dir, &context->fd_budget);
+	live_process_environ(p, dir, &context->environ_budget);
 	live_process_isolation(p, dir);
 	live_process_gone(p, dir);
 	return 0;
@@ -246,6 +248,8 @@ live_processes(struct live_run *run)
 	int rc;
 
 	live_clock_init(&context.boot);
+	context.fd_budget = LIVE_FD_TOTAL_MAX;
+	context.environ_budget = LIVE_ENVIRON_TOTAL_MAX;
 	if ((context.ids = idmap_load()) == NULL)
 		live_note(run->errors);
 	json_object_set_new(run->doc, "clock_ticks_per_second",

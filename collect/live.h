@@ -198,20 +198,25 @@ json_t *live_owners_json(const struct live_owners *, unsigned long long inode);
 /* ---- live-process-fds.c: every descriptor of a process. */
 
 #define LIVE_FD_LIST_MAX	((size_t)16384)	/* descriptors listed per process */
+#define LIVE_FD_TOTAL_MAX	((size_t)262144)	/* descriptors listed in all */
 
 /* Whether a link target ends " (deleted)"; *len then excludes the suffix. */
 bool live_deleted_strip(const char *target, size_t *len);
-/* Add "fds" (every descriptor, with its fdinfo) and "sockets" to a process. */
-void live_process_fds(json_t *p, int piddir);
+/*
+ * Add "fds" (every descriptor, with its fdinfo) and "sockets" to a process,
+ * listing at most *budget descriptors, which it lowers.
+ */
+void live_process_fds(json_t *p, int piddir, size_t *budget);
 
 /* ---- live-process-args.c: the NUL-separated lists of a process. */
 
 #define LIVE_ENVIRON_MAX	((size_t)64 << 10)	/* environ kept per process */
+#define LIVE_ENVIRON_TOTAL_MAX	((size_t)64 << 20)	/* environ kept in all */
 
 /* Add "cmdline": an array of arguments, or cmdline_base64. */
 void live_process_cmdline(json_t *p, int piddir);
-/* Add "environ" (capped at LIVE_ENVIRON_MAX), or environ_base64. */
-void live_process_environ(json_t *p, int piddir);
+/* Add "environ" (at most LIVE_ENVIRON_MAX, and *budget, which it lowers). */
+void live_process_environ(json_t *p, int piddir, size_t *budget);
 
 /* ---- live-process-isolation.c: where a process lives. */
 
