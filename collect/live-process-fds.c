@@ -27,17 +27,8 @@
 #define LIVE_O_LARGEFILE	0100000
 #endif
 
-/* One open flag as fdinfo shows it; composite flags come before their parts. */
-struct live_open_flag {
-	unsigned long	 value;
-	const char	*name;
-};
-
-static const struct live_open_flag live_open_flags[] = {
-	{ O_SYNC, "O_SYNC" },
-#ifdef O_TMPFILE
-	{ O_TMPFILE, "O_TMPFILE" },
-#endif
+/* The open flags fdinfo shows, one bit each (O_SYNC and O_TMPFILE by their own bit). */
+static const struct live_flag live_open_flags[] = {
 	{ O_APPEND, "O_APPEND" },
 	{ O_NONBLOCK, "O_NONBLOCK" },
 	{ O_DSYNC, "O_DSYNC" },
@@ -48,12 +39,17 @@ static const struct live_open_flag live_open_flags[] = {
 	{ O_NOFOLLOW, "O_NOFOLLOW" },
 	{ O_NOATIME, "O_NOATIME" },
 	{ O_CLOEXEC, "O_CLOEXEC" },
+	{ O_SYNC & ~O_DSYNC, "O_SYNC" },
 	{ O_PATH, "O_PATH" },
+#ifdef O_TMPFILE
+	{ O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE" },
+#endif
 	{ O_CREAT, "O_CREAT" },
 	{ O_EXCL, "O_EXCL" },
 	{ O_NOCTTY, "O_NOCTTY" },
 	{ O_TRUNC, "O_TRUNC" },
 };
+#define LIVE_OPEN_FLAGS	(sizeof live_open_flags / sizeof live_open_flags[0])
 
 /* Whether a link target ends " (deleted)"; *len then excludes the suffix. */
 bool
@@ -68,24 +64,19 @@ live_deleted_strip(const char *target, size_t *len)
 	return true;
 }
 
-/* The open flags as names: the access mode first, then each flag set. */
+/* The open flags as names: the access mode first, then each bit set. */
 static json_t *
-live_flag_names(unsigned long flags, unsigned long *unknown)
+live_open_flag_names(unsigned long long flags, unsigned long long *unknown)
 {
 	static const char *const modes[] = { "O_RDONLY", "O_WRONLY", "O_RDWR",
 	    "O_ACCMODE" };
-	json_t *names = json_array();
+	json_t *names = live_flag_names(flags, live_open_flags, LIVE_OPEN_FLAGS);
 	size_t i;
 
-	json_array_append_new(names, json_string(modes[flags & O_ACCMODE]));
-	flags &= ~(unsigned long)O_ACCMODE;
-	for (i = 0; i < sizeof live_open_flags / sizeof live_open_flags[0]; i++) {
-		if ((flags & live_open_flags[i].value) != live_open_flags[i].value)
-			continue;
-		json_array_append_new(names, json_string(live_open_flags[i].name));
-		flags &= ~live_open_flags[i].value;
-	}
-	*unknown = flags;
+	json_array_insert_new(names, 0, json_string(modes[flags & O_ACCMODE]));
+	*unknown = flags & ~(unsigned long long)O_ACCMODE;
+	for (i = 0; i < LIVE_OPEN_FLAGS; i++)
+		*unknown &= ~live_open_flags[i].bit;
 	return names;
 }
 
@@ -93,8 +84,7 @@ live_flag_names(unsigned long flags, unsigned long *unknown)
 static void
 live_fdinfo_line(json_t *fd, const char *line)
 {
-	unsigned long long value;
-	unsigned long unknown;
+	unsigned long long value, unknown;
 	char text[32];
 
 	if (sscanf(line, "pos: %llu", &value) == 1)
@@ -107,9 +97,9 @@ live_fdinfo_line(json_t *fd, const char *line)
 		snprintf(text, sizeof text, "0%llo", value);
 		json_object_set_new(fd, "flags", json_string(text));
 		json_object_set_new(fd, "flag_names",
-		    live_flag_names((unsigned long)value, &unknown));
+		    live_open_flag_names(value, &unknown));
 		if (unknown != 0) {
-			snprintf(text, sizeof text, "0%lo", unknown);
+			snprintf(text, sizeof text, "0%llo", unknown);
 			json_object_set_new(fd, "flags_unknown", json_string(text));
 		}
 	}
