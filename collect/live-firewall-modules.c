@@ -120,3 +120,25 @@ firewall_module_facts(const char *name, const char *root,
 	if (n > 0 && (size_t)n < sizeof path)
 		f->builtin = firewall_file_names(path, name, true, NULL);
 }
+
+/*
+ * True when this process has CAP_NET_ADMIN (bit 12 of CapEff in
+ * /proc/self/status), which reading either kind of ruleset needs; when
+ * unknown, true, and the kernel will say.
+ */
+bool
+firewall_net_admin(void)
+{
+	struct live_file f;
+	unsigned long long caps;
+	char *line;
+	bool yes = true;
+
+	if (live_read(AT_FDCWD, "/proc/self/status", LIVE_PROC_MAX, &f) != 0)
+		return true;
+	if ((line = strstr(f.data, "\nCapEff:")) != NULL &&
+	    sscanf(line + 8, "%llx", &caps) == 1)
+		yes = (caps >> 12) & 1;
+	free(f.data);
+	return yes;
+}

@@ -131,7 +131,7 @@ firewall_xt_tables(json_t *obj, const struct firewall_xt_family *fam,
 	    IPPROTO_RAW)) < 0) {
 		error_set_errno("raw socket");
 		if (errno == EPERM || errno == EACCES)
-			error_prefix("needs CAP_NET_ADMIN (and CAP_NET_RAW)");
+			error_prefix("needs CAP_NET_RAW and CAP_NET_ADMIN");
 		return json_object_set_new(obj, "error",
 		    json_string(error_message())) == 0 ? 0 :
 		    error_set("out of memory");
@@ -163,6 +163,8 @@ firewall_xt(json_t *obj, int family)
 	int rc;
 
 	if (live_read(AT_FDCWD, fam->names, LIVE_PROC_MAX, &f) != 0) {
+		if ((errno == EACCES || errno == EPERM) && !firewall_net_admin())
+			error_prefix("needs CAP_NET_ADMIN");
 		if (errno != ENOENT)
 			return json_object_set_new(obj, "error",
 			    json_string(error_message())) == 0 ? 0 : -1;

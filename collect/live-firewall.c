@@ -35,6 +35,12 @@ firewall_nftables(struct live_run *run, json_t *obj)
 		return json_object_set_new(obj, "status", json_string(
 		    firewall_decision_text(d))) == 0 ? 0 :
 		    error_set("out of memory");
+	/* libnftables would print its own complaint on stderr: ask first. */
+	if (!firewall_net_admin())
+		return json_object_set_new(obj, "status", json_string("error")) ||
+		    json_object_set_new(obj, "error",
+		    json_string(FIREWALL_NO_NET_ADMIN)) != 0 ?
+		    error_set("out of memory") : 0;
 	if (json_object_set_new(obj, "status", json_string("read")) != 0 ||
 	    firewall_nft(obj, cap) != 0)
 		return error_set("out of memory");

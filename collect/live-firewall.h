@@ -45,6 +45,10 @@ void firewall_module_facts(const char *name, const char *root,
     struct firewall_module_facts *);
 /* The decision's words for the document. */
 const char *firewall_decision_text(enum firewall_decision);
+/* True when this process has CAP_NET_ADMIN (or it cannot tell). */
+bool firewall_net_admin(void);
+#define FIREWALL_NO_NET_ADMIN \
+	"not queried: needs CAP_NET_ADMIN (Operation not permitted, EPERM)"
 
 /* Fill obj with the nftables ruleset. 0, or -1 when out of memory. */
 int firewall_nft(json_t *obj, size_t cap);
