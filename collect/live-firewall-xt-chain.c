@@ -202,20 +202,28 @@ firewall_xt_chain_open(json_t *list, struct firewall_xt_chain *c)
 static int
 firewall_xt_policy(json_t *chain, const struct firewall_xt_entry *e)
 {
-	json_t *t = json_object();
+	json_t *t = json_object(), *verdict;
+	char text[64 + XT_EXTENSION_MAXNAMELEN];
+	int rc;
 
-	if (t == NULL || firewall_xt_verdict(t, e, NULL, 0, 0) != 0 ||
-	    json_object_set(chain, "policy",
-	    json_object_get(t, "verdict")) != 0 ||
+	if (t == NULL)
+		return -1;
+	/* Only a standard target can be a policy; say so of anything else. */
+	snprintf(text, sizeof text, "not a standard target: %s", e->target);
+	rc = e->target[0] != '\0' ? json_object_set_new(t, "verdict",
+	    live_string(text, strlen(text))) :
+	    firewall_xt_verdict(t, e, NULL, 0, 0);
+	verdict = json_object_get(t, "verdict");
+	if (rc == 0 && verdict == NULL)
+		verdict = json_object_get(t, "error");
+	rc = rc != 0 || json_object_set(chain, "policy",
+	    verdict != NULL ? verdict : json_null()) != 0 ||
 	    json_object_set_new(chain, "packets", json_integer(
 	    (json_int_t)e->packets)) != 0 ||
 	    json_object_set_new(chain, "bytes", json_integer(
-	    (json_int_t)e->bytes)) != 0) {
-		json_decref(t);
-		return error_set("out of memory");
-	}
+	    (json_int_t)e->bytes)) != 0 ? -1 : 0;
 	json_decref(t);
-	return 0;
+	return rc;
 }
 
 /* True when the entry after e is an ERROR entry: e ends a user chain. */
@@ -292,8 +300,7 @@ firewall_xt_chains(json_t *table, const struct firewall_xt_family *fam,
 	free(v);
 	if (rc == -2)
 		return error_set("out of memory");
-	if (rc != 0 && json_object_set_new(table, "error",
-	    json_string(error_message())) != 0)
+	if (rc != 0 && firewall_set_error(table) != 0)
 		return error_set("out of memory");
 	return json_object_set_new(table, "rule_count",
 	    json_integer((json_int_t)rules)) == 0 ? 0 : error_set("out of memory");

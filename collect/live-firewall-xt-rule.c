@@ -48,6 +48,16 @@ firewall_hex(const unsigned char *data, size_t len)
 	return s;
 }
 
+/* Set obj's "error" to the last error message. 0, or -1 when out of memory. */
+int
+firewall_set_error(json_t *obj)
+{
+	const char *message = error_message();
+
+	return json_object_set_new(obj, "error",
+	    live_string(message, strlen(message)));
+}
+
 /* The length of a contiguous netmask, or -1. */
 static int
 firewall_prefix(const unsigned char *mask, size_t len)

@@ -88,15 +88,15 @@ firewall_xt_table(int sock, const struct firewall_xt_family *fam,
 	struct ipt_get_entries *e = NULL;
 	struct ipt_getinfo info;
 	json_t *t = json_object();
+	bool over;
 
 	if (t == NULL || json_object_set_new(t, "name",
 	    live_string(name, strlen(name))) != 0)
 		goto oom;
 	if (firewall_xt_entries(sock, fam, name, &info, &e) != 0) {
-		if (json_object_set_new(t, "error",
-		    json_string(error_message())) != 0 ||
-		    (errno == EFBIG && json_object_set_new(t, "truncated",
-		    json_true()) != 0))
+		over = errno == EFBIG;
+		if (firewall_set_error(t) != 0 || (over &&
+		    json_object_set_new(t, "truncated", json_true()) != 0))
 			goto oom;
 		return t;
 	}
@@ -132,8 +132,7 @@ firewall_xt_tables(json_t *obj, const struct firewall_xt_family *fam,
 		error_set_errno("raw socket");
 		if (errno == EPERM || errno == EACCES)
 			error_prefix("needs CAP_NET_RAW and CAP_NET_ADMIN");
-		return json_object_set_new(obj, "error",
-		    json_string(error_message())) == 0 ? 0 :
+		return firewall_set_error(obj) == 0 ? 0 :
 		    error_set("out of memory");
 	}
 	while ((name = util_next_line(&cursor)) != NULL) {
@@ -166,8 +165,7 @@ firewall_xt(json_t *obj, int family)
 		if ((errno == EACCES || errno == EPERM) && !firewall_net_admin())
 			error_prefix("needs CAP_NET_ADMIN");
 		if (errno != ENOENT)
-			return json_object_set_new(obj, "error",
-			    json_string(error_message())) == 0 ? 0 : -1;
+			return firewall_set_error(obj) == 0 ? 0 : -1;
 		return json_object_set_new(obj, "status", json_string(
 		    "not loaded; not queried, so that no module is loaded"));
 	}

@@ -61,6 +61,8 @@ int firewall_xt(json_t *obj, int family);
 /* Add what a target's data says (verdict, NAT range...) to target. */
 int firewall_xt_target(json_t *target, const char *name, unsigned revision,
     const unsigned char *data, size_t len, int family);
+/* Set obj's "error" to the last error message. 0, or -1 when out of memory. */
+int firewall_set_error(json_t *obj);
 /* Bytes as lowercase hex, as a JSON string. */
 json_t *firewall_hex(const unsigned char *data, size_t len);
 
