@@ -9,12 +9,16 @@
 #include <string.h>
 
 #include <jansson.h>
+#ifdef HAVE_LIBNFTABLES
 #include <nftables/libnftables.h>
+#endif
 
 #include "custody/error.h"
 
 #include "live.h"
 #include "live-firewall.h"
+
+#ifdef HAVE_LIBNFTABLES
 
 /*
  * Numeric everything (protocols, priorities, symbols such as marks and
@@ -158,3 +162,16 @@ firewall_nft(json_t *obj, size_t cap)
 	nft_ctx_free(ctx);
 	return rc == 0 ? 0 : error_set("out of memory");
 }
+
+#else
+
+/* Built without libnftables (configure --without-libnftables). */
+int
+firewall_nft(json_t *obj, size_t cap)
+{
+	(void)cap;
+	return json_object_set_new(obj, "error", json_string(
+	    FIREWALL_NO_LIBNFTABLES)) == 0 ? 0 : error_set("out of memory");
+}
+
+#endif

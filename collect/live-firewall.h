@@ -50,6 +50,9 @@ bool firewall_net_admin(void);
 #define FIREWALL_NO_NET_ADMIN \
 	"not queried: needs CAP_NET_ADMIN (Operation not permitted, EPERM)"
 
+#define FIREWALL_NO_LIBNFTABLES \
+	"not read: this custody was built without libnftables"
+
 /* Fill obj with the nftables ruleset. 0, or -1 when out of memory. */
 int firewall_nft(json_t *obj, size_t cap);
 
