@@ -494,6 +494,8 @@ build_custody() {
 	t0=$(date +%s)
 	s=$CACHE/custody-src/$VARIANT
 	b=$CACHE/custody-build/$VARIANT
+	# A reused prefix may come without the logs of its build.
+	mkdir -p "$LOGS"
 	step "copying the source"
 	copy_source "$s"
 	rm -rf "$b"
