@@ -130,49 +130,69 @@ firewall_inverted(unsigned flags)
 	return list;
 }
 
-/* The header selectors of an IPv4 rule. */
+/* A rule's header selectors, of either family. */
+struct firewall_header {
+	int			 family;
+	const void		*src, *dst, *smsk, *dmsk;
+	const char		*in, *out;
+	const unsigned char	*in_mask, *out_mask;
+	unsigned		 protocol;
+	unsigned		 invflags;
+	int			 fragment;	/* -1: IPv6 has none */
+};
+
+/* The header selectors into rule. */
+static int
+firewall_header_set(json_t *rule, const struct firewall_header *h)
+{
+	if (json_object_set_new(rule, "source",
+	    firewall_address(h->family, h->src, h->smsk)) != 0 ||
+	    json_object_set_new(rule, "destination",
+	    firewall_address(h->family, h->dst, h->dmsk)) != 0 ||
+	    json_object_set_new(rule, "in_interface",
+	    firewall_interface(h->in, h->in_mask)) != 0 ||
+	    json_object_set_new(rule, "out_interface",
+	    firewall_interface(h->out, h->out_mask)) != 0 ||
+	    json_object_set_new(rule, "protocol", json_integer(h->protocol)))
+		return -1;
+	if (h->fragment >= 0 && json_object_set_new(rule, "fragment",
+	    json_boolean(h->fragment)) != 0)
+		return -1;
+	return json_object_set_new(rule, "inverted",
+	    firewall_inverted(h->invflags));
+}
+
+/* The header selectors of an IPv4 rule; *go_to when it is a goto. */
 static int
 firewall_ip4(json_t *rule, const unsigned char *base, int *go_to)
 {
 	struct ipt_entry e;
+	struct firewall_header h;
 
 	memcpy(&e, base, sizeof e);
 	*go_to = (e.ip.flags & IPT_F_GOTO) != 0;
-	return json_object_set_new(rule, "source", firewall_address(AF_INET,
-	    &e.ip.src, &e.ip.smsk)) != 0 ||
-	    json_object_set_new(rule, "destination", firewall_address(AF_INET,
-	    &e.ip.dst, &e.ip.dmsk)) != 0 ||
-	    json_object_set_new(rule, "in_interface", firewall_interface(
-	    e.ip.iniface, e.ip.iniface_mask)) != 0 ||
-	    json_object_set_new(rule, "out_interface", firewall_interface(
-	    e.ip.outiface, e.ip.outiface_mask)) != 0 ||
-	    json_object_set_new(rule, "protocol", json_integer(e.ip.proto)) ||
-	    json_object_set_new(rule, "fragment", json_boolean(
-	    e.ip.flags & IPT_F_FRAG)) != 0 ||
-	    json_object_set_new(rule, "inverted",
-	    firewall_inverted(e.ip.invflags)) != 0 ? -1 : 0;
+	h = (struct firewall_header){ AF_INET, &e.ip.src, &e.ip.dst,
+	    &e.ip.smsk, &e.ip.dmsk, e.ip.iniface, e.ip.outiface,
+	    e.ip.iniface_mask, e.ip.outiface_mask, e.ip.proto, e.ip.invflags,
+	    (e.ip.flags & IPT_F_FRAG) != 0 };
+	return firewall_header_set(rule, &h);
 }
 
-/* The header selectors of an IPv6 rule. */
+/* The header selectors of an IPv6 rule (its protocol only when flagged). */
 static int
 firewall_ip6(json_t *rule, const unsigned char *base, int *go_to)
 {
 	struct ip6t_entry e;
+	struct firewall_header h;
 
 	memcpy(&e, base, sizeof e);
 	*go_to = (e.ipv6.flags & IP6T_F_GOTO) != 0;
-	return json_object_set_new(rule, "source", firewall_address(AF_INET6,
-	    &e.ipv6.src, &e.ipv6.smsk)) != 0 ||
-	    json_object_set_new(rule, "destination", firewall_address(AF_INET6,
-	    &e.ipv6.dst, &e.ipv6.dmsk)) != 0 ||
-	    json_object_set_new(rule, "in_interface", firewall_interface(
-	    e.ipv6.iniface, e.ipv6.iniface_mask)) != 0 ||
-	    json_object_set_new(rule, "out_interface", firewall_interface(
-	    e.ipv6.outiface, e.ipv6.outiface_mask)) != 0 ||
-	    json_object_set_new(rule, "protocol", (e.ipv6.flags &
-	    IP6T_F_PROTO) ? json_integer(e.ipv6.proto) : json_integer(0)) ||
-	    json_object_set_new(rule, "inverted",
-	    firewall_inverted(e.ipv6.invflags)) != 0 ? -1 : 0;
+	h = (struct firewall_header){ AF_INET6, &e.ipv6.src, &e.ipv6.dst,
+	    &e.ipv6.smsk, &e.ipv6.dmsk, e.ipv6.iniface, e.ipv6.outiface,
+	    e.ipv6.iniface_mask, e.ipv6.outiface_mask,
+	    (e.ipv6.flags & IP6T_F_PROTO) ? e.ipv6.proto : 0u,
+	    e.ipv6.invflags, -1 };
+	return firewall_header_set(rule, &h);
 }
 
 /* One match: name, revision, data; a comment's text decoded. */
