@@ -250,7 +250,8 @@ test_expect_success '10,000 rules and a set of 100,000 elements: bounded' '
 	inns big nft -f big.nft &&
 	inns big iptables-legacy-restore <big.ipt &&
 	fw_collect big big.tar && test "$(cat status)" = 0 &&
-	test "$(cat rss)" -lt 400000 &&
+	# 150 MB here; sanitizers multiply it, and are not held to it.
+	{ test "${CUSTODY_SANITIZED:-}" = yes || test "$(cat rss)" -lt 400000; } &&
 	extract big.tar bx &&
 	jq -e ".errors == [] and .nftables.counts.rule == 10000 and .nftables.counts[\"set elements\"] == 100000" bx/live/firewall.json >/dev/null &&
 	jq -e "[.iptables.tables[] | select(.name == \"filter\") | .rule_count] == [10000]" bx/live/firewall.json >/dev/null &&
