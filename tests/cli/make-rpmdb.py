@@ -2,11 +2,11 @@
 """Build an rpm 4.16 style rpmdb.sqlite for the tests: a Packages table whose
 blobs are rpm headers (count and length, index entries, data; big-endian).
 
-Usage: make-rpmdb.py OUT.sqlite FILE_SHA256 [HEADER_FILE]
+Usage: make-rpmdb.py OUT.sqlite FILE_SHA256 [SEED_DIR]
 Row 1 is a sound package "tool" owning /usr/bin/tool with the SHA-256 given;
 rows 2-4 are corrupt headers (an index count past the end, an offset out of
-range, a string without its NUL). With HEADER_FILE, row 1's blob is also
-written there (a fuzz seed).
+range, a string without its NUL). With SEED_DIR, the four blobs are also
+written there as header-1 to header-4 (fuzz seeds).
 """
 import sqlite3
 import struct
@@ -69,13 +69,14 @@ def main():
     db = sqlite3.connect(out)
     db.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, "
                "blob BLOB NOT NULL)")
-    for blob in (good, bytes(count_past_end), bytes(offset_out), no_nul):
+    blobs = (good, bytes(count_past_end), bytes(offset_out), no_nul)
+    for blob in blobs:
         db.execute("INSERT INTO Packages (blob) VALUES (?)", (blob,))
     db.commit()
     db.close()
-    if len(sys.argv) > 3:
-        with open(sys.argv[3], "wb") as f:
-            f.write(good)
+    for n, blob in enumerate(blobs if len(sys.argv) > 3 else ()):
+        with open("%s/header-%d" % (sys.argv[3], n + 1), "wb") as f:
+            f.write(blob)
 
 
 main()
