@@ -331,12 +331,13 @@ dpkg_fields(json_t *pkg, const struct status_stanza *s)
 			json_object_set_new(pkg, keys[i], json_integer((json_int_t)size));
 		else
 			live_set_bytes(pkg, keys[i], s->value[i], s->len[i]);
-		if (s->truncated[i])
-			json_array_append_new(truncated, json_string(keys[i]));
 	}
-	if (s->truncated[STATUS_CONFFILES])
-		json_array_append_new(truncated, json_string("conffiles"));
+	for (i = 0; i < s->long_count && i < STATUS_LONG_MAX; i++)
+		json_array_append_new(truncated, live_string(s->long_fields[i],
+		    strlen(s->long_fields[i])));
 	json_object_set_new(pkg, "truncated_fields", truncated);
+	json_object_set_new(pkg, "truncated_field_count",
+	    json_integer((json_int_t)s->long_count));
 }
 
 /* One whole stanza as a package record; the reason when it is refused. */

@@ -143,6 +143,18 @@ status_broken(struct status_reader *r, const char *reason)
 	}
 }
 
+/* Note that the field being read was cut at the limit (once per field). */
+static void
+status_long(struct status_stanza *s)
+{
+	if (s->long_count > 0 &&
+	    strcmp(s->long_fields[s->long_count - 1], s->name) == 0)
+		return;
+	if (s->long_count < STATUS_LONG_MAX)
+		memcpy(s->long_fields[s->long_count], s->name, sizeof s->name);
+	s->long_count++;
+}
+
 /* Room for need more bytes (and a NUL) in a field's value. 0 or -1. */
 static int
 status_room(struct status_stanza *s, int i, size_t need)
@@ -173,7 +185,7 @@ status_append(struct status_reader *r, const char *data, size_t len, bool newlin
 		return;
 	room = PACKAGES_FIELD_MAX - s->len[i];
 	if (len + newline > room) {
-		s->truncated[i] = true;
+		status_long(s);
 		len = room > (size_t)newline ? room - newline : 0;
 		newline = newline && room > 0;
 	}
@@ -206,6 +218,7 @@ status_field(struct status_reader *r)
 			return status_broken(r, "a field name with a space or a "
 			    "control character");
 	s->fields++;
+	snprintf(s->name, sizeof s->name, "%.*s", (int)name_len, r->line);
 	if ((s->current = status_field_index(r->line, name_len)) < 0)
 		return;
 	if (s->value[s->current] != NULL) {
@@ -216,7 +229,6 @@ status_field(struct status_reader *r)
 		s->current = -1;
 		return status_broken(r, "out of memory");
 	}
-	s->truncated[s->current] = r->line_truncated;
 	value = colon + 1;
 	while (*value == ' ' || *value == '\t')
 		value++;
@@ -252,8 +264,6 @@ status_line(struct status_reader *r)
 		s->first_line = r->line_number;
 	if (memchr(r->line, '\0', r->line_len) != NULL)
 		status_broken(r, "a NUL byte");
-	else if (r->line_truncated && (r->line[0] == ' ' || r->line[0] == '\t'))
-		status_broken(r, "a line longer than the field limit");
 	else if (r->line[0] == ' ' || r->line[0] == '\t') {
 		if (s->fields == 0)
 			status_broken(r, "a continuation line before any field");
@@ -263,8 +273,8 @@ status_line(struct status_reader *r)
 		status_broken(r, "a comment line");
 	else
 		status_field(r);
-	if (r->line_truncated && s->current >= 0)
-		s->truncated[s->current] = true;
+	if (r->line_truncated && s->fields > 0)
+		status_long(s);
 }
 
 /*

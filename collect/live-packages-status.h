@@ -24,13 +24,18 @@ enum status_field {
 	STATUS_FIELD_COUNT
 };
 
+#define STATUS_NAME_MAX	64	/* bytes of a field name kept, with its NUL */
+#define STATUS_LONG_MAX	16	/* names of cut fields kept per stanza */
+
 /* One stanza: the fields kept (NULL when absent) and whether it is whole. */
 struct status_stanza {
 	char			*value[STATUS_FIELD_COUNT];
 	size_t			 len[STATUS_FIELD_COUNT];
 	size_t			 size[STATUS_FIELD_COUNT];
-	bool			 truncated[STATUS_FIELD_COUNT];
-	int			 current;	/* the field continuation lines go to */
+	int			 current;	/* the kept field continuation lines go to */
+	char			 name[STATUS_NAME_MAX];	/* of the field being read */
+	char			 long_fields[STATUS_LONG_MAX][STATUS_NAME_MAX];
+	size_t			 long_count;	/* fields cut at PACKAGES_FIELD_MAX */
 	size_t			 fields;	/* all fields, kept or not */
 	unsigned long long	 first_line;
 	const char		*reason;	/* why it is broken, or NULL */
