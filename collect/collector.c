@@ -1231,15 +1231,17 @@ collector_tree_reached(const struct collector *c, const struct walked_tree *t,
     const char *path)
 {
 	size_t len = strlen(t->path), i;
-	char *copy = strdup(path);
 	struct stat st;
-	bool reached = copy != NULL;
+	bool reached;
 	int depth = 1;
+	char *copy;
 
 	if (strcmp(t->path, "/") == 0)
 		len = 0;
 	else if (strncmp(path, t->path, len) != 0 || path[len] != '/')
-		reached = false;
+		return false;
+	copy = strdup(path);
+	reached = copy != NULL;
 	for (i = len + 1; reached && copy[i] != '\0'; i++) {
 		if (copy[i] != '/')
 			continue;

@@ -73,25 +73,25 @@ dpkg_aliases(struct dpkg *d)
 	}
 }
 
-/* The on-disk path of a package file (relative, checked), through the aliases. */
-static char *
-dpkg_file_path(const struct dpkg *d, const char *rel, size_t len)
+/*
+ * The on-disk path of a package file (relative, checked) in out, through
+ * the aliases. 0, or -1 when it does not fit.
+ */
+static int
+dpkg_file_path(const struct dpkg *d, const char *rel, size_t len, char *out,
+    size_t size)
 {
 	size_t first = strcspn(rel, "/"), i;
 	const char *usr = "";
-	char *path, *host;
+	int n;
 
 	for (i = 0; i < DPKG_ALIASES; i++)
 		if (d->alias[i] != NULL && strlen(d->alias[i]) == first &&
-		    strncmp(rel, d->alias[i], first) == 0 && rel[first] == '/')
+		    strncmp(rel, d->alias[i], first) == 0 && first < len &&
+		    rel[first] == '/')
 			usr = "usr/";
-	if (asprintf(&path, "/%s%.*s", usr, (int)len, rel) < 0) {
-		error_set_errno("asprintf");
-		return NULL;
-	}
-	host = packages_host_path(d->run, path);
-	free(path);
-	return host;
+	n = snprintf(out, size, "%s/%s%.*s", d->run->root, usr, (int)len, rel);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 /* True when a relative path has no empty, "." or ".." component and no NUL. */
@@ -126,8 +126,7 @@ static const char *
 dpkg_md5sums_line(struct dpkg *d, int package, const char *line, size_t len)
 {
 	unsigned char digest[16];
-	char hex[33], *path;
-	int rc;
+	char hex[33], path[PATH_MAX];
 
 	if (len < 35 || !dpkg_md5_hex(line, 32) || line[32] != ' ' ||
 	    line[33] != ' ')
@@ -138,11 +137,10 @@ dpkg_md5sums_line(struct dpkg *d, int package, const char *line, size_t len)
 	hex[32] = '\0';
 	if (util_unhex(hex, digest, sizeof digest) != 0)
 		return "a digest that is not hex";
-	if ((path = dpkg_file_path(d, line + 34, len - 34)) == NULL)
-		return "out of memory";
-	rc = pkgcheck_add(d->check, path, package, PKGCHECK_MD5, digest, false);
-	free(path);
-	if (rc != 0)
+	if (dpkg_file_path(d, line + 34, len - 34, path, sizeof path) != 0)
+		return "a path longer than PATH_MAX";
+	if (pkgcheck_add(d->check, path, package, PKGCHECK_MD5, digest,
+	    false) != 0)
 		return "the table of package digests is full";
 	d->digests++;
 	return NULL;
@@ -235,6 +233,23 @@ dpkg_installed_at(const struct dpkg *d, json_t *pkg, const char *package,
 	return json_object_set_new(pkg, "installed_at", json_string(text));
 }
 
+/* Record a conffile's digest for the check; a problem is noted. */
+static void
+dpkg_conffile_record(struct dpkg *d, int package, const char *path,
+    const unsigned char digest[16])
+{
+	char host[PATH_MAX];
+
+	if (dpkg_file_path(d, path + 1, strlen(path + 1), host, sizeof host) != 0)
+		error_set("%s: a path longer than PATH_MAX", path);
+	else if (pkgcheck_add(d->check, host, package, PKGCHECK_MD5, digest,
+	    true) == 0) {
+		d->digests++;
+		return;
+	}
+	live_note(d->run->errors);
+}
+
 /* One " /path HASH [obsolete] [remove-on-upgrade]" conffile line. */
 static json_t *
 dpkg_conffile(struct dpkg *d, int package, char *line)
@@ -259,16 +274,8 @@ dpkg_conffile(struct dpkg *d, int package, char *line)
 	json_object_set_new(c, "obsolete", json_boolean(obsolete));
 	json_object_set_new(c, "remove_on_upgrade", json_boolean(remove));
 	if (!obsolete && dpkg_md5_hex(hash, strlen(hash)) &&
-	    util_unhex(hash, digest, sizeof digest) == 0) {
-		char *host = dpkg_file_path(d, path + 1, strlen(path + 1));
-
-		if (host == NULL || pkgcheck_add(d->check, host, package,
-		    PKGCHECK_MD5, digest, true) != 0)
-			live_note(d->run->errors);
-		else
-			d->digests++;
-		free(host);
-	}
+	    util_unhex(hash, digest, sizeof digest) == 0)
+		dpkg_conffile_record(d, package, path, digest);
 	return c;
 }
 
