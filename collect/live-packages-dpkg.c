@@ -312,8 +312,9 @@ dpkg_conffiles(struct dpkg *d, json_t *pkg, const struct status_stanza *s,
 static bool
 dpkg_name_ok(const char *name, size_t len)
 {
-	return len > 0 && len < 256 && (name[0] >= 'a' && name[0] <= 'z' ?
-	    true : name[0] >= '0' && name[0] <= '9') &&
+	static const char first[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	return len > 0 && len < 256 && strchr(first, name[0]) != NULL &&
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789+-.") == len;
 }
 

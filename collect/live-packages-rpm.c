@@ -41,6 +41,7 @@ struct rpm {
 	struct pkgcheck		*check;
 	struct packages_rejects	 rejected;
 	json_t			*packages;
+	bool			 packages_truncated;
 	size_t			 files;		/* listed so far */
 	bool			 files_truncated;
 	size_t			 digests;
@@ -177,6 +178,7 @@ rpm_files_open(const struct rpmheader *h, struct rpm_files *f)
 	    rpmheader_find(h, RPMTAG_DIRNAMES, &f->dirs) != 1 ||
 	    f->dirs.type != RPMHEADER_STRING_ARRAY ||
 	    rpm_array(h, RPMTAG_FILEDIGESTS, f->count, &f->digests, true) != 0 ||
+	    (f->digests.count > 0 && f->digests.type != RPMHEADER_STRING_ARRAY) ||
 	    rpm_array(h, RPMTAG_FILESIZES, f->count, &f->sizes, true) != 0 ||
 	    rpm_array(h, RPMTAG_FILEMODES, f->count, &f->modes, true) != 0 ||
 	    rpm_array(h, RPMTAG_FILEFLAGS, f->count, &f->flags, true) != 0)
@@ -250,7 +252,9 @@ rpm_files_list(struct rpm *r, json_t *pkg, struct rpm_files *f, int package)
 	for (i = 0; i < f->count; i++) {
 		base = rpmheader_string(&f->base, &base_pos);
 		digest = f->digests.count > 0 ?
-		    rpmheader_string(&f->digests, &digest_pos) : "";
+		    rpmheader_string(&f->digests, &digest_pos) : NULL;
+		if (digest == NULL)
+			digest = "";
 		if (asprintf(&path, "%s%s",
 		    f->dir[rpmheader_integer(&f->index, i)], base) < 0) {
 			json_decref(list);
@@ -341,8 +345,10 @@ rpm_rows(struct rpm *r, sqlite3 *db)
 	    -1, &st, NULL) != SQLITE_OK)
 		return error_set("rpmdb.sqlite: %s", sqlite3_errmsg(db));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (json_array_size(r->packages) == PACKAGES_MAX)
+		if (json_array_size(r->packages) == PACKAGES_MAX) {
+			r->packages_truncated = true;
 			break;
+		}
 		blob = sqlite3_column_blob(st, 1);
 		pkg = blob == NULL ? NULL : rpm_package(r, blob,
 		    (size_t)sqlite3_column_bytes(st, 1));
@@ -533,6 +539,8 @@ packages_rpm(struct live_run *run, json_t **out)
 		    json_object_set(*out, "packages", r.packages) != 0 ||
 		    json_object_set_new(*out, "digests",
 		    json_integer((json_int_t)r.digests)) != 0 ||
+		    json_object_set_new(*out, "packages_truncated",
+		    json_boolean(r.packages_truncated)) != 0 ||
 		    json_object_set_new(*out, "files_truncated",
 		    json_boolean(r.files_truncated)) != 0 ||
 		    packages_rejects_set(*out, "rejected_headers", &r.rejected) != 0)

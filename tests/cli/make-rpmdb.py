@@ -5,8 +5,9 @@ blobs are rpm headers (count and length, index entries, data; big-endian).
 Usage: make-rpmdb.py OUT.sqlite FILE_SHA256 [SEED_DIR]
 Row 1 is a sound package "tool" owning /usr/bin/tool with the SHA-256 given;
 rows 2-4 are corrupt headers (an index count past the end, an offset out of
-range, a string without its NUL). With SEED_DIR, the four blobs are also
-written there as header-1 to header-4 (fuzz seeds).
+range, a string without its NUL); row 5 is package "odd" whose file digests
+are integers, not strings. With SEED_DIR, the five blobs are also written
+there as header-1 to header-5 (fuzz seeds).
 """
 import sqlite3
 import struct
@@ -69,7 +70,9 @@ def main():
     db = sqlite3.connect(out)
     db.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, "
                "blob BLOB NOT NULL)")
-    blobs = (good, bytes(count_past_end), bytes(offset_out), no_nul)
+    odd = [e for e in package("odd", digest) if e[0] != 1035]
+    odd.append((1035, INT32, [1, 2, 3]))
+    blobs = (good, bytes(count_past_end), bytes(offset_out), no_nul, header(odd))
     for blob in blobs:
         db.execute("INSERT INTO Packages (blob) VALUES (?)", (blob,))
     db.commit()
