@@ -31,6 +31,7 @@
 #include "custody/util.h"
 #include "collector.h"
 #include "live.h"
+#include "pkgcheck.h"
 
 #define READ_BLOCK	(1024 * 1024)		/* one read; also what libmagic sees */
 #define PSEUDO_MAX	(64 * 1024 * 1024)	/* cap for /proc and /sys files */
@@ -122,6 +123,7 @@ struct collector {
 	size_t				 slurp_size;
 	struct collect_result		 result;
 	struct timespec			 started;
+	struct pkgcheck			*pkgcheck;	/* recorded package digests, or NULL */
 };
 
 static bool inode_set_contains(const struct inode_set *, const struct inode_key *);
@@ -724,6 +726,7 @@ collector_block(struct collector *c, struct file_read *fr, const void *data,
 	if (first && c->opt->types && !fr->buffered &&
 	    collector_type(c, fr, data, len, NULL) != 0)
 		return -1;
+	pkgcheck_data(c->pkgcheck, data, len);
 	/* The other digests run beside the archiving; the caller waits before reusing data. */
 	if (hash_set_update_async(&c->hashes, data, len) != 0)
 		return -1;
@@ -964,6 +967,7 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	if (apath == NULL)
 		return error_set_errno("%s", path);
 	hash_set_reset(&c->hashes);
+	pkgcheck_begin(c->pkgcheck, path);
 	fr->pseudo = before->st_size == 0 || collector_pseudo_dev(c, fd, before);
 	fr->buffered = before->st_size <= READ_BLOCK || fr->pseudo;
 	if (!fr->buffered)
@@ -995,6 +999,8 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	collector_file_status(&e, fr, before, &after, reason, sizeof reason);
 	e.reason = reason[0] != '\0' ? reason : NULL;
 	fr->status = e.status;
+	pkgcheck_end(c->pkgcheck, c, strcmp(e.status, STATUS_OK) == 0, e.status,
+	    c->hashes.digest[HASH_SHA256]);
 	rc = collector_record_typed(c, &e, fr->ticket);
 	free(apath);
 	return rc;
@@ -1225,15 +1231,17 @@ collector_tree_reached(const struct collector *c, const struct walked_tree *t,
     const char *path)
 {
 	size_t len = strlen(t->path), i;
-	char *copy = strdup(path);
 	struct stat st;
-	bool reached = copy != NULL;
+	bool reached;
 	int depth = 1;
+	char *copy;
 
 	if (strcmp(t->path, "/") == 0)
 		len = 0;
 	else if (strncmp(path, t->path, len) != 0 || path[len] != '/')
-		reached = false;
+		return false;
+	copy = strdup(path);
+	reached = copy != NULL;
 	for (i = len + 1; reached && copy[i] != '\0'; i++) {
 		if (copy[i] != '/')
 			continue;
@@ -1810,6 +1818,28 @@ collector_sidecar(const char *archive, const char *hex)
 	return rc;
 }
 
+/* Whether a walk of this collection read (or would have read) path. */
+static bool
+collector_reached(void *arg, const char *path)
+{
+	const struct collector *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->tree_count; i++)
+		if (collector_tree_reached(c, &c->trees[i], path))
+			return true;
+	return false;
+}
+
+/* The package managers' digests, from the packages source, when it ran. */
+struct pkgcheck *
+collector_pkgcheck(struct collector *c)
+{
+	if (c->pkgcheck == NULL)
+		c->pkgcheck = pkgcheck_new();
+	return c->pkgcheck;
+}
+
 /* Write custody/ and the seal, close the archive. */
 int
 collector_finish(struct collector *c, struct collect_result *result)
@@ -1817,6 +1847,9 @@ collector_finish(struct collector *c, struct collect_result *result)
 	unsigned char digest[32];
 	struct writer *w = c->writer;
 
+	if (c->pkgcheck != NULL &&
+	    pkgcheck_write(c->pkgcheck, c, collector_reached) != 0)
+		return -1;
 	if (collector_write_custody(c) != 0)
 		return -1;
 	c->writer = NULL;
@@ -1857,6 +1890,7 @@ collector_free(struct collector *c)
 	while (c->tree_count > 0)
 		free(c->trees[--c->tree_count].path);
 	free(c->trees);
+	pkgcheck_free(c->pkgcheck);
 	json_decref(c->result.problems);
 	free(c->buffer);
 	free(c->slurp);
