@@ -14,6 +14,8 @@
 	X("modules", modules)			\
 	X("mounts", mounts)			\
 	X("network", network)			\
-	X("system", system)
+	X("system", system)			\
+	X("histories", histories)		\
+	X("logfiles", logfiles)
 
 #endif
