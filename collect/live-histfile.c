@@ -129,6 +129,23 @@ live_words_quoted(struct live_words *w, const char *p, const char *end)
 	return p < end ? p + 1 : p;
 }
 
+/* Take a $( ) or ${ } run starting at p whole into the word; where it ends. */
+static const char *
+live_words_expansion(struct live_words *w, const char *p, const char *end)
+{
+	char open = p[1], close = open == '(' ? ')' : '}';
+	int depth = 0;
+
+	for (; p < end; p++) {
+		live_words_add(w, *p, false);
+		if (*p == open)
+			depth++;
+		else if (*p == close && --depth == 0)
+			return p + 1;
+	}
+	return p;
+}
+
 /* Split one line into words, statements noted as they end. */
 static void
 live_words_line(struct live_words *w, const char *p, const char *end)
@@ -140,6 +157,10 @@ live_words_line(struct live_words *w, const char *p, const char *end)
 		}
 		if (*p == '#' && !w->started)
 			break;
+		if (*p == '$' && p + 1 < end && (p[1] == '(' || p[1] == '{')) {
+			p = live_words_expansion(w, p, end);
+			continue;
+		}
 		if (*p == '\\' && p + 1 < end) {
 			live_words_add(w, p[1], false);
 			p += 2;

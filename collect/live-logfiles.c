@@ -233,6 +233,8 @@ live_logfiles_fill(struct live_run *run)
 
 	b.file_max = rules.max_size = run->max_size >= 0 ? run->max_size :
 	    LIVE_LOGS_FILE_MAX;
+	if (b.file_max > LIVE_LOGS_TOTAL_MAX / 4)
+		b.total_max = b.file_max * 4;
 	b.over_list = json_array();
 	json_object_set_new(run->doc, "root", json_string(run->root));
 	json_object_set_new(run->doc, "limits", live_logs_limits(&b));

@@ -244,7 +244,9 @@ live_logwalk(struct live_run *run, struct live_budget *b, const char *host,
 	json_object_set_new(record, "truncated", json_false());
 	if ((fd = live_locate_open_dir(run, host)) < 0 || fstat(fd, &st) != 0) {
 		json_object_set_new(record, "status", json_string(errno == ENOENT ?
-		    "not present" : "unreadable"));
+		    "not present" : errno == ELOOP || errno == ENOTDIR ?
+		    "symbolic link or not a directory, not followed" :
+		    "unreadable"));
 		if (errno != ENOENT)
 			live_set_errno(record, "error", errno);
 		if (fd >= 0)
