@@ -166,6 +166,8 @@ struct walk_rules {
 
 #define WALK_DEPTH_MAX 2048	/* PATH_MAX allows no deeper with one-byte names */
 
+/* Open a directory relative to dirfd without following links or touching atime. */
+int walk_open_dir(int dirfd, const char *name);
 /* Expand a glob path and walk each match. 0, or -1 on a fatal error. */
 int walk_path(struct collector *, const char *pattern, const struct walk_rules *);
 /*

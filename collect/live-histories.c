@@ -381,19 +381,8 @@ live_histories_target(struct live_histories *h, const char *path,
 	struct stat st;
 	int rc;
 
-	if (live_locate_stat(h->run, path, &st) != 0) {
-		json_object_set_new(out, "status", json_string(errno == ENOENT ?
-		    "not present" : errno == ELOOP || errno == ENOTDIR ?
-		    "behind a symbolic link, not followed" : "unreadable"));
-		if (errno != ENOENT)
-			live_set_errno(out, "error", errno);
+	if (live_locate_file(h->run, path, &st, out) != 1)
 		return 0;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		json_object_set_new(out, "status",
-		    json_string("not collected: not a regular file"));
-		return 0;
-	}
 	if ((rc = live_locate_collect(h->run, &h->located, path, &st,
 	    &h->rules)) < 0)
 		return -1;

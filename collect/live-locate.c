@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <search.h>
 #include <stdio.h>
@@ -88,18 +89,6 @@ live_locate_disk(const struct live_run *run, const char *host, char *out,
 	return 0;
 }
 
-/* Open one directory below dirfd, never through a link, sparing atime. */
-static int
-live_locate_step(int dirfd, const char *name)
-{
-	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	int fd = openat(dirfd, name, flags | O_NOATIME);
-
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, flags);
-	return fd;
-}
-
 /* Open a host directory under the root through real directories only. */
 int
 live_locate_open_dir(const struct live_run *run, const char *host)
@@ -115,7 +104,7 @@ live_locate_open_dir(const struct live_run *run, const char *host)
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (name = strtok_r(copy, "/", &save); fd >= 0 && name != NULL;
 	    name = strtok_r(NULL, "/", &save)) {
-		next = live_locate_step(fd, name);
+		next = walk_open_dir(fd, name);
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -228,6 +217,52 @@ live_locate_read(const struct live_run *run, const char *host, size_t max,
 	close(fd);
 	errno = saved;
 	return rc == 0 ? 0 : error_set_errno("%s", real);
+}
+
+/*
+ * lstat a host path a configuration or a setting names: 1 when it is a
+ * regular file or a link (st filled), else 0 with record's "status" (and
+ * "error") saying why it is not collected.
+ */
+int
+live_locate_file(const struct live_run *run, const char *host,
+    struct stat *st, json_t *record)
+{
+	const char *status;
+
+	if (live_locate_stat(run, host, st) != 0) {
+		status = errno == ENOENT ? "not present" : errno == ELOOP ||
+		    errno == ENOTDIR ? "behind a symbolic link, not followed" :
+		    "unreadable";
+		if (errno != ENOENT)
+			live_set_errno(record, "error", errno);
+	} else if (!S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode))
+		status = "not collected: not a regular file";
+	else
+		return 1;
+	json_object_set_new(record, "status", json_string(status));
+	return 0;
+}
+
+/* Call fn for each name of a host directory matching a pattern, in name order. */
+int
+live_locate_each(const struct live_run *run, const char *dir,
+    const char *pattern, size_t max, int (*fn)(void *, const char *),
+    void *arg)
+{
+	char **names, path[PATH_MAX];
+	size_t n, i;
+	int rc = 0;
+
+	if (live_locate_names(run, dir, max, &names, &n) != 0)
+		return 0;
+	for (i = 0; i < n && rc == 0; i++)
+		if (fnmatch(pattern, names[i], FNM_PERIOD) == 0 &&
+		    snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") == 0 ?
+		    "" : dir, names[i]) < (int)sizeof path)
+			rc = fn(arg, path);
+	live_locate_names_free(names, n);
+	return rc;
 }
 
 /* One object handed to collection. */

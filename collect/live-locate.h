@@ -61,6 +61,22 @@ int live_locate_names(const struct live_run *, const char *host, size_t max,
     char ***names, size_t *count);
 void live_locate_names_free(char **names, size_t count);
 
+/*
+ * lstat a host path a configuration or a setting names: 1 when it is a
+ * regular file or a link (st filled), else 0 with record's "status" (and
+ * "error") saying why it is not collected.
+ */
+int live_locate_file(const struct live_run *, const char *host, struct stat *,
+    json_t *record);
+/*
+ * Call fn(arg, host path) for each name of a host directory (at most max
+ * read) matching an fnmatch(3) pattern, in name order; stops at the first
+ * non-zero result and returns it.
+ */
+int live_locate_each(const struct live_run *, const char *dir,
+    const char *pattern, size_t max, int (*fn)(void *, const char *),
+    void *arg);
+
 /* Files already handed to collection, by device and inode. */
 struct live_located {
 	void	*tree;		/* tsearch(3) */

@@ -37,21 +37,6 @@ static const char *const live_my_settings[] = {
 	"log_error", "general_log_file", "slow_query_log_file", "datadir", NULL
 };
 
-/* The option files being read. */
-struct live_my {
-	struct live_run		*run;
-	json_t			*files;
-	json_t			*settings;
-	struct {
-		dev_t	dev;
-		ino_t	ino;
-	}			 read[LIVE_CONFIG_FILES_MAX];
-	size_t			 count;
-	bool			 server;	/* in a section the server reads */
-};
-
-static int live_my_read(struct live_my *, const char *host, int depth);
-
 /* True when a section is read by the server. */
 static bool
 live_my_server_section(const char *name)
@@ -86,52 +71,29 @@ live_my_trim(char *text)
 	return text;
 }
 
-/* !includedir: every *.cnf of a directory, in name order. */
-static int
-live_my_include_dir(struct live_my *my, const char *dir, int depth)
-{
-	char **names, path[PATH_MAX];
-	size_t n, i;
-	int rc = 0;
-
-	if (live_locate_names(my->run, dir, LIVE_CONFIG_FILES_MAX, &names, &n) != 0)
-		return 0;
-	for (i = 0; i < n && rc == 0; i++)
-		if (fnmatch("*.cnf", names[i], FNM_PERIOD) == 0 &&
-		    snprintf(path, sizeof path, "%s/%s", dir, names[i]) <
-		    (int)sizeof path)
-			rc = live_my_read(my, path, depth + 1);
-	live_locate_names_free(names, n);
-	return rc;
-}
-
 /* A directive line: !include FILE or !includedir DIR. */
 static int
-live_my_directive(struct live_my *my, const char *file, char *line, int depth)
+live_my_directive(struct live_config *my, const char *file, char *line)
 {
-	char path[PATH_MAX], joined[PATH_MAX * 2];
+	char path[PATH_MAX];
 	bool dir = strncmp(line, "!includedir", 11) == 0;
 	char *value = live_my_trim(line + (dir ? 11 : 8));
 
 	if (!dir && strncmp(line, "!include", 8) != 0)
 		return 0;
-	if (value[0] == '/')
-		snprintf(joined, sizeof joined, "%s", value);
-	else
-		snprintf(joined, sizeof joined, "%s/../%s", file, value);
-	if (live_locate_normalize(joined, path, sizeof path) != 0)
+	if (live_config_relative(file, value, path, sizeof path) != 0)
 		return 0;
-	return dir ? live_my_include_dir(my, path, depth) :
-	    live_my_read(my, path, depth + 1);
+	return dir ? live_config_include_dir(my, path, "*.cnf") :
+	    live_config_read(my, path, my->depth + 1, true);
 }
 
 /* A key=value line of a server section. */
 static void
-live_my_option(struct live_my *my, const char *file, size_t number, char *line)
+live_my_option(struct live_config *my, const char *file, size_t number,
+    char *line)
 {
 	char name[LIVE_MY_NAME_MAX], *equals = strchr(line, '='), *value;
 	const char *const *s;
-	json_t *setting;
 	size_t n = 0;
 
 	if (equals == NULL)
@@ -142,18 +104,14 @@ live_my_option(struct live_my *my, const char *file, size_t number, char *line)
 		name[n++] = *line == '-' ? '_' : (char)tolower((unsigned char)*line);
 	name[n] = '\0';
 	for (s = live_my_settings; *s != NULL; s++)
-		if (strcmp(*s, name) == 0) {
-			setting = json_pack("{s:o}", "value", live_string(value,
-			    strlen(value)));
-			live_logfiles_origin(setting, file, number);
-			json_object_set_new(my->settings, name, setting);
-		}
+		if (strcmp(*s, name) == 0)
+			live_config_set(my, name, value, file, number);
 }
 
 /* One line of an option file. */
 static int
-live_my_line(struct live_my *my, const char *file, size_t number, char *line,
-    int depth)
+live_my_line(struct live_config *my, const char *file, size_t number,
+    char *line)
 {
 	char *end;
 
@@ -162,78 +120,21 @@ live_my_line(struct live_my *my, const char *file, size_t number, char *line,
 	if (*line == '#' || *line == ';' || *line == '\0')
 		return 0;
 	if (*line == '!')
-		return live_my_directive(my, file, line, depth);
+		return live_my_directive(my, file, line);
 	if (*line == '[') {
 		if ((end = strchr(line, ']')) != NULL)
 			*end = '\0';
-		my->server = live_my_server_section(live_my_trim(line + 1));
+		my->section = live_my_server_section(live_my_trim(line + 1));
 		return 0;
 	}
-	if (my->server)
+	if (my->section)
 		live_my_option(my, file, number, line);
 	return 0;
 }
 
-/* True when the file was read before (by device and inode), else remembered. */
-static bool
-live_my_seen(struct live_my *my, const struct stat *st)
-{
-	size_t i;
-
-	for (i = 0; i < my->count; i++)
-		if (my->read[i].dev == st->st_dev && my->read[i].ino == st->st_ino)
-			return true;
-	my->read[my->count].dev = st->st_dev;
-	my->read[my->count].ino = st->st_ino;
-	my->count++;
-	return false;
-}
-
-/* Read one option file and what it includes, bounded in depth and number. */
-static int
-live_my_read(struct live_my *my, const char *host, int depth)
-{
-	struct live_file f;
-	struct stat st;
-	char real[PATH_MAX], *line, *cursor;
-	json_t *record = json_pack("{s:o}", "path", live_string(host, strlen(host)));
-	size_t number = 0;
-	bool server = my->server;
-	int rc = 0;
-
-	json_array_append_new(my->files, record);
-	if (depth > LIVE_CONFIG_DEPTH || my->count >= LIVE_CONFIG_FILES_MAX) {
-		json_object_set_new(record, "status", json_string(depth >
-		    LIVE_CONFIG_DEPTH ? "not read: includes nested too deep" :
-		    "not read: too many option files"));
-		return 0;
-	}
-	if (live_locate_read(my->run, host, LIVE_CONFIG_MAX, &f, real, &st) != 0) {
-		json_object_set_new(record, "status", json_string(errno == ENOENT ?
-		    "not present" : "unreadable"));
-		if (errno != ENOENT)
-			live_set_errno(record, "error", errno);
-		return 0;
-	}
-	if (live_my_seen(my, &st)) {
-		json_object_set_new(record, "status", json_string("read before"));
-		free(f.data);
-		return 0;
-	}
-	json_object_set_new(record, "status", json_string(f.truncated ?
-	    "read in part (size limit)" : "read"));
-	my->server = false;
-	cursor = f.data;
-	while (rc == 0 && (line = util_next_line(&cursor)) != NULL)
-		rc = live_my_line(my, host, ++number, line, depth);
-	free(f.data);
-	my->server = server;
-	return rc;
-}
-
 /* Collect one log a setting names, relative to the data directory. */
 static int
-live_my_log(struct live_my *my, struct live_budget *b, const char *name,
+live_my_log(struct live_config *my, struct live_budget *b, const char *name,
     const char *data, json_t *logs)
 {
 	json_t *setting = json_object_get(my->settings, name), *record;
@@ -262,7 +163,7 @@ live_my_errname(const char *name)
 
 /* The logs the option files name, or the data directory's defaults. */
 static int
-live_my_logs(struct live_my *my, struct live_budget *b, json_t *record)
+live_my_logs(struct live_config *my, struct live_budget *b, json_t *record)
 {
 	const char *const *s;
 	const char *data = json_string_value(json_object_get(json_object_get(
@@ -289,7 +190,7 @@ live_my_logs(struct live_my *my, struct live_budget *b, json_t *record)
 int
 live_mysql_find(struct live_run *run, struct live_budget *b, json_t *doc)
 {
-	struct live_my *my = calloc(1, sizeof *my);
+	struct live_config *my = calloc(1, sizeof *my);
 	const char *const *f;
 	struct stat st;
 	json_t *record;
@@ -298,6 +199,7 @@ live_mysql_find(struct live_run *run, struct live_budget *b, json_t *doc)
 	if (my == NULL)
 		return error_set_errno("calloc");
 	my->run = run;
+	my->line = live_my_line;
 	my->files = json_array();
 	my->settings = json_object();
 	record = json_pack("{s:o,s:o}", "files", my->files, "settings",
@@ -306,8 +208,8 @@ live_mysql_find(struct live_run *run, struct live_budget *b, json_t *doc)
 	for (f = live_my_files; *f != NULL && rc == 0; f++) {
 		if (live_locate_stat(run, *f, &st) != 0)
 			continue;
-		rc = S_ISDIR(st.st_mode) ? live_my_include_dir(my, *f, 0) :
-		    live_my_read(my, *f, 0);
+		rc = S_ISDIR(st.st_mode) ? live_config_include_dir(my, *f,
+		    "*.cnf") : live_config_read(my, *f, 0, true);
 	}
 	if (rc == 0 && my->count > 0)
 		rc = live_my_logs(my, b, record);

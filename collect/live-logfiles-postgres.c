@@ -41,17 +41,6 @@ static const char *const live_pg_settings[] = {
 	"log_destination", "log_filename", NULL
 };
 
-/* One configuration being read: its files and settings. */
-struct live_pg {
-	struct live_run	*run;
-	json_t		*files;
-	json_t		*settings;
-	size_t		 count;
-};
-
-static int live_pg_read(struct live_pg *, const char *host, int depth,
-    bool must_exist);
-
 /* The value of a line after its name: quoted ('' and \ escapes) or a bare word. */
 static void
 live_pg_value(const char *p, char *out, size_t size)
@@ -77,42 +66,10 @@ live_pg_value(const char *p, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* A path a file names, relative to that file's directory. */
+/* One line of a configuration file: a setting, or an include. */
 static int
-live_pg_relative(const char *file, const char *value, char *out, size_t size)
-{
-	char joined[PATH_MAX * 2];
-
-	if (value[0] == '/')
-		snprintf(joined, sizeof joined, "%s", value);
-	else
-		snprintf(joined, sizeof joined, "%s/../%s", file, value);
-	return live_locate_normalize(joined, out, size);
-}
-
-/* include_dir: every *.conf of a directory, in name order. */
-static int
-live_pg_include_dir(struct live_pg *pg, const char *dir, int depth)
-{
-	char **names, path[PATH_MAX];
-	size_t n, i;
-	int rc = 0;
-
-	if (live_locate_names(pg->run, dir, LIVE_CONFIG_FILES_MAX, &names, &n) != 0)
-		return 0;
-	for (i = 0; i < n && rc == 0; i++)
-		if (fnmatch("*.conf", names[i], FNM_PERIOD) == 0 &&
-		    snprintf(path, sizeof path, "%s/%s", dir, names[i]) <
-		    (int)sizeof path)
-			rc = live_pg_read(pg, path, depth + 1, true);
-	live_locate_names_free(names, n);
-	return rc;
-}
-
-/* One line of a configuration file. */
-static int
-live_pg_line(struct live_pg *pg, const char *file, size_t number, char *line,
-    int depth)
+live_pg_line(struct live_config *pg, const char *file, size_t number,
+    char *line)
 {
 	char name[LIVE_PG_NAME_MAX], value[PATH_MAX], path[PATH_MAX];
 	const char *const *s;
@@ -129,60 +86,22 @@ live_pg_line(struct live_pg *pg, const char *file, size_t number, char *line,
 	live_pg_value(line, value, sizeof value);
 	if (strcmp(name, "include") == 0 || strcmp(name, "include_if_exists") == 0 ||
 	    strcmp(name, "include_dir") == 0) {
-		if (live_pg_relative(file, value, path, sizeof path) != 0)
+		if (live_config_relative(file, value, path, sizeof path) != 0)
 			return 0;
 		if (strcmp(name, "include_dir") == 0)
-			return live_pg_include_dir(pg, path, depth);
-		return live_pg_read(pg, path, depth + 1, strcmp(name, "include") == 0);
+			return live_config_include_dir(pg, path, "*.conf");
+		return live_config_read(pg, path, pg->depth + 1,
+		    strcmp(name, "include") == 0);
 	}
 	for (s = live_pg_settings; *s != NULL; s++)
-		if (strcmp(*s, name) == 0) {
-			json_t *setting = json_pack("{s:o}", "value",
-			    live_string(value, strlen(value)));
-
-			live_logfiles_origin(setting, file, number);
-			json_object_set_new(pg->settings, name, setting);
-		}
+		if (strcmp(*s, name) == 0)
+			live_config_set(pg, name, value, file, number);
 	return 0;
-}
-
-/* Read one configuration file (and what it includes), bounded in depth and number. */
-static int
-live_pg_read(struct live_pg *pg, const char *host, int depth, bool must_exist)
-{
-	struct live_file f;
-	struct stat st;
-	char real[PATH_MAX], *line, *cursor;
-	json_t *record = json_pack("{s:o}", "path", live_string(host, strlen(host)));
-	size_t number = 0;
-	int rc = 0;
-
-	json_array_append_new(pg->files, record);
-	if (depth > LIVE_CONFIG_DEPTH || pg->count >= LIVE_CONFIG_FILES_MAX) {
-		json_object_set_new(record, "status", json_string(depth >
-		    LIVE_CONFIG_DEPTH ? "not read: includes nested too deep" :
-		    "not read: too many configuration files"));
-		return 0;
-	}
-	pg->count++;
-	if (live_locate_read(pg->run, host, LIVE_CONFIG_MAX, &f, real, &st) != 0) {
-		json_object_set_new(record, "status", json_string(errno == ENOENT &&
-		    !must_exist ? "not present" : "unreadable"));
-		live_set_errno(record, "error", errno);
-		return 0;
-	}
-	json_object_set_new(record, "status", json_string(f.truncated ?
-	    "read in part (size limit)" : "read"));
-	cursor = f.data;
-	while (rc == 0 && (line = util_next_line(&cursor)) != NULL)
-		rc = live_pg_line(pg, host, ++number, line, depth);
-	free(f.data);
-	return rc;
 }
 
 /* A setting's value, or NULL. */
 static const char *
-live_pg_get(const struct live_pg *pg, const char *name)
+live_pg_get(const struct live_config *pg, const char *name)
 {
 	return json_string_value(json_object_get(json_object_get(pg->settings,
 	    name), "value"));
@@ -190,7 +109,7 @@ live_pg_get(const struct live_pg *pg, const char *name)
 
 /* Collect one candidate log directory of a cluster. */
 static int
-live_pg_log_dir(struct live_pg *pg, struct live_budget *b, const char *data,
+live_pg_log_dir(struct live_config *pg, struct live_budget *b, const char *data,
     const char *value, const char *origin, json_t *list)
 {
 	char joined[PATH_MAX * 2], path[PATH_MAX];
@@ -212,7 +131,7 @@ live_pg_log_dir(struct live_pg *pg, struct live_budget *b, const char *data,
 
 /* The log directories of a cluster whose configuration has been read. */
 static int
-live_pg_logs(struct live_pg *pg, struct live_budget *b, const char *data,
+live_pg_logs(struct live_config *pg, struct live_budget *b, const char *data,
     json_t *cluster)
 {
 	json_t *list = json_array(), *setting;
@@ -254,41 +173,67 @@ live_pg_known(json_t *clusters, const char *data)
 	return false;
 }
 
+/* Read DIR/NAME as a starting file of a cluster's configuration. */
+static int
+live_pg_start(struct live_config *pg, const char *dir, const char *name,
+    bool must_exist)
+{
+	char file[PATH_MAX];
+
+	if (snprintf(file, sizeof file, "%s/%s", dir, name) >= (int)sizeof file)
+		return 0;
+	return live_config_read(pg, file, 0, must_exist);
+}
+
+/* The data directory: from the configuration directory's file, or the default. */
+static void
+live_pg_data(const struct live_config *pg, const char *etc,
+    const char *data_default, char *data, size_t size)
+{
+	const char *value = live_pg_get(pg, "data_directory");
+	char file[PATH_MAX];
+
+	data[0] = '\0';
+	if (value != NULL && etc != NULL) {
+		snprintf(file, sizeof file, "%s/postgresql.conf", etc);
+		if (live_config_relative(file, value, data, size) != 0)
+			data[0] = '\0';
+	} else if (data_default != NULL)
+		snprintf(data, size, "%s", data_default);
+}
+
 /* Read one cluster: its configuration directory (or NULL) and data directory. */
 static int
 live_pg_cluster(struct live_run *run, struct live_budget *b, const char *etc,
     const char *data_default, json_t *clusters)
 {
-	struct live_pg pg = { .run = run, .files = json_array(),
-	    .settings = json_object() };
-	char file[PATH_MAX], data[PATH_MAX];
-	const char *value;
-	json_t *cluster = json_pack("{s:o,s:o,s:o}", "config_directory", etc !=
-	    NULL ? json_string(etc) : json_null(), "files", pg.files,
-	    "settings", pg.settings);
+	struct live_config *pg = calloc(1, sizeof *pg);
+	char data[PATH_MAX];
+	json_t *cluster;
 	int rc = 0;
 
+	if (pg == NULL)
+		return error_set_errno("calloc");
+	pg->run = run;
+	pg->line = live_pg_line;
+	pg->files = json_array();
+	pg->settings = json_object();
+	cluster = json_pack("{s:o,s:o,s:o}", "config_directory", etc != NULL ?
+	    json_string(etc) : json_null(), "files", pg->files, "settings",
+	    pg->settings);
 	json_array_append_new(clusters, cluster);
-	if (etc != NULL && snprintf(file, sizeof file, "%s/postgresql.conf",
-	    etc) < (int)sizeof file)
-		rc = live_pg_read(&pg, file, 0, true);
-	data[0] = '\0';
-	if ((value = live_pg_get(&pg, "data_directory")) != NULL) {
-		if (live_pg_relative(file, value, data, sizeof data) != 0)
-			data[0] = '\0';
-	} else if (data_default != NULL)
-		snprintf(data, sizeof data, "%s", data_default);
+	if (etc != NULL)
+		rc = live_pg_start(pg, etc, "postgresql.conf", true);
+	live_pg_data(pg, etc, data_default, data, sizeof data);
 	json_object_set_new(cluster, "data_directory", data[0] != '\0' ?
 	    live_string(data, strlen(data)) : json_null());
-	if (rc == 0 && data[0] != '\0' && etc == NULL &&
-	    snprintf(file, sizeof file, "%s/postgresql.conf", data) < (int)sizeof file)
-		rc = live_pg_read(&pg, file, 0, true);
-	if (rc == 0 && data[0] != '\0' &&
-	    snprintf(file, sizeof file, "%s/postgresql.auto.conf", data) <
-	    (int)sizeof file)
-		rc = live_pg_read(&pg, file, 0, false);
+	if (rc == 0 && data[0] != '\0' && etc == NULL)
+		rc = live_pg_start(pg, data, "postgresql.conf", true);
+	if (rc == 0 && data[0] != '\0')
+		rc = live_pg_start(pg, data, "postgresql.auto.conf", false);
 	if (rc == 0)
-		rc = live_pg_logs(&pg, b, data[0] != '\0' ? data : NULL, cluster);
+		rc = live_pg_logs(pg, b, data[0] != '\0' ? data : NULL, cluster);
+	free(pg);
 	return rc;
 }
 
@@ -306,33 +251,48 @@ live_pg_leaf(struct live_run *run, struct live_budget *b, const char *path,
 	    clusters);
 }
 
+/* What a search for clusters below a directory carries along. */
+struct live_pg_search {
+	struct live_run		*run;
+	struct live_budget	*b;
+	const char		*rest;		/* the pattern below the next name */
+	json_t			*clusters;
+	bool			 etc;		/* configuration directories, not data */
+};
+
+static int live_pg_each(struct live_run *, struct live_budget *, const char *,
+    const char *, json_t *, bool);
+
+/* One directory matching a component of the pattern. */
+static int
+live_pg_matched(void *arg, const char *path)
+{
+	struct live_pg_search *s = arg;
+
+	if (s->rest != NULL)
+		return live_pg_each(s->run, s->b, path, s->rest, s->clusters,
+		    s->etc);
+	return live_pg_leaf(s->run, s->b, path, s->clusters, s->etc);
+}
+
 /* Every directory matching DIR/PATTERN ("*" components allowed). */
 static int
 live_pg_each(struct live_run *run, struct live_budget *b, const char *dir,
     const char *pattern, json_t *clusters, bool etc)
 {
-	char **names, path[PATH_MAX], segment[NAME_MAX + 1];
+	struct live_pg_search s = { .run = run, .b = b, .clusters = clusters,
+	    .etc = etc };
 	const char *slash = strchr(pattern, '/');
 	size_t len = slash != NULL ? (size_t)(slash - pattern) : strlen(pattern);
-	size_t n, i;
-	int rc = 0;
+	char segment[NAME_MAX + 1];
 
 	if (len > NAME_MAX)
 		return 0;
 	memcpy(segment, pattern, len);
 	segment[len] = '\0';
-	if (live_locate_names(run, dir, LIVE_CONFIG_FILES_MAX, &names, &n) != 0)
-		return 0;
-	for (i = 0; i < n && rc == 0; i++) {
-		if (fnmatch(segment, names[i], FNM_PERIOD) != 0 ||
-		    snprintf(path, sizeof path, "%s/%s", dir, names[i]) >=
-		    (int)sizeof path)
-			continue;
-		rc = slash != NULL ? live_pg_each(run, b, path, slash + 1,
-		    clusters, etc) : live_pg_leaf(run, b, path, clusters, etc);
-	}
-	live_locate_names_free(names, n);
-	return rc;
+	s.rest = slash != NULL ? slash + 1 : NULL;
+	return live_locate_each(run, dir, segment, LIVE_CONFIG_FILES_MAX,
+	    live_pg_matched, &s);
 }
 
 /* Every PostgreSQL cluster: Debian's /etc/postgresql, then data directories. */

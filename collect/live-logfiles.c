@@ -79,19 +79,8 @@ live_logfiles_file(struct live_run *run, struct live_budget *b,
 {
 	struct stat st;
 
-	if (live_locate_stat(run, host, &st) != 0) {
-		json_object_set_new(record, "status", json_string(errno == ENOENT ?
-		    "not present" : errno == ELOOP || errno == ENOTDIR ?
-		    "behind a symbolic link, not followed" : "unreadable"));
-		if (errno != ENOENT)
-			live_set_errno(record, "error", errno);
+	if (live_locate_file(run, host, &st, record) != 1)
 		return 0;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		json_object_set_new(record, "status",
-		    json_string("not collected: not a regular file"));
-		return 0;
-	}
 	return live_budget_take(run, b, host, &st, record);
 }
 

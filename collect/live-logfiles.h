@@ -2,6 +2,11 @@
 #ifndef CUSTODY_LIVE_LOGFILES_H
 #define CUSTODY_LIVE_LOGFILES_H
 
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "live.h"
@@ -23,6 +28,41 @@ int live_logfiles_file(struct live_run *, struct live_budget *, const char *host
     json_t *record);
 /* Set "origin" of a record to "FILE:LINE". */
 void live_logfiles_origin(json_t *record, const char *file, size_t line);
+
+/* ---- live-config.c: a server's configuration files. */
+
+struct live_config {
+	struct live_run	*run;
+	json_t		*files;		/* {"path", "status"} of every file met */
+	json_t		*settings;	/* NAME: {"value", "origin"} */
+	struct {
+		dev_t	dev;
+		ino_t	ino;
+	}		 read[LIVE_CONFIG_FILES_MAX];
+	size_t		 count;
+	int		 depth;		/* of the file being read */
+	int		 section;	/* the reader's own state, 0 at each file's start */
+	/* One line of a file; 0, or -1 when fatal. */
+	int		(*line)(struct live_config *, const char *file,
+			    size_t number, char *line);
+};
+
+/*
+ * Read a file at an include depth (0: a starting file), unless too deep,
+ * too many or read before; each line to cfg->line. A missing file is
+ * "not present" unless must_exist. 0, or -1 when fatal.
+ */
+int live_config_read(struct live_config *, const char *host, int depth,
+    bool must_exist);
+/* Read each file of a directory matching a pattern, one level deeper. */
+int live_config_include_dir(struct live_config *, const char *dir,
+    const char *pattern);
+/* A path a file names, relative to that file's directory, normalised. 0 or -1. */
+int live_config_relative(const char *file, const char *value, char *out,
+    size_t size);
+/* Record a setting as {"value", "origin": "FILE:LINE"}; the last one wins. */
+void live_config_set(struct live_config *, const char *name,
+    const char *value, const char *file, size_t line);
 
 /* live-logfiles-postgres.c: clusters from their configuration. 0 or -1. */
 int live_postgres_find(struct live_run *, struct live_budget *, json_t *doc);

@@ -173,12 +173,7 @@ live_walk_name(struct live_walk *w, int fd, const char *host,
 			if (depth >= w->max_depth || st.st_dev != w->dev ||
 			    live_walk_pruned(w, path))
 				return 0;
-			if ((sub = openat(fd, d->d_name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC | O_NOATIME)) < 0 &&
-			    errno == EPERM)
-				sub = openat(fd, d->d_name, O_RDONLY | O_DIRECTORY |
-				    O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0) {
+			if ((sub = walk_open_dir(fd, d->d_name)) < 0) {
 				live_walk_problem(w, path, errno);
 				return 0;
 			}
