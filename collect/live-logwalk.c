@@ -23,6 +23,7 @@
 
 #define LIVE_WALK_PROBLEMS_MAX	20	/* problems listed per walk (all are counted) */
 #define LIVE_OVER_LIST_MAX	100	/* files over the total listed */
+#define LIVE_WALK_FILES_MAX	1000	/* files handed on listed per walk (all are counted) */
 
 /* One walk from one directory. */
 struct live_walk {
@@ -38,6 +39,7 @@ struct live_walk {
 	json_t			*record;
 	json_t			*problem_list;
 	json_t			*pruned;
+	json_t			*files;		/* the first files handed on */
 };
 
 /* True when name, from its end, is digits and separators only (dates, counters). */
@@ -158,7 +160,7 @@ live_walk_name(struct live_walk *w, int fd, const char *host,
 {
 	char path[PATH_MAX];
 	struct stat st;
-	json_t *ignored;
+	json_t *record;
 	int sub, rc;
 
 	if (snprintf(path, sizeof path, "%s/%s", strcmp(host, "/") == 0 ? "" :
@@ -190,9 +192,13 @@ live_walk_name(struct live_walk *w, int fd, const char *host,
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 		return 0;
 	w->matched++;
-	ignored = json_object();
-	rc = live_budget_take(w->run, w->budget, path, &st, ignored);
-	json_decref(ignored);
+	record = json_object();
+	rc = live_budget_take(w->run, w->budget, path, &st, record);
+	if (rc == 0 && json_array_size(w->files) < LIVE_WALK_FILES_MAX &&
+	    strcmp(json_string_value(json_object_get(record, "status")),
+	    "collected") == 0)
+		json_array_append_new(w->files, live_string(path, strlen(path)));
+	json_decref(record);
 	return rc;
 }
 
@@ -235,6 +241,7 @@ live_logwalk(struct live_run *run, struct live_budget *b, const char *host,
 
 	w.problem_list = json_array();
 	w.pruned = json_array();
+	w.files = json_array();
 	json_object_set_new(record, "path", live_string(host, strlen(host)));
 	json_object_set_new(record, "truncated", json_false());
 	if ((fd = live_locate_open_dir(run, host)) < 0 || fstat(fd, &st) != 0) {
@@ -248,6 +255,7 @@ live_logwalk(struct live_run *run, struct live_budget *b, const char *host,
 			close(fd);
 		json_decref(w.problem_list);
 		json_decref(w.pruned);
+		json_decref(w.files);
 		return 0;
 	}
 	w.dev = st.st_dev;
@@ -258,6 +266,7 @@ live_logwalk(struct live_run *run, struct live_budget *b, const char *host,
 	json_object_set_new(record, "unreadable",
 	    json_integer((json_int_t)w.problems));
 	json_object_set_new(record, "problems", w.problem_list);
+	json_object_set_new(record, "files", w.files);
 	if (json_array_size(w.pruned) > 0)
 		json_object_set_new(record, "not_walked", w.pruned);
 	else

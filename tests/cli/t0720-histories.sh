@@ -250,7 +250,8 @@ test_expect_success 'logs outside /var/log by name, rotated and compressed; othe
 		test "$(members ax "$H/$f" | wc -l)" = 1 || { echo "not once: $f"; return 1; }
 	done &&
 	test -z "$(members ax "$H/opt/app/logs/login.txt")" &&
-	test -z "$(members ax "$H/opt/app/blog.html")"
+	test -z "$(members ax "$H/opt/app/blog.html")" &&
+	doc ax logfiles ".walks[] | select(.path == \"/opt\") | .files | length == 4"
 '
 
 test_expect_success 'a /var/lib of 100,000 files: the walk stops at its cap, recorded' '
