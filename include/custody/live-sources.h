@@ -22,6 +22,8 @@
 	X("conntrack", conntrack)		\
 	X("devices", devices)			\
 	X("security", security)			\
+	X("executables", executables)		\
+	X("maps", maps)				\
 	X("histories", histories)		\
 	X("logfiles", logfiles)
 
