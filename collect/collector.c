@@ -113,6 +113,7 @@ struct collector {
 	size_t				 last_type_len;	/* of the last submission */
 	struct idmap			*ids;
 	struct inode_set		 seen;		/* directories, hard links, roots */
+	void				*named;		/* the paths of the files among them */
 	struct walked_tree		*trees;		/* directory roots walked so far */
 	dev_t				 pseudo_dev;	/* the last device asked about */
 	bool				 pseudo_known;
@@ -564,7 +565,7 @@ collector_glob_list(char *const *globs, const char *path)
 
 /* True when path is a secret left out by default. */
 static bool
-collector_secret(const char *path)
+collector_secret_path(const char *path)
 {
 	size_t i, len = strlen(path);
 
@@ -577,6 +578,21 @@ collector_secret(const char *path)
 		if (fnmatch(secret_patterns[i], path, 0) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * True when path is a secret, as it is or, for a file a live source found
+ * under its root, as the host it stands for would name it.
+ */
+static bool
+collector_secret(const char *path, const struct walk_rules *rules)
+{
+	size_t len = rules->root != NULL ? strlen(rules->root) : 0;
+
+	if (collector_secret_path(path))
+		return true;
+	return len > 0 && strncmp(path, rules->root, len) == 0 &&
+	    path[len] == '/' && collector_secret_path(path + len);
 }
 
 /* Whether the walk should leave this object out; records why. */
@@ -592,7 +608,7 @@ collector_excluded(struct collector *c, const char *path, const struct stat *st,
 	if (c->have_key_st && st->st_dev == c->key_st.st_dev &&
 	    st->st_ino == c->key_st.st_ino)
 		return collector_skip(c, path, st, "the signing key in use") == 0 ? 1 : -1;
-	if (!c->opt->include_secrets && S_ISREG(st->st_mode) && collector_secret(path))
+	if (!c->opt->include_secrets && S_ISREG(st->st_mode) && collector_secret(path, rules))
 		return collector_skip(c, path, st,
 		    "secret, excluded by default (--include-secrets)") == 0 ? 1 : -1;
 	glob = collector_glob_list(c->opt->exclude, path);
@@ -1068,7 +1084,7 @@ static bool
 collector_name_excluded(const struct collector *c, const char *path,
     const struct walk_rules *rules)
 {
-	return (!c->opt->include_secrets && collector_secret(path)) ||
+	return (!c->opt->include_secrets && collector_secret(path, rules)) ||
 	    collector_glob_list(c->opt->exclude, path) != NULL ||
 	    collector_glob_list(rules->exclude, path) != NULL;
 }
@@ -1256,6 +1272,21 @@ collector_tree_reached(const struct collector *c, const struct walked_tree *t,
 	return reached && depth <= t->max_depth;
 }
 
+/*
+ * A path already recorded, reached again by a later entry: one path, one
+ * manifest entry, so only the log says so.
+ */
+static int
+collector_named_again(struct collector *c, const char *path)
+{
+	char *escaped = util_escape(path, strlen(path));
+
+	collector_log(c, "note %s: named again by a later entry; recorded once",
+	    escaped != NULL ? escaped : "?");
+	free(escaped);
+	return 1;
+}
+
 /* Handle one object found by the walk; 1 when it was left out. */
 int
 collector_item(struct collector *c, int dirfd, const char *name,
@@ -1274,15 +1305,19 @@ collector_item(struct collector *c, int dirfd, const char *name,
 	if (inode_set_contains(&c->seen, &id)) {
 		if (S_ISDIR(st->st_mode))
 			return 1;
+		if (pathset_contains(&c->named, path))
+			return collector_named_again(c, path);
 		return collector_skip(c, path, st, "already collected under "
 		    "another path (hard link or second route)") == 0 ? 1 : -1;
 	}
 	for (i = 0; root && !S_ISDIR(st->st_mode) && i < c->tree_count; i++)
 		if (collector_tree_reached(c, &c->trees[i], path))
-			return collector_skip(c, path, st, "already collected "
-			    "in an earlier walk") == 0 ? 1 : -1;
+			return collector_named_again(c, path);
 	if ((root || S_ISDIR(st->st_mode) || st->st_nlink > 1) &&
 	    inode_set_add(&c->seen, &id) != 0)
+		return -1;
+	if ((root || st->st_nlink > 1) && !S_ISDIR(st->st_mode) &&
+	    pathset_add(&c->named, path) < 0)
 		return -1;
 	if ((rc = collector_excluded(c, path, st, rules)) != 0)
 		return rc;
@@ -1887,6 +1922,7 @@ collector_free(struct collector *c)
 	}
 	idmap_free(c->ids);
 	free(c->seen.slots);
+	pathset_free(&c->named);
 	while (c->tree_count > 0)
 		free(c->trees[--c->tree_count].path);
 	free(c->trees);

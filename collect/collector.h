@@ -146,6 +146,13 @@ int collector_finish(struct collector *, struct collect_result *);
 void collector_free(struct collector *);
 void collect_result_free(struct collect_result *);
 
+/* ---- pathset.c: paths recorded once (tsearch(3) trees of strings). */
+
+/* Add a path: 1 when new, 0 when there already, -1 out of memory. */
+int pathset_add(void **set, const char *path);
+bool pathset_contains(void *const *set, const char *path);
+void pathset_free(void **set);
+
 /* ---- walk.c and collector.c between themselves. */
 
 struct walk_rules {
@@ -154,10 +161,13 @@ struct walk_rules {
 	int			 over_limit;
 	char *const		*exclude;	/* entry globs, NULL-terminated, may be NULL */
 	bool			 explicit_root;	/* a missing root is an error, not a note */
+	const char		*root;		/* a live source's root: secrets are matched below it too; NULL or "" */
 };
 
 #define WALK_DEPTH_MAX 2048	/* PATH_MAX allows no deeper with one-byte names */
 
+/* Open a directory relative to dirfd without following links or touching atime. */
+int walk_open_dir(int dirfd, const char *name);
 /* Expand a glob path and walk each match. 0, or -1 on a fatal error. */
 int walk_path(struct collector *, const char *pattern, const struct walk_rules *);
 /*

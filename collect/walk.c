@@ -68,7 +68,7 @@ walk_entry(const struct dirent *d)
 }
 
 /* Open a directory relative to dirfd without following links or touching atime. */
-static int
+int
 walk_open_dir(int dirfd, const char *name)
 {
 	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;

@@ -25,6 +25,8 @@
 	X("executables", executables)		\
 	X("maps", maps)				\
 	X("firewall", firewall)			\
-	X("packages", packages)
+	X("packages", packages)			\
+	X("histories", histories)		\
+	X("logfiles", logfiles)
 
 #endif

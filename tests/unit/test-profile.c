@@ -131,6 +131,19 @@ find_path(const struct profile *profile, const char *path)
 	return -1;
 }
 
+/* Index of the first live entry of this source, or -1. */
+static int
+find_live(const struct profile *profile, const char *live)
+{
+	size_t i;
+
+	for (i = 0; i < profile->entry_count; i++)
+		if (profile->entries[i].source == PROFILE_LIVE &&
+		    strcmp(profile->entries[i].live, live) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* True when a built-in profile of this name exists. */
 static int
 builtin_exists(const char *name)
@@ -202,7 +215,10 @@ test_builtin_triage(void **state)
 	assert_true(find_path(profile, "/var/log") > 0);
 	assert_true(find_path(profile, "/etc") >
 	    find_path(profile, "/var/log"));
-	assert_true(find_path(profile, "/home/*/.*history") > 0);
+	/* Histories and logs are found where they are, by the live sources. */
+	assert_true(find_live(profile, "histories") > 0);
+	assert_true(find_live(profile, "logfiles") > 0);
+	assert_int_equal(find_path(profile, "/home/*/.*history"), -1);
 	assert_true(find_path(profile, "/var/spool/cron") > 0);
 	assert_true(find_path(profile, "/home/*/.ssh/authorized_keys*") > 0);
 	at = find_path(profile, "/tmp");
