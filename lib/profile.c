@@ -597,31 +597,26 @@ parse_keep(struct parser *p, struct profile_entry *entry)
 	return 0;
 }
 
-/* The "content" value: archive or hash. */
+/*
+ * The "content" value (archive or hash) and the "skipped" value (each or
+ * summary): the index of the word is the value of its enum.
+ */
 static int
-parse_content(struct parser *p, struct profile_entry *entry)
+parse_content_skipped(struct parser *p, struct profile_entry *entry, int key)
 {
-	static const char *const choices[] = { "archive", "hash", NULL };
+	static const char *const contents[] = { "archive", "hash", NULL };
+	static const char *const skips[] = { "each", "summary", NULL };
+	const char *name = entry_keys[key];
 	int i;
 
-	if (parser_scalar(p, "content", PROFILE_TEXT_MAX) == -1 ||
-	    parser_choice(p, "content", choices, &i) == -1)
+	if (parser_scalar(p, name, PROFILE_TEXT_MAX) == -1 ||
+	    parser_choice(p, name, key == ENTRY_CONTENT ? contents : skips,
+	    &i) == -1)
 		return -1;
-	entry->content = i == 1 ? PROFILE_CONTENT_HASH : PROFILE_CONTENT_ARCHIVE;
-	return 0;
-}
-
-/* The "skipped" value: each or summary. */
-static int
-parse_skipped(struct parser *p, struct profile_entry *entry)
-{
-	static const char *const choices[] = { "each", "summary", NULL };
-	int i;
-
-	if (parser_scalar(p, "skipped", PROFILE_TEXT_MAX) == -1 ||
-	    parser_choice(p, "skipped", choices, &i) == -1)
-		return -1;
-	entry->skipped = i == 1 ? PROFILE_SKIPPED_SUMMARY : PROFILE_SKIPPED_EACH;
+	if (key == ENTRY_CONTENT)
+		entry->content = (enum profile_content)i;
+	else
+		entry->skipped = (enum profile_skipped)i;
 	return 0;
 }
 
@@ -650,9 +645,8 @@ parse_entry_value(struct parser *p, struct profile_entry *entry, int key)
 	case ENTRY_KEEP:
 		return parse_keep(p, entry);
 	case ENTRY_CONTENT:
-		return parse_content(p, entry);
 	case ENTRY_SKIPPED:
-		return parse_skipped(p, entry);
+		return parse_content_skipped(p, entry, key);
 	default:
 		return parse_exclude(p, entry);
 	}
