@@ -1074,6 +1074,17 @@ collector_unselected(struct collector *c, int fd, const char *path,
 	return true;
 }
 
+/* The bytes of a file its read takes: its size, or less under a size limit. */
+static int64_t
+collector_read_size(const struct collector *c, const struct walk_rules *rules,
+    const struct stat *st)
+{
+	int over_limit;
+	int64_t limit = collector_limit(c, rules, &over_limit);
+
+	return limit >= 0 && limit < st->st_size ? limit : st->st_size;
+}
+
 /* Skip a file when what its entry may read in all (max_total) is spent; true when handled. */
 static bool
 collector_over_budget(struct collector *c, const char *path,
@@ -1082,7 +1093,8 @@ collector_over_budget(struct collector *c, const char *path,
 {
 	char reason[160];
 
-	if (rules->budget == NULL || st->st_size <= *rules->budget)
+	if (rules->budget == NULL ||
+	    collector_read_size(c, rules, st) <= *rules->budget)
 		return false;
 	snprintf(reason, sizeof reason, "%s%sthe entry's total limit (max_total) "
 	    "has %lld bytes left; metadata only", class != NULL ? class : "",
@@ -1157,7 +1169,7 @@ collector_file_read(struct collector *c, int fd, const char *path,
 		    atime_unprotected, &fr);
 	}
 	if (rules->budget != NULL)
-		*rules->budget -= before->st_size;
+		*rules->budget -= collector_read_size(c, rules, before);
 	return rc;
 }
 
