@@ -14,6 +14,13 @@
 	X("modules", modules)			\
 	X("mounts", mounts)			\
 	X("network", network)			\
-	X("system", system)
+	X("system", system)			\
+	X("kmsg", kmsg)				\
+	X("sysctl", sysctl)			\
+	X("kernel", kernel)			\
+	X("bpf", bpf)				\
+	X("conntrack", conntrack)		\
+	X("devices", devices)			\
+	X("security", security)
 
 #endif
