@@ -21,6 +21,8 @@
 	X("bpf", bpf)				\
 	X("conntrack", conntrack)		\
 	X("devices", devices)			\
-	X("security", security)
+	X("security", security)		\
+	X("executables", executables)		\
+	X("maps", maps)
 
 #endif
