@@ -125,6 +125,7 @@ struct collector {
 	struct collect_result		 result;
 	struct timespec			 started;
 	struct pkgcheck			*pkgcheck;	/* recorded package digests, or NULL */
+	struct select_summary		 summary;	/* skipped: summary counts */
 };
 
 static bool inode_set_contains(const struct inode_set *, const struct inode_key *);
@@ -703,6 +704,7 @@ struct file_read {
 	int64_t		 ticket;	/* the typer's, or -1 */
 	char		 mime[128];	/* typed here instead, when not empty */
 	const char	*status;	/* what was recorded */
+	const char	*class;		/* the keep: class, or NULL */
 };
 
 /* Bytes of a block that libmagic is given. */
@@ -1012,6 +1014,7 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	e.hashes = &c->hashes;
 	e.mime = fr->mime[0] != '\0' ? fr->mime : NULL;
 	e.atime_unprotected = atime_unprotected;
+	e.class = fr->class;
 	collector_file_status(&e, fr, before, &after, reason, sizeof reason);
 	e.reason = reason[0] != '\0' ? reason : NULL;
 	fr->status = e.status;
@@ -1022,37 +1025,174 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	return rc;
 }
 
+/*
+ * Record a file left out by the selection of a path entry: counted in
+ * its directory's summary (skipped: summary) unless it is of a kept class.
+ */
+static int
+collector_skip_selected(struct collector *c, const char *path,
+    const struct stat *st, const struct walk_rules *rules, const char *class,
+    const char *reason)
+{
+	struct manifest_entry e;
+
+	if (rules->summary && class == NULL && S_ISREG(st->st_mode) &&
+	    select_count(&c->summary, st->st_size))
+		return 0;
+	collector_entry_init(c, &e, path, st);
+	e.status = STATUS_SKIPPED;
+	e.reason = reason;
+	e.class = class;
+	return collector_record(c, &e);
+}
+
 /* Skip a file over the size limit when the policy says so; true when handled (*rc set). */
 static bool
 collector_over_limit(struct collector *c, const char *path,
-    const struct stat *st, const struct walk_rules *rules, int *rc)
+    const struct stat *st, const struct walk_rules *rules, const char *class,
+    int *rc)
 {
-	char reason[96];
+	char reason[128];
 	int over_limit;
 	int64_t limit = collector_limit(c, rules, &over_limit);
 
 	if (limit < 0 || st->st_size <= limit || over_limit != PROFILE_OVER_LIMIT_SKIP)
 		return false;
-	snprintf(reason, sizeof reason, "larger than the size limit of %lld "
-	    "bytes; metadata only", (long long)limit);
-	*rc = collector_skip(c, path, st, reason);
+	snprintf(reason, sizeof reason, "%s%slarger than the size limit of %lld "
+	    "bytes; metadata only", class != NULL ? class : "",
+	    class != NULL ? ", " : "", (long long)limit);
+	*rc = collector_skip_selected(c, path, st, rules, class, reason);
 	return true;
 }
 
-/* Read an open regular file under these rules. */
+/*
+ * The class of keep: a file is of, by its first bytes or its mode; a file
+ * of none is recorded as skipped (true, *rc set).
+ */
+static bool
+collector_unselected(struct collector *c, int fd, const char *path,
+    const struct stat *st, const struct walk_rules *rules, const char **class,
+    int *rc)
+{
+	unsigned char first[SELECT_FIRST_BYTES];
+	ssize_t n = 0;
+	int found;
+
+	*class = NULL;
+	if (rules->keep == 0)
+		return false;
+	if (select_needs_bytes(rules->keep) &&
+	    (n = select_first_bytes(fd, first, sizeof first)) < 0) {
+		*rc = collector_unreadable(c, path, st, errno, "read");
+		return true;
+	}
+	if ((found = select_class(rules->keep, first, (size_t)n,
+	    st->st_mode)) >= 0) {
+		*class = profile_class_names[found];
+		return false;
+	}
+	*rc = collector_skip_selected(c, path, st, rules, NULL,
+	    "not of a kept class; metadata only");
+	return true;
+}
+
+/* The bytes of a file its read takes: its size, or less under a size limit. */
+static int64_t
+collector_read_size(const struct collector *c, const struct walk_rules *rules,
+    const struct stat *st)
+{
+	int over_limit;
+	int64_t limit = collector_limit(c, rules, &over_limit);
+
+	return limit >= 0 && limit < st->st_size ? limit : st->st_size;
+}
+
+/* Skip a file when what its entry may read in all (max_total) is spent; true when handled. */
+static bool
+collector_over_budget(struct collector *c, const char *path,
+    const struct stat *st, const struct walk_rules *rules, const char *class,
+    int *rc)
+{
+	char reason[160];
+
+	if (rules->budget == NULL ||
+	    collector_read_size(c, rules, st) <= *rules->budget)
+		return false;
+	snprintf(reason, sizeof reason, "%s%sthe entry's total limit (max_total) "
+	    "has %lld bytes left; metadata only", class != NULL ? class : "",
+	    class != NULL ? ", " : "",
+	    (long long)(*rules->budget > 0 ? *rules->budget : 0));
+	*rc = collector_skip_selected(c, path, st, rules, class, reason);
+	return true;
+}
+
+/* Digest an open regular file without archiving it (content: hash). */
+static int
+collector_hash_only(struct collector *c, int fd, const char *path,
+    const struct stat *before, bool atime_unprotected,
+    const struct walk_rules *rules, const char *class)
+{
+	struct manifest_entry e;
+	struct file_read fr;
+	struct select_read sr;
+	struct stat after;
+	char reason[512];
+	int over_limit;
+
+	memset(&fr, 0, sizeof fr);
+	fr.limit = collector_limit(c, rules, &over_limit);
+	if (hash_set_reset(&c->hashes) != 0 || select_hash(fd, &c->hashes,
+	    c->buffer, READ_BLOCK, fr.limit, &sr) != 0 ||
+	    hash_set_final(&c->hashes) != 0 || fstat(fd, &after) != 0)
+		return -1;
+	fr.member_size = sr.size;
+	fr.truncated = sr.truncated;
+	collector_entry_init(c, &e, path, before);
+	e.hash_only = true;
+	e.size = sr.size;
+	e.hashes = &c->hashes;
+	e.class = class;
+	e.atime_unprotected = atime_unprotected;
+	collector_file_status(&e, &fr, before, &after, reason, sizeof reason);
+	if (sr.read_errno != 0) {
+		e.status = STATUS_ERROR;
+		snprintf(reason, sizeof reason, "read error at byte %lld: %s; "
+		    "the digests are of the bytes before it", (long long)sr.size,
+		    strerror(sr.read_errno));
+	}
+	e.reason = reason[0] != '\0' ? reason :
+	    "digests only; content not archived (content: hash)";
+	return collector_record(c, &e);
+}
+
+/* Read an open regular file under these rules: selected, capped, archived or hashed. */
 static int
 collector_file_read(struct collector *c, int fd, const char *path,
     const struct stat *before, bool atime_unprotected,
     const struct walk_rules *rules)
 {
 	struct file_read fr;
-	int over_limit;
+	const char *class;
+	int over_limit, rc;
 
-	memset(&fr, 0, sizeof fr);
-	fr.ticket = -1;
-	fr.limit = collector_limit(c, rules, &over_limit);
-	return collector_read_file(c, fd, path, NULL, before, atime_unprotected,
-	    &fr);
+	if (collector_unselected(c, fd, path, before, rules, &class, &rc) ||
+	    collector_over_limit(c, path, before, rules, class, &rc) ||
+	    collector_over_budget(c, path, before, rules, class, &rc))
+		return rc;
+	if (rules->hash_only)
+		rc = collector_hash_only(c, fd, path, before,
+		    atime_unprotected, rules, class);
+	else {
+		memset(&fr, 0, sizeof fr);
+		fr.ticket = -1;
+		fr.limit = collector_limit(c, rules, &over_limit);
+		fr.class = class;
+		rc = collector_read_file(c, fd, path, NULL, before,
+		    atime_unprotected, &fr);
+	}
+	if (rules->budget != NULL)
+		*rules->budget -= collector_read_size(c, rules, before);
+	return rc;
 }
 
 /* Open, check and read one regular file. */
@@ -1064,7 +1204,9 @@ collector_file(struct collector *c, int dirfd, const char *name,
 	bool atime_unprotected;
 	int fd, rc;
 
-	if (collector_over_limit(c, path, listed, rules, &rc))
+	/* Without a class to tell, a file over the limit need not be opened. */
+	if (rules->keep == 0 && collector_over_limit(c, path, listed, rules,
+	    NULL, &rc))
 		return rc;
 	if ((fd = collector_open(dirfd, name, &atime_unprotected)) < 0)
 		return collector_unreadable(c, path, listed, errno, "open");
@@ -1117,10 +1259,6 @@ collector_regular(struct collector *c, int dirfd, const char *name,
 		return 0;
 	}
 	*done = true;
-	if (collector_over_limit(c, path, &st, rules, &rc)) {
-		close(fd);
-		return rc;
-	}
 	rc = collector_file_read(c, fd, path, &st, atime_unprotected, rules);
 	close(fd);
 	return rc;
@@ -1159,6 +1297,40 @@ collector_metadata(struct collector *c, const char *path, const struct stat *st)
 		e.reason = "FIFO or socket, recorded and never opened";
 	else
 		e.reason = "device or special file, recorded and never opened";
+	return collector_record(c, &e);
+}
+
+/* Start counting the files skipped in a directory, under skipped: summary. */
+int
+collector_dir_enter(struct collector *c, const struct walk_rules *rules)
+{
+	return rules->summary ? select_enter(&c->summary) : 0;
+}
+
+/* One entry for the files a directory's walk skipped, with their count and bytes. */
+int
+collector_dir_leave(struct collector *c, const char *path,
+    const struct stat *st, const struct walk_rules *rules)
+{
+	struct manifest_entry e;
+	struct select_level level;
+	char reason[192];
+
+	if (!rules->summary)
+		return 0;
+	select_leave(&c->summary, &level);
+	if (level.files == 0)
+		return 0;
+	collector_entry_init(c, &e, path, st);
+	e.status = STATUS_SKIPPED;
+	snprintf(reason, sizeof reason, "summary of the files of this "
+	    "directory not collected (not of a kept class, over a size "
+	    "limit, or a second link): %llu, of %llu bytes",
+	    (unsigned long long)level.files, (unsigned long long)level.bytes);
+	e.reason = reason;
+	e.summary = true;
+	e.skipped_files = level.files;
+	e.skipped_bytes = level.bytes;
 	return collector_record(c, &e);
 }
 
@@ -1307,8 +1479,9 @@ collector_item(struct collector *c, int dirfd, const char *name,
 			return 1;
 		if (pathset_contains(&c->named, path))
 			return collector_named_again(c, path);
-		return collector_skip(c, path, st, "already collected under "
-		    "another path (hard link or second route)") == 0 ? 1 : -1;
+		return collector_skip_selected(c, path, st, rules, NULL,
+		    "already collected under another path (hard link or "
+		    "second route)") == 0 ? 1 : -1;
 	}
 	for (i = 0; root && !S_ISDIR(st->st_mode) && i < c->tree_count; i++)
 		if (collector_tree_reached(c, &c->trees[i], path))
@@ -1516,12 +1689,17 @@ collector_path(struct collector *c, const char *path,
 		.over_limit = c->opt->over_limit,
 		.explicit_root = entry == NULL,
 	};
+	int64_t budget = entry != NULL ? entry->max_total : -1;
 
 	if (entry != NULL) {
 		rules.max_depth = entry->max_depth;
 		rules.max_size = entry->max_size;
 		rules.over_limit = entry->over_limit;
 		rules.exclude = entry->exclude;
+		rules.keep = entry->keep;
+		rules.hash_only = entry->content == PROFILE_CONTENT_HASH;
+		rules.summary = entry->skipped == PROFILE_SKIPPED_SUMMARY;
+		rules.budget = budget >= 0 ? &budget : NULL;
 	}
 	return walk_path(c, path, &rules);
 }
@@ -1927,6 +2105,7 @@ collector_free(struct collector *c)
 		free(c->trees[--c->tree_count].path);
 	free(c->trees);
 	pkgcheck_free(c->pkgcheck);
+	select_summary_free(&c->summary);
 	json_decref(c->result.problems);
 	free(c->buffer);
 	free(c->slurp);

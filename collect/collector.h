@@ -162,6 +162,10 @@ struct walk_rules {
 	char *const		*exclude;	/* entry globs, NULL-terminated, may be NULL */
 	bool			 explicit_root;	/* a missing root is an error, not a note */
 	const char		*root;		/* a live source's root: secrets are matched below it too; NULL or "" */
+	int64_t			*budget;	/* bytes left to read under max_total; NULL: no limit */
+	unsigned		 keep;		/* PROFILE_CLASS_MASK bits; 0: every file */
+	bool			 hash_only;	/* content: hash; digests, no member */
+	bool			 summary;	/* skipped: summary; counted per directory */
 };
 
 #define WALK_DEPTH_MAX 2048	/* PATH_MAX allows no deeper with one-byte names */
@@ -194,8 +198,56 @@ int collector_excluded(struct collector *, const char *path, const struct stat *
 /* Record an object that could not be reached (vanished, permission). 0 or -1. */
 int collector_unreadable(struct collector *, const char *path, const struct stat *,
     int error_number, const char *what);
+/* Start counting the files skipped in a directory (skipped: summary). 0 or -1. */
+int collector_dir_enter(struct collector *, const struct walk_rules *);
+/* Record what was counted in a directory when its walk is over. 0 or -1. */
+int collector_dir_leave(struct collector *, const char *path,
+    const struct stat *, const struct walk_rules *);
 /* Add a line to collection.log. */
 void collector_log(struct collector *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---- select.c: classes kept by first bytes or mode, hash-only reads, counts of skips. */
+
+struct hash_set;
+
+/* The first class of keep a file is of (enum profile_class), or -1. */
+int select_class(unsigned keep, const unsigned char *data, size_t len,
+    mode_t mode);
+/* True when keep has a class told by the first bytes, not by the mode. */
+bool select_needs_bytes(unsigned keep);
+/* Bytes a class needs to see (tar's magic is at 257). */
+#define SELECT_FIRST_BYTES	512
+/* Read the first bytes of an open file, its offset unmoved; count or -1. */
+ssize_t select_first_bytes(int fd, unsigned char *buf, size_t size);
+
+/* What a hash-only read came to. */
+struct select_read {
+	int64_t		 size;		/* bytes digested */
+	bool		 truncated;	/* more than the limit */
+	int		 read_errno;	/* the read that failed at byte size */
+};
+
+/* Digest fd from its offset up to limit bytes (-1: all) with buf. 0, -1 when a digest failed. */
+int select_hash(int fd, struct hash_set *, unsigned char *buf, size_t size,
+    int64_t limit, struct select_read *);
+
+/* Files skipped and their bytes, for each directory being walked. */
+struct select_level {
+	uint64_t	 files;
+	uint64_t	 bytes;
+};
+
+struct select_summary {
+	struct select_level	*levels;
+	size_t			 depth;
+	size_t			 capacity;
+};
+
+int select_enter(struct select_summary *);
+/* Count a skipped file in the innermost directory; false when there is none. */
+bool select_count(struct select_summary *, int64_t bytes);
+void select_leave(struct select_summary *, struct select_level *out);
+void select_summary_free(struct select_summary *);
 
 #endif
