@@ -14,6 +14,7 @@
 	X("modules", modules)			\
 	X("mounts", mounts)			\
 	X("network", network)			\
-	X("system", system)
+	X("system", system)			\
+	X("containers", containers)
 
 #endif
