@@ -89,7 +89,7 @@ containers_process(pid_t pid, int piddir, char *text)
 		if ((at = containers_cgroup_id(path)) < 0)
 			continue;
 		live_comm(piddir, comm, sizeof comm);
-		return json_pack("{sisos+#sssO}", "pid", (int)pid,
+		return json_pack("{sisoss#ssso}", "pid", (int)pid,
 		    "comm", live_string(comm, strlen(comm)),
 		    "id", path + at, CONTAINERS_ID_LEN,
 		    "runtime", containers_runtime(path, (size_t)at),

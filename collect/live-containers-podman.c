@@ -226,7 +226,8 @@ podman_rootless(struct live_run *run, json_t *stores, bool *found)
 	if ((passwd = containers_path(run, "/etc/passwd")) == NULL)
 		return 0;
 	if (live_read(AT_FDCWD, passwd, PODMAN_PASSWD_MAX, &f) != 0) {
-		live_note(run->errors);
+		if (errno != ENOENT)
+			live_note(run->errors);
 		free(passwd);
 		return 0;
 	}
