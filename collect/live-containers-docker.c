@@ -280,6 +280,8 @@ docker_containers(struct live_run *run, const char *root, json_t *docker)
 		rc = docker_container(run, root, de->d_name, list);
 	}
 	closedir(d);
+	if (rc == 0)
+		containers_sort(run, list, "directory_id");
 	return rc;
 }
 
@@ -307,6 +309,7 @@ docker_tags(struct live_run *run, const char *root, json_t *docker)
 				    "reference", ref, "image_id",
 				    json_string_value(id)));
 	}
+	containers_sort(run, tags, "reference");
 	json_decref(file);
 	free(path);
 }
@@ -327,7 +330,7 @@ docker_image(struct live_run *run, const char *dir, const char *name,
 	if (image != NULL && config != NULL)
 		containers_pick(run, image, config, docker_image_fields, path);
 	if (image != NULL && config == NULL)
-		json_object_set_new(image, "unreadable", json_true());
+		containers_set(run, image, "unreadable", json_true());
 	containers_append(run, images, image);
 	json_decref(config);
 	free(path);
@@ -359,6 +362,7 @@ docker_images(struct live_run *run, const char *root, json_t *docker)
 			docker_image(run, dir, de->d_name, images);
 		}
 		closedir(d);
+		containers_sort(run, images, "id");
 	} else if (fd >= 0)
 		close(fd);
 	free(dir);

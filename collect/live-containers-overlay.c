@@ -222,20 +222,21 @@ containers_keep(struct containers_diff *d, int dirfd, const char *name,
 
 /* Add type-specific facts (size, target, times) to a change. */
 static void
-containers_change_facts(int dirfd, const char *name, const struct stat *st,
-    json_t *change)
+containers_change_facts(struct containers_diff *d, int dirfd, const char *name,
+    const struct stat *st, json_t *change)
 {
 	char target[CONTAINERS_PATH_MAX];
 	ssize_t n;
 
-	json_object_set_new(change, "mtime", containers_time(&st->st_mtim));
+	containers_set(d->run, change, "mtime", containers_time(&st->st_mtim));
 	if (S_ISREG(st->st_mode))
-		json_object_set_new(change, "size",
+		containers_set(d->run, change, "size",
 		    json_integer((json_int_t)st->st_size));
 	if (S_ISLNK(st->st_mode) &&
 	    (n = readlinkat(dirfd, name, target, sizeof target)) >= 0 &&
 	    (size_t)n < sizeof target)
-		json_object_set_new(change, "target", live_string(target, (size_t)n));
+		containers_set(d->run, change, "target",
+		    live_string(target, (size_t)n));
 }
 
 static int containers_walk(struct containers_diff *, int dirfd,
@@ -250,11 +251,11 @@ containers_directory(struct containers_diff *d, int dirfd, const char *name,
 
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		json_object_set_new(change, "error", json_string(strerror(errno)));
+		containers_set(d->run, change, "error", json_string(strerror(errno)));
 		return 0;
 	}
 	if (containers_opaque(fd))
-		json_object_set_new(change, "opaque", json_true());
+		containers_set(d->run, change, "opaque", json_true());
 	if (depth + 1 >= CONTAINERS_DIFF_DEPTH) {
 		d->too_deep = true;
 		close(fd);
@@ -282,7 +283,7 @@ containers_entry(struct containers_diff *d, int dirfd, const char *name,
 		letter = lower > 0 ? "C" : "?";
 	if ((change = containers_change_new(rel, letter, containers_kind(&st))) == NULL)
 		return containers_change(d, NULL) ? 0 : 1;
-	containers_change_facts(dirfd, name, &st, change);
+	containers_change_facts(d, dirfd, name, &st, change);
 	if (!containers_change(d, change))
 		return 1;
 	if (S_ISDIR(st.st_mode))
@@ -424,13 +425,14 @@ containers_lowers(struct containers_diff *d, int overlayfd, int layerfd,
 static void
 containers_diff_totals(const struct containers_diff *d, json_t *record)
 {
-	live_set_count(record, d->changes);
-	json_object_set_new(record, "truncated", json_boolean(d->truncated));
-	json_object_set_new(record, "kept", json_integer((json_int_t)d->kept));
+	containers_set(d->run, record, "count",
+	    json_integer((json_int_t)json_array_size(d->changes)));
+	containers_set(d->run, record, "truncated", json_boolean(d->truncated));
+	containers_set(d->run, record, "kept", json_integer((json_int_t)d->kept));
 	if (d->too_deep)
-		json_object_set_new(record, "depth_truncated", json_true());
+		containers_set(d->run, record, "depth_truncated", json_true());
 	if (d->unclassified)
-		json_object_set_new(record, "lookups_truncated", json_true());
+		containers_set(d->run, record, "lookups_truncated", json_true());
 }
 
 /* Walk the upper directory of layer below overlayfd into record. */
@@ -452,6 +454,7 @@ containers_diff_run(struct containers_diff *d, int overlayfd, int layerfd,
 		return close(fd), -1;
 	json_incref(d->changes);
 	containers_walk(d, fd, "", 0);
+	containers_sort(d->run, d->changes, "path");
 	containers_diff_totals(d, record);
 	return d->rc;
 }
@@ -480,7 +483,7 @@ containers_overlay_diff(struct live_run *run, const char *overlay,
 	    (layerfd = openat(overlayfd, layer, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		containers_note(run, layer, "layer missing from %s", overlay);
-		json_object_set_new(record, "missing", json_true());
+		containers_set(run, record, "missing", json_true());
 	} else if (asprintf(&upper, "%s/%s/diff", overlay, layer) < 0 ||
 	    (d.changes = json_array()) == NULL)
 		rc = error_set("out of memory");

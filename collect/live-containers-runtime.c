@@ -208,6 +208,8 @@ runtime_read(struct live_run *run, json_t *obj, const char *key,
 	rc = runtime_each(run, dir, max, fn, arg);
 	free(dir);
 	if (rc == 0 && obj != NULL)
+		containers_sort(run, json_object_get(obj, key), "id");
+	if (rc == 0 && obj != NULL)
 		rc = containers_attach_pids(run, json_object_get(obj, key),
 		    json_object_get(run->doc, "processes"));
 	return rc;
@@ -234,6 +236,7 @@ containers_runtimes(struct live_run *run, bool *found)
 	    runtime_read(run, NULL, NULL, "/run/containerd/runc",
 	    RUNTIME_NAMESPACES_MAX, runtime_runc_namespace, runc, found) != 0)
 		return -1;
+	containers_sort(run, runc, "directory_id");
 	return containers_attach_pids(run, runc,
 	    json_object_get(run->doc, "processes"));
 }

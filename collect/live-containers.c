@@ -250,6 +250,46 @@ containers_read_line(struct live_run *run, int dirfd, const char *name,
 	return 0;
 }
 
+/* The key by which containers_sort orders, for qsort (readers run one at a time). */
+static const char *containers_sort_key;
+
+/* Order two objects by the string at containers_sort_key, for qsort. */
+static int
+containers_compare(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a,
+	    containers_sort_key));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b,
+	    containers_sort_key));
+
+	return strcmp(x != NULL ? x : "", y != NULL ? y : "");
+}
+
+/* Sort a list of objects by one string member, so runs are reproducible. */
+int
+containers_sort(struct live_run *run, json_t *list, const char *key)
+{
+	size_t n = json_array_size(list), i;
+	json_t **v;
+	int rc = 0;
+
+	if (n < 2)
+		return 0;
+	if ((v = calloc(n, sizeof *v)) == NULL) {
+		containers_note(run, key, "cannot sort (out of memory)");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(list, i));
+	containers_sort_key = key;
+	qsort(v, n, sizeof *v, containers_compare);
+	for (i = 0; i < n; i++)
+		if (json_array_set_new(list, i, v[i]) != 0)
+			rc = -1;
+	free(v);
+	return rc;
+}
+
 /* Read every engine, then say which processes run in which container. */
 static int
 containers_fill(struct live_run *run)

@@ -55,6 +55,8 @@ int containers_pick(struct live_run *, json_t *dst, json_t *src,
 int containers_set(struct live_run *, json_t *obj, const char *key, json_t *value);
 /* Append to a list, noting when out of memory; 0 or -1. */
 int containers_append(struct live_run *, json_t *list, json_t *value);
+/* Sort a list of objects by one string member, so runs are reproducible. */
+int containers_sort(struct live_run *, json_t *list, const char *key);
 /* Note a problem as "PATH: TEXT" in run->errors. */
 void containers_note(struct live_run *, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
