@@ -137,22 +137,6 @@ runtime_task(struct live_run *run, const char *dir, const char *id, void *arg)
 	return 0;
 }
 
-/* One namespace of containerd's task directory. */
-static int
-runtime_namespace(struct live_run *run, const char *dir, const char *name,
-    void *arg)
-{
-	struct runtime_list l = { .list = arg, .namespace = name };
-	char *path;
-	int rc;
-
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return error_set_errno("asprintf");
-	rc = runtime_each(run, path, CONTAINERS_MAX, runtime_task, &l);
-	free(path);
-	return rc;
-}
-
 /* One runc container directory: its state.json. */
 static int
 runtime_runc(struct live_run *run, const char *dir, const char *id, void *arg)
@@ -175,18 +159,28 @@ runtime_runc(struct live_run *run, const char *dir, const char *id, void *arg)
 	return 0;
 }
 
-/* runc's state directories: /run/runc and containerd's /run/containerd/runc/NS. */
+/* What to do in each namespace directory: fill list with fn. */
+struct runtime_namespaces {
+	json_t	*list;
+	int	(*fn)(struct live_run *, const char *, const char *, void *);
+};
+
+/*
+ * One namespace directory (containerd's task directory and its runc root
+ * keep a directory per namespace): each entry read with the given fn.
+ */
 static int
-runtime_runc_namespace(struct live_run *run, const char *dir, const char *name,
+runtime_namespace(struct live_run *run, const char *dir, const char *name,
     void *arg)
 {
-	struct runtime_list l = { .list = arg, .namespace = name };
+	struct runtime_namespaces *each = arg;
+	struct runtime_list l = { .list = each->list, .namespace = name };
 	char *path;
 	int rc;
 
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
 		return error_set_errno("asprintf");
-	rc = runtime_each(run, path, CONTAINERS_MAX, runtime_runc, &l);
+	rc = runtime_each(run, path, CONTAINERS_MAX, each->fn, &l);
 	free(path);
 	return rc;
 }
@@ -222,6 +216,8 @@ containers_runtimes(struct live_run *run, bool *found)
 	json_t *containerd = json_object(), *tasks = json_array(),
 	    *runc = json_array();
 	struct runtime_list top = { .list = runc, .namespace = "" };
+	struct runtime_namespaces in_tasks = { tasks, runtime_task },
+	    in_runc = { runc, runtime_runc };
 
 	if (containerd == NULL || tasks == NULL || runc == NULL ||
 	    containers_set(run, run->doc, "containerd", containerd) != 0 ||
@@ -230,11 +226,11 @@ containers_runtimes(struct live_run *run, bool *found)
 		return 0;
 	runtime_containerd_meta(run, containerd, found);
 	if (runtime_read(run, containerd, "tasks", CONTAINERD_TASKS,
-	    RUNTIME_NAMESPACES_MAX, runtime_namespace, tasks, found) != 0 ||
+	    RUNTIME_NAMESPACES_MAX, runtime_namespace, &in_tasks, found) != 0 ||
 	    runtime_read(run, NULL, NULL, "/run/runc", CONTAINERS_MAX,
 	    runtime_runc, &top, found) != 0 ||
 	    runtime_read(run, NULL, NULL, "/run/containerd/runc",
-	    RUNTIME_NAMESPACES_MAX, runtime_runc_namespace, runc, found) != 0)
+	    RUNTIME_NAMESPACES_MAX, runtime_namespace, &in_runc, found) != 0)
 		return -1;
 	containers_sort(run, runc, "directory_id");
 	return containers_attach_pids(run, runc,

@@ -92,11 +92,21 @@ overlay_layers() {
 	    "$u/var/lib"
 }
 
+# docker_mount ROOT MOUNT-ID: the container's layer record names MOUNT-ID.
+docker_mount() {
+	mkdir -p "$1/var/lib/docker/image/overlay2/layerdb/mounts/$ID" &&
+	echo "$2" >"$1/var/lib/docker/image/overlay2/layerdb/mounts/$ID/mount-id"
+}
+
+# errors_of X: the problems the document of extracted archive X lists, to ./errs.
+errors_of() {
+	jq -r ".errors[]" "$1/live/containers.json" >errs
+}
+
 # docker_tree ROOT: a whole Docker data root.
 docker_tree() {
 	docker_container "$1" && docker_images "$1" &&
-	mkdir -p "$1/var/lib/docker/image/overlay2/layerdb/mounts/$ID" &&
-	echo "mnt$ID" >"$1/var/lib/docker/image/overlay2/layerdb/mounts/$ID/mount-id" &&
+	docker_mount "$1" "mnt$ID" &&
 	overlay_layers "$1/var/lib/docker/overlay2" "mnt$ID"
 }
 
@@ -188,7 +198,7 @@ test_expect_success 'broken JSON is recorded, the container still listed' '
 	docker_broken "$TEST_TMP/b1" "{\"ID\": \"$ID\", not json" &&
 	collect_root "$TEST_TMP/b1" b1.tar && extract b1.tar bx &&
 	doc bx | jq -e ".docker.containers | length == 1" >/dev/null &&
-	doc bx | jq -r ".errors[]" >errs &&
+	errors_of bx &&
 	test_grep "config.v2.json: not valid JSON" errs &&
 	test_grep "hostconfig.json: missing" errs &&
 	custody verify --key key.pub b1.tar >/dev/null
@@ -199,7 +209,7 @@ test_expect_success 'truncated JSON is recorded' '
 	c=$TEST_TMP/b2/var/lib/docker/containers/$ID/config.v2.json &&
 	head -c 200 "$c" >c.part && mv c.part "$c" &&
 	collect_root "$TEST_TMP/b2" b2.tar && extract b2.tar b2x &&
-	doc b2x | jq -r ".errors[]" >errs &&
+	errors_of b2x &&
 	test_grep "config.v2.json: not valid JSON" errs &&
 	doc b2x | jq -e ".docker.containers[0].privileged == true" >/dev/null
 '
@@ -210,7 +220,7 @@ test_expect_success 'JSON of the wrong types: fields null, each named' '
 	mkdir -p "$TEST_TMP/b3/var/lib/docker/image/overlay2" &&
 	echo "[1, 2]" >"$TEST_TMP/b3/var/lib/docker/image/overlay2/repositories.json" &&
 	collect_root "$TEST_TMP/b3" b3.tar && extract b3.tar b3x &&
-	doc b3x | jq -r ".errors[]" >errs &&
+	errors_of b3x &&
 	test_grep "ID is not a string" errs &&
 	test_grep "State.Pid is not an integer" errs &&
 	test_grep "State.Running is not a boolean" errs &&
@@ -226,18 +236,16 @@ test_expect_success 'a config of 100 MB is refused unread, in bounded time' '
 	truncate -s 100M "$TEST_TMP/b4/var/lib/docker/containers/$ID/config.v2.json" &&
 	start=$(date +%s) && collect_root "$TEST_TMP/b4" b4.tar &&
 	test $(($(date +%s) - start)) -lt 30 && extract b4.tar b4x &&
-	doc b4x | jq -r ".errors[]" >errs &&
+	errors_of b4x &&
 	test_grep "config.v2.json: larger than 16777216 bytes, not parsed" errs &&
 	test $(stat -c %s b4.tar) -lt 1000000
 '
 
 test_expect_success 'a mount-id leading out of the root is refused' '
 	docker_container "$TEST_TMP/b5" &&
-	mkdir -p "$TEST_TMP/b5/var/lib/docker/image/overlay2/layerdb/mounts/$ID" &&
-	echo "../../../../../../etc" \
-	    >"$TEST_TMP/b5/var/lib/docker/image/overlay2/layerdb/mounts/$ID/mount-id" &&
+	docker_mount "$TEST_TMP/b5" "../../../../../../etc" &&
 	collect_root "$TEST_TMP/b5" b5.tar && extract b5.tar b5x &&
-	doc b5x | jq -r ".errors[]" >errs &&
+	errors_of b5x &&
 	test_grep "layer name refused" errs &&
 	doc b5x | jq -e ".docker.containers[0].writable_layer.changes == null" >/dev/null &&
 	! tar -tf b5.tar | grep -q "diff/passwd"
@@ -245,8 +253,7 @@ test_expect_success 'a mount-id leading out of the root is refused' '
 
 test_expect_success 'symlink loops in a writable layer are listed, never followed' '
 	docker_container "$TEST_TMP/b6" &&
-	mkdir -p "$TEST_TMP/b6/var/lib/docker/image/overlay2/layerdb/mounts/$ID" &&
-	echo "m6" >"$TEST_TMP/b6/var/lib/docker/image/overlay2/layerdb/mounts/$ID/mount-id" &&
+	docker_mount "$TEST_TMP/b6" "m6" &&
 	u=$TEST_TMP/b6/var/lib/docker/overlay2/m6/diff && mkdir -p "$u/d" &&
 	ln -s self "$u/self" && ln -s b "$u/a" && ln -s a "$u/b" &&
 	ln -s .. "$u/d/up" && ln -s / "$u/d/host" &&
@@ -258,20 +265,18 @@ test_expect_success 'symlink loops in a writable layer are listed, never followe
 
 test_expect_success 'a missing layer and a missing lower layer are recorded' '
 	docker_container "$TEST_TMP/b7" &&
-	mkdir -p "$TEST_TMP/b7/var/lib/docker/image/overlay2/layerdb/mounts/$ID" &&
-	echo "gone" >"$TEST_TMP/b7/var/lib/docker/image/overlay2/layerdb/mounts/$ID/mount-id" &&
+	docker_mount "$TEST_TMP/b7" "gone" &&
 	collect_root "$TEST_TMP/b7" b7.tar && extract b7.tar b7x &&
-	doc b7x | jq -r ".errors[]" >errs &&
+	errors_of b7x &&
 	test_grep "gone: layer missing" errs &&
 	doc b7x | jq -e ".docker.containers[0].writable_layer.missing" >/dev/null &&
 	o=$TEST_TMP/b8/var/lib/docker/overlay2 &&
 	docker_container "$TEST_TMP/b8" &&
-	mkdir -p "$TEST_TMP/b8/var/lib/docker/image/overlay2/layerdb/mounts/$ID" "$o/m8/diff" "$o/l" &&
-	echo m8 >"$TEST_TMP/b8/var/lib/docker/image/overlay2/layerdb/mounts/$ID/mount-id" &&
+	docker_mount "$TEST_TMP/b8" m8 && mkdir -p "$o/m8/diff" "$o/l" &&
 	echo x >"$o/m8/diff/f" && ln -s ../nowhere/diff "$o/l/NOWHERE" &&
 	echo "l/NOWHERE:l/ABSENT:../../x" >"$o/m8/lower" &&
 	collect_root "$TEST_TMP/b8" b8.tar && extract b8.tar b8x &&
-	doc b8x | jq -r ".errors[]" >errs &&
+	errors_of b8x &&
 	test_grep "nowhere: lower layer missing" errs &&
 	test_grep "l/ABSENT: lower layer link missing or refused" errs &&
 	test_grep "lower layer link is not l/NAME" errs &&
@@ -289,7 +294,7 @@ test_expect_success 'daemon.json moves the data root; a relative one is refused'
 	    .docker.containers[0].name == \"/web\"" >/dev/null &&
 	echo "{\"data-root\": \"../../tmp\"}" >"$TEST_TMP/r1/etc/docker/daemon.json" &&
 	collect_root "$TEST_TMP/r1" r2.tar && extract r2.tar r2x &&
-	doc r2x | jq -r ".errors[]" >errs && test_grep "refused (not a plain absolute path)" errs &&
+	errors_of r2x && test_grep "refused (not a plain absolute path)" errs &&
 	doc r2x | jq -e ".docker.data_root == \"/var/lib/docker\"" >/dev/null
 '
 
@@ -360,7 +365,7 @@ test_expect_success 'Podman stores with broken, mistyped and huge files' '
 	echo "{\"not\": \"an array\"}" >"$s/overlay-images/images.json" &&
 	truncate -s 100M "$s/overlay-layers/layers.json" &&
 	collect_root "$TEST_TMP/p2" p2.tar && extract p2.tar p2x &&
-	doc p2x | jq -r ".errors[]" >errs &&
+	errors_of p2x &&
 	test_grep "containers.json: entry 1 is not an object" errs &&
 	test_grep "container 0 has no usable id" errs &&
 	test_grep "id is not a string" errs &&
@@ -432,7 +437,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		    "$CUSTODY" collect --key key --compress none --profile ./p.yaml \
 		    -o u1.tar >/dev/null 2>../err) &&
 		extract nobody/u1.tar u1x &&
-		doc u1x | jq -r ".errors[]" >errs &&
+		errors_of u1x &&
 		test_grep "var/lib/docker/containers: Permission denied" errs &&
 		test_grep "containers.json: Permission denied" errs
 	'
