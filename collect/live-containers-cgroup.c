@@ -79,6 +79,7 @@ static json_t *
 containers_process(pid_t pid, int piddir, char *text)
 {
 	char *cursor = text, *line, *path, comm[LIVE_COMM_SIZE];
+	json_t *entry;
 	long at;
 
 	while ((line = util_next_line(&cursor)) != NULL) {
@@ -89,11 +90,14 @@ containers_process(pid_t pid, int piddir, char *text)
 		if ((at = containers_cgroup_id(path)) < 0)
 			continue;
 		live_comm(piddir, comm, sizeof comm);
-		return json_pack("{sisoss#ssso}", "pid", (int)pid,
-		    "comm", live_string(comm, strlen(comm)),
+		entry = json_pack("{siss#ss}", "pid", (int)pid,
 		    "id", path + at, CONTAINERS_ID_LEN,
-		    "runtime", containers_runtime(path, (size_t)at),
-		    "cgroup", live_string(path, strlen(path)));
+		    "runtime", containers_runtime(path, (size_t)at));
+		if (entry != NULL) {
+			live_set_bytes(entry, "comm", comm, strlen(comm));
+			live_set_bytes(entry, "cgroup", path, strlen(path));
+		}
+		return entry;
 	}
 	return json_object();	/* not in a container */
 }

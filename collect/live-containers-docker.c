@@ -240,6 +240,10 @@ docker_container(struct live_run *run, const char *root, const char *id,
 		return 0;
 	if (asprintf(&dir, "%s/containers/%s", root, id) < 0)
 		return error_set_errno("asprintf");
+	if (!containers_is_dir(run, "%s", dir)) {
+		free(dir);
+		return 0;
+	}
 	docker_config_file(run, dir, "config.v2.json", docker_config_fields, c);
 	docker_config_file(run, dir, "hostconfig.json", docker_host_fields, c);
 	containers_set(run, c, "state", json_string(docker_state(c)));

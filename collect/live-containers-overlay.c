@@ -154,7 +154,7 @@ containers_change(struct containers_diff *d, json_t *change)
 static json_t *
 containers_change_new(const char *rel, const char *letter, const char *type)
 {
-	json_t *change = json_object(), *path;
+	json_t *change = json_object();
 	size_t len = strlen(rel);
 	char *with_slash = malloc(len + 2);
 
@@ -165,9 +165,9 @@ containers_change_new(const char *rel, const char *letter, const char *type)
 	}
 	with_slash[0] = '/';
 	memcpy(with_slash + 1, rel, len + 1);
-	path = live_string(with_slash, len + 1);
+	live_set_bytes(change, "path", with_slash, len + 1);
 	free(with_slash);
-	if (json_object_set_new(change, "path", path) != 0 ||
+	if (json_object_get(change, "path") == NULL ||
 	    json_object_set_new(change, "change", json_string(letter)) != 0 ||
 	    json_object_set_new(change, "type", json_string(type)) != 0) {
 		json_decref(change);
@@ -235,8 +235,7 @@ containers_change_facts(struct containers_diff *d, int dirfd, const char *name,
 	if (S_ISLNK(st->st_mode) &&
 	    (n = readlinkat(dirfd, name, target, sizeof target)) >= 0 &&
 	    (size_t)n < sizeof target)
-		containers_set(d->run, change, "target",
-		    live_string(target, (size_t)n));
+		live_set_bytes(change, "target", target, (size_t)n);
 }
 
 static int containers_walk(struct containers_diff *, int dirfd,

@@ -112,6 +112,9 @@ podman_userdata(struct live_run *run, const char *store, const char *id,
 	bool missing;
 	int rc = 0;
 
+	if (!containers_is_dir(run, "%s/overlay-containers/%s", store, id) ||
+	    !containers_is_dir(run, "%s/overlay-containers/%s/userdata", store, id))
+		return 0;
 	if (asprintf(&path, "%s/overlay-containers/%s/userdata/config.json",
 	    store, id) < 0)
 		return error_set_errno("asprintf");

@@ -119,6 +119,8 @@ runtime_task(struct live_run *run, const char *dir, const char *id, void *arg)
 	task = json_pack("{ssss}", "namespace", l->namespace, "id", id);
 	if (task == NULL || containers_append(run, l->list, task) != 0)
 		return 0;
+	if (!containers_is_dir(run, "%s/%s", dir, id))
+		return 0;
 	if (asprintf(&path, "%s/%s/config.json", dir, id) < 0)
 		return error_set_errno("asprintf");
 	if ((spec = containers_json_load(run, path, JSON_OBJECT, &missing)) != NULL)
@@ -146,6 +148,8 @@ runtime_runc(struct live_run *run, const char *dir, const char *id, void *arg)
 	json_t *state, *entry;
 	bool missing;
 
+	if (!containers_is_dir(run, "%s/%s", dir, id))
+		return 0;
 	if (asprintf(&path, "%s/%s/state.json", dir, id) < 0)
 		return error_set_errno("asprintf");
 	entry = json_pack("{ssssss}", "namespace", l->namespace,

@@ -227,6 +227,35 @@ containers_open_dir(struct live_run *run, const char *path)
 	return fd;
 }
 
+/*
+ * True when the path made from fmt is a directory itself, not a link to
+ * one; noted otherwise (but for its absence).
+ */
+bool
+containers_is_dir(struct live_run *run, const char *fmt, ...)
+{
+	struct stat st;
+	va_list ap;
+	char *path;
+	bool is_dir = false;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&path, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return false;
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			containers_note(run, path, "%s", strerror(errno));
+	} else if (!S_ISDIR(st.st_mode))
+		containers_note(run, path, "not a directory, not followed");
+	else
+		is_dir = true;
+	free(path);
+	return is_dir;
+}
+
 /* Read a small one-line text file (a mount-id) into out. */
 int
 containers_read_line(struct live_run *run, int dirfd, const char *name,

@@ -62,6 +62,9 @@ void containers_note(struct live_run *, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Open a directory below the root without following a final link; -1 noted unless ENOENT. */
 int containers_open_dir(struct live_run *, const char *path);
+/* True when the path made from fmt is a directory itself, not a link to one; noted otherwise. */
+bool containers_is_dir(struct live_run *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Read a small text file (one line, such as a mount-id) into out; 0 or -1 (noted). */
 int containers_read_line(struct live_run *, int dirfd, const char *name,
     const char *shown, char *out, size_t size);

@@ -263,6 +263,23 @@ test_expect_success 'symlink loops in a writable layer are listed, never followe
 	    (.changes[] | select(.path == \"/d/up\") | .target) == \"..\"" >/dev/null
 '
 
+test_expect_success 'links where directories belong are refused; odd names kept exactly' '
+	docker_container "$TEST_TMP/b9" &&
+	mkdir -p "$TEST_TMP/outside" && echo "{\"Name\": \"/planted\"}" \
+	    >"$TEST_TMP/outside/config.v2.json" &&
+	ln -s "$TEST_TMP/outside" "$TEST_TMP/b9/var/lib/docker/containers/$IMG" &&
+	docker_mount "$TEST_TMP/b9" m9 &&
+	u=$TEST_TMP/b9/var/lib/docker/overlay2/m9/diff && mkdir -p "$u" &&
+	printf "x" >"$u/$(printf "bad\377name")" &&
+	collect_root "$TEST_TMP/b9" b9.tar && extract b9.tar b9x &&
+	errors_of b9x &&
+	test_grep "containers/$IMG: not a directory, not followed" errs &&
+	! grep -q planted b9x/live/containers.json &&
+	doc b9x | jq -e "[.docker.containers[].writable_layer.changes[]?] |
+	    length == 1 and .[0].path == null and
+	    (.[0].path_base64 | @base64d | startswith(\"/bad\"))" >/dev/null
+'
+
 test_expect_success 'a missing layer and a missing lower layer are recorded' '
 	docker_container "$TEST_TMP/b7" &&
 	docker_mount "$TEST_TMP/b7" "gone" &&
