@@ -1285,41 +1285,20 @@ collector_item(struct collector *c, int dirfd, const char *name,
 	return collector_metadata(c, path, st);
 }
 
-/* Collect one live source into live/<name>.json. */
-int
-collector_live(struct collector *c, const struct profile_entry *entry)
+/*
+ * Archive bytes made by a live source as member apath, recorded with kind
+ * "live", source label and origin. 0 or -1.
+ */
+static int
+collector_live_bytes(struct collector *c, const char *apath, const char *label,
+    const char *origin, const void *data, size_t len)
 {
 	struct manifest_entry e;
 	struct file_read fr = { .limit = -1, .ticket = -1, .buffered = true };
-	struct live_run run = {
-		.collector = c,
-		.name = entry->live,
-		.root = entry->root != NULL ? entry->root : "",
-		.max_size = entry->max_size,
-	};
 	struct timespec now;
-	const char *source = entry->live;
-	char *data, *apath, label[128];
-	size_t len;
 	int rc;
 
 	memset(&e, 0, sizeof e);
-	snprintf(label, sizeof label, "live:%s", entry->live);
-	e.source = label;
-	e.source_len = strlen(label);
-	e.kind = "live";
-	util_time_now(&e.collected);
-	if (live_collect(&run, &data, &len, &source) != 0) {
-		if (run.fatal)
-			return -1;
-		e.status = STATUS_ERROR;
-		e.reason = error_message();
-		return collector_record(c, &e);
-	}
-	if (asprintf(&apath, "live/%s.json", entry->live) < 0) {
-		free(data);
-		return error_set_errno("asprintf");
-	}
 	util_time_now(&now);
 	hash_set_reset(&c->hashes);
 	rc = writer_begin(c->writer, apath, (int64_t)len, &now);
@@ -1331,18 +1310,58 @@ collector_live(struct collector *c, const struct profile_entry *entry)
 		rc = hash_set_final(&c->hashes);
 	if (rc == 0)
 		rc = collector_type_whole(c, &fr, data, len);
-	free(data);
-	if (rc == 0) {
-		e.path = apath;
-		e.path_len = strlen(apath);
-		e.has_content = true;
-		e.size = (int64_t)len;
-		e.hashes = &c->hashes;
-		e.mime = fr.mime[0] != '\0' ? fr.mime : NULL;
-		e.status = STATUS_OK;
-		e.origin = source;
-		rc = collector_record_typed(c, &e, fr.ticket);
+	if (rc != 0)
+		return -1;
+	e.source = label;
+	e.source_len = strlen(label);
+	e.kind = "live";
+	e.collected = now;
+	e.path = apath;
+	e.path_len = strlen(apath);
+	e.has_content = true;
+	e.size = (int64_t)len;
+	e.hashes = &c->hashes;
+	e.mime = fr.mime[0] != '\0' ? fr.mime : NULL;
+	e.status = STATUS_OK;
+	e.origin = origin;
+	return collector_record_typed(c, &e, fr.ticket);
+}
+
+/* Collect one live source: its document, and whatever members it adds. */
+int
+collector_live(struct collector *c, const struct profile_entry *entry)
+{
+	struct manifest_entry e;
+	struct live_run run = {
+		.collector = c,
+		.name = entry->live,
+		.root = entry->root != NULL ? entry->root : "",
+		.max_size = entry->max_size,
+	};
+	const char *origin = entry->live;
+	char *data, *apath, label[128];
+	size_t len;
+	int rc;
+
+	snprintf(label, sizeof label, "live:%s", entry->live);
+	if (live_collect(&run, &data, &len, &origin) != 0) {
+		if (run.fatal)
+			return -1;
+		memset(&e, 0, sizeof e);
+		e.source = label;
+		e.source_len = strlen(label);
+		e.kind = "live";
+		util_time_now(&e.collected);
+		e.status = STATUS_ERROR;
+		e.reason = error_message();
+		return collector_record(c, &e);
 	}
+	if (asprintf(&apath, "live/%s.json", entry->live) < 0) {
+		free(data);
+		return error_set_errno("asprintf");
+	}
+	rc = collector_live_bytes(c, apath, label, origin, data, len);
+	free(data);
 	free(apath);
 	return rc;
 }
@@ -1370,46 +1389,19 @@ int
 live_add_member(struct live_run *run, const char *member, const void *data,
     size_t len, const char *origin)
 {
-	struct collector *c = run->collector;
-	struct manifest_entry e;
-	struct file_read fr = { .limit = -1, .ticket = -1, .buffered = true };
-	struct timespec now;
 	char *apath, *label;
 	int rc;
 
 	if ((apath = collector_live_path(run, member)) == NULL)
 		return run->fatal = true, -1;
-	label = apath + 5;	/* NAME/MEMBER */
-	memset(&e, 0, sizeof e);
-	e.kind = "live";
-	util_time_now(&now);
-	e.collected = now;
-	hash_set_reset(&c->hashes);
-	rc = writer_begin(c->writer, apath, (int64_t)len, &now);
-	if (rc == 0)
-		rc = collector_block(c, &fr, data, len, true);
-	if (rc == 0)
-		rc = writer_end(c->writer);
-	if (rc == 0)
-		rc = hash_set_final(&c->hashes);
-	if (rc == 0)
-		rc = collector_type_whole(c, &fr, data, len);
-	if (rc == 0 && asprintf(&label, "live:%s", label) < 0)
-		rc = error_set_errno("asprintf");
-	if (rc == 0) {
-		e.source = label;
-		e.source_len = strlen(label);
-		e.path = apath;
-		e.path_len = strlen(apath);
-		e.has_content = true;
-		e.size = (int64_t)len;
-		e.hashes = &c->hashes;
-		e.mime = fr.mime[0] != '\0' ? fr.mime : NULL;
-		e.status = STATUS_OK;
-		e.origin = origin;
-		rc = collector_record_typed(c, &e, fr.ticket);
-		free(label);
+	if (asprintf(&label, "live:%s", apath + 5) < 0) {
+		free(apath);
+		error_set_errno("asprintf");
+		return run->fatal = true, -1;
 	}
+	rc = collector_live_bytes(run->collector, apath, label, origin, data,
+	    len);
+	free(label);
 	free(apath);
 	if (rc != 0)
 		run->fatal = true;

@@ -370,25 +370,32 @@ path_problem(const char *path)
 	return NULL;
 }
 
-/* The "path" value: absolute, normalized; trailing slashes are dropped. */
+/* An absolute, normalized path value of key; trailing slashes are dropped. */
 static int
-parse_path(struct parser *p, struct profile_entry *entry)
+parse_absolute(struct parser *p, const char *key, char **out)
 {
 	char quoted[PROFILE_QUOTE_MAX];
 	const char *problem;
 	size_t len;
 
-	if (parser_string(p, "path", PROFILE_TEXT_MAX, &entry->path) == -1)
+	if (parser_string(p, key, PROFILE_TEXT_MAX, out) == -1)
 		return -1;
-	len = strlen(entry->path);
-	while (len > 1 && entry->path[len - 1] == '/')
-		entry->path[--len] = '\0';
-	if ((problem = path_problem(entry->path)) != NULL) {
-		printable(entry->path, len, quoted, sizeof quoted);
-		return parser_error(p, parser_mark(p), "path \"%s\" %s",
+	len = strlen(*out);
+	while (len > 1 && (*out)[len - 1] == '/')
+		(*out)[--len] = '\0';
+	if ((problem = path_problem(*out)) != NULL) {
+		printable(*out, len, quoted, sizeof quoted);
+		return parser_error(p, parser_mark(p), "%s \"%s\" %s", key,
 		    quoted, problem);
 	}
 	return 0;
+}
+
+/* The "path" value. */
+static int
+parse_path(struct parser *p, struct profile_entry *entry)
+{
+	return parse_absolute(p, "path", &entry->path);
 }
 
 /*
@@ -398,20 +405,8 @@ parse_path(struct parser *p, struct profile_entry *entry)
 static int
 parse_root(struct parser *p, struct profile_entry *entry)
 {
-	char quoted[PROFILE_QUOTE_MAX];
-	const char *problem;
-	size_t len;
-
-	if (parser_string(p, "root", PROFILE_TEXT_MAX, &entry->root) == -1)
+	if (parse_absolute(p, "root", &entry->root) == -1)
 		return -1;
-	len = strlen(entry->root);
-	while (len > 1 && entry->root[len - 1] == '/')
-		entry->root[--len] = '\0';
-	if ((problem = path_problem(entry->root)) != NULL) {
-		printable(entry->root, len, quoted, sizeof quoted);
-		return parser_error(p, parser_mark(p), "root \"%s\" %s",
-		    quoted, problem);
-	}
 	if (strcmp(entry->root, "/") == 0)
 		entry->root[0] = '\0';
 	return 0;
