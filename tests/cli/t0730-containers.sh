@@ -462,6 +462,56 @@ else
 	test_skip 'an unprivileged run records what it cannot read' 'needs root and setpriv'
 fi
 
+# podman_real ARGS...: Podman as it can run here (cgroupfs, runc, no
+# network, no default ulimits, which a sandbox may refuse to raise).
+podman_real() {
+	printf '[containers]\ndefault_ulimits = []\n' >"$TEST_TMP/containers.conf" &&
+	CONTAINERS_CONF=$TEST_TMP/containers.conf timeout 120 podman --runtime runc \
+	    --cgroup-manager=cgroupfs "$@"
+}
+
+# A real container from an image made here (sleep and its libraries).
+REAL=
+if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v runc >/dev/null; then
+	REAL=custody-t0730-$$
+	mkdir -p "$TEST_TMP/img/bin" && cp /bin/sleep "$TEST_TMP/img/bin/" &&
+	for lib in $(ldd /bin/sleep | grep -o '/[^ ]*'); do
+		mkdir -p "$TEST_TMP/img$(dirname "$lib")" && cp -L "$lib" "$TEST_TMP/img$lib"
+	done &&
+	tar -C "$TEST_TMP/img" -cf "$TEST_TMP/img.tar" . &&
+	podman_real import "$TEST_TMP/img.tar" "localhost/$REAL:1" >/dev/null 2>&1 &&
+	podman_real run -d --network none --name "$REAL" "localhost/$REAL:1" \
+	    /bin/sleep 300 >/dev/null 2>&1 || REAL=
+fi
+if [ -n "$REAL" ]; then
+	test_expect_success 'the real Podman: our changes agree with podman diff, the process is found' '
+		cid=$(podman_real inspect -f "{{.Id}}" "$REAL") &&
+		pid=$(podman_real inspect -f "{{.State.Pid}}" "$REAL") &&
+		upper=$(podman_real inspect -f "{{.GraphDriver.Data.UpperDir}}" "$REAL") &&
+		mkdir -p "$upper/bin" && printf "#!/bin/sh\necho staged\n" >"$upper/bin/stage.sh" &&
+		podman_real diff "$REAL" | sort >theirs &&
+		test -s theirs &&
+		collect_root / real.tar && extract real.tar realx &&
+		custody verify --key key.pub real.tar >/dev/null &&
+		jq -r --arg id "$cid" ".podman.stores[].containers[] | select(.id == \$id) |
+		    .writable_layer.changes[] | \"\(.change) \(.path)\"" \
+		    realx/live/containers.json | sort >ours &&
+		comm -23 theirs ours >missing && ! test -s missing &&
+		doc realx | jq -e --arg id "$cid" --argjson pid "$pid" "
+		    (.podman.stores[].containers[] | select(.id == \$id) |
+		      .names == [\"$REAL\"] and .pids == [\$pid] and
+		      .spec.args == [\"/bin/sleep\", \"300\"]) and
+		    (.processes[] | select(.pid == \$pid) | .runtime == \"podman\") and
+		    (.runc[] | select(.id == \$id) | .pid == \$pid)" >/dev/null &&
+		test -e "realx/live/containers/podman/root/$cid/diff/bin/stage.sh"
+	'
+	podman_real rm -f "$REAL" >/dev/null 2>&1
+	podman_real rmi "localhost/$REAL:1" >/dev/null 2>&1
+else
+	test_skip 'the real Podman: our changes agree with podman diff' \
+	    'podman and runc cannot run a container here'
+fi
+
 if command -v dockerd >/dev/null && docker info >/dev/null 2>&1; then
 	test_expect_success 'the real Docker: a container from a local image' '
 		mkdir -p img/bin && cp /bin/true img/bin/true &&
