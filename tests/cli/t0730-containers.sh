@@ -463,23 +463,33 @@ else
 fi
 
 # podman_real ARGS...: Podman as it can run here (cgroupfs, runc, no
-# network, no default ulimits, which a sandbox may refuse to raise).
+# network, no default ulimits, which a sandbox may refuse to raise), its
+# store and state in $TEST_TMP/real, never the host's.
 podman_real() {
 	printf '[containers]\ndefault_ulimits = []\n' >"$TEST_TMP/containers.conf" &&
 	CONTAINERS_CONF=$TEST_TMP/containers.conf timeout 120 podman --runtime runc \
-	    --cgroup-manager=cgroupfs "$@"
+	    --cgroup-manager=cgroupfs --root "$TEST_TMP/real/var/lib/containers/storage" \
+	    --runroot "$TEST_TMP/rr" \
+	    --runtime-flag "root=$TEST_TMP/real/run/runc" "$@"
 }
 
-# A real container from an image made here (sleep and its libraries).
+# image_tar: $TEST_TMP/img.tar, an image of sleep and sh and their libraries.
+image_tar() {
+	test -s "$TEST_TMP/img.tar" && return 0
+	mkdir -p "$TEST_TMP/img/bin" && cp /bin/sleep "$TEST_TMP/img/bin/" &&
+	cp -L /bin/sh "$TEST_TMP/img/bin/sh" &&
+	for lib in $(ldd /bin/sleep /bin/sh | grep -o '/[^ :]*' | sort -u); do
+		mkdir -p "$TEST_TMP/img$(dirname "$lib")" && cp -L "$lib" "$TEST_TMP/img$lib"
+	done &&
+	tar -C "$TEST_TMP/img" -cf "$TEST_TMP/img.tar" .
+}
+
+# A real container from an image made here.
 REAL=
 if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v runc >/dev/null; then
 	REAL=custody-t0730-$$
-	mkdir -p "$TEST_TMP/img/bin" && cp /bin/sleep "$TEST_TMP/img/bin/" &&
-	for lib in $(ldd /bin/sleep | grep -o '/[^ ]*'); do
-		mkdir -p "$TEST_TMP/img$(dirname "$lib")" && cp -L "$lib" "$TEST_TMP/img$lib"
-	done &&
-	tar -C "$TEST_TMP/img" -cf "$TEST_TMP/img.tar" . &&
-	podman_real import "$TEST_TMP/img.tar" "localhost/$REAL:1" >/dev/null 2>&1 &&
+	image_tar &&
+	podman_real import "$TEST_TMP/img.tar" "localhost/$REAL:1" >/dev/null 2>"$TEST_TMP/podman.err" &&
 	podman_real run -d --network none --name "$REAL" "localhost/$REAL:1" \
 	    /bin/sleep 300 >/dev/null 2>&1 || REAL=
 fi
@@ -487,11 +497,10 @@ if [ -n "$REAL" ]; then
 	test_expect_success 'the real Podman: our changes agree with podman diff, the process is found' '
 		cid=$(podman_real inspect -f "{{.Id}}" "$REAL") &&
 		pid=$(podman_real inspect -f "{{.State.Pid}}" "$REAL") &&
-		upper=$(podman_real inspect -f "{{.GraphDriver.Data.UpperDir}}" "$REAL") &&
-		mkdir -p "$upper/bin" && printf "#!/bin/sh\necho staged\n" >"$upper/bin/stage.sh" &&
+		podman_real exec "$REAL" /bin/sh -c "printf \"#!/bin/sh\\necho staged\\n\" >/bin/stage.sh" &&
 		podman_real diff "$REAL" | sort >theirs &&
 		test -s theirs &&
-		collect_root / real.tar && extract real.tar realx &&
+		collect_root "$TEST_TMP/real" real.tar && extract real.tar realx &&
 		custody verify --key key.pub real.tar >/dev/null &&
 		jq -r --arg id "$cid" ".podman.stores[].containers[] | select(.id == \$id) |
 		    .writable_layer.changes[] | \"\(.change) \(.path)\"" \
@@ -508,23 +517,82 @@ if [ -n "$REAL" ]; then
 	podman_real rm -f "$REAL" >/dev/null 2>&1
 	podman_real rmi "localhost/$REAL:1" >/dev/null 2>&1
 else
+	cat "$TEST_TMP/podman.err" 2>/dev/null | sed "s/^/# /"
 	test_skip 'the real Podman: our changes agree with podman diff' \
 	    'podman and runc cannot run a container here'
 fi
 
-if command -v dockerd >/dev/null && docker info >/dev/null 2>&1; then
-	test_expect_success 'the real Docker: a container from a local image' '
-		mkdir -p img/bin && cp /bin/true img/bin/true &&
-		tar -C img -cf img.tar . &&
-		docker import img.tar custody-test:1 >/dev/null &&
-		cid=$(docker create --network none custody-test:1 /bin/true) &&
-		collect_root / real.tar; rc=$?; docker rm "$cid" >/dev/null;
-		docker rmi custody-test:1 >/dev/null; test $rc = 0 &&
-		extract real.tar realx &&
-		doc realx | jq -e --arg id "$cid" "[.docker.containers[].id] | index(\$id) != null" >/dev/null
+# docker_real ARGS...: the Docker client of a daemon of our own, whose
+# data root is $TEST_TMP/dreal/var/lib/docker, never the host's.
+docker_real() {
+	timeout 120 docker -H "unix://$TEST_TMP/docker.sock" "$@"
+}
+
+# Start that daemon (no bridge, no iptables); wait for it.
+docker_start() {
+	mkdir -p "$TEST_TMP/dreal/var/lib/docker" "$TEST_TMP/dexec" || return 1
+	dockerd --data-root "$TEST_TMP/dreal/var/lib/docker" \
+	    --exec-root "$TEST_TMP/dexec" --pidfile "$TEST_TMP/dockerd.pid" \
+	    -H "unix://$TEST_TMP/docker.sock" --iptables=false --ip6tables=false \
+	    --bridge=none --exec-opt native.cgroupdriver=cgroupfs \
+	    >"$TEST_TMP/dockerd.log" 2>&1 &
+	DOCKERD=$!
+	for i in $(seq 1 60); do
+		docker_real info >/dev/null 2>&1 && return 0
+		kill -0 $DOCKERD 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+DREAL=
+DOCKERD=
+if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null && command -v docker >/dev/null &&
+    docker_start && image_tar &&
+    docker_real import "$TEST_TMP/img.tar" "custody-t0730:$$" >/dev/null 2>&1 &&
+    docker_real run -d --network none --name "custody-t0730-$$" "custody-t0730:$$" \
+	/bin/sleep 300 >/dev/null 2>&1; then
+	DREAL=custody-t0730-$$
+fi
+if [ -n "$DREAL" ]; then
+	test_expect_success 'the real Docker: our changes agree with docker diff, the process is found' '
+		cid=$(docker_real inspect -f "{{.Id}}" "$DREAL") &&
+		pid=$(docker_real inspect -f "{{.State.Pid}}" "$DREAL") &&
+		docker_real exec "$DREAL" /bin/sh -c "printf \"#!/bin/sh\\necho staged\\n\" >/bin/stage.sh" &&
+		docker_real diff "$DREAL" | sort >theirs &&
+		test -s theirs &&
+		collect_root "$TEST_TMP/dreal" dreal.tar && extract dreal.tar drealx &&
+		custody verify --key key.pub dreal.tar >/dev/null &&
+		jq -r ".docker.containers[].writable_layer.changes[] |
+		    \"\(.change) \(.path)\"" drealx/live/containers.json | sort >ours &&
+		comm -23 theirs ours >missing && ! test -s missing &&
+		doc drealx | jq -e --arg id "$cid" --argjson pid "$pid" "
+		    .docker.containers[0].id == \$id and
+		    .docker.containers[0].name == \"/$DREAL\" and
+		    .docker.containers[0].state == \"running\" and
+		    .docker.containers[0].pid == \$pid and
+		    .docker.containers[0].pids == [\$pid] and
+		    .docker.containers[0].network_mode == \"none\" and
+		    .docker.tags[0].reference == \"custody-t0730:$$\" and
+		    (.processes[] | select(.pid == \$pid) | .runtime == \"docker\") and
+		    .errors == []" >/dev/null &&
+		test -e "drealx/live/containers/docker/$cid/diff/bin/stage.sh" &&
+		test -e "drealx/files$TEST_TMP/dreal/var/lib/docker/containers/$cid/$cid-json.log"
 	'
 else
-	test_skip 'the real Docker: a container from a local image' 'no Docker daemon here'
+	test_skip 'the real Docker: our changes agree with docker diff' \
+	    'dockerd cannot run a container here'
+fi
+if [ -n "$DOCKERD" ]; then
+	docker_real rm -f "custody-t0730-$$" >/dev/null 2>&1
+	kill $DOCKERD 2>/dev/null
+	for i in $(seq 1 40); do
+		kill -0 $DOCKERD 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -9 $DOCKERD 2>/dev/null
+	wait $DOCKERD 2>/dev/null
+	umount "$TEST_TMP/dreal/var/lib/docker" 2>/dev/null
 fi
 
 test_done
