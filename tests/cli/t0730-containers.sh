@@ -280,6 +280,20 @@ test_expect_success 'links where directories belong are refused; odd names kept 
 	    (.[0].path_base64 | @base64d | startswith(\"/bad\"))" >/dev/null
 '
 
+test_expect_success 'a layer of 12000 files and 80 levels: listed up to the caps, recorded' '
+	docker_container "$TEST_TMP/c2" && docker_mount "$TEST_TMP/c2" m2 &&
+	u=$TEST_TMP/c2/var/lib/docker/overlay2/m2/diff && mkdir -p "$u/many" &&
+	(cd "$u/many" && seq 1 12000 | xargs touch) &&
+	python3 -c "import os, sys; os.makedirs(sys.argv[1] + \"/d\" * 80)" "$u/deep" &&
+	collect_root "$TEST_TMP/c2" c2.tar && extract c2.tar c2x &&
+	doc c2x | jq -e ".docker.containers[0].writable_layer |
+	    .count == 10000 and .truncated == true and (.changes | length) == 10000" >/dev/null &&
+	rm -rf "$u/many" && collect_root "$TEST_TMP/c2" c3.tar && extract c3.tar c3x &&
+	doc c3x | jq -e ".docker.containers[0].writable_layer |
+	    .depth_truncated == true and .truncated == false and
+	    ([.changes[].path | length] | max) < 200" >/dev/null
+'
+
 test_expect_success 'a missing layer and a missing lower layer are recorded' '
 	docker_container "$TEST_TMP/b7" &&
 	docker_mount "$TEST_TMP/b7" "gone" &&
@@ -470,7 +484,8 @@ podman_real() {
 	CONTAINERS_CONF=$TEST_TMP/containers.conf timeout 120 podman --runtime runc \
 	    --cgroup-manager=cgroupfs --root "$TEST_TMP/real/var/lib/containers/storage" \
 	    --runroot "$TEST_TMP/rr" \
-	    --runtime-flag "root=$TEST_TMP/real/run/runc" "$@"
+	    --runtime-flag "root=$TEST_TMP/real/run/runc" --tmpdir "$TEST_TMP/pt" \
+	    --events-backend none "$@"
 }
 
 # image_tar: $TEST_TMP/img.tar, an image of sleep and sh and their libraries.
@@ -483,6 +498,15 @@ image_tar() {
 	done &&
 	tar -C "$TEST_TMP/img" -cf "$TEST_TMP/img.tar" .
 }
+
+# What the real engines make on the host whatever their options say (a
+# blob cache, shim sockets, a plugin directory): removed at
+# the end when the test made them, and then only when empty.
+HOST_MADE=
+for dir in /var/lib/containers/cache /var/lib/containers /run/containerd/s \
+    /run/containerd /run/docker/plugins /run/docker; do
+	test -e "$dir" || HOST_MADE="$HOST_MADE $dir"
+done
 
 # A real container from an image made here.
 REAL=
@@ -594,5 +618,10 @@ if [ -n "$DOCKERD" ]; then
 	wait $DOCKERD 2>/dev/null
 	umount "$TEST_TMP/dreal/var/lib/docker" 2>/dev/null
 fi
+
+for dir in $HOST_MADE; do
+	rm -f "$dir/blob-info-cache-v1.boltdb"
+	rmdir "$dir" 2>/dev/null
+done
 
 test_done
