@@ -504,7 +504,7 @@ image_tar() {
 # the end when the test made them, and then only when empty.
 HOST_MADE=
 for dir in /var/lib/containers/cache /var/lib/containers /run/containerd/s \
-    /run/containerd /run/docker/plugins /run/docker; do
+    /run/containerd /run/docker/plugins /run/docker /run/runc; do
 	test -e "$dir" || HOST_MADE="$HOST_MADE $dir"
 done
 
