@@ -1,4 +1,4 @@
-/* The modules source: /proc/modules and the kernel taint mask. */
+/* The modules source: /proc/modules, /sys/module and the kernel taint mask. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -113,8 +113,10 @@ live_modules(struct live_run *run)
 	json_t *doc = run->doc, *errors = run->errors;
 	struct live_file f;
 	json_t *list = json_array();
+	bool sysfs;
 
 	live_set_tainted(doc, errors);
+	sysfs = live_sysfs_modules(doc, errors) == 0;
 	if (live_read(AT_FDCWD, "/proc/modules", LIVE_PROC_MAX, &f) != 0) {
 		if (errno == ENOENT)
 			json_object_set_new(doc, "note", json_string("no /proc/"
@@ -122,7 +124,8 @@ live_modules(struct live_run *run)
 		else
 			live_note(errors);
 		json_object_set_new(doc, "modules", list);
-		return json_is_null(json_object_get(doc, "tainted")) ? -1 : 0;
+		return json_is_null(json_object_get(doc, "tainted")) && !sysfs ?
+		    error_set("neither /proc/modules nor /sys/module could be read") : 0;
 	}
 	live_modules_parse(list, f.data);
 	live_set_count(doc, list);
@@ -132,6 +135,6 @@ live_modules(struct live_run *run)
 }
 
 const struct live_reader live_reader_modules = {
-	.origin = "/proc/modules, /proc/sys/kernel/tainted",
+	.origin = "/proc/modules, /sys/module, /proc/sys/kernel/tainted",
 	.fill = live_modules,
 };

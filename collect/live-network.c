@@ -1,4 +1,4 @@
-/* The network source: interfaces, routes and neighbours from /proc/net. */
+/* The network source: interfaces, routes and neighbours from /proc/net and rtnetlink. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -248,12 +248,14 @@ live_network(struct live_run *run)
 	    0, live_inet6_address) == 0;
 	readable += live_net_table(doc, errors, "ipv6_routes", "/proc/net/ipv6_route",
 	    0, live_route6) == 0;
+	readable += live_rtnl_fill(doc, errors);
 	if (readable == 0)
 		return error_set("no network table could be read");
 	return 0;
 }
 
 const struct live_reader live_reader_network = {
-	.origin = "/proc/net/{dev,route,arp,if_inet6,ipv6_route}",
+	.origin = "/proc/net/{dev,route,arp,if_inet6,ipv6_route}, "
+	    "rtnetlink (RTM_GETLINK, RTM_GETADDR, RTM_GETNEIGH)",
 	.fill = live_network,
 };

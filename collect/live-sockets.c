@@ -222,6 +222,7 @@ live_sockets(struct live_run *run)
 			readable++;
 	if (live_unix_table(unix_list, errors, &owners) == 0)
 		readable++;
+	readable += (size_t)live_link_sockets(doc, errors, &owners);
 	scan = json_pack("{s:I, s:I, s:b}", "processes_scanned",
 	    (json_int_t)owners.scanned, "processes_unreadable",
 	    (json_int_t)owners.fd_errors, "truncated", owners.truncated);
@@ -235,7 +236,7 @@ live_sockets(struct live_run *run)
 }
 
 const struct live_reader live_reader_sockets = {
-	.origin = "/proc/net/{tcp,tcp6,udp,udp6,raw,raw6,unix}, "
+	.origin = "/proc/net/{tcp,tcp6,udp,udp6,raw,raw6,unix,packet,netlink}, "
 	    "/proc/[pid]/fd",
 	.fill = live_sockets,
 };

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -292,4 +293,51 @@ live_unescape(char *text)
 	}
 	*out = '\0';
 	return (size_t)(out - text);
+}
+
+/* The names of the bits set in a flags word. */
+json_t *
+live_flag_names(unsigned long long flags, const struct live_flag *table,
+    size_t n)
+{
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (flags & table[i].bit)
+			json_array_append_new(list, json_string(table[i].name));
+	return list;
+}
+
+/* The wall-clock time at which a clock (CLOCK_MONOTONIC, CLOCK_BOOTTIME) read zero. */
+void
+live_clock_origin(clockid_t clock, struct timespec *origin)
+{
+	struct timespec real, since;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(clock, &since);
+	origin->tv_sec = real.tv_sec - since.tv_sec;
+	origin->tv_nsec = real.tv_nsec - since.tv_nsec;
+	if (origin->tv_nsec < 0) {
+		origin->tv_sec--;
+		origin->tv_nsec += 1000000000;
+	}
+}
+
+/* An origin plus nanoseconds, as UTC ISO-8601 text. */
+json_t *
+live_time_after(const struct timespec *origin, uint64_t ns)
+{
+	struct timespec ts = *origin;
+	char text[UTIL_TIME_SIZE];
+
+	ts.tv_sec += (time_t)(ns / 1000000000);
+	ts.tv_nsec += (long)(ns % 1000000000);
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	util_time_format(&ts, text);
+	return json_string(text);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -145,6 +146,18 @@ int live_pids(struct live_pids *);
 int live_pid_open(pid_t pid);
 /* A process's command name from /proc/PID/comm; empty when unreadable. */
 void live_comm(int piddir, char *out, size_t size);
+/* The wall-clock time at which a clock (CLOCK_MONOTONIC, CLOCK_BOOTTIME) read zero. */
+void live_clock_origin(clockid_t, struct timespec *origin);
+/* An origin plus nanoseconds, as UTC ISO-8601 text. */
+json_t *live_time_after(const struct timespec *origin, uint64_t ns);
+/* A bit of a flags word and its name. */
+struct live_flag {
+	unsigned long long	 bit;
+	const char		*name;
+};
+/* The names of the bits set in a flags word, as a JSON array. */
+json_t *live_flag_names(unsigned long long flags, const struct live_flag *,
+    size_t n);
 /* Undo the octal escapes (\040) of a mountinfo field in place; the new length. */
 size_t live_unescape(char *text);
 
@@ -186,9 +199,85 @@ int live_owners_build(struct live_owners *);
 /* The processes holding a socket inode, as a JSON array. */
 json_t *live_owners_json(const struct live_owners *, unsigned long long inode);
 
+/* ---- live-sockets-link.c, for live-sockets.c. */
+
+/* Packet and netlink sockets into doc; the number of tables read. */
+int live_link_sockets(json_t *doc, json_t *errors, const struct live_owners *);
+
 /* ---- live-modules.c, shared with live-system.c. */
 
 /* Add /proc/sys/kernel/tainted, decoded. */
 void live_set_tainted(json_t *doc, json_t *errors);
+
+/* ---- live-sysfs.c: attribute files, shared by the /sys readers. */
+
+#define LIVE_SYSFS_VALUE_MAX	4096	/* one attribute's value */
+
+/*
+ * The trimmed text of a small file below dirfd, or NULL when it cannot be
+ * read; unless absent (ENOENT) the reason is set in problems[name] when
+ * problems is not NULL. Never follows a link.
+ */
+json_t *live_sysfs_value(int dirfd, const char *name, size_t max,
+    json_t *problems);
+/* The names in a subdirectory (holders, slaves), or null when there is none. */
+json_t *live_sysfs_names(int dirfd, const char *sub);
+
+/* ---- live-modules-sysfs.c, for live-modules.c. */
+
+/* Every module of /sys/module into doc["sysfs"]. 0 or -1. */
+int live_sysfs_modules(json_t *doc, json_t *errors);
+
+/* ---- live-kernel-binfmt.c, for live-kernel.c. */
+
+/* binfmt_misc into doc["binfmt_misc"]: mounted or not, status, handlers. */
+void live_binfmt(json_t *doc, json_t *errors);
+
+/* ---- live-security-audit.c, for live-security.c. */
+
+/* Audit status and rules into doc["audit"], with the reason when refused. */
+void live_audit(json_t *doc, json_t *errors);
+
+/* ---- live-network-rtnl.c, for live-network.c. */
+
+/* Links, addresses and neighbours from rtnetlink; how many dumps were read. */
+int live_rtnl_fill(json_t *doc, json_t *errors);
+
+
+/* ---- live-netlink.c: netlink requests, shared by the kernel readers. */
+
+#define LIVE_NETLINK_RECORDS_MAX	((size_t)50000)	/* answers per dump: ~250 MB of flows */
+
+struct nlmsghdr;
+struct nlattr;
+
+/* What a request brought: answers handed on, whether the cap cut it, errno. */
+struct live_dump {
+	size_t	 max;		/* set by the caller: the cap on answers */
+	bool	 single;	/* set by the caller: one answer ends the request */
+	size_t	 messages;
+	bool	 truncated;
+	int	 error;		/* 0, or why the request failed */
+};
+
+/* Called for each answer; non-zero stops the request (errno set). */
+typedef int (*live_netlink_fn)(const struct nlmsghdr *, void *arg);
+
+/*
+ * Send a request over a netlink protocol and hand each answer to fn until
+ * the kernel says it is done (NLMSG_DONE, an acknowledgement, or the first
+ * answer when dump->single), at most dump->max of them, waiting at most
+ * 5 s for each datagram.
+ * 0, or -1 with error_set and dump->error.
+ */
+int live_netlink_request(int protocol, struct nlmsghdr *request,
+    struct live_dump *dump, live_netlink_fn fn, void *arg);
+/* Index a run of attributes (rtattr or nlattr) by type, below max. */
+void live_netlink_attrs(const void *start, size_t len,
+    const struct nlattr **table, size_t max);
+/* An attribute's payload and its length. */
+const void *live_netlink_payload(const struct nlattr *, size_t *len);
+/* Copy the first size bytes of an attribute's payload; false when shorter or absent. */
+bool live_netlink_value(const struct nlattr *, void *out, size_t size);
 
 #endif

@@ -15,6 +15,13 @@
 	X("mounts", mounts)			\
 	X("network", network)			\
 	X("system", system)			\
+	X("kmsg", kmsg)				\
+	X("sysctl", sysctl)			\
+	X("kernel", kernel)			\
+	X("bpf", bpf)				\
+	X("conntrack", conntrack)		\
+	X("devices", devices)			\
+	X("security", security)			\
 	X("containers", containers)
 
 #endif

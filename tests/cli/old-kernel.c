@@ -1,7 +1,7 @@
 /*
  * old-kernel PROGRAM [ARGS...]: run PROGRAM as if on Linux 3.10, which has
- * neither unnamed files (O_TMPFILE, 3.11), renameat2 (3.15), statx (4.11)
- * nor openat2 (5.6). A seccomp filter answers those system calls the way
+ * neither unnamed files (O_TMPFILE, 3.11), renameat2 (3.15), bpf (3.18),
+ * statx (4.11) nor openat2 (5.6). A seccomp filter answers those system calls the way
  * such a kernel does: ENOSYS, and EISDIR for a directory opened for
  * writing with O_TMPFILE (the old kernel ignores the unknown flag bit).
  */
@@ -52,6 +52,7 @@ main(int argc, char **argv)
 		RET(SECCOMP_RET_KILL_PROCESS),
 		LOAD(offsetof(struct seccomp_data, nr)),
 		IF_EQ(SYS_renameat2, 0, 1), RET(RET_ERRNO(ENOSYS)),
+		IF_EQ(SYS_bpf, 0, 1), RET(RET_ERRNO(ENOSYS)),
 		IF_EQ(SYS_statx, 0, 1), RET(RET_ERRNO(ENOSYS)),
 		IF_EQ(SYS_openat2, 0, 1), RET(RET_ERRNO(ENOSYS)),
 		/* openat(dirfd, path, flags, mode): flags is argument 2. */

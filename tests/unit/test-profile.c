@@ -192,7 +192,7 @@ test_builtin_triage(void **state)
 		assert_int_equal(profile->entries[i].source, PROFILE_LIVE);
 		assert_string_equal(profile->entries[i].live, order[i]);
 	}
-	/* Further live sources follow the first seven, before any path. */
+	/* Further live sources follow those seven, before any path. */
 	while (i < profile->entry_count &&
 	    profile->entries[i].source == PROFILE_LIVE)
 		i++;
