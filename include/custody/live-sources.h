@@ -8,20 +8,23 @@
 #define CUSTODY_LIVE_SOURCES_H
 
 #define CUSTODY_LIVE_SOURCES(X)			\
-	X("processes", processes)		\
-	X("sockets", sockets)			\
-	X("users", users)			\
-	X("modules", modules)			\
-	X("mounts", mounts)			\
-	X("network", network)			\
-	X("system", system)			\
-	X("kmsg", kmsg)				\
-	X("sysctl", sysctl)			\
-	X("kernel", kernel)			\
-	X("bpf", bpf)				\
-	X("conntrack", conntrack)		\
-	X("devices", devices)			\
-	X("security", security)			\
+	X("processes", processes)	\
+	X("sockets", sockets)		\
+	X("users", users)		\
+	X("modules", modules)		\
+	X("mounts", mounts)		\
+	X("network", network)		\
+	X("system", system)		\
+	X("kmsg", kmsg)			\
+	X("sysctl", sysctl)		\
+	X("kernel", kernel)		\
+	X("bpf", bpf)			\
+	X("conntrack", conntrack)	\
+	X("devices", devices)		\
+	X("security", security)		\
+	X("executables", executables)	\
+	X("maps", maps)			\
+	X("firewall", firewall)	\
 	X("containers", containers)
 
 #endif
