@@ -27,6 +27,7 @@
 	X("firewall", firewall)			\
 	X("packages", packages)			\
 	X("histories", histories)		\
-	X("logfiles", logfiles)
+	X("logfiles", logfiles)			\
+	X("containers", containers)
 
 #endif
