@@ -31,6 +31,7 @@
 #include "custody/util.h"
 #include "collector.h"
 #include "live.h"
+#include "pkgcheck.h"
 
 #define READ_BLOCK	(1024 * 1024)		/* one read; also what libmagic sees */
 #define PSEUDO_MAX	(64 * 1024 * 1024)	/* cap for /proc and /sys files */
@@ -112,6 +113,7 @@ struct collector {
 	size_t				 last_type_len;	/* of the last submission */
 	struct idmap			*ids;
 	struct inode_set		 seen;		/* directories, hard links, roots */
+	void				*named;		/* the paths of the files among them */
 	struct walked_tree		*trees;		/* directory roots walked so far */
 	dev_t				 pseudo_dev;	/* the last device asked about */
 	bool				 pseudo_known;
@@ -122,6 +124,8 @@ struct collector {
 	size_t				 slurp_size;
 	struct collect_result		 result;
 	struct timespec			 started;
+	struct pkgcheck			*pkgcheck;	/* recorded package digests, or NULL */
+	struct select_summary		 summary;	/* skipped: summary counts */
 };
 
 static bool inode_set_contains(const struct inode_set *, const struct inode_key *);
@@ -562,7 +566,7 @@ collector_glob_list(char *const *globs, const char *path)
 
 /* True when path is a secret left out by default. */
 static bool
-collector_secret(const char *path)
+collector_secret_path(const char *path)
 {
 	size_t i, len = strlen(path);
 
@@ -575,6 +579,21 @@ collector_secret(const char *path)
 		if (fnmatch(secret_patterns[i], path, 0) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * True when path is a secret, as it is or, for a file a live source found
+ * under its root, as the host it stands for would name it.
+ */
+static bool
+collector_secret(const char *path, const struct walk_rules *rules)
+{
+	size_t len = rules->root != NULL ? strlen(rules->root) : 0;
+
+	if (collector_secret_path(path))
+		return true;
+	return len > 0 && strncmp(path, rules->root, len) == 0 &&
+	    path[len] == '/' && collector_secret_path(path + len);
 }
 
 /* Whether the walk should leave this object out; records why. */
@@ -590,7 +609,7 @@ collector_excluded(struct collector *c, const char *path, const struct stat *st,
 	if (c->have_key_st && st->st_dev == c->key_st.st_dev &&
 	    st->st_ino == c->key_st.st_ino)
 		return collector_skip(c, path, st, "the signing key in use") == 0 ? 1 : -1;
-	if (!c->opt->include_secrets && S_ISREG(st->st_mode) && collector_secret(path))
+	if (!c->opt->include_secrets && S_ISREG(st->st_mode) && collector_secret(path, rules))
 		return collector_skip(c, path, st,
 		    "secret, excluded by default (--include-secrets)") == 0 ? 1 : -1;
 	glob = collector_glob_list(c->opt->exclude, path);
@@ -685,6 +704,7 @@ struct file_read {
 	int64_t		 ticket;	/* the typer's, or -1 */
 	char		 mime[128];	/* typed here instead, when not empty */
 	const char	*status;	/* what was recorded */
+	const char	*class;		/* the keep: class, or NULL */
 };
 
 /* Bytes of a block that libmagic is given. */
@@ -724,6 +744,7 @@ collector_block(struct collector *c, struct file_read *fr, const void *data,
 	if (first && c->opt->types && !fr->buffered &&
 	    collector_type(c, fr, data, len, NULL) != 0)
 		return -1;
+	pkgcheck_data(c->pkgcheck, data, len);
 	/* The other digests run beside the archiving; the caller waits before reusing data. */
 	if (hash_set_update_async(&c->hashes, data, len) != 0)
 		return -1;
@@ -964,6 +985,7 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	if (apath == NULL)
 		return error_set_errno("%s", path);
 	hash_set_reset(&c->hashes);
+	pkgcheck_begin(c->pkgcheck, path);
 	fr->pseudo = before->st_size == 0 || collector_pseudo_dev(c, fd, before);
 	fr->buffered = before->st_size <= READ_BLOCK || fr->pseudo;
 	if (!fr->buffered)
@@ -992,45 +1014,185 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	e.hashes = &c->hashes;
 	e.mime = fr->mime[0] != '\0' ? fr->mime : NULL;
 	e.atime_unprotected = atime_unprotected;
+	e.class = fr->class;
 	collector_file_status(&e, fr, before, &after, reason, sizeof reason);
 	e.reason = reason[0] != '\0' ? reason : NULL;
 	fr->status = e.status;
+	pkgcheck_end(c->pkgcheck, c, strcmp(e.status, STATUS_OK) == 0, e.status,
+	    c->hashes.digest[HASH_SHA256]);
 	rc = collector_record_typed(c, &e, fr->ticket);
 	free(apath);
 	return rc;
 }
 
+/*
+ * Record a file left out by the selection of a path entry: counted in
+ * its directory's summary (skipped: summary) unless it is of a kept class.
+ */
+static int
+collector_skip_selected(struct collector *c, const char *path,
+    const struct stat *st, const struct walk_rules *rules, const char *class,
+    const char *reason)
+{
+	struct manifest_entry e;
+
+	if (rules->summary && class == NULL && S_ISREG(st->st_mode) &&
+	    select_count(&c->summary, st->st_size))
+		return 0;
+	collector_entry_init(c, &e, path, st);
+	e.status = STATUS_SKIPPED;
+	e.reason = reason;
+	e.class = class;
+	return collector_record(c, &e);
+}
+
 /* Skip a file over the size limit when the policy says so; true when handled (*rc set). */
 static bool
 collector_over_limit(struct collector *c, const char *path,
-    const struct stat *st, const struct walk_rules *rules, int *rc)
+    const struct stat *st, const struct walk_rules *rules, const char *class,
+    int *rc)
 {
-	char reason[96];
+	char reason[128];
 	int over_limit;
 	int64_t limit = collector_limit(c, rules, &over_limit);
 
 	if (limit < 0 || st->st_size <= limit || over_limit != PROFILE_OVER_LIMIT_SKIP)
 		return false;
-	snprintf(reason, sizeof reason, "larger than the size limit of %lld "
-	    "bytes; metadata only", (long long)limit);
-	*rc = collector_skip(c, path, st, reason);
+	snprintf(reason, sizeof reason, "%s%slarger than the size limit of %lld "
+	    "bytes; metadata only", class != NULL ? class : "",
+	    class != NULL ? ", " : "", (long long)limit);
+	*rc = collector_skip_selected(c, path, st, rules, class, reason);
 	return true;
 }
 
-/* Read an open regular file under these rules. */
+/*
+ * The class of keep: a file is of, by its first bytes or its mode; a file
+ * of none is recorded as skipped (true, *rc set).
+ */
+static bool
+collector_unselected(struct collector *c, int fd, const char *path,
+    const struct stat *st, const struct walk_rules *rules, const char **class,
+    int *rc)
+{
+	unsigned char first[SELECT_FIRST_BYTES];
+	ssize_t n = 0;
+	int found;
+
+	*class = NULL;
+	if (rules->keep == 0)
+		return false;
+	if (select_needs_bytes(rules->keep) &&
+	    (n = select_first_bytes(fd, first, sizeof first)) < 0) {
+		*rc = collector_unreadable(c, path, st, errno, "read");
+		return true;
+	}
+	if ((found = select_class(rules->keep, first, (size_t)n,
+	    st->st_mode)) >= 0) {
+		*class = profile_class_names[found];
+		return false;
+	}
+	*rc = collector_skip_selected(c, path, st, rules, NULL,
+	    "not of a kept class; metadata only");
+	return true;
+}
+
+/* The bytes of a file its read takes: its size, or less under a size limit. */
+static int64_t
+collector_read_size(const struct collector *c, const struct walk_rules *rules,
+    const struct stat *st)
+{
+	int over_limit;
+	int64_t limit = collector_limit(c, rules, &over_limit);
+
+	return limit >= 0 && limit < st->st_size ? limit : st->st_size;
+}
+
+/* Skip a file when what its entry may read in all (max_total) is spent; true when handled. */
+static bool
+collector_over_budget(struct collector *c, const char *path,
+    const struct stat *st, const struct walk_rules *rules, const char *class,
+    int *rc)
+{
+	char reason[160];
+
+	if (rules->budget == NULL ||
+	    collector_read_size(c, rules, st) <= *rules->budget)
+		return false;
+	snprintf(reason, sizeof reason, "%s%sthe entry's total limit (max_total) "
+	    "has %lld bytes left; metadata only", class != NULL ? class : "",
+	    class != NULL ? ", " : "",
+	    (long long)(*rules->budget > 0 ? *rules->budget : 0));
+	*rc = collector_skip_selected(c, path, st, rules, class, reason);
+	return true;
+}
+
+/* Digest an open regular file without archiving it (content: hash). */
+static int
+collector_hash_only(struct collector *c, int fd, const char *path,
+    const struct stat *before, bool atime_unprotected,
+    const struct walk_rules *rules, const char *class)
+{
+	struct manifest_entry e;
+	struct file_read fr;
+	struct select_read sr;
+	struct stat after;
+	char reason[512];
+	int over_limit;
+
+	memset(&fr, 0, sizeof fr);
+	fr.limit = collector_limit(c, rules, &over_limit);
+	if (hash_set_reset(&c->hashes) != 0 || select_hash(fd, &c->hashes,
+	    c->buffer, READ_BLOCK, fr.limit, &sr) != 0 ||
+	    hash_set_final(&c->hashes) != 0 || fstat(fd, &after) != 0)
+		return -1;
+	fr.member_size = sr.size;
+	fr.truncated = sr.truncated;
+	collector_entry_init(c, &e, path, before);
+	e.hash_only = true;
+	e.size = sr.size;
+	e.hashes = &c->hashes;
+	e.class = class;
+	e.atime_unprotected = atime_unprotected;
+	collector_file_status(&e, &fr, before, &after, reason, sizeof reason);
+	if (sr.read_errno != 0) {
+		e.status = STATUS_ERROR;
+		snprintf(reason, sizeof reason, "read error at byte %lld: %s; "
+		    "the digests are of the bytes before it", (long long)sr.size,
+		    strerror(sr.read_errno));
+	}
+	e.reason = reason[0] != '\0' ? reason :
+	    "digests only; content not archived (content: hash)";
+	return collector_record(c, &e);
+}
+
+/* Read an open regular file under these rules: selected, capped, archived or hashed. */
 static int
 collector_file_read(struct collector *c, int fd, const char *path,
     const struct stat *before, bool atime_unprotected,
     const struct walk_rules *rules)
 {
 	struct file_read fr;
-	int over_limit;
+	const char *class;
+	int over_limit, rc;
 
-	memset(&fr, 0, sizeof fr);
-	fr.ticket = -1;
-	fr.limit = collector_limit(c, rules, &over_limit);
-	return collector_read_file(c, fd, path, NULL, before, atime_unprotected,
-	    &fr);
+	if (collector_unselected(c, fd, path, before, rules, &class, &rc) ||
+	    collector_over_limit(c, path, before, rules, class, &rc) ||
+	    collector_over_budget(c, path, before, rules, class, &rc))
+		return rc;
+	if (rules->hash_only)
+		rc = collector_hash_only(c, fd, path, before,
+		    atime_unprotected, rules, class);
+	else {
+		memset(&fr, 0, sizeof fr);
+		fr.ticket = -1;
+		fr.limit = collector_limit(c, rules, &over_limit);
+		fr.class = class;
+		rc = collector_read_file(c, fd, path, NULL, before,
+		    atime_unprotected, &fr);
+	}
+	if (rules->budget != NULL)
+		*rules->budget -= collector_read_size(c, rules, before);
+	return rc;
 }
 
 /* Open, check and read one regular file. */
@@ -1042,7 +1204,9 @@ collector_file(struct collector *c, int dirfd, const char *name,
 	bool atime_unprotected;
 	int fd, rc;
 
-	if (collector_over_limit(c, path, listed, rules, &rc))
+	/* Without a class to tell, a file over the limit need not be opened. */
+	if (rules->keep == 0 && collector_over_limit(c, path, listed, rules,
+	    NULL, &rc))
 		return rc;
 	if ((fd = collector_open(dirfd, name, &atime_unprotected)) < 0)
 		return collector_unreadable(c, path, listed, errno, "open");
@@ -1062,7 +1226,7 @@ static bool
 collector_name_excluded(const struct collector *c, const char *path,
     const struct walk_rules *rules)
 {
-	return (!c->opt->include_secrets && collector_secret(path)) ||
+	return (!c->opt->include_secrets && collector_secret(path, rules)) ||
 	    collector_glob_list(c->opt->exclude, path) != NULL ||
 	    collector_glob_list(rules->exclude, path) != NULL;
 }
@@ -1095,10 +1259,6 @@ collector_regular(struct collector *c, int dirfd, const char *name,
 		return 0;
 	}
 	*done = true;
-	if (collector_over_limit(c, path, &st, rules, &rc)) {
-		close(fd);
-		return rc;
-	}
 	rc = collector_file_read(c, fd, path, &st, atime_unprotected, rules);
 	close(fd);
 	return rc;
@@ -1137,6 +1297,40 @@ collector_metadata(struct collector *c, const char *path, const struct stat *st)
 		e.reason = "FIFO or socket, recorded and never opened";
 	else
 		e.reason = "device or special file, recorded and never opened";
+	return collector_record(c, &e);
+}
+
+/* Start counting the files skipped in a directory, under skipped: summary. */
+int
+collector_dir_enter(struct collector *c, const struct walk_rules *rules)
+{
+	return rules->summary ? select_enter(&c->summary) : 0;
+}
+
+/* One entry for the files a directory's walk skipped, with their count and bytes. */
+int
+collector_dir_leave(struct collector *c, const char *path,
+    const struct stat *st, const struct walk_rules *rules)
+{
+	struct manifest_entry e;
+	struct select_level level;
+	char reason[192];
+
+	if (!rules->summary)
+		return 0;
+	select_leave(&c->summary, &level);
+	if (level.files == 0)
+		return 0;
+	collector_entry_init(c, &e, path, st);
+	e.status = STATUS_SKIPPED;
+	snprintf(reason, sizeof reason, "summary of the files of this "
+	    "directory not collected (not of a kept class, over a size "
+	    "limit, or a second link): %llu, of %llu bytes",
+	    (unsigned long long)level.files, (unsigned long long)level.bytes);
+	e.reason = reason;
+	e.summary = true;
+	e.skipped_files = level.files;
+	e.skipped_bytes = level.bytes;
 	return collector_record(c, &e);
 }
 
@@ -1225,15 +1419,17 @@ collector_tree_reached(const struct collector *c, const struct walked_tree *t,
     const char *path)
 {
 	size_t len = strlen(t->path), i;
-	char *copy = strdup(path);
 	struct stat st;
-	bool reached = copy != NULL;
+	bool reached;
 	int depth = 1;
+	char *copy;
 
 	if (strcmp(t->path, "/") == 0)
 		len = 0;
 	else if (strncmp(path, t->path, len) != 0 || path[len] != '/')
-		reached = false;
+		return false;
+	copy = strdup(path);
+	reached = copy != NULL;
 	for (i = len + 1; reached && copy[i] != '\0'; i++) {
 		if (copy[i] != '/')
 			continue;
@@ -1246,6 +1442,21 @@ collector_tree_reached(const struct collector *c, const struct walked_tree *t,
 	}
 	free(copy);
 	return reached && depth <= t->max_depth;
+}
+
+/*
+ * A path already recorded, reached again by a later entry: one path, one
+ * manifest entry, so only the log says so.
+ */
+static int
+collector_named_again(struct collector *c, const char *path)
+{
+	char *escaped = util_escape(path, strlen(path));
+
+	collector_log(c, "note %s: named again by a later entry; recorded once",
+	    escaped != NULL ? escaped : "?");
+	free(escaped);
+	return 1;
 }
 
 /* Handle one object found by the walk; 1 when it was left out. */
@@ -1266,15 +1477,20 @@ collector_item(struct collector *c, int dirfd, const char *name,
 	if (inode_set_contains(&c->seen, &id)) {
 		if (S_ISDIR(st->st_mode))
 			return 1;
-		return collector_skip(c, path, st, "already collected under "
-		    "another path (hard link or second route)") == 0 ? 1 : -1;
+		if (pathset_contains(&c->named, path))
+			return collector_named_again(c, path);
+		return collector_skip_selected(c, path, st, rules, NULL,
+		    "already collected under another path (hard link or "
+		    "second route)") == 0 ? 1 : -1;
 	}
 	for (i = 0; root && !S_ISDIR(st->st_mode) && i < c->tree_count; i++)
 		if (collector_tree_reached(c, &c->trees[i], path))
-			return collector_skip(c, path, st, "already collected "
-			    "in an earlier walk") == 0 ? 1 : -1;
+			return collector_named_again(c, path);
 	if ((root || S_ISDIR(st->st_mode) || st->st_nlink > 1) &&
 	    inode_set_add(&c->seen, &id) != 0)
+		return -1;
+	if ((root || st->st_nlink > 1) && !S_ISDIR(st->st_mode) &&
+	    pathset_add(&c->named, path) < 0)
 		return -1;
 	if ((rc = collector_excluded(c, path, st, rules)) != 0)
 		return rc;
@@ -1473,12 +1689,17 @@ collector_path(struct collector *c, const char *path,
 		.over_limit = c->opt->over_limit,
 		.explicit_root = entry == NULL,
 	};
+	int64_t budget = entry != NULL ? entry->max_total : -1;
 
 	if (entry != NULL) {
 		rules.max_depth = entry->max_depth;
 		rules.max_size = entry->max_size;
 		rules.over_limit = entry->over_limit;
 		rules.exclude = entry->exclude;
+		rules.keep = entry->keep;
+		rules.hash_only = entry->content == PROFILE_CONTENT_HASH;
+		rules.summary = entry->skipped == PROFILE_SKIPPED_SUMMARY;
+		rules.budget = budget >= 0 ? &budget : NULL;
 	}
 	return walk_path(c, path, &rules);
 }
@@ -1810,6 +2031,28 @@ collector_sidecar(const char *archive, const char *hex)
 	return rc;
 }
 
+/* Whether a walk of this collection read (or would have read) path. */
+static bool
+collector_reached(void *arg, const char *path)
+{
+	const struct collector *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->tree_count; i++)
+		if (collector_tree_reached(c, &c->trees[i], path))
+			return true;
+	return false;
+}
+
+/* The package managers' digests, from the packages source, when it ran. */
+struct pkgcheck *
+collector_pkgcheck(struct collector *c)
+{
+	if (c->pkgcheck == NULL)
+		c->pkgcheck = pkgcheck_new();
+	return c->pkgcheck;
+}
+
 /* Write custody/ and the seal, close the archive. */
 int
 collector_finish(struct collector *c, struct collect_result *result)
@@ -1817,6 +2060,9 @@ collector_finish(struct collector *c, struct collect_result *result)
 	unsigned char digest[32];
 	struct writer *w = c->writer;
 
+	if (c->pkgcheck != NULL &&
+	    pkgcheck_write(c->pkgcheck, c, collector_reached) != 0)
+		return -1;
 	if (collector_write_custody(c) != 0)
 		return -1;
 	c->writer = NULL;
@@ -1854,9 +2100,12 @@ collector_free(struct collector *c)
 	}
 	idmap_free(c->ids);
 	free(c->seen.slots);
+	pathset_free(&c->named);
 	while (c->tree_count > 0)
 		free(c->trees[--c->tree_count].path);
 	free(c->trees);
+	pkgcheck_free(c->pkgcheck);
+	select_summary_free(&c->summary);
 	json_decref(c->result.problems);
 	free(c->buffer);
 	free(c->slurp);

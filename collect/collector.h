@@ -146,6 +146,13 @@ int collector_finish(struct collector *, struct collect_result *);
 void collector_free(struct collector *);
 void collect_result_free(struct collect_result *);
 
+/* ---- pathset.c: paths recorded once (tsearch(3) trees of strings). */
+
+/* Add a path: 1 when new, 0 when there already, -1 out of memory. */
+int pathset_add(void **set, const char *path);
+bool pathset_contains(void *const *set, const char *path);
+void pathset_free(void **set);
+
 /* ---- walk.c and collector.c between themselves. */
 
 struct walk_rules {
@@ -154,10 +161,17 @@ struct walk_rules {
 	int			 over_limit;
 	char *const		*exclude;	/* entry globs, NULL-terminated, may be NULL */
 	bool			 explicit_root;	/* a missing root is an error, not a note */
+	const char		*root;		/* a live source's root: secrets are matched below it too; NULL or "" */
+	int64_t			*budget;	/* bytes left to read under max_total; NULL: no limit */
+	unsigned		 keep;		/* PROFILE_CLASS_MASK bits; 0: every file */
+	bool			 hash_only;	/* content: hash; digests, no member */
+	bool			 summary;	/* skipped: summary; counted per directory */
 };
 
 #define WALK_DEPTH_MAX 2048	/* PATH_MAX allows no deeper with one-byte names */
 
+/* Open a directory relative to dirfd without following links or touching atime. */
+int walk_open_dir(int dirfd, const char *name);
 /* Expand a glob path and walk each match. 0, or -1 on a fatal error. */
 int walk_path(struct collector *, const char *pattern, const struct walk_rules *);
 /*
@@ -184,8 +198,56 @@ int collector_excluded(struct collector *, const char *path, const struct stat *
 /* Record an object that could not be reached (vanished, permission). 0 or -1. */
 int collector_unreadable(struct collector *, const char *path, const struct stat *,
     int error_number, const char *what);
+/* Start counting the files skipped in a directory (skipped: summary). 0 or -1. */
+int collector_dir_enter(struct collector *, const struct walk_rules *);
+/* Record what was counted in a directory when its walk is over. 0 or -1. */
+int collector_dir_leave(struct collector *, const char *path,
+    const struct stat *, const struct walk_rules *);
 /* Add a line to collection.log. */
 void collector_log(struct collector *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---- select.c: classes kept by first bytes or mode, hash-only reads, counts of skips. */
+
+struct hash_set;
+
+/* The first class of keep a file is of (enum profile_class), or -1. */
+int select_class(unsigned keep, const unsigned char *data, size_t len,
+    mode_t mode);
+/* True when keep has a class told by the first bytes, not by the mode. */
+bool select_needs_bytes(unsigned keep);
+/* Bytes a class needs to see (tar's magic is at 257). */
+#define SELECT_FIRST_BYTES	512
+/* Read the first bytes of an open file, its offset unmoved; count or -1. */
+ssize_t select_first_bytes(int fd, unsigned char *buf, size_t size);
+
+/* What a hash-only read came to. */
+struct select_read {
+	int64_t		 size;		/* bytes digested */
+	bool		 truncated;	/* more than the limit */
+	int		 read_errno;	/* the read that failed at byte size */
+};
+
+/* Digest fd from its offset up to limit bytes (-1: all) with buf. 0, -1 when a digest failed. */
+int select_hash(int fd, struct hash_set *, unsigned char *buf, size_t size,
+    int64_t limit, struct select_read *);
+
+/* Files skipped and their bytes, for each directory being walked. */
+struct select_level {
+	uint64_t	 files;
+	uint64_t	 bytes;
+};
+
+struct select_summary {
+	struct select_level	*levels;
+	size_t			 depth;
+	size_t			 capacity;
+};
+
+int select_enter(struct select_summary *);
+/* Count a skipped file in the innermost directory; false when there is none. */
+bool select_count(struct select_summary *, int64_t bytes);
+void select_leave(struct select_summary *, struct select_level *out);
+void select_summary_free(struct select_summary *);
 
 #endif

@@ -49,7 +49,7 @@ live_inode_compare(const void *a, const void *b)
 }
 
 /* Sort the inodes and drop duplicates (dup'd descriptors). */
-static void
+void
 live_inodes_unique(struct live_inodes *s)
 {
 	size_t i, kept = 0;

@@ -1,4 +1,7 @@
-/* The processes source: /proc/PID/{stat,status,cmdline,exe,cwd,root,fd}. */
+/*
+ * The processes source: /proc/PID/{stat,status,cmdline,exe,cwd,root}, each
+ * descriptor with its fdinfo, environ, cgroup and namespaces.
+ */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -160,60 +163,12 @@ live_process_status(json_t *p, int dir, const struct idmap *ids)
 	}
 }
 
-/* Split NUL-separated arguments into strings; NULL when one is not UTF-8. */
-static json_t *
-live_args(const char *data, size_t len)
-{
-	json_t *args = json_array();
-	size_t i, start = 0;
-
-	for (i = 0; i <= len; i++) {
-		if (i < len && data[i] != '\0')
-			continue;
-		if (i < len || i > start) {
-			if (!util_utf8_valid(data + start, i - start)) {
-				json_decref(args);
-				return NULL;
-			}
-			json_array_append_new(args,
-			    json_stringn(data + start, i - start));
-		}
-		start = i + 1;
-	}
-	return args;
-}
-
-/* Add the command line: an array of arguments, or cmdline_base64. */
-static void
-live_process_cmdline(json_t *p, int dir)
-{
-	struct live_file f;
-	json_t *args;
-	char *encoded;
-
-	if (live_read(dir, "cmdline", LIVE_PROC_MAX, &f) != 0) {
-		json_object_set_new(p, "cmdline", json_null());
-		live_set_errno(p, "cmdline_error", errno);
-		return;
-	}
-	args = live_args(f.data, f.len);
-	json_object_set_new(p, "cmdline", args != NULL ? args : json_null());
-	if (args == NULL && (encoded = util_base64(f.data, f.len)) != NULL) {
-		json_object_set_new(p, "cmdline_base64", json_string(encoded));
-		free(encoded);
-	}
-	if (f.truncated)
-		json_object_set_new(p, "cmdline_truncated", json_true());
-	free(f.data);
-}
-
 /* Add a /proc/PID link (exe, cwd, root) and whether its target was deleted. */
 static void
 live_process_link(json_t *p, int dir, const char *name)
 {
-	static const char deleted[] = " (deleted)";
-	size_t suffix = sizeof deleted - 1;
 	char target[PATH_MAX + 1], key[32];
+	size_t len;
 	ssize_t n;
 
 	if ((n = readlinkat(dir, name, target, sizeof target)) < 0) {
@@ -225,62 +180,47 @@ live_process_link(json_t *p, int dir, const char *name)
 	}
 	live_set_bytes(p, name, target, (size_t)n);
 	snprintf(key, sizeof key, "%s_deleted", name);
-	if ((size_t)n >= suffix &&
-	    memcmp(target + n - suffix, deleted, suffix) == 0)
+	len = (size_t)n;
+	if (live_deleted_strip(target, &len))
 		json_object_set_new(p, key, json_true());
 }
 
-/* Add the socket inodes the process holds, or why they could not be read. */
+/* Mark a process that exited while it was read: what follows is partial. */
 static void
-live_process_sockets(json_t *p, int dir)
+live_process_gone(json_t *p, int dir)
 {
-	struct live_inodes s;
-	json_t *list;
-	size_t i;
+	struct stat st;
 
-	if (live_socket_inodes(dir, &s) != 0) {
-		json_object_set_new(p, "sockets", json_null());
-		live_set_errno(p, "fd_error", errno);
-		return;
-	}
-	list = json_array();
-	for (i = 0; i < s.n; i++)
-		json_array_append_new(list, json_integer((json_int_t)s.v[i]));
-	json_object_set_new(p, "sockets", list);
-	if (s.unreadable > 0) {
-		live_set_errno(p, "fd_error", s.link_error);
-		json_object_set_new(p, "fds_unreadable",
-		    json_integer((json_int_t)s.unreadable));
-	}
-	if (s.truncated)
-		json_object_set_new(p, "fd_truncated", json_true());
-	free(s.v);
+	if (fstatat(dir, "stat", &st, 0) != 0)
+		json_object_set_new(p, "partial", json_true());
 }
 
-/* One process as an object; NULL when it exited before it could be read. */
-static json_t *
-live_process(pid_t pid, const struct live_clock *boot, const struct idmap *ids)
-{
-	json_t *p;
-	int dir;
+/* What reading a process needs besides its directory. */
+struct live_process_context {
+	struct live_clock	 boot;
+	struct idmap		*ids;
+	size_t			 fd_budget;	/* descriptors still to list */
+	size_t			 environ_budget;	/* bytes of environ still to keep */
+};
 
-	if ((dir = live_pid_open(pid)) < 0)
-		return NULL;
-	p = json_object();
-	json_object_set_new(p, "pid", json_integer(pid));
-	if (live_process_stat(p, dir, boot) != 0) {
-		json_decref(p);
-		close(dir);
-		return NULL;
-	}
-	live_process_status(p, dir, ids);
+/* Read one process through its open /proc/PID; -1 when it exited first. */
+static int
+live_process(json_t *p, int dir, void *arg)
+{
+	struct live_process_context *context = arg;
+
+	if (live_process_stat(p, dir, &context->boot) != 0)
+		return -1;
+	live_process_status(p, dir, context->ids);
 	live_process_cmdline(p, dir);
 	live_process_link(p, dir, "exe");
 	live_process_link(p, dir, "cwd");
 	live_process_link(p, dir, "root");
-	live_process_sockets(p, dir);
-	close(dir);
-	return p;
+	live_process_fds(p, dir, &context->fd_budget);
+	live_process_environ(p, dir, &context->environ_budget);
+	live_process_isolation(p, dir);
+	live_process_gone(p, dir);
+	return 0;
 }
 
 /* Set the boot time as a UTC string, or null. */
@@ -304,38 +244,23 @@ live_set_boot_time(json_t *doc, const struct live_clock *boot)
 static int
 live_processes(struct live_run *run)
 {
-	json_t *doc = run->doc, *errors = run->errors;
-	struct live_clock boot;
-	struct live_pids pids;
-	struct idmap *ids;
-	json_t *list, *vanished, *p;
-	size_t i;
+	struct live_process_context context;
+	int rc;
 
-	if (live_pids(&pids) != 0)
-		return -1;
-	live_clock_init(&boot);
-	if ((ids = idmap_load()) == NULL)
-		live_note(errors);
-	list = json_array();
-	vanished = json_array();
-	for (i = 0; i < pids.n; i++) {
-		if ((p = live_process(pids.v[i], &boot, ids)) != NULL)
-			json_array_append_new(list, p);
-		else
-			json_array_append_new(vanished, json_integer(pids.v[i]));
-	}
-	json_object_set_new(doc, "clock_ticks_per_second", json_integer(boot.hz));
-	live_set_boot_time(doc, &boot);
-	live_set_count(doc, list);
-	json_object_set_new(doc, "truncated", json_boolean(pids.truncated));
-	json_object_set_new(doc, "vanished", vanished);
-	json_object_set_new(doc, "processes", list);
-	idmap_free(ids);
-	free(pids.v);
-	return 0;
+	live_clock_init(&context.boot);
+	context.fd_budget = LIVE_FD_TOTAL_MAX;
+	context.environ_budget = LIVE_ENVIRON_TOTAL_MAX;
+	if ((context.ids = idmap_load()) == NULL)
+		live_note(run->errors);
+	json_object_set_new(run->doc, "clock_ticks_per_second",
+	    json_integer(context.boot.hz));
+	live_set_boot_time(run->doc, &context.boot);
+	rc = live_each_process(run->doc, "processes", live_process, &context);
+	idmap_free(context.ids);
+	return rc;
 }
 
 const struct live_reader live_reader_processes = {
-	.origin = "/proc/[pid]/{stat,status,cmdline,exe,cwd,root,fd}",
+	.origin = "/proc/[pid]/{stat,status,cmdline,exe,cwd,root,fd,fdinfo,environ,cgroup,ns}",
 	.fill = live_processes,
 };

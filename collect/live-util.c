@@ -262,6 +262,54 @@ live_pid_open(pid_t pid)
 	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* Read one process into p through its open /proc/PID, or -1 when it is gone. */
+static int
+live_each_one(pid_t pid, json_t *list, json_t *vanished,
+    int (*one)(json_t *, int, void *), void *arg)
+{
+	json_t *p;
+	int dir, rc;
+
+	if ((dir = live_pid_open(pid)) < 0)
+		return json_array_append_new(vanished, json_integer(pid));
+	p = json_object();
+	json_object_set_new(p, "pid", json_integer(pid));
+	rc = one(p, dir, arg);
+	close(dir);
+	if (rc != 0) {
+		json_decref(p);
+		return json_array_append_new(vanished, json_integer(pid));
+	}
+	return json_array_append_new(list, p);
+}
+
+/*
+ * Every process in pid order, each read by one(p, piddir, arg) into an
+ * object holding its "pid" (-1: it exited first); sets "count",
+ * "truncated", "vanished" and key, the list. 0 or -1.
+ */
+int
+live_each_process(json_t *doc, const char *key,
+    int (*one)(json_t *, int, void *), void *arg)
+{
+	struct live_pids pids;
+	json_t *list, *vanished;
+	size_t i;
+
+	if (live_pids(&pids) != 0)
+		return -1;
+	list = json_array();
+	vanished = json_array();
+	for (i = 0; i < pids.n; i++)
+		live_each_one(pids.v[i], list, vanished, one, arg);
+	live_set_count(doc, list);
+	json_object_set_new(doc, "truncated", json_boolean(pids.truncated));
+	json_object_set_new(doc, "vanished", vanished);
+	json_object_set_new(doc, key, list);
+	free(pids.v);
+	return 0;
+}
+
 /* A process's command name from /proc/PID/comm; empty when unreadable. */
 void
 live_comm(int piddir, char *out, size_t size)

@@ -144,6 +144,13 @@ json_t *live_now(void);
 int live_pids(struct live_pids *);
 /* Open /proc/PID as a directory, so that all its files are of one process. */
 int live_pid_open(pid_t pid);
+/*
+ * Every process in pid order, each read by one(p, piddir, arg) into an
+ * object holding its "pid" (-1: it exited first); sets "count",
+ * "truncated", "vanished" and key, the list. 0 or -1.
+ */
+int live_each_process(json_t *doc, const char *key,
+    int (*one)(json_t *, int, void *), void *arg);
 /* A process's command name from /proc/PID/comm; empty when unreadable. */
 void live_comm(int piddir, char *out, size_t size);
 /* The wall-clock time at which a clock (CLOCK_MONOTONIC, CLOCK_BOOTTIME) read zero. */
@@ -192,6 +199,8 @@ struct live_owners {
 
 /* The socket inode a descriptor link names: 1 socket, 0 other, -1 unreadable. */
 int live_socket_link(int fddir, const char *name, unsigned long long *inode);
+/* Sort socket inodes and drop duplicates (dup'd descriptors). */
+void live_inodes_unique(struct live_inodes *);
 /* The socket inodes an open /proc/PID holds, sorted and unique. 0 or -1. */
 int live_socket_inodes(int piddir, struct live_inodes *);
 /* Every socket of every process. 0 or -1. */
@@ -203,6 +212,34 @@ json_t *live_owners_json(const struct live_owners *, unsigned long long inode);
 
 /* Packet and netlink sockets into doc; the number of tables read. */
 int live_link_sockets(json_t *doc, json_t *errors, const struct live_owners *);
+
+/* ---- live-process-fds.c: every descriptor of a process. */
+
+#define LIVE_FD_LIST_MAX	((size_t)16384)	/* descriptors listed per process */
+#define LIVE_FD_TOTAL_MAX	((size_t)262144)	/* descriptors listed in all */
+
+/* Whether a link target ends " (deleted)"; *len then excludes the suffix. */
+bool live_deleted_strip(const char *target, size_t *len);
+/*
+ * Add "fds" (every descriptor, with its fdinfo) and "sockets" to a process,
+ * listing at most *budget descriptors, which it lowers.
+ */
+void live_process_fds(json_t *p, int piddir, size_t *budget);
+
+/* ---- live-process-args.c: the NUL-separated lists of a process. */
+
+#define LIVE_ENVIRON_MAX	((size_t)64 << 10)	/* environ kept per process */
+#define LIVE_ENVIRON_TOTAL_MAX	((size_t)64 << 20)	/* environ kept in all */
+
+/* Add "cmdline": an array of arguments, or cmdline_base64. */
+void live_process_cmdline(json_t *p, int piddir);
+/* Add "environ" (at most LIVE_ENVIRON_MAX, and *budget, which it lowers). */
+void live_process_environ(json_t *p, int piddir, size_t *budget);
+
+/* ---- live-process-isolation.c: where a process lives. */
+
+/* Add "cgroup" (/proc/PID/cgroup) and "namespaces" (/proc/PID/ns/). */
+void live_process_isolation(json_t *p, int piddir);
 
 /* ---- live-modules.c, shared with live-system.c. */
 

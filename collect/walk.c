@@ -68,7 +68,7 @@ walk_entry(const struct dirent *d)
 }
 
 /* Open a directory relative to dirfd without following links or touching atime. */
-static int
+int
 walk_open_dir(int dirfd, const char *name)
 {
 	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -229,8 +229,12 @@ walk_dir(struct walk *w, int parent, const char *name, const char *path,
 	if (!complete)
 		rc = collector_unreadable(w->c, path, st, errno != 0 ? errno : E2BIG,
 		    "read directory: not every entry could be listed");
+	if (rc == 0)
+		rc = collector_dir_enter(w->c, w->rules);
 	for (i = 0; i < count && rc == 0; i++)
 		rc = walk_child(w, fd, path, names[i], depth);
+	if (rc == 0)
+		rc = collector_dir_leave(w->c, path, st, w->rules);
 	walk_names_free(names, count);
 	close(fd);
 	return rc;

@@ -192,7 +192,21 @@ manifest_set_names(json_t *o, const struct manifest_entry *e)
 	    (e->reason != NULL &&
 	    manifest_set(o, "reason", json_string(e->reason)) != 0) ||
 	    (e->origin != NULL &&
-	    manifest_set(o, "origin", json_string(e->origin)) != 0))
+	    manifest_set(o, "origin", json_string(e->origin)) != 0) ||
+	    (e->class != NULL &&
+	    manifest_set(o, "class", json_string(e->class)) != 0))
+		return -1;
+	return 0;
+}
+
+/* The counts of a directory's summary of skipped files. */
+static int
+manifest_set_summary(json_t *o, const struct manifest_entry *e)
+{
+	if (manifest_set(o, "skipped_files",
+	    json_integer((json_int_t)e->skipped_files)) != 0 ||
+	    manifest_set(o, "skipped_bytes",
+	    json_integer((json_int_t)e->skipped_bytes)) != 0)
 		return -1;
 	return 0;
 }
@@ -204,7 +218,9 @@ manifest_entry_json(const struct manifest_entry *e)
 	json_t *o = json_object();
 
 	if (o == NULL || manifest_set_names(o, e) != 0 ||
-	    (e->has_content && manifest_set_content(o, e) != 0) ||
+	    ((e->has_content || e->hash_only) &&
+	    manifest_set_content(o, e) != 0) ||
+	    (e->summary && manifest_set_summary(o, e) != 0) ||
 	    (e->st != NULL && manifest_set_stat(o, e) != 0) ||
 	    (e->link_target != NULL &&
 	    manifest_set_bytes(o, "link_target", e->link_target, e->link_len) != 0) ||

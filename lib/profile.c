@@ -39,21 +39,26 @@ const char *const profile_live_names[] = {
 };
 #undef PROFILE_LIVE_NAME
 
+const char *const profile_class_names[] = {
+	"script", "elf", "archive", "executable", NULL
+};
+
 /* Keys of the top-level mapping, in the order of their bits. */
-enum { TOP_NAME, TOP_DESCRIPTION, TOP_ENTRIES };
+enum { TOP_NAME, TOP_DESCRIPTION, TOP_ENTRIES, TOP_INCLUDE };
 static const char *const top_keys[] = {
-	"name", "description", "entries", NULL
+	"name", "description", "entries", "include", NULL
 };
 
 /* Keys of an entry, in the order of their bits. */
 enum {
 	ENTRY_LIVE, ENTRY_PATH, ENTRY_DESCRIPTION, ENTRY_MAX_DEPTH,
 	ENTRY_MAX_SIZE, ENTRY_OVER_LIMIT, ENTRY_EXCLUDE, ENTRY_ROOT,
+	ENTRY_KEEP, ENTRY_CONTENT, ENTRY_SKIPPED, ENTRY_MAX_TOTAL,
 	ENTRY_KEY_COUNT
 };
 static const char *const entry_keys[] = {
 	"live", "path", "description", "max_depth", "max_size", "over_limit",
-	"exclude", "root", NULL
+	"exclude", "root", "keep", "content", "skipped", "max_total", NULL
 };
 
 /* One pass of libyaml events over a profile; event is the current one. */
@@ -311,16 +316,16 @@ parse_name(struct parser *p, struct profile *profile)
 	return 0;
 }
 
-/* The list of live names, comma-separated, for messages. */
+/* A list of names, comma-separated, for messages. */
 static void
-live_names_list(char *out, size_t size)
+names_list(const char *const *names, char *out, size_t size)
 {
 	size_t i, used = 0;
 
 	out[0] = '\0';
-	for (i = 0; profile_live_names[i] != NULL && used < size; i++)
+	for (i = 0; names[i] != NULL && used < size; i++)
 		used += (size_t)snprintf(out + used, size - used, "%s%s",
-		    i > 0 ? ", " : "", profile_live_names[i]);
+		    i > 0 ? ", " : "", names[i]);
 }
 
 /* The "live" value: one of profile_live_names. */
@@ -342,7 +347,7 @@ parse_live(struct parser *p, struct profile_entry *entry)
 		}
 	}
 	printable(text, len, quoted, sizeof quoted);
-	live_names_list(known, sizeof known);
+	names_list(profile_live_names, known, sizeof known);
 	return parser_error(p, parser_mark(p),
 	    "unknown live source \"%s\" (known: %s)", quoted, known);
 }
@@ -434,18 +439,18 @@ parse_max_depth(struct parser *p, struct profile_entry *entry)
 	return 0;
 }
 
-/* The "max_size" value: a size for profile_parse_size. */
+/* The value of a size key (max_size, max_total): a size for profile_parse_size. */
 static int
-parse_max_size(struct parser *p, struct profile_entry *entry)
+parse_size_key(struct parser *p, const char *key, int64_t *out)
 {
 	char reason[256];
 
-	if (parser_scalar(p, "max_size", PROFILE_TEXT_MAX) == -1)
+	if (parser_scalar(p, key, PROFILE_TEXT_MAX) == -1)
 		return -1;
 	if (profile_parse_size((const char *)p->event.data.scalar.value,
-	    &entry->max_size) == -1) {
+	    out) == -1) {
 		snprintf(reason, sizeof reason, "%s", error_message());
-		return parser_error(p, parser_mark(p), "\"max_size\": %s",
+		return parser_error(p, parser_mark(p), "\"%s\": %s", key,
 		    reason);
 	}
 	return 0;
@@ -527,6 +532,89 @@ parse_exclude(struct parser *p, struct profile_entry *entry)
 	}
 }
 
+/* The current scalar as one of choices (its index in *out), for key. */
+static int
+parser_choice(struct parser *p, const char *key, const char *const *choices,
+    int *out)
+{
+	char quoted[PROFILE_QUOTE_MAX], known[256];
+	const char *text;
+	size_t len;
+	int i;
+
+	text = parser_text(p, &len);
+	if ((i = key_index(choices, text, len)) >= 0) {
+		*out = i;
+		return 0;
+	}
+	printable(text, len, quoted, sizeof quoted);
+	names_list(choices, known, sizeof known);
+	return parser_error(p, parser_mark(p), "unknown value \"%s\" of \"%s\" "
+	    "(known: %s)", quoted, key, known);
+}
+
+/* One class of the "keep" value, added to the entry's mask. */
+static int
+keep_add(struct parser *p, struct profile_entry *entry)
+{
+	int class;
+
+	if (p->event.type != YAML_SCALAR_EVENT)
+		return parser_error(p, parser_mark(p),
+		    "\"keep\" classes must be strings");
+	if (parser_choice(p, "keep", profile_class_names, &class) == -1)
+		return -1;
+	entry->keep |= PROFILE_CLASS_MASK(class);
+	return 0;
+}
+
+/* The "keep" value: one class or a non-empty sequence of them. */
+static int
+parse_keep(struct parser *p, struct profile_entry *entry)
+{
+	if (parser_next(p) == -1)
+		return -1;
+	if (p->event.type == YAML_SCALAR_EVENT)
+		return keep_add(p, entry);
+	if (p->event.type != YAML_SEQUENCE_START_EVENT)
+		return parser_error(p, parser_mark(p), "\"keep\" must be a "
+		    "class or a sequence of classes");
+	for (;;) {
+		if (parser_next(p) == -1)
+			return -1;
+		if (p->event.type == YAML_SEQUENCE_END_EVENT)
+			break;
+		if (keep_add(p, entry) == -1)
+			return -1;
+	}
+	if (entry->keep == 0)
+		return parser_error(p, parser_mark(p), "\"keep\" is empty");
+	return 0;
+}
+
+/*
+ * The "content" value (archive or hash) and the "skipped" value (each or
+ * summary): the index of the word is the value of its enum.
+ */
+static int
+parse_content_skipped(struct parser *p, struct profile_entry *entry, int key)
+{
+	static const char *const contents[] = { "archive", "hash", NULL };
+	static const char *const skips[] = { "each", "summary", NULL };
+	const char *name = entry_keys[key];
+	int i;
+
+	if (parser_scalar(p, name, PROFILE_TEXT_MAX) == -1 ||
+	    parser_choice(p, name, key == ENTRY_CONTENT ? contents : skips,
+	    &i) == -1)
+		return -1;
+	if (key == ENTRY_CONTENT)
+		entry->content = (enum profile_content)i;
+	else
+		entry->skipped = (enum profile_skipped)i;
+	return 0;
+}
+
 /* Parse the value of one entry key. */
 static int
 parse_entry_value(struct parser *p, struct profile_entry *entry, int key)
@@ -542,11 +630,18 @@ parse_entry_value(struct parser *p, struct profile_entry *entry, int key)
 	case ENTRY_MAX_DEPTH:
 		return parse_max_depth(p, entry);
 	case ENTRY_MAX_SIZE:
-		return parse_max_size(p, entry);
+		return parse_size_key(p, "max_size", &entry->max_size);
+	case ENTRY_MAX_TOTAL:
+		return parse_size_key(p, "max_total", &entry->max_total);
 	case ENTRY_OVER_LIMIT:
 		return parse_over_limit(p, entry);
 	case ENTRY_ROOT:
 		return parse_root(p, entry);
+	case ENTRY_KEEP:
+		return parse_keep(p, entry);
+	case ENTRY_CONTENT:
+	case ENTRY_SKIPPED:
+		return parse_content_skipped(p, entry, key);
 	default:
 		return parse_exclude(p, entry);
 	}
@@ -569,8 +664,8 @@ entry_check(struct parser *p, struct profile_entry *entry,
 		    "entry has both \"live\" and \"path\"");
 	}
 	entry->source = live ? PROFILE_LIVE : PROFILE_PATH;
-	for (i = ENTRY_MAX_DEPTH; live && i <= ENTRY_EXCLUDE; i++)
-		if (i != ENTRY_MAX_SIZE && mapping_has(m, i))
+	for (i = ENTRY_MAX_DEPTH; live && i < ENTRY_KEY_COUNT; i++)
+		if (i != ENTRY_MAX_SIZE && i != ENTRY_ROOT && mapping_has(m, i))
 			return parser_error(p, &m->marks[i], "\"%s\" applies "
 			    "only to path entries", entry_keys[i]);
 	if (!live && mapping_has(m, ENTRY_ROOT))
@@ -588,6 +683,7 @@ parse_entry(struct parser *p, struct profile_entry *entry)
 
 	entry->max_depth = -1;
 	entry->max_size = -1;
+	entry->max_total = -1;
 	entry->over_limit = PROFILE_OVER_LIMIT_TRUNCATE;
 	if ((entry->exclude = calloc(1, sizeof *entry->exclude)) == NULL)
 		return error_set_errno("calloc");
@@ -669,6 +765,9 @@ parse_top(struct parser *p, struct profile *profile)
 		else if (key == TOP_DESCRIPTION)
 			r = parser_string(p, "description", PROFILE_TEXT_MAX,
 			    &profile->description);
+		else if (key == TOP_INCLUDE)
+			r = parser_string(p, "include", PROFILE_NAME_MAX,
+			    &profile->include);
 		else
 			r = parse_entries(p, profile);
 	}
@@ -710,9 +809,9 @@ parse_stream(struct parser *p, struct profile *profile)
 	    "a profile holds only one document");
 }
 
-/* Parse a profile from a YAML buffer; NULL on error. */
-struct profile *
-profile_parse(const char *data, size_t len, const char *label)
+/* Parse one profile from a YAML buffer, its include left unresolved; NULL on error. */
+static struct profile *
+profile_parse_one(const char *data, size_t len, const char *label)
 {
 	struct parser p;
 	struct profile *profile;
@@ -739,6 +838,69 @@ profile_parse(const char *data, size_t len, const char *label)
 		yaml_event_delete(&p.event);
 	yaml_parser_delete(&p.yaml);
 	if (r == -1) {
+		profile_free(profile);
+		return NULL;
+	}
+	return profile;
+}
+
+/*
+ * Put the entries of the built-in profile named by "include" before the
+ * profile's own. One level only: an included profile includes nothing.
+ */
+static int
+profile_include(struct profile *profile, const char *label)
+{
+	struct profile_entry *entries;
+	struct profile *base;
+	const char *text;
+	char quoted[PROFILE_QUOTE_MAX], name[PROFILE_NAME_MAX + 16];
+	size_t count;
+
+	printable(profile->include, strlen(profile->include), quoted,
+	    sizeof quoted);
+	if ((text = profile_builtin_text(profile->include)) == NULL)
+		return error_set("%s: \"include\" names \"%s\", which is not "
+		    "a built-in profile", label, quoted);
+	snprintf(name, sizeof name, "builtin:%s", profile->include);
+	if ((base = profile_parse_one(text, strlen(text), name)) == NULL)
+		return -1;
+	if (base->include != NULL) {
+		profile_free(base);
+		return error_set("%s: \"include\" names \"%s\", which includes "
+		    "another profile (one level only)", label, quoted);
+	}
+	count = base->entry_count + profile->entry_count;
+	if (count > PROFILE_ENTRIES_MAX ||
+	    (entries = reallocarray(NULL, count, sizeof *entries)) == NULL) {
+		profile_free(base);
+		return error_set("%s: too many entries with \"%s\"", label,
+		    quoted);
+	}
+	memcpy(entries, base->entries, base->entry_count * sizeof *entries);
+	memcpy(entries + base->entry_count, profile->entries,
+	    profile->entry_count * sizeof *entries);
+	/* The entries' strings now belong to the including profile. */
+	base->entry_count = 0;
+	free(profile->entries);
+	profile->entries = entries;
+	profile->entry_count = count;
+	profile_free(base);
+	return 0;
+}
+
+/* Parse a profile from a YAML buffer, with the profile it includes; NULL on error. */
+struct profile *
+profile_parse(const char *data, size_t len, const char *label)
+{
+	char quoted[PROFILE_QUOTE_MAX * 4];
+	struct profile *profile = profile_parse_one(data, len, label);
+
+	if (profile == NULL || profile->include == NULL)
+		return profile;
+	printable(label != NULL ? label : "profile",
+	    strlen(label != NULL ? label : "profile"), quoted, sizeof quoted);
+	if (profile_include(profile, quoted) == -1) {
 		profile_free(profile);
 		return NULL;
 	}
@@ -915,6 +1077,7 @@ profile_free(struct profile *profile)
 	free(profile->entries);
 	free(profile->name);
 	free(profile->description);
+	free(profile->include);
 	free(profile);
 }
 

@@ -3,9 +3,9 @@
 set -e
 packages="build-essential autoconf automake libtool pkg-config
 libssl-dev libarchive-dev zlib1g-dev libmagic-dev libsqlite3-dev libjansson-dev
-libyaml-dev libcmocka-dev
+libyaml-dev libcmocka-dev libnftables-dev
 file jq zstd xz-utils gzip libarchive-tools openssl sqlite3 util-linux mandoc
-python3 faketime minisign sleuthkit"
+python3 faketime minisign nftables iptables sleuthkit"
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (or install these by hand): $packages" >&2
 	exit 1

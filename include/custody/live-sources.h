@@ -21,7 +21,14 @@
 	X("bpf", bpf)				\
 	X("conntrack", conntrack)		\
 	X("devices", devices)			\
-	X("security", security)		\
+	X("security", security)			\
+	X("executables", executables)		\
+	X("maps", maps)				\
+	X("firewall", firewall)			\
+	X("packages", packages)			\
+	X("histories", histories)		\
+	X("logfiles", logfiles)			\
+	X("containers", containers)		\
 	X("timeline", timeline)
 
 #endif

@@ -51,6 +51,11 @@ struct manifest_entry {
 	bool			 mime_pending;	/* typed later: "mime" is null until set */
 	struct timespec		 collected;
 	bool			 atime_unprotected;	/* O_NOATIME was refused */
+	const char		*class;		/* the keep: class it was selected by, or NULL */
+	bool			 hash_only;	/* digests and size of content not archived */
+	bool			 summary;	/* counts of files skipped in a directory */
+	uint64_t		 skipped_files;
+	uint64_t		 skipped_bytes;
 };
 
 enum manifest_type {

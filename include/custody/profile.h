@@ -15,6 +15,26 @@ enum profile_over_limit {
 	PROFILE_OVER_LIMIT_SKIP		/* record the file as skipped */
 };
 
+/* What a path entry keeps of a file, by its first bytes or its mode (keep:). */
+enum profile_class {
+	PROFILE_CLASS_SCRIPT,		/* "#!" */
+	PROFILE_CLASS_ELF,		/* 0x7f "ELF" */
+	PROFILE_CLASS_ARCHIVE,		/* gzip, xz, zstd, bzip2, zip, 7z, rar, tar, cpio */
+	PROFILE_CLASS_EXECUTABLE,	/* any execute bit */
+	PROFILE_CLASS_COUNT
+};
+#define PROFILE_CLASS_MASK(class)	(1u << (class))
+
+enum profile_content {
+	PROFILE_CONTENT_ARCHIVE,	/* the bytes go into the archive */
+	PROFILE_CONTENT_HASH		/* only their digests go into the manifest */
+};
+
+enum profile_skipped {
+	PROFILE_SKIPPED_EACH,		/* one entry per skipped file */
+	PROFILE_SKIPPED_SUMMARY		/* one entry per directory, with counts */
+};
+
 struct profile_entry {
 	enum profile_source	 source;
 	char			*path;		/* PROFILE_PATH: absolute, glob characters allowed in any component */
@@ -26,17 +46,25 @@ struct profile_entry {
 	enum profile_over_limit	 over_limit;
 	char			**exclude;	/* fnmatch(3) globs; NULL-terminated */
 	size_t			 exclude_count;
+	int64_t			 max_total;	/* bytes read for the whole entry; -1 = no limit */
+	unsigned		 keep;		/* PROFILE_CLASS_MASK bits; 0 = every file */
+	enum profile_content	 content;
+	enum profile_skipped	 skipped;
 };
 
 struct profile {
 	char			*name;
 	char			*description;
+	char			*include;	/* a built-in profile whose entries come first, or NULL */
 	struct profile_entry	*entries;
 	size_t			 entry_count;
 };
 
 /* Names accepted by `live:`, NULL-terminated. */
 extern const char *const profile_live_names[];
+
+/* Names accepted by `keep:`, in the order of enum profile_class, NULL-terminated. */
+extern const char *const profile_class_names[];
 
 /* Parse a profile from a YAML buffer; label names it in error messages. NULL on error. */
 struct profile *profile_parse(const char *data, size_t len, const char *label);

@@ -12,7 +12,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/custody-seeds.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 rm -rf "$out"
-for t in manifest minisign sums seal proof profile checkpoint timestamp verify; do
+for t in manifest minisign sums seal proof profile checkpoint timestamp verify rpmheader dpkgstatus; do
 	mkdir -p "$out/$t"
 done
 
@@ -46,6 +46,16 @@ done <x/custody/SHA256SUMS
 cp x/custody/seal.json "$out/seal/seal.json"
 cp seed.proof "$out/proof/seed.proof"
 cp "$here/../../profiles/"*.yaml "$out/profile/"
+
+# rpm headers as rpmdb.sqlite holds them: one sound, three corrupt.
+python3 "$here/../cli/make-rpmdb.py" rpmdb.sqlite "$(printf x | sha256sum | cut -c1-64)" \
+    "$out/rpmheader"
+# dpkg status: a few stanzas of this host's, and the broken forms the tests use.
+awk 'BEGIN { RS = ""; ORS = "\n\n" } NR <= 20' /var/lib/dpkg/status >"$out/dpkgstatus/host" 2>/dev/null ||
+    printf 'Package: a\nVersion: 1\nConffiles:\n /etc/a 0123456789abcdef0123456789abcdef\n\n' \
+    >"$out/dpkgstatus/host"
+printf ' first\nPackage: a\n\nPackage: b\nno colon\n\nPackage: c\nVersion: 1\nVersion: 2\n\n# c\n' \
+    >"$out/dpkgstatus/broken"
 
 # A checkpoint: key name line, raw public key, signed note.
 "$custody" init case --case-id SEED --key key >/dev/null 2>&1

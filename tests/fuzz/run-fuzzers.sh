@@ -12,7 +12,7 @@ case "${1:-}" in
 --time) limit=-max_total_time=$2; shift 2 ;;
 --runs) limit=-runs=$2; shift 2 ;;
 esac
-targets=${*:-checkpoint manifest minisign profile proof seal sums timestamp verify}
+targets=${*:-checkpoint dpkgstatus manifest minisign profile proof rpmheader seal sums timestamp verify}
 work=$(mktemp -d "${TMPDIR:-/tmp}/custody-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p tests/fuzz/crashes

@@ -51,7 +51,7 @@ check() {
 	fi
 }
 
-echo "1..9"
+echo "1..10"
 
 W=$(mktemp -d /tmp/custody-static-test.XXXXXX) || exit 2
 MOUNTS=
@@ -326,5 +326,48 @@ for run in x86_64-empty x86_64-bullseye aarch64-empty; do
 	fi
 done
 
-[ "$n" = 9 ] || echo "# ran $n checks, planned 9"
+# 10: the firewall source in an empty root, in a network namespace made
+# here with a legacy NAT rule: x_tables are read through the kernel alone.
+firewall_test() {
+	r=$W/firewall-root
+	ns=custody-static-fw-$$
+	mkdir -p "$r/out" && cp "$X86" "$r/custody" &&
+	printf 'name: fw\nentries:\n  - live: firewall\n' > "$r/fw.yaml" &&
+	mount_root "$r" || return 1
+	ip netns add "$ns" &&
+	ip netns exec "$ns" iptables-legacy -t nat -A PREROUTING -p tcp --dport 8080 \
+	    -j DNAT --to-destination 192.0.2.9:80 &&
+	chroot "$r" /custody key generate --name "Static Test" --role examiner \
+	    -o /out/t.key </dev/null &&
+	ip netns exec "$ns" chroot "$r" /custody collect --key /out/t.key \
+	    --profile /fw.yaml -o /out/fw.tar.zst </dev/null &&
+	zstd -dc "$r/out/fw.tar.zst" | tar -xOf - live/firewall.json > "$W/firewall.json" &&
+	python3 - "$W/firewall.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+nat = [t for t in d["iptables"]["tables"] if t["name"] == "nat"]
+assert nat and nat[0]["rule_count"] == 1, d["iptables"]
+rule = [r for c in nat[0]["chains"] for r in c["rules"]][0]
+assert rule["target"]["name"] == "DNAT", rule
+assert rule["target"]["min_address"] == "192.0.2.9", rule
+assert rule["target"]["min_port"] == 80, rule
+print("nftables:", d["nftables"].get("status"), d["nftables"].get("error", ""))
+EOF2
+	st=$?
+	ip netns del "$ns" 2>/dev/null
+	umount_root "$r" || st=1
+	return $st
+}
+
+if [ -z "$X86" ] || [ ! -f "$X86" ]; then
+	not_ok "x86_64 firewall: no binary"
+elif [ "$can_chroot" != 1 ] || ! command -v ip >/dev/null 2>&1 ||
+    ! need_tool iptables-legacy iptables; then
+	skip "x86_64 firewall in an empty root: needs root, chroot, ip and iptables-legacy"
+else
+	check "x86_64: reads a legacy NAT rule in an empty root, in a network namespace of its own" firewall_test
+	grep '^nftables:' "$W/check.out" | sed 's/^/# /'
+fi
+
+[ "$n" = 10 ] || echo "# ran $n checks, planned 10"
 [ "$failed" = 0 ]

@@ -100,7 +100,8 @@ assert_entry_sane(const struct profile_entry *entry)
 		assert_null(entry->path);
 		assert_true(live_known(entry->live));
 		assert_int_equal(entry->max_depth, -1);
-		assert_int_equal(entry->max_size, -1);
+		/* A live source's cap on the content it keeps, or its default. */
+		assert_true(entry->max_size >= -1);
 	} else {
 		assert_int_equal(entry->source, PROFILE_PATH);
 		assert_non_null(entry->path);
@@ -130,6 +131,19 @@ find_path(const struct profile *profile, const char *path)
 	return -1;
 }
 
+/* Index of the first live entry of this source, or -1. */
+static int
+find_live(const struct profile *profile, const char *live)
+{
+	size_t i;
+
+	for (i = 0; i < profile->entry_count; i++)
+		if (profile->entries[i].source == PROFILE_LIVE &&
+		    strcmp(profile->entries[i].live, live) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* True when a built-in profile of this name exists. */
 static int
 builtin_exists(const char *name)
@@ -143,7 +157,7 @@ builtin_exists(const char *name)
 	return 0;
 }
 
-/* The three built-in profiles exist, parse and have sane entries. */
+/* The four built-in profiles exist, parse and have sane entries. */
 static void
 test_builtins_parse(void **state)
 {
@@ -155,10 +169,12 @@ test_builtins_parse(void **state)
 	assert_true(builtin_exists("triage"));
 	assert_true(builtin_exists("logs"));
 	assert_true(builtin_exists("configs"));
+	assert_true(builtin_exists("full"));
 	assert_non_null(names[0]);
 	assert_non_null(names[1]);
 	assert_non_null(names[2]);
-	assert_null(names[3]);
+	assert_non_null(names[3]);
+	assert_null(names[4]);
 	for (i = 0; names[i] != NULL; i++) {
 		assert_non_null(profile_builtin_text(names[i]));
 		profile = profile_load(names[i]);
@@ -201,18 +217,55 @@ test_builtin_triage(void **state)
 	assert_true(find_path(profile, "/var/log") > 0);
 	assert_true(find_path(profile, "/etc") >
 	    find_path(profile, "/var/log"));
-	assert_true(find_path(profile, "/home/*/.*history") > 0);
+	/* Histories and logs are found where they are, by the live sources. */
+	assert_true(find_live(profile, "histories") > 0);
+	assert_true(find_live(profile, "logfiles") > 0);
+	assert_int_equal(find_path(profile, "/home/*/.*history"), -1);
 	assert_true(find_path(profile, "/var/spool/cron") > 0);
 	assert_true(find_path(profile, "/home/*/.ssh/authorized_keys*") > 0);
 	at = find_path(profile, "/tmp");
 	assert_true(at > 0);
 	entry = &profile->entries[at];
-	assert_int_equal(entry->max_size, 0);
+	assert_int_equal(entry->max_size, (int64_t)32 << 20);
+	assert_int_equal(entry->max_total, (int64_t)128 << 20);
 	assert_int_equal(entry->over_limit, PROFILE_OVER_LIMIT_SKIP);
+	assert_int_equal(entry->keep, PROFILE_CLASS_MASK(PROFILE_CLASS_SCRIPT) |
+	    PROFILE_CLASS_MASK(PROFILE_CLASS_ELF) |
+	    PROFILE_CLASS_MASK(PROFILE_CLASS_ARCHIVE));
+	assert_int_equal(entry->skipped, PROFILE_SKIPPED_SUMMARY);
+	assert_int_equal(entry->content, PROFILE_CONTENT_ARCHIVE);
 	entry = &profile->entries[find_path(profile, "/var/log")];
 	assert_int_equal(entry->max_size, (int64_t)256 << 20);
 	assert_string_equal(entry->exclude[0], "/var/log/journal");
 	profile_free(profile);
+}
+
+/* Full is triage's entries, then hash-only entries of the program trees. */
+static void
+test_builtin_full(void **state)
+{
+	struct profile *triage = profile_load("triage");
+	struct profile *full = profile_load("full");
+	const struct profile_entry *entry;
+	size_t i;
+	int at;
+
+	(void)state;
+	assert_non_null(triage);
+	assert_non_null(full);
+	assert_string_equal(full->name, "full");
+	assert_true(full->entry_count > triage->entry_count);
+	for (i = 0; i < triage->entry_count; i++)
+		assert_int_equal(full->entries[i].source,
+		    triage->entries[i].source);
+	at = find_path(full, "/usr/bin");
+	assert_true(at >= 0 && (size_t)at >= triage->entry_count);
+	entry = &full->entries[at];
+	assert_int_equal(entry->content, PROFILE_CONTENT_HASH);
+	assert_int_equal(entry->keep, PROFILE_CLASS_MASK(PROFILE_CLASS_ELF) |
+	    PROFILE_CLASS_MASK(PROFILE_CLASS_EXECUTABLE));
+	profile_free(triage);
+	profile_free(full);
 }
 
 /* Every key of the format lands in the right field. */
@@ -239,7 +292,11 @@ test_full_example(void **state)
 	    "      folded\n"
 	    "  - {path: \"/home/*/.ssh/[a-z]*\", exclude: \"*.pub\", "
 	    "max_size: 0, max_depth: 0, over_limit: truncate}\n"
-	    "  - path: /\n");
+	    "  - path: /\n"
+	    "    keep: [archive, script, executable, script]\n"
+	    "    content: hash\n"
+	    "    skipped: summary\n"
+	    "    max_total: 1G\n");
 	assert_string_equal(profile->name, "my-profile_2");
 	assert_string_equal(profile->description, "for tests");
 	assert_int_equal(profile->entry_count, 4);
@@ -267,7 +324,18 @@ test_full_example(void **state)
 	assert_int_equal(e->max_size, 0);
 	assert_int_equal(e->max_depth, 0);
 	assert_int_equal(e->over_limit, PROFILE_OVER_LIMIT_TRUNCATE);
-	assert_string_equal(profile->entries[3].path, "/");
+	e = &profile->entries[3];
+	assert_string_equal(e->path, "/");
+	assert_int_equal(e->keep, PROFILE_CLASS_MASK(PROFILE_CLASS_ARCHIVE) |
+	    PROFILE_CLASS_MASK(PROFILE_CLASS_SCRIPT) |
+	    PROFILE_CLASS_MASK(PROFILE_CLASS_EXECUTABLE));
+	assert_int_equal(e->content, PROFILE_CONTENT_HASH);
+	assert_int_equal(e->skipped, PROFILE_SKIPPED_SUMMARY);
+	assert_int_equal(e->max_total, (int64_t)1 << 30);
+	assert_int_equal(profile->entries[2].keep, 0);
+	assert_int_equal(profile->entries[2].max_total, -1);
+	assert_int_equal(profile->entries[2].content, PROFILE_CONTENT_ARCHIVE);
+	assert_int_equal(profile->entries[2].skipped, PROFILE_SKIPPED_EACH);
 	profile_free(profile);
 }
 
@@ -686,6 +754,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtins_parse),
 		cmocka_unit_test(test_builtin_triage),
+		cmocka_unit_test(test_builtin_full),
 		cmocka_unit_test(test_full_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_live_root),
