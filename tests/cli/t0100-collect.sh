@@ -376,6 +376,7 @@ test_expect_success 'an interrupted collection leaves nothing that looks complet
 		ls -l /proc/$pid/fd 2>/dev/null | grep -q "$TEST_TMP/intr/" && break; sleep 0.05
 	done
 	kill -INT $pid; wait $pid; rc=$?
+	echo "custody exited $rc after $i polls; left in intr: $(ls -A intr)" &&
 	test $rc -ne 0 &&
 	! test -e intr/i.tar.xz && ! test -e intr/i.tar.xz.sha256 &&
 	test -z "$(ls -A intr)"
