@@ -123,6 +123,7 @@ live_modules(struct live_run *run)
 			    "modules: kernel built without loadable modules"));
 		else
 			live_note(errors);
+		live_set_count(doc, list);
 		json_object_set_new(doc, "modules", list);
 		return json_is_null(json_object_get(doc, "tainted")) && !sysfs ?
 		    error_set("neither /proc/modules nor /sys/module could be read") : 0;
