@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "custody/compat.h"
+
 #include "live.h"
 
 #define TIMELINE_VERSION	1

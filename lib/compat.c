@@ -133,3 +133,6 @@ compat_statx(int dirfd, const char *path, int flags, unsigned int mask,
 	compat_statx_from_stat(&st, stx);
 	return 0;
 }
+
+/* The kernel writes a whole struct statx: ours must be its 256 bytes. */
+_Static_assert(sizeof(struct statx) == 256, "struct statx is the kernel's");

@@ -3,8 +3,53 @@
 #define CUSTODY_COMPAT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#ifndef STATX_BASIC_STATS
+/*
+ * The C library declares no statx (musl before 1.2.5): the kernel's ABI,
+ * as <linux/stat.h> gives it (256 bytes; that header is not included
+ * because it redefines the S_IF* macros of <sys/stat.h>).
+ */
+struct statx_timestamp {
+	int64_t		tv_sec;
+	uint32_t	tv_nsec;
+	int32_t		statx_reserved;
+};
+struct statx {
+	uint32_t		stx_mask;
+	uint32_t		stx_blksize;
+	uint64_t		stx_attributes;
+	uint32_t		stx_nlink;
+	uint32_t		stx_uid;
+	uint32_t		stx_gid;
+	uint16_t		stx_mode;
+	uint16_t		statx_spare0;
+	uint64_t		stx_ino;
+	uint64_t		stx_size;
+	uint64_t		stx_blocks;
+	uint64_t		stx_attributes_mask;
+	struct statx_timestamp	stx_atime;
+	struct statx_timestamp	stx_btime;
+	struct statx_timestamp	stx_ctime;
+	struct statx_timestamp	stx_mtime;
+	uint32_t		stx_rdev_major;
+	uint32_t		stx_rdev_minor;
+	uint32_t		stx_dev_major;
+	uint32_t		stx_dev_minor;
+	uint64_t		stx_mnt_id;
+	uint32_t		stx_dio_mem_align;
+	uint32_t		stx_dio_offset_align;
+	uint64_t		statx_spare3[12];
+};
+#define STATX_BASIC_STATS	0x07ffU
+#define STATX_BTIME		0x0800U
+#endif
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID		0x1000U
+#endif
 
 /* Kernel features custody can do without (Linux 3.10 has none of them). */
 enum compat_feature {
