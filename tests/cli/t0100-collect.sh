@@ -375,7 +375,9 @@ test_expect_success 'an interrupted collection leaves nothing that looks complet
 		# the output is open (unnamed, or a .partial file) once the run writes
 		ls -l /proc/$pid/fd 2>/dev/null | grep -q "$TEST_TMP/intr/" && break; sleep 0.05
 	done
-	kill -INT $pid; wait $pid; rc=$?
+	# TERM, not INT: a shell without job control starts background jobs
+	# with SIGINT ignored, and custody may not have taken it over yet.
+	kill -TERM $pid; wait $pid; rc=$?
 	echo "custody exited $rc after $i polls; left in intr: $(ls -A intr)" &&
 	test $rc -ne 0 &&
 	! test -e intr/i.tar.xz && ! test -e intr/i.tar.xz.sha256 &&
