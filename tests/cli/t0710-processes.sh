@@ -323,9 +323,12 @@ sleep 300 3</etc/hostname &
 echo $! >pid.root
 sleep 0.2
 cp ../key key && chown 65534 key . && chmod 600 key
+# The binary and the profile are copied here: the build directory may be
+# one that only root can enter (mktemp -d makes it 0700).
+cp "$CUSTODY" ./custody && cp ../proc.yaml proc.yaml && chmod 755 custody && chmod 644 proc.yaml
 status=0
 setpriv --reuid=65534 --regid=65534 --clear-groups \
-    timeout 120 "$CUSTODY" collect --key key --profile ../proc.yaml \
+    timeout 120 ./custody collect --key key --profile proc.yaml \
     -o nr.tar.zst 2>nr.err || status=$?
 echo $status >nr.status
 SH
