@@ -1673,7 +1673,11 @@ int
 live_add_path(struct live_run *run, const char *path,
     const struct walk_rules *rules)
 {
-	if (walk_path(run->collector, path, rules) != 0)
+	struct walk_rules located = *rules;
+
+	/* Located by a safe walk: resolved again the same way, never through a link. */
+	located.beneath = run->root;
+	if (walk_path(run->collector, path, &located) != 0)
 		return run->fatal = true, -1;
 	return 0;
 }

@@ -166,12 +166,21 @@ struct walk_rules {
 	unsigned		 keep;		/* PROFILE_CLASS_MASK bits; 0: every file */
 	bool			 hash_only;	/* content: hash; digests, no member */
 	bool			 summary;	/* skipped: summary; counted per directory */
+	const char		*beneath;	/* located: no link below this root ("": /), no glob */
 };
 
 #define WALK_DEPTH_MAX 2048	/* PATH_MAX allows no deeper with one-byte names */
 
 /* Open a directory relative to dirfd without following links or touching atime. */
 int walk_open_dir(int dirfd, const char *name);
+/*
+ * Open the directory rel below dirfd one component at a time through real
+ * directories only (O_NOATIME where permitted): a link on the way is
+ * ELOOP, ".." EXDEV. fd, or -1 with errno.
+ */
+int walk_open_beneath(int dirfd, const char *rel);
+/* The same below a root directory ("": /), itself opened through links. */
+int walk_open_in_root(const char *root, const char *rel);
 /* Expand a glob path and walk each match. 0, or -1 on a fatal error. */
 int walk_path(struct collector *, const char *pattern, const struct walk_rules *);
 /*

@@ -93,28 +93,14 @@ live_locate_disk(const struct live_run *run, const char *host, char *out,
 int
 live_locate_open_dir(const struct live_run *run, const char *host)
 {
-	char copy[PATH_MAX], *name, *save = NULL;
-	int fd, next, saved;
+	char copy[PATH_MAX];
 
 	if (live_locate_normalize(host, copy, sizeof copy) != 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	/* The root is the examiner's choice: it may be reached through a link. */
-	fd = open(run->root[0] != '\0' ? run->root : "/",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(run->root[0] != '\0' ? run->root : "/",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (name = strtok_r(copy, "/", &save); fd >= 0 && name != NULL;
-	    name = strtok_r(NULL, "/", &save)) {
-		next = walk_open_dir(fd, name);
-		saved = errno;
-		close(fd);
-		errno = saved;
-		fd = next;
-	}
-	return fd;
+	return walk_open_in_root(run->root, copy);
 }
 
 /* Split a normalised host path into its directory and last name. */

@@ -82,8 +82,11 @@ int live_add_file(struct live_run *, const char *member, int fd,
     const struct stat *st, const char *source, int64_t cap, json_t *record);
 /*
  * Collect a path found by the reader (a log, a history file) as a profile
- * path entry with these rules would: under files/, recorded as usual. 0,
- * or -1 when fatal.
+ * path entry with these rules would: under files/, recorded as usual. The
+ * path is run->root and a host path, taken literally (no glob) and opened
+ * again through real directories only below the root: a link put there
+ * since it was found is recorded as unreadable, never followed. 0, or -1
+ * when fatal.
  */
 int live_add_path(struct live_run *, const char *path,
     const struct walk_rules *);

@@ -240,28 +240,110 @@ walk_dir(struct walk *w, int parent, const char *name, const char *path,
 	return rc;
 }
 
+/*
+ * Open the directory rel below dirfd one component at a time, each a real
+ * directory opened O_NOATIME where permitted: a link on the way is ELOOP
+ * and ".." is EXDEV, never followed. "" opens dirfd's directory anew.
+ */
+int
+walk_open_beneath(int dirfd, const char *rel)
+{
+	char name[NAME_MAX + 1];
+	const char *end;
+	struct stat st;
+	int fd = walk_open_dir(dirfd, "."), next, saved;
+
+	while (fd >= 0 && *(rel += strspn(rel, "/")) != '\0') {
+		end = strchrnul(rel, '/');
+		if ((size_t)(end - rel) > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(name, rel, (size_t)(end - rel));
+		name[end - rel] = '\0';
+		rel = end;
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			next = -1;
+			errno = EXDEV;
+		} else if ((next = walk_open_dir(fd, name)) < 0 && errno == ENOTDIR &&
+		    fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			errno = ELOOP;
+		saved = errno;
+		close(fd);
+		errno = saved;
+		fd = next;
+	}
+	return fd;
+}
+
+/*
+ * Open the directory rel below a root directory ("": /), which may itself
+ * be reached through links (the examiner names it), with walk_open_beneath.
+ */
+int
+walk_open_in_root(const char *root, const char *rel)
+{
+	int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, fd, next, saved;
+	const char *top = root[0] != '\0' ? root : "/";
+
+	fd = open(top, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(top, flags);
+	if (fd < 0)
+		return -1;
+	next = walk_open_beneath(fd, rel);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return next;
+}
+
+/*
+ * Open dir: below rules->beneath (a located path) through real
+ * directories only, else as the user's own path, which may hold links.
+ */
+static int
+walk_open_dir_path(const char *dir, const struct walk_rules *rules)
+{
+	size_t n;
+
+	if (rules->beneath == NULL)
+		return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	n = strlen(rules->beneath);
+	if (strncmp(dir, rules->beneath, n) != 0 ||
+	    (dir[n] != '/' && dir[n] != '\0')) {
+		errno = EXDEV;
+		return -1;
+	}
+	return walk_open_in_root(rules->beneath, dir + n);
+}
+
 /* Split path into its directory (opened) and final component. */
 static int
-walk_open_parent(const char *path, char **base)
+walk_open_parent(const char *path, const struct walk_rules *rules,
+    char **base)
 {
 	char *copy = strdup(path), *slash;
-	int fd;
+	int fd, saved;
 
 	if (copy == NULL)
 		return -1;
 	slash = strrchr(copy, '/');
-	if (slash == NULL || slash[1] == '\0') {
+	if (slash == NULL || slash[1] == '\0')
 		/* "/" (or a trailing slash): the directory is its own parent. */
 		*base = strdup(".");
-		fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	} else {
+	else {
 		*base = strdup(slash + 1);
-		if (slash == copy)
-			slash++;
-		*slash = '\0';
-		fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		slash[slash == copy ? 1 : 0] = '\0';
 	}
+	fd = walk_open_dir_path(copy, rules);
+	saved = errno;
 	free(copy);
+	errno = saved;
 	return fd;
 }
 
@@ -276,7 +358,7 @@ walk_root(struct collector *c, const char *path, const struct walk_rules *rules)
 
 	w.max_depth = rules->max_depth < 0 || rules->max_depth > WALK_DEPTH_MAX ?
 	    WALK_DEPTH_MAX : rules->max_depth;
-	fd = walk_open_parent(path, &base);
+	fd = walk_open_parent(path, rules, &base);
 	if (fd < 0 || base == NULL || fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		int saved = errno;
 
@@ -356,7 +438,7 @@ walk_path(struct collector *c, const char *pattern, const struct walk_rules *rul
 	char *escaped;
 	int matches = 0;
 
-	if (!walk_has_glob(pattern))
+	if (!walk_has_glob(pattern) || rules->beneath != NULL)
 		return walk_root(c, pattern, rules);
 	if (pattern[0] != '/')
 		return error_set("glob \"%s\" is not an absolute path", pattern);
