@@ -96,19 +96,17 @@ static const struct containers_field docker_image_fields[] = {
 	{ NULL, NULL, 0 },
 };
 
-/* The data root: daemon.json's "data-root" (or "graph"), else the default. */
+/* The data root (a host path): daemon.json's "data-root" (or "graph"), else the default. */
 static char *
 docker_data_root(struct live_run *run, json_t *docker)
 {
 	const char *configured = NULL;
-	char *path, *root;
+	char *root;
 	json_t *daemon, *value;
 	bool missing;
 
-	if ((path = containers_path(run, "/etc/docker/daemon.json")) == NULL)
-		return NULL;
-	daemon = containers_json_load(run, path, JSON_OBJECT, &missing);
-	free(path);
+	daemon = containers_json_load(run, "/etc/docker/daemon.json",
+	    JSON_OBJECT, &missing);
 	if (daemon != NULL) {
 		if ((value = json_object_get(daemon, "data-root")) == NULL)
 			value = json_object_get(daemon, "graph");
@@ -117,7 +115,8 @@ docker_data_root(struct live_run *run, json_t *docker)
 			    "is not a string");
 	}
 	if (configured != NULL && (configured[0] != '/' ||
-	    strstr(configured, "/..") != NULL)) {
+	    strstr(configured, "/..") != NULL ||
+	    strlen(configured) >= CONTAINERS_PATH_MAX)) {
 		containers_note(run, "/etc/docker/daemon.json", "data-root \"%s\" "
 		    "refused (not a plain absolute path)", configured);
 		configured = NULL;
@@ -125,7 +124,8 @@ docker_data_root(struct live_run *run, json_t *docker)
 	if (configured == NULL)
 		configured = DOCKER_ROOT;
 	containers_set(run, docker, "data_root", json_string(configured));
-	root = containers_path(run, configured);
+	if ((root = strdup(configured)) == NULL)
+		error_set_errno("strdup");
 	json_decref(daemon);
 	return root;
 }
@@ -145,6 +145,24 @@ docker_state(json_t *c)
 	if (started == NULL || strncmp(started, "0001-01-01", 10) == 0)
 		return "created";
 	return "exited";
+}
+
+/* True when a log's name is not a regular file: a link is noted, not followed. */
+static bool
+docker_log_refused(struct live_run *run, int fd, const char *dir,
+    const char *name)
+{
+	struct stat st;
+	char *host;
+
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    S_ISREG(st.st_mode))
+		return false;	/* vanished: collection records it */
+	if (S_ISLNK(st.st_mode) && asprintf(&host, "%s/%s", dir, name) >= 0) {
+		containers_failed(run, host, ELOOP);
+		free(host);
+	}
+	return true;
 }
 
 /* Collect a container's json-file logs, rotated ones too, capped. */
@@ -170,7 +188,9 @@ docker_logs(struct live_run *run, const char *dir, const char *id)
 		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
 		    !containers_name_ok(de->d_name, 255))
 			continue;
-		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+		if (docker_log_refused(run, dirfd(d), dir, de->d_name))
+			continue;
+		if (asprintf(&path, "%s%s/%s", run->root, dir, de->d_name) < 0)
 			rc = error_set_errno("asprintf");
 		else {
 			rc = live_add_path(run, path, &rules);
@@ -387,11 +407,10 @@ containers_docker(struct live_run *run, bool *found)
 		return 0;
 	if ((root = docker_data_root(run, docker)) == NULL)
 		return 0;
-	if (lstat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		if (lstat(root, &st) == 0)
+	st.st_mode = 0;
+	if (containers_stat(run, root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		if (st.st_mode != 0 && !S_ISDIR(st.st_mode))
 			containers_note(run, root, "not a directory, not followed");
-		else if (errno != ENOENT && errno != ENOTDIR)
-			containers_note(run, root, "%s", strerror(errno));
 		containers_set(run, docker, "found", json_false());
 		free(root);
 		return 0;

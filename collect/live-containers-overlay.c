@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -25,7 +26,9 @@
 #include "custody/manifest.h"
 #include "custody/util.h"
 
+#include "collector.h"
 #include "live-containers.h"
+#include "live-timeline.h"
 #include "live.h"
 
 #define CONTAINERS_LOWER_TEXT	16384	/* the lower file */
@@ -42,9 +45,11 @@ struct containers_diff {
 	const char	*upper;		/* on-disk path of the upper dir, for sources */
 	const char	*member;	/* live/containers/MEMBER/diff/... */
 	int64_t		 keep_size;
+	int64_t		 now;		/* for the atime rule of link targets */
 	size_t		 kept;
 	size_t		 not_kept;	/* executables over a cap */
 	size_t		 lookups;
+	size_t		 targets_not_read;	/* reading them would change an atime */
 	bool		 truncated;	/* CONTAINERS_DIFF_MAX reached */
 	bool		 too_deep;
 	bool		 unclassified;	/* lookup budget spent */
@@ -70,6 +75,28 @@ containers_is_whiteout(const struct stat *st)
 {
 	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 0 &&
 	    minor(st->st_rdev) == 0;
+}
+
+/*
+ * Read the target of the link name below dirfd, when the atime rule of the
+ * timeline says reading it leaves the link's atime alone: its length, -2
+ * when not read for that, -1 (errno) when it cannot be read.
+ */
+static ssize_t
+containers_readlink(int dirfd, const char *name, char *target, size_t size,
+    int64_t now)
+{
+	struct statx x;
+
+	if (timeline_stat(dirfd, name, &x) != 0)
+		return -1;
+	if (!S_ISLNK(x.stx_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!timeline_link_readable(timeline_atime_of(dirfd), &x, now))
+		return -2;
+	return readlinkat(dirfd, name, target, size);
 }
 
 /* Open the directory of rel (below fd) component by component, no links. */
@@ -259,9 +286,13 @@ containers_change_facts(struct containers_diff *d, int dirfd, const char *name,
 	if (S_ISREG(st->st_mode))
 		containers_set(d->run, change, "size",
 		    json_integer((json_int_t)st->st_size));
-	if (S_ISLNK(st->st_mode) &&
-	    (n = readlinkat(dirfd, name, target, sizeof target)) >= 0 &&
-	    (size_t)n < sizeof target)
+	if (!S_ISLNK(st->st_mode))
+		return;
+	n = containers_readlink(dirfd, name, target, sizeof target, d->now);
+	if (n == -2) {
+		d->targets_not_read++;
+		containers_set(d->run, change, "target_not_read", json_true());
+	} else if (n >= 0 && (size_t)n < sizeof target)
 		live_set_bytes(change, "target", target, (size_t)n);
 }
 
@@ -275,7 +306,7 @@ containers_directory(struct containers_diff *d, int dirfd, const char *name,
 {
 	int fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = walk_open_dir(dirfd, name);
 	if (fd < 0) {
 		containers_set(d->run, change, "error", json_string(strerror(errno)));
 		return 0;
@@ -372,46 +403,150 @@ containers_walk(struct containers_diff *d, int fd, const char *rel, int depth)
 	return rc;
 }
 
-/* Open one lower layer named "l/SHORT" (a link ../ID/diff) below overlay. */
-static int
-containers_lower_open(struct live_run *run, int overlayfd, const char *link,
-    json_t *lower)
+/* Open the upper directory of lower layer id into d->lower[i]; noted when missing. */
+static void
+containers_lower_open(struct containers_diff *d, int overlayfd, size_t i,
+    const char *id, json_t *entry)
 {
-	char target[512], id[256];
-	ssize_t n;
-	int fd;
+	char rel[300];
 
-	if (strncmp(link, "l/", 2) != 0 || !containers_name_ok(link + 2, 255) ||
-	    (n = readlinkat(overlayfd, link, target, sizeof target - 1)) < 0) {
-		containers_note(run, link, "lower layer link %s", strncmp(link,
-		    "l/", 2) != 0 ? "is not l/NAME" : "missing or refused");
-		containers_append(run, lower, json_pack("{sssb}", "link", link,
-		    "missing", 1));
+	d->lower[i] = -1;
+	if (containers_name_ok(id, 255) &&
+	    snprintf(rel, sizeof rel, "%s/diff", id) < (int)sizeof rel)
+		d->lower[i] = walk_open_beneath(overlayfd, rel);
+	if (d->lower[i] < 0)
+		containers_note(d->run, id, "lower layer missing");
+	containers_set(d->run, entry, "layer", json_string(id));
+	containers_set(d->run, entry, "missing", json_boolean(d->lower[i] < 0));
+}
+
+/*
+ * The layer id a lower link "l/SHORT" names (a link ../ID/diff) below the
+ * l/ directory linkfd: 1, 0 when its target is not read (that would change
+ * its atime), -1 when missing or pointing elsewhere (noted).
+ */
+static int
+containers_lower_id(struct containers_diff *d, int linkfd, const char *link,
+    char *id, size_t size)
+{
+	char target[512];
+	ssize_t n = -1;
+
+	if (linkfd >= 0)
+		n = containers_readlink(linkfd, link + 2, target,
+		    sizeof target - 1, d->now);
+	if (n == -2)
+		return 0;
+	if (n < 0) {
+		containers_note(d->run, link, "lower layer link missing or refused");
 		return -1;
 	}
 	target[n] = '\0';
 	if (n < 9 || strncmp(target, "../", 3) != 0 ||
-	    strcmp(target + n - 5, "/diff") != 0 ||
-	    (size_t)(n - 8) >= sizeof id) {
-		containers_note(run, link, "lower link points elsewhere");
-		containers_append(run, lower, json_pack("{sssb}", "link", link,
-		    "missing", 1));
+	    strcmp(target + n - 5, "/diff") != 0 || (size_t)(n - 8) >= size) {
+		containers_note(d->run, link, "lower link points elsewhere");
 		return -1;
 	}
 	memcpy(id, target + 3, (size_t)(n - 8));
 	id[n - 8] = '\0';
-	fd = -1;
-	if (containers_name_ok(id, 255) && (fd = openat(overlayfd, id, O_RDONLY |
-	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		n = openat(fd, "diff", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return 1;
+}
+
+/* One lower link of the lower file: its entry, and its layer opened when known. */
+static bool
+containers_lower_link(struct containers_diff *d, int overlayfd, int linkfd,
+    const char *link, json_t *lower)
+{
+	char id[256];
+	size_t i = d->lowers++;
+	json_t *entry = json_pack("{ss}", "link", link);
+	int known = -1;
+
+	d->lower[i] = -1;
+	if (entry == NULL || containers_append(d->run, lower, entry) != 0)
+		return false;
+	if (strncmp(link, "l/", 2) != 0 || !containers_name_ok(link + 2, 255))
+		containers_note(d->run, link, "lower layer link is not l/NAME");
+	else
+		known = containers_lower_id(d, linkfd, link, id, sizeof id);
+	if (known > 0)
+		containers_lower_open(d, overlayfd, i, id, entry);
+	else if (known == 0)
+		containers_set(d->run, entry, "target_not_read", json_true());
+	if (known <= 0)
+		containers_set(d->run, entry, "missing", json_true());
+	return known == 0;
+}
+
+/* True when the "link" file of layer directory fd names the short link short. */
+static bool
+containers_layer_is(int fd, const char *short_name)
+{
+	struct live_file f;
+	struct stat st;
+	bool same;
+
+	if (fstatat(fd, "link", &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || live_read(fd, "link", 255, &f) != 0)
+		return false;
+	live_chomp(&f);
+	same = !f.truncated && f.len == strlen(short_name) &&
+	    memcmp(f.data, short_name, f.len) == 0;
+	free(f.data);
+	return same;
+}
+
+/* Find the layer of one lower link left unread in the layers' "link" files. */
+static void
+containers_lower_scan_one(struct containers_diff *d, int overlayfd, DIR *dir,
+    size_t i, json_t *entry)
+{
+	const char *link = json_string_value(json_object_get(entry, "link"));
+	struct dirent *de;
+	size_t seen = 0;
+	int fd;
+
+	rewinddir(dir);
+	while ((de = readdir(dir)) != NULL && seen++ < CONTAINERS_LAYERS_MAX &&
+	    d->lookups++ < CONTAINERS_LOOKUPS_MAX) {
+		if (!containers_name_ok(de->d_name, 255) ||
+		    strcmp(de->d_name, "l") == 0 ||
+		    (fd = walk_open_dir(overlayfd, de->d_name)) < 0)
+			continue;
+		if (containers_layer_is(fd, link + 2)) {
+			close(fd);
+			containers_lower_open(d, overlayfd, i, de->d_name, entry);
+			return;
+		}
 		close(fd);
-		fd = (int)n;
 	}
-	if (fd < 0)
-		containers_note(run, id, "lower layer missing");
-	containers_append(run, lower, json_pack("{sssssb}", "link", link,
-	    "layer", id, "missing", fd < 0));
-	return fd;
+	containers_note(d->run, link, "lower layer link not read (its atime "
+	    "would change) and no layer's link file names it");
+}
+
+/*
+ * The lower links whose targets were not read: their layers found by the
+ * "link" file each layer directory holds (its short name), as Docker and
+ * containers/storage write it.
+ */
+static void
+containers_lower_scan(struct containers_diff *d, int overlayfd, json_t *lower)
+{
+	json_t *entry;
+	DIR *dir;
+	size_t i;
+	int fd;
+
+	if ((fd = walk_open_dir(overlayfd, ".")) < 0)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	json_array_foreach(lower, i, entry)
+		if (json_is_true(json_object_get(entry, "target_not_read")))
+			containers_lower_scan_one(d, overlayfd, dir, i, entry);
+	closedir(dir);
 }
 
 /* Open the lower layers a layer's lower file names. */
@@ -421,15 +556,16 @@ containers_lowers(struct containers_diff *d, int overlayfd, int layerfd,
 {
 	char *text, *cursor, *link;
 	json_t *lower = json_array();
+	bool unread = false;
+	int linkfd;
 
 	if (lower == NULL || containers_set(d->run, record, "lower", lower) != 0)
 		return -1;
+	if (faccessat(layerfd, "lower", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;	/* a bottom layer has none */
 	if ((text = malloc(CONTAINERS_LOWER_TEXT)) == NULL)
 		return error_set_errno("malloc");
-	if (faccessat(layerfd, "lower", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
-		free(text);	/* a bottom layer has none */
-		return 0;
-	}
+	linkfd = walk_open_beneath(overlayfd, "l");
 	if (containers_read_line(d->run, layerfd, "lower", layer, text,
 	    CONTAINERS_LOWER_TEXT) == 0) {
 		for (cursor = text; (link = strsep(&cursor, ":")) != NULL;) {
@@ -439,10 +575,14 @@ containers_lowers(struct containers_diff *d, int overlayfd, int layerfd,
 				    CONTAINERS_LOWER_MAX);
 				break;
 			}
-			d->lower[d->lowers++] = containers_lower_open(d->run,
-			    overlayfd, link, lower);
+			if (containers_lower_link(d, overlayfd, linkfd, link, lower))
+				unread = true;
 		}
 	}
+	if (unread)
+		containers_lower_scan(d, overlayfd, lower);
+	if (linkfd >= 0)
+		close(linkfd);
 	free(text);
 	return 0;
 }
@@ -461,6 +601,8 @@ containers_diff_totals(const struct containers_diff *d, json_t *record)
 		containers_set(d->run, record, "depth_truncated", json_true());
 	if (d->unclassified)
 		containers_set(d->run, record, "lookups_truncated", json_true());
+	containers_set(d->run, record, "targets_not_read",
+	    json_integer((json_int_t)d->targets_not_read));
 }
 
 /* Walk the upper directory of layer below overlayfd into record. */
@@ -472,10 +614,9 @@ containers_diff_run(struct containers_diff *d, int overlayfd, int layerfd,
 
 	if (containers_lowers(d, overlayfd, layerfd, layer, record) != 0)
 		return -1;
-	if ((fd = openat(layerfd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0) {
+	if ((fd = walk_open_beneath(layerfd, "diff")) < 0) {
 		containers_note(d->run, layer, "no upper directory (diff): %s",
-		    strerror(errno));
+		    errno == ELOOP ? "symlink, not followed" : strerror(errno));
 		return 0;
 	}
 	if (containers_set(d->run, record, "changes", d->changes) != 0)
@@ -499,6 +640,7 @@ containers_overlay_diff(struct live_run *run, const char *overlay,
 	size_t i;
 
 	d.keep_size = run->max_size >= 0 ? run->max_size : CONTAINERS_KEEP_SIZE;
+	d.now = (int64_t)time(NULL);
 	if (record == NULL || containers_set(run, container, "writable_layer",
 	    record) != 0)
 		return 0;
@@ -508,11 +650,12 @@ containers_overlay_diff(struct live_run *run, const char *overlay,
 		return 0;
 	}
 	if ((overlayfd = containers_open_dir(run, overlay)) < 0 ||
-	    (layerfd = openat(overlayfd, layer, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		containers_note(run, layer, "layer missing from %s", overlay);
+	    (layerfd = walk_open_beneath(overlayfd, layer)) < 0) {
+		containers_note(run, layer, "layer missing from %s%s%s", run->root,
+		    overlay, errno == ELOOP ? " (symlink, not followed)" : "");
 		containers_set(run, record, "missing", json_true());
-	} else if (asprintf(&upper, "%s/%s/diff", overlay, layer) < 0 ||
+	} else if (asprintf(&upper, "%s%s/%s/diff", run->root, overlay,
+	    layer) < 0 ||
 	    (d.changes = json_array()) == NULL)
 		rc = error_set("out of memory");
 	else {

@@ -107,6 +107,7 @@ podman_userdata(struct live_run *run, const char *store, const char *id,
 	    PROFILE_OVER_LIMIT_TRUNCATE, .max_size = run->max_size >= 0 ?
 	    run->max_size : CONTAINERS_LOG_SIZE };
 	char *path, *log;
+	struct stat st;
 	json_t *spec;
 	bool missing;
 	int rc = 0;
@@ -125,8 +126,13 @@ podman_userdata(struct live_run *run, const char *store, const char *id,
 	if (asprintf(&log, "%s/overlay-containers/%s/userdata/ctr.log", store,
 	    id) < 0)
 		return error_set_errno("asprintf");
-	if (access(log, F_OK) == 0)
+	if (containers_stat(run, log, &st) == 0 && S_ISREG(st.st_mode)) {
+		free(log);
+		if (asprintf(&log, "%s%s/overlay-containers/%s/userdata/ctr.log",
+		    run->root, store, id) < 0)
+			return error_set_errno("asprintf");
 		rc = live_add_path(run, log, &rules);
+	}
 	free(log);
 	return rc;
 }
@@ -170,7 +176,7 @@ podman_store(struct live_run *run, const char *store, const char *owner,
 	json_t *s, *containers, *images, *layers;
 	int rc;
 
-	s = json_pack("{ssss}", "path", store + strlen(run->root), "owner", owner);
+	s = json_pack("{ssss}", "path", store, "owner", owner);
 	if (s == NULL || containers_append(run, stores, s) != 0)
 		return 0;
 	containers = podman_list(run, store, "overlay-containers/containers.json",
@@ -189,48 +195,34 @@ podman_store(struct live_run *run, const char *store, const char *owner,
 	    json_object_get(run->doc, "processes"));
 }
 
-/* Look at one store path; read it when it is a directory. */
+/* Look at one store (a host path); read it when it is a directory. */
 static int
-podman_try(struct live_run *run, const char *path, const char *owner,
+podman_try(struct live_run *run, const char *store, const char *owner,
     json_t *stores, bool *found)
 {
 	struct stat st;
-	char *store;
-	int rc = 0;
 
-	if ((store = containers_path(run, path)) == NULL)
+	if (containers_stat(run, store, &st) != 0)
 		return 0;
-	if (lstat(store, &st) != 0) {
-		if (errno != ENOENT && errno != ENOTDIR)
-			containers_note(run, store, "%s", strerror(errno));
-	} else if (!S_ISDIR(st.st_mode))
+	if (!S_ISDIR(st.st_mode)) {
 		containers_note(run, store, "not a directory, not followed");
-	else {
-		*found = true;
-		rc = podman_store(run, store, owner, stores);
+		return 0;
 	}
-	free(store);
-	return rc;
+	*found = true;
+	return podman_store(run, store, owner, stores);
 }
 
 /* The rootless store of every account with a home in /etc/passwd. */
 static int
 podman_rootless(struct live_run *run, json_t *stores, bool *found)
 {
-	char *passwd, *cursor, *line, *fields[7], path[CONTAINERS_PATH_MAX];
+	char *cursor, *line, *fields[7], path[CONTAINERS_PATH_MAX];
 	struct live_file f;
 	size_t i, tried = 0;
 	int rc = 0;
 
-	if ((passwd = containers_path(run, "/etc/passwd")) == NULL)
+	if (containers_read(run, "/etc/passwd", PODMAN_PASSWD_MAX, &f) != 0)
 		return 0;
-	if (live_read(AT_FDCWD, passwd, PODMAN_PASSWD_MAX, &f) != 0) {
-		if (errno != ENOENT)
-			live_note(run->errors);
-		free(passwd);
-		return 0;
-	}
-	free(passwd);
 	for (cursor = f.data; rc == 0 && (line = util_next_line(&cursor)) != NULL;) {
 		for (i = 0; i < 7 && (fields[i] = strsep(&line, ":")) != NULL; i++)
 			;

@@ -24,6 +24,7 @@
 #include "custody/util.h"
 
 #include "live-containers.h"
+#include "live-locate.h"
 #include "live.h"
 
 #define CONTAINERD_META	"/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db"
@@ -44,31 +45,51 @@ static const struct containers_field runc_state_fields[] = {
 	{ NULL, NULL, 0 },
 };
 
-/* containerd's metadata database: found, size and SHA-256, not parsed. */
+/*
+ * containerd's metadata database: found, size and SHA-256, not parsed. It
+ * is hashed through the descriptor of its directory (a /proc magic link
+ * meant to be followed), so no link on the way is.
+ */
 static void
 runtime_containerd_meta(struct live_run *run, json_t *containerd, bool *found)
 {
 	unsigned char digest[32];
-	char *path, hex[65];
+	char *dir, path[64], hex[65];
 	uint64_t size;
+	struct stat st;
 	json_t *meta;
+	int fd, rc;
 
-	if ((path = containers_path(run, CONTAINERD_META)) == NULL)
+	containers_set(run, containerd, "metadata", json_null());
+	if ((dir = strndup(CONTAINERD_META, strrchr(CONTAINERD_META, '/') -
+	    CONTAINERD_META)) == NULL)
 		return;
-	if (hash_file_sha256(path, digest, &size) != 0) {
-		if (errno != ENOENT)
-			live_note(run->errors);
-		containers_set(run, containerd, "metadata", json_null());
-		free(path);
+	fd = live_locate_open_dir(run, dir);
+	free(dir);
+	if (fd < 0) {
+		containers_failed(run, CONTAINERD_META, errno);
 		return;
 	}
+	if ((rc = fstatat(fd, "meta.db", &st, AT_SYMLINK_NOFOLLOW)) != 0)
+		containers_failed(run, CONTAINERD_META, errno);
+	else if (!S_ISREG(st.st_mode)) {
+		rc = -1;
+		containers_failed(run, CONTAINERD_META, S_ISLNK(st.st_mode) ?
+		    ELOOP : EINVAL);
+	} else {
+		snprintf(path, sizeof path, "/proc/self/fd/%d/meta.db", fd);
+		if ((rc = hash_file_sha256(path, digest, &size)) != 0)
+			containers_failed(run, CONTAINERD_META, errno);
+	}
+	close(fd);
+	if (rc != 0)
+		return;
 	*found = true;
 	util_hex(digest, 32, hex);
 	meta = json_pack("{sssIsssbss}", "path", CONTAINERD_META, "size",
 	    (json_int_t)size, "sha256", hex, "parsed", 0, "reason",
 	    "a bbolt database, which custody does not read");
 	containers_set(run, containerd, "metadata", meta);
-	free(path);
 }
 
 /* Call fn for each safe name in a directory, at most max. */
@@ -129,7 +150,7 @@ runtime_task(struct live_run *run, const char *dir, const char *id, void *arg)
 	free(path);
 	if (asprintf(&path, "%s/%s/init.pid", dir, id) < 0)
 		return error_set_errno("asprintf");
-	if (live_read(AT_FDCWD, path, 64, &f) == 0) {
+	if (containers_read(run, path, 64, &f) == 0) {
 		live_chomp(&f);
 		if (live_decimal(f.data, &pid))
 			containers_set(run, task, "init_pid", json_integer((json_int_t)pid));
@@ -153,7 +174,7 @@ runtime_runc(struct live_run *run, const char *dir, const char *id, void *arg)
 	if (asprintf(&path, "%s/%s/state.json", dir, id) < 0)
 		return error_set_errno("asprintf");
 	entry = json_pack("{ssssss}", "namespace", l->namespace,
-	    "directory_id", id, "state_file", path + strlen(run->root));
+	    "directory_id", id, "state_file", path);
 	state = containers_json_load(run, path, JSON_OBJECT, &missing);
 	if (entry != NULL && containers_append(run, l->list, entry) == 0 &&
 	    state != NULL)
@@ -196,15 +217,12 @@ runtime_read(struct live_run *run, json_t *obj, const char *key,
     int (*fn)(struct live_run *, const char *, const char *, void *),
     void *arg, bool *found)
 {
-	char *dir;
+	struct stat st;
 	int rc;
 
-	if ((dir = containers_path(run, where)) == NULL)
-		return 0;
-	if (access(dir, F_OK) == 0)
+	if (live_locate_stat(run, where, &st) == 0)
 		*found = true;
-	rc = runtime_each(run, dir, max, fn, arg);
-	free(dir);
+	rc = runtime_each(run, where, max, fn, arg);
 	if (rc == 0 && obj != NULL)
 		containers_sort(run, json_object_get(obj, key), "id");
 	if (rc == 0 && obj != NULL)

@@ -24,25 +24,8 @@
 
 #include "collector.h"
 #include "live-containers.h"
+#include "live-locate.h"
 #include "live.h"
-
-/* root + path, or NULL (error_set) when too long. */
-char *
-containers_path(const struct live_run *run, const char *path)
-{
-	char *joined;
-	size_t len = strlen(run->root) + strlen(path);
-
-	if (len >= CONTAINERS_PATH_MAX) {
-		error_set("path too long under root");
-		return NULL;
-	}
-	if (asprintf(&joined, "%s%s", run->root, path) < 0) {
-		error_set_errno("asprintf");
-		return NULL;
-	}
-	return joined;
-}
 
 /* True when name is one safe path component ([A-Za-z0-9._-], not . or ..). */
 bool
@@ -60,20 +43,45 @@ containers_name_ok(const char *name, size_t max)
 	return true;
 }
 
-/* Note a problem as "PATH: TEXT" in run->errors. */
+/*
+ * Note a problem as "WHAT: TEXT" in run->errors; a host path (from /) is
+ * shown as it is on disk, under the root.
+ */
 void
-containers_note(struct live_run *run, const char *path, const char *fmt, ...)
+containers_note(struct live_run *run, const char *what, const char *fmt, ...)
 {
-	char text[1024], *shown;
+	char text[1024], *shown, *escaped;
+	const char *root = what[0] == '/' ? run->root : "";
+	size_t len = strlen(root), n = strlen(what);
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	shown = util_escape(path, strlen(path));
-	error_set("%s: %s", shown != NULL ? shown : "?", text);
+	if ((shown = malloc(len + n + 1)) != NULL) {
+		memcpy(shown, root, len);
+		memcpy(shown + len, what, n + 1);
+	}
+	escaped = shown != NULL ? util_escape(shown, len + n) : NULL;
+	error_set("%s: %s", escaped != NULL ? escaped : "?", text);
+	free(escaped);
 	free(shown);
 	live_note(run->errors);
+}
+
+/* Note why a host path could not be reached; nothing when it is absent. */
+void
+containers_failed(struct live_run *run, const char *host, int error_number)
+{
+	if (error_number == ENOENT)
+		return;
+	if (error_number == ELOOP)
+		containers_note(run, host, "symlink, not followed");
+	else if (error_number == EXDEV)
+		containers_note(run, host, "leads out of the root, not followed");
+	else
+		containers_note(run, host, "%s", strerror(error_number));
+	errno = error_number;
 }
 
 /* Set key in obj, noting when out of memory. */
@@ -137,27 +145,24 @@ containers_json_parse(struct live_run *run, const char *path,
 
 /* Read and parse a capped JSON file of the wanted top-level type. */
 json_t *
-containers_json_load(struct live_run *run, const char *path, int want,
+containers_json_load(struct live_run *run, const char *host, int want,
     bool *missing)
 {
 	struct live_file f;
 	json_t *value;
 
 	*missing = false;
-	if (live_read(AT_FDCWD, path, CONTAINERS_JSON_MAX, &f) != 0) {
-		if (errno == ENOENT)
-			*missing = true;
-		else
-			live_note(run->errors);
+	if (containers_read(run, host, CONTAINERS_JSON_MAX, &f) != 0) {
+		*missing = errno == ENOENT;
 		return NULL;
 	}
 	if (f.truncated) {
-		containers_note(run, path, "larger than %zu bytes, not parsed",
+		containers_note(run, host, "larger than %zu bytes, not parsed",
 		    CONTAINERS_JSON_MAX);
 		free(f.data);
 		return NULL;
 	}
-	value = containers_json_parse(run, path, &f, want);
+	value = containers_json_parse(run, host, &f, want);
 	free(f.data);
 	return value;
 }
@@ -215,45 +220,124 @@ containers_pick(struct live_run *run, json_t *dst, json_t *src,
 	return 0;
 }
 
-/* Open a directory below the root without following a final link. */
+/* Open a host directory below the root through real directories only. */
 int
-containers_open_dir(struct live_run *run, const char *path)
+containers_open_dir(struct live_run *run, const char *host)
 {
-	int fd;
+	int fd = live_locate_open_dir(run, host);
 
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		containers_note(run, path, "%s", strerror(errno));
+	if (fd < 0)
+		containers_failed(run, host, errno);
 	return fd;
 }
 
+/* lstat a host path below the root; a link, on the way or last, refused. */
+int
+containers_stat(struct live_run *run, const char *host, struct stat *st)
+{
+	if (live_locate_stat(run, host, st) != 0) {
+		containers_failed(run, host, errno);
+		return -1;
+	}
+	if (S_ISLNK(st->st_mode)) {
+		containers_failed(run, host, ELOOP);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * True when the path made from fmt is a directory itself, not a link to
- * one; noted otherwise (but for its absence).
+ * True when the host path made from fmt is a directory itself, reached
+ * through directories; noted otherwise (but for its absence).
  */
 bool
 containers_is_dir(struct live_run *run, const char *fmt, ...)
 {
 	struct stat st;
 	va_list ap;
-	char *path;
+	char *host;
 	bool is_dir = false;
 	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&path, fmt, ap);
+	n = vasprintf(&host, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return false;
-	if (lstat(path, &st) != 0) {
-		if (errno != ENOENT)
-			containers_note(run, path, "%s", strerror(errno));
-	} else if (!S_ISDIR(st.st_mode))
-		containers_note(run, path, "not a directory, not followed");
+	if (containers_stat(run, host, &st) != 0)
+		;
+	else if (!S_ISDIR(st.st_mode))
+		containers_note(run, host, "not a directory, not followed");
 	else
 		is_dir = true;
-	free(path);
+	free(host);
 	return is_dir;
+}
+
+/* Read a regular file name below dirfd (shown as shown), at most max bytes. */
+int
+containers_read_at(struct live_run *run, int dirfd, const char *name,
+    const char *shown, size_t max, struct live_file *f)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		containers_failed(run, shown, errno);
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		containers_failed(run, shown, ELOOP);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		containers_note(run, shown, "not a regular file, not read");
+		errno = EINVAL;
+		return -1;
+	}
+	if (live_read(dirfd, name, max, f) != 0) {
+		containers_failed(run, shown, errno == ENOENT ? EIO : errno);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the directory of a host path; *name is its last component. */
+static int
+containers_open_parent(struct live_run *run, const char *host,
+    const char **name)
+{
+	char *dir;
+	const char *slash = strrchr(host, '/');
+	int fd;
+
+	if (slash == NULL || slash[1] == '\0' || (dir = strndup(host,
+	    slash == host ? 1 : (size_t)(slash - host))) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	*name = slash + 1;
+	fd = live_locate_open_dir(run, dir);
+	if (fd < 0)
+		containers_failed(run, host, errno);
+	free(dir);
+	return fd;
+}
+
+/* Read a regular file at a host path below the root, every component real. */
+int
+containers_read(struct live_run *run, const char *host, size_t max,
+    struct live_file *f)
+{
+	const char *name;
+	int fd, rc, saved;
+
+	if ((fd = containers_open_parent(run, host, &name)) < 0)
+		return -1;
+	rc = containers_read_at(run, fd, name, host, max, f);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 /* Read a small one-line text file (a mount-id) into out. */
@@ -263,8 +347,9 @@ containers_read_line(struct live_run *run, int dirfd, const char *name,
 {
 	struct live_file f;
 
-	if (live_read(dirfd, name, size - 1, &f) != 0) {
-		containers_note(run, shown, "%s", strerror(errno));
+	if (containers_read_at(run, dirfd, name, shown, size - 1, &f) != 0) {
+		if (errno == ENOENT)
+			containers_note(run, shown, "missing");
 		return -1;
 	}
 	live_chomp(&f);

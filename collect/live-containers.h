@@ -6,6 +6,8 @@
 #ifndef CUSTODY_LIVE_CONTAINERS_H
 #define CUSTODY_LIVE_CONTAINERS_H
 
+#include <sys/stat.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -34,8 +36,11 @@ struct containers_field {
 
 /* ---- live-containers.c: shared helpers. */
 
-/* root + path, or NULL (error_set) when too long. malloc'd. */
-char *containers_path(const struct live_run *, const char *path);
+/*
+ * Every path below is a host path (from /): it is read below the entry's
+ * root one component at a time, through real directories only, and a
+ * link met on the way is noted ("symlink, not followed"), never followed.
+ */
 /* True when name is one safe path component ([A-Za-z0-9._-], not . or ..). */
 bool containers_name_ok(const char *name, size_t max);
 /*
@@ -57,14 +62,24 @@ int containers_set(struct live_run *, json_t *obj, const char *key, json_t *valu
 int containers_append(struct live_run *, json_t *list, json_t *value);
 /* Sort a list of objects by one string member, so runs are reproducible. */
 int containers_sort(struct live_run *, json_t *list, const char *key);
-/* Note a problem as "PATH: TEXT" in run->errors. */
-void containers_note(struct live_run *, const char *path, const char *fmt, ...)
+/* Note a problem as "WHAT: TEXT" in run->errors; a host path is shown under the root. */
+void containers_note(struct live_run *, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Open a directory below the root without following a final link; -1 noted unless ENOENT. */
-int containers_open_dir(struct live_run *, const char *path);
-/* True when the path made from fmt is a directory itself, not a link to one; noted otherwise. */
+/* Note why a host path was not reached (errno): nothing for ENOENT; sets errno. */
+void containers_failed(struct live_run *, const char *host, int error_number);
+/* Open a host directory; -1 (errno) noted unless ENOENT. */
+int containers_open_dir(struct live_run *, const char *host);
+/* lstat a host path, refusing links; 0, or -1 (errno) noted unless ENOENT. */
+int containers_stat(struct live_run *, const char *host, struct stat *);
+/* True when the host path made from fmt is a directory itself, not a link to one; noted otherwise. */
 bool containers_is_dir(struct live_run *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Read a regular file (no link, FIFO or device) of at most max bytes at a host path. */
+int containers_read(struct live_run *, const char *host, size_t max,
+    struct live_file *);
+/* The same for name below dirfd, noted as shown. 0, or -1 (errno) noted unless ENOENT. */
+int containers_read_at(struct live_run *, int dirfd, const char *name,
+    const char *shown, size_t max, struct live_file *);
 /* Read a small text file (one line, such as a mount-id) into out; 0 or -1 (noted). */
 int containers_read_line(struct live_run *, int dirfd, const char *name,
     const char *shown, char *out, size_t size);

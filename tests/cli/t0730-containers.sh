@@ -71,7 +71,9 @@ docker_images() {
 
 # overlay_layers DIR MOUNT: a base layer, an init layer and the container's
 # writable layer MOUNT in the overlay directory DIR, as Docker and
-# containers/storage lay them out: DIR/l/SHORT links to ../ID/diff.
+# containers/storage lay them out: DIR/l/SHORT links to ../ID/diff, and
+# DIR/ID/link holds SHORT. The links are new, so reading them would change
+# their atimes (relatime): their layers are found by the link files.
 overlay_layers() {
 	o=$1 m=$2
 	mkdir -p "$o/l" "$o/base/diff/etc" "$o/base/diff/bin" "$o/base/diff/usr" \
@@ -80,6 +82,7 @@ overlay_layers() {
 	echo old >"$o/base/diff/usr/old" && echo keep >"$o/base/diff/var/lib/apt/x" &&
 	echo hosts >"$o/$m-init/diff/etc/hosts" &&
 	ln -s ../base/diff "$o/l/BASE" && ln -s "../$m-init/diff" "$o/l/INIT" &&
+	echo BASE >"$o/base/link" && echo INIT >"$o/$m-init/link" &&
 	echo "l/INIT:l/BASE" >"$o/$m/lower" &&
 	u=$o/$m/diff &&
 	mkdir -p "$u/etc" "$u/tmp" "$u/usr" "$u/var/lib" &&
@@ -260,6 +263,8 @@ test_expect_success 'symlink loops in a writable layer are listed, never followe
 	u=$TEST_TMP/b6/var/lib/docker/overlay2/m6/diff && mkdir -p "$u/d" &&
 	ln -s self "$u/self" && ln -s b "$u/a" && ln -s a "$u/b" &&
 	ln -s .. "$u/d/up" && ln -s / "$u/d/host" &&
+	: "a link read since it was made (a clock tick later) is read again" &&
+	sleep 1 && readlink "$u/d/up" >/dev/null &&
 	collect_root "$TEST_TMP/b6" b6.tar && extract b6.tar b6x &&
 	doc b6x | jq -e ".docker.containers[0].writable_layer |
 	    .count == 6 and ([.changes[] | select(.type == \"symlink\")] | length) == 5 and
@@ -276,12 +281,106 @@ test_expect_success 'links where directories belong are refused; odd names kept 
 	printf "x" >"$u/$(printf "bad\377name")" &&
 	collect_root "$TEST_TMP/b9" b9.tar && extract b9.tar b9x &&
 	errors_of b9x &&
-	test_grep "containers/$IMG: not a directory, not followed" errs &&
+	test_grep "containers/$IMG: symlink, not followed" errs &&
 	! grep -q planted b9x/live/containers.json &&
 	doc b9x | jq -e "[.docker.containers[].writable_layer.changes[]?] |
 	    length == 1 and .[0].path == null and
 	    (.[0].path_base64 | @base64d | startswith(\"/bad\"))" >/dev/null
 '
+
+# outside DIR: files outside every root: JSON, a log, a layer, all marked.
+outside() {
+	mkdir -p "$1/diff/etc" "$1/etc" &&
+	echo "{\"ID\": \"MARKER-outside\", \"Name\": \"/MARKER-outside\"}" \
+	    >"$1/config.json" &&
+	echo "MARKER-outside:x:0:0::/:/bin/sh" >"$1/shadow" &&
+	echo "#!/bin/sh MARKER-outside" >"$1/diff/etc/implant.sh" &&
+	echo "#!/bin/sh MARKER-outside" >"$1/etc/implant.sh" &&
+	echo MARKER-outside >"$1/diff/link"
+}
+
+if [ "$(id -u)" = 0 ]; then
+	test_expect_success 'links out of the root are recorded, never followed: nothing of outside read' '
+		out=$TEST_TMP/out1 && outside "$out" && r=$TEST_TMP/s1 &&
+		dr=$r/var/lib/docker && docker_tree "$r" &&
+		c=$dr/containers/$ID && rm "$c/config.v2.json" "$c/$ID-json.log.1" &&
+		ln -s "$out/config.json" "$c/config.v2.json" &&
+		ln -s "$out/shadow" "$c/$ID-json.log.1" &&
+		o=$dr/overlay2 && u=$o/mnt$ID/diff &&
+		ln -s /etc "$u/hostetc" && ln -s "$out/etc" "$u/outetc" &&
+		ln -s "$out" "$o/evil" && ln -s ../evil/diff "$o/l/EVIL" &&
+		sleep 1 && readlink "$o/l/EVIL" >/dev/null &&
+		echo "l/INIT:l/EVIL:l/BASE" >"$o/mnt$ID/lower" &&
+		ID2=$(printf "two %s" "$ID" | sha256sum | cut -c1-64) &&
+		mkdir -p "$dr/containers/$ID2" "$dr/image/overlay2/layerdb/mounts/$ID2" &&
+		echo "{\"ID\": \"$ID2\"}" >"$dr/containers/$ID2/config.v2.json" &&
+		ln -s /etc/passwd "$dr/containers/$ID2/hostconfig.json" &&
+		echo slash >"$dr/image/overlay2/layerdb/mounts/$ID2/mount-id" &&
+		ln -s / "$o/slash" &&
+		ID3=$(printf "three %s" "$ID" | sha256sum | cut -c1-64) &&
+		mkdir -p "$dr/containers/$ID3" "$dr/image/overlay2/layerdb/mounts/$ID3" \
+		    "$o/up3" &&
+		echo "{\"ID\": \"$ID3\"}" >"$dr/containers/$ID3/config.v2.json" &&
+		echo up3 >"$dr/image/overlay2/layerdb/mounts/$ID3/mount-id" &&
+		ln -s "$out/diff" "$o/up3/diff" &&
+		mv "$dr/image/overlay2/imagedb" "$out/imagedb" &&
+		ln -s "$out/imagedb" "$dr/image/overlay2/imagedb" &&
+		mkdir -p "$r/etc" "$r/run/runc/$PODID" &&
+		ln -s "$out/shadow" "$r/etc/passwd" &&
+		ln -s "$out/config.json" "$r/run/runc/$PODID/state.json" &&
+		mkdir -p "$r/var/lib/containerd" &&
+		ln -s "$out" "$r/var/lib/containerd/io.containerd.metadata.v1.bolt" &&
+		touch "$out/meta.db" &&
+		collect_root "$r" s1.tar &&
+		custody verify --key key.pub s1.tar >/dev/null &&
+		byhand_agrees 0 archive s1.tar key.pub &&
+		extract s1.tar s1x &&
+		! grep -r -q MARKER s1x && ! grep -q MARKER s1.tar &&
+		errors_of s1x &&
+		test_grep "containers/$ID/config.v2.json: symlink, not followed" errs &&
+		test_grep "containers/$ID/$ID-json.log.1: symlink, not followed" errs &&
+		test_grep "containers/$ID2/hostconfig.json: symlink, not followed" errs &&
+		test_grep "slash: layer missing from $o (symlink, not followed)" errs &&
+		test_grep "up3: no upper directory (diff): symlink, not followed" errs &&
+		test_grep "evil: lower layer missing" errs &&
+		test_grep "imagedb/content/sha256: symlink, not followed" errs &&
+		test_grep "$r/etc/passwd: symlink, not followed" errs &&
+		test_grep "run/runc/$PODID/state.json: symlink, not followed" errs &&
+		test_grep "meta.db: symlink, not followed" errs &&
+		doc s1x | jq -e --arg id "$ID" "
+		    (.docker.containers[] | select(.directory_id == \$id) |
+		      .name == null and .privileged == true and
+		      (.writable_layer.lower | map(.missing) == [false, true, false]) and
+		      ([.writable_layer.changes[] | select(.path == \"/hostetc\" or
+		        .path == \"/outetc\") | .type] == [\"symlink\", \"symlink\"]) and
+		      ([.writable_layer.changes[] | select(.path == \"/etc/passwd\") |
+		        .change] == [\"C\"])) and
+		    .docker.images == [] and .containerd.metadata == null" >/dev/null &&
+		! test -e "s1x/files$c/$ID-json.log.1" &&
+		grep -q started "s1x/files$c/$ID-json.log"
+	'
+
+	test_expect_success 'a root reached through a link is the examiner'"'"'s choice: read' '
+		ln -s "$TEST_TMP/d1" "$TEST_TMP/d1-link" &&
+		collect_root "$TEST_TMP/d1-link" l1.tar && extract l1.tar l1x &&
+		doc l1x | jq -e ".docker.containers[0].name == \"/web\" and
+		    .docker.containers[0].writable_layer.count > 0 and .errors == []" >/dev/null &&
+		grep -q started "l1x/files$TEST_TMP/d1-link/var/lib/docker/containers/$ID/$ID-json.log"
+	'
+
+	test_expect_success 'a profile path through a link still collects its file' '
+		mkdir -p "$TEST_TMP/realdir" && echo kept >"$TEST_TMP/realdir/f" &&
+		ln -s realdir "$TEST_TMP/linkdir" &&
+		printf "name: p\nentries:\n  - path: %s\n" "$TEST_TMP/linkdir/f" >pl.yaml &&
+		"$CUSTODY" collect --key key --compress none --profile pl.yaml \
+		    -o pl.tar >/dev/null 2>err && extract pl.tar plx &&
+		test "$(cat "plx/files$TEST_TMP/linkdir/f")" = kept
+	'
+else
+	test_skip 'links out of the root are recorded, never followed' 'needs root for mknod'
+	test_skip 'a root reached through a link is read' 'needs root for mknod'
+	test_skip 'a profile path through a link still collects its file' 'needs root'
+fi
 
 test_expect_success 'a layer of 12000 files and 80 levels: listed up to the caps, recorded' '
 	docker_container "$TEST_TMP/c2" && docker_mount "$TEST_TMP/c2" m2 &&
@@ -308,6 +407,7 @@ test_expect_success 'a missing layer and a missing lower layer are recorded' '
 	docker_container "$TEST_TMP/b8" &&
 	docker_mount "$TEST_TMP/b8" m8 && mkdir -p "$o/m8/diff" "$o/l" &&
 	echo x >"$o/m8/diff/f" && ln -s ../nowhere/diff "$o/l/NOWHERE" &&
+	sleep 1 && readlink "$o/l/NOWHERE" >/dev/null &&
 	echo "l/NOWHERE:l/ABSENT:../../x" >"$o/m8/lower" &&
 	collect_root "$TEST_TMP/b8" b8.tar && extract b8.tar b8x &&
 	errors_of b8x &&
@@ -409,6 +509,44 @@ test_expect_success 'Podman stores with broken, mistyped and huge files' '
 	test_grep "images.json: is not an array" errs &&
 	test_grep "layers.json: larger than 16777216 bytes" errs
 '
+
+# atimes: the atimes of the objects named in ./paths (stat reads no directory).
+atimes() {
+	xargs stat -c "%X %F %n" <paths
+}
+
+# A directory listed and a link read here change their atimes (the test
+# tree is not on a noatime or read-only mount), or the next test is moot.
+mkdir -p "$TEST_TMP/probe/d" && ln -s d "$TEST_TMP/probe/l" &&
+    touch -a -d 2001-01-01 "$TEST_TMP/probe/d" &&
+    touch -h -a -d 2001-01-01 "$TEST_TMP/probe/l" &&
+    ls "$TEST_TMP/probe/d" >/dev/null && readlink "$TEST_TMP/probe/l" >/dev/null
+if [ "$(id -u)" = 0 ] &&
+    [ "$(stat -c %X "$TEST_TMP/probe/d")" != "$(date -d 2001-01-01 +%s)" ] &&
+    [ "$(stat -c %X "$TEST_TMP/probe/l")" != "$(date -d 2001-01-01 +%s)" ]; then
+	test_expect_success 'atimes of directories, files and links in the tree are left alone' '
+		r=$TEST_TMP/a1 && docker_tree "$r" &&
+		podman_tree "$r" /var/lib/containers/storage &&
+		mkdir -p "$r/run/runc/$PODID" && echo "{\"id\": \"$PODID\"}" \
+		    >"$r/run/runc/$PODID/state.json" &&
+		ln -s ../tmp/x.sh "$r/var/lib/docker/overlay2/mnt$ID/diff/etc/run.sh" &&
+		find "$r" >paths && xargs touch -h -a -d 2001-01-01 <paths &&
+		atimes >before && grep -q "^$(date -d 2001-01-01 +%s) directory .*/diff/tmp\$" before &&
+		collect_root "$r" a1.tar && extract a1.tar a1x &&
+		atimes >after && diff before after &&
+		doc a1x | jq -e "(.docker.containers[0].writable_layer |
+		    (.lower | map(.target_not_read) == [true, true]) and
+		    (.lower | map(.missing) == [false, false]) and
+		    .targets_not_read >= 1) and .errors == []" >/dev/null &&
+		test "$(change a1x /etc/run.sh | jq -r .target_not_read)" = true &&
+		test "$(change a1x /etc/run.sh | jq -r .target)" = null &&
+		test "$(change a1x /etc/passwd | jq -r .change)" = C &&
+		custody verify --key key.pub a1.tar >/dev/null
+	'
+else
+	test_skip 'atimes of directories, files and links in the tree are left alone' \
+	    'not root, or atimes do not change on the test directory'"'"'s mount'
+fi
 
 test_expect_success 'containerd: the database hashed, not parsed; task specs and runc state read' '
 	r=$TEST_TMP/k1 &&
