@@ -324,7 +324,13 @@ if [ "$(id -u)" = 0 ]; then
 		echo up3 >"$dr/image/overlay2/layerdb/mounts/$ID3/mount-id" &&
 		ln -s "$out/diff" "$o/up3/diff" &&
 		mv "$dr/image/overlay2/imagedb" "$out/imagedb" &&
+		echo "{\"architecture\": \"MARKER-outside\"}" \
+		    >"$out/imagedb/content/sha256/$IMG" &&
 		ln -s "$out/imagedb" "$dr/image/overlay2/imagedb" &&
+		ps=$r/var/lib/containers/storage && mkdir -p "$ps/overlay-containers" \
+		    "$out/overlay-images" && echo "[]" >"$ps/overlay-containers/containers.json" &&
+		echo "[{\"id\": \"MARKER-outside\"}]" >"$out/overlay-images/images.json" &&
+		ln -s "$out/overlay-images" "$ps/overlay-images" &&
 		mkdir -p "$r/etc" "$r/run/runc/$PODID" &&
 		ln -s "$out/shadow" "$r/etc/passwd" &&
 		ln -s "$out/config.json" "$r/run/runc/$PODID/state.json" &&
@@ -335,7 +341,7 @@ if [ "$(id -u)" = 0 ]; then
 		custody verify --key key.pub s1.tar >/dev/null &&
 		byhand_agrees 0 archive s1.tar key.pub &&
 		extract s1.tar s1x &&
-		! grep -r -q MARKER s1x && ! grep -q MARKER s1.tar &&
+		! grep -r -l MARKER s1x && ! grep -q MARKER s1.tar &&
 		errors_of s1x &&
 		test_grep "containers/$ID/config.v2.json: symlink, not followed" errs &&
 		test_grep "containers/$ID/$ID-json.log.1: symlink, not followed" errs &&
@@ -344,6 +350,7 @@ if [ "$(id -u)" = 0 ]; then
 		test_grep "up3: no upper directory (diff): symlink, not followed" errs &&
 		test_grep "evil: lower layer missing" errs &&
 		test_grep "imagedb/content/sha256: symlink, not followed" errs &&
+		test_grep "overlay-images/images.json: symlink, not followed" errs &&
 		test_grep "$r/etc/passwd: symlink, not followed" errs &&
 		test_grep "run/runc/$PODID/state.json: symlink, not followed" errs &&
 		test_grep "meta.db: symlink, not followed" errs &&
