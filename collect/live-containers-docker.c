@@ -147,7 +147,7 @@ docker_state(json_t *c)
 	return "exited";
 }
 
-/* True when a log's name is not a regular file: a link is noted, not followed. */
+/* True when a log's name is not a regular file (noted): a link is not followed. */
 static bool
 docker_log_refused(struct live_run *run, int fd, const char *dir,
     const char *name)
@@ -158,10 +158,13 @@ docker_log_refused(struct live_run *run, int fd, const char *dir,
 	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    S_ISREG(st.st_mode))
 		return false;	/* vanished: collection records it */
-	if (S_ISLNK(st.st_mode) && asprintf(&host, "%s/%s", dir, name) >= 0) {
+	if (asprintf(&host, "%s/%s", dir, name) < 0)
+		return true;
+	if (S_ISLNK(st.st_mode))
 		containers_failed(run, host, ELOOP);
-		free(host);
-	}
+	else
+		containers_note(run, host, "not a regular file, not read");
+	free(host);
 	return true;
 }
 
@@ -400,17 +403,13 @@ containers_docker(struct live_run *run, bool *found)
 {
 	json_t *docker = json_object();
 	char *root;
-	struct stat st;
 	int rc;
 
 	if (docker == NULL || containers_set(run, run->doc, "docker", docker) != 0)
 		return 0;
 	if ((root = docker_data_root(run, docker)) == NULL)
 		return 0;
-	st.st_mode = 0;
-	if (containers_stat(run, root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		if (st.st_mode != 0 && !S_ISDIR(st.st_mode))
-			containers_note(run, root, "not a directory, not followed");
+	if (!containers_is_dir(run, "%s", root)) {
 		containers_set(run, docker, "found", json_false());
 		free(root);
 		return 0;

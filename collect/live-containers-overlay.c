@@ -99,32 +99,31 @@ containers_readlink(int dirfd, const char *name, char *target, size_t size,
 	return readlinkat(dirfd, name, target, size);
 }
 
-/* Open the directory of rel (below fd) component by component, no links. */
+/*
+ * Open the directory of rel below the lower layer fd through real
+ * directories only, each component counted against the lookup budget;
+ * *last is rel's last component.
+ */
 static int
-containers_open_parent(struct containers_diff *d, int fd, const char *rel,
+containers_lower_parent(struct containers_diff *d, int fd, const char *rel,
     const char **last)
 {
-	char part[NAME_MAX + 1];
-	const char *slash;
-	int next;
+	char dir[CONTAINERS_PATH_MAX];
+	const char *slash = strrchr(rel, '/'), *p;
+	size_t parts = 1;
 
-	fd = dup(fd);
-	while (fd >= 0 && (slash = strchr(rel, '/')) != NULL) {
-		if ((size_t)(slash - rel) > NAME_MAX || d->lookups++ >=
-		    CONTAINERS_LOOKUPS_MAX) {
-			close(fd);
-			return -1;
-		}
-		memcpy(part, rel, (size_t)(slash - rel));
-		part[slash - rel] = '\0';
-		next = openat(fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		close(fd);
-		fd = next;
-		rel = slash + 1;
-	}
-	*last = rel;
-	return fd;
+	for (p = rel; (p = strchr(p, '/')) != NULL; p++)
+		parts++;
+	if ((d->lookups += parts) > CONTAINERS_LOOKUPS_MAX)
+		return -1;
+	*last = slash != NULL ? slash + 1 : rel;
+	if (slash == NULL)
+		return walk_open_beneath(fd, "");
+	if ((size_t)(slash - rel) >= sizeof dir)
+		return -1;
+	memcpy(dir, rel, (size_t)(slash - rel));
+	dir[slash - rel] = '\0';
+	return walk_open_beneath(fd, dir);
 }
 
 /* Whether rel (no leading /) exists in the lower layers: 1 yes, 0 no, -1 unknown. */
@@ -141,7 +140,7 @@ containers_in_lower(struct containers_diff *d, const char *rel)
 			continue;
 		if (d->lookups >= CONTAINERS_LOOKUPS_MAX)
 			return d->unclassified = true, -1;
-		if ((fd = containers_open_parent(d, d->lower[i], rel, &last)) < 0)
+		if ((fd = containers_lower_parent(d, d->lower[i], rel, &last)) < 0)
 			continue;
 		found = fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) == 0;
 		close(fd);

@@ -54,33 +54,25 @@ static void
 runtime_containerd_meta(struct live_run *run, json_t *containerd, bool *found)
 {
 	unsigned char digest[32];
-	char *dir, path[64], hex[65];
+	char path[64], hex[65];
+	const char *name;
 	uint64_t size;
 	struct stat st;
 	json_t *meta;
-	int fd, rc;
+	int fd, rc = -1;
 
 	containers_set(run, containerd, "metadata", json_null());
-	if ((dir = strndup(CONTAINERD_META, strrchr(CONTAINERD_META, '/') -
-	    CONTAINERD_META)) == NULL)
+	if ((fd = containers_open_parent(run, CONTAINERD_META, &name)) < 0)
 		return;
-	fd = live_locate_open_dir(run, dir);
-	free(dir);
-	if (fd < 0) {
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		containers_failed(run, CONTAINERD_META, errno);
-		return;
-	}
-	if ((rc = fstatat(fd, "meta.db", &st, AT_SYMLINK_NOFOLLOW)) != 0)
+	else if (S_ISLNK(st.st_mode))
+		containers_failed(run, CONTAINERD_META, ELOOP);
+	else if (!S_ISREG(st.st_mode))
+		containers_note(run, CONTAINERD_META, "not a regular file, not read");
+	else if (snprintf(path, sizeof path, "/proc/self/fd/%d/%s", fd, name) <
+	    (int)sizeof path && (rc = hash_file_sha256(path, digest, &size)) != 0)
 		containers_failed(run, CONTAINERD_META, errno);
-	else if (!S_ISREG(st.st_mode)) {
-		rc = -1;
-		containers_failed(run, CONTAINERD_META, S_ISLNK(st.st_mode) ?
-		    ELOOP : EINVAL);
-	} else {
-		snprintf(path, sizeof path, "/proc/self/fd/%d/meta.db", fd);
-		if ((rc = hash_file_sha256(path, digest, &size)) != 0)
-			containers_failed(run, CONTAINERD_META, errno);
-	}
 	close(fd);
 	if (rc != 0)
 		return;
@@ -220,7 +212,7 @@ runtime_read(struct live_run *run, json_t *obj, const char *key,
 	struct stat st;
 	int rc;
 
-	if (live_locate_stat(run, where, &st) == 0)
+	if (live_locate_stat(run, where, &st) == 0 && S_ISDIR(st.st_mode))
 		*found = true;
 	rc = runtime_each(run, where, max, fn, arg);
 	if (rc == 0 && obj != NULL)

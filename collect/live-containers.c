@@ -301,8 +301,8 @@ containers_read_at(struct live_run *run, int dirfd, const char *name,
 	return 0;
 }
 
-/* Open the directory of a host path; *name is its last component. */
-static int
+/* Open the directory of a host path; *name is its last component. -1 noted. */
+int
 containers_open_parent(struct live_run *run, const char *host,
     const char **name)
 {

@@ -74,6 +74,8 @@ int containers_stat(struct live_run *, const char *host, struct stat *);
 /* True when the host path made from fmt is a directory itself, not a link to one; noted otherwise. */
 bool containers_is_dir(struct live_run *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Open the directory of a host path, *name its last part; -1 (errno) noted unless ENOENT. */
+int containers_open_parent(struct live_run *, const char *host, const char **name);
 /* Read a regular file (no link, FIFO or device) of at most max bytes at a host path. */
 int containers_read(struct live_run *, const char *host, size_t max,
     struct live_file *);
