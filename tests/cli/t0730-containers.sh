@@ -517,6 +517,60 @@ test_expect_success 'Podman stores with broken, mistyped and huge files' '
 	test_grep "layers.json: larger than 16777216 bytes" errs
 '
 
+# swap_when_open PID DIR OUT: once process PID has a log of DIR open that
+# is not the last it lists, replace DIR by a link to OUT (DIR moved to
+# DIR.x), so that the next logs are looked for through the link; 1 when
+# PID never has one open.
+swap_when_open() {
+	python3 -c '
+import os, sys, time
+pid, d, out = sys.argv[1:4]
+order = os.listdir(d)
+end = time.time() + 60
+while time.time() < end:
+    try:
+        fds = os.listdir("/proc/%s/fd" % pid)
+    except OSError:
+        sys.exit(1)
+    for fd in fds:
+        try:
+            target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith(d + "/") and "-json.log" in target and \
+            target != d + "/" + [n for n in order if "-json.log" in n][-1]:
+            os.rename(d, d + ".x")
+            os.symlink(out, d)
+            sys.exit(0)
+    time.sleep(0.001)
+sys.exit(1)
+' "$@"
+}
+
+if [ "$(id -u)" = 0 ]; then
+	test_expect_success 'a log directory swapped for a link while its logs are collected: outside never read' '
+		r=$TEST_TMP/w1 && docker_container "$r" && mkdir -p "$TEST_TMP/out2" &&
+		c=$r/var/lib/docker/containers/$ID &&
+		for n in "" .1 .2 .3; do
+			head -c 30000000 /dev/zero >"$c/$ID-json.log$n" &&
+			echo MARKER-outside >"$TEST_TMP/out2/$ID-json.log$n" || exit 1
+		done &&
+		printf "name: c\nentries:\n  - live: containers\n    root: %s\n" "$r" >w1.yaml &&
+		{ "$CUSTODY" collect --key key --compress none \
+		    --profile w1.yaml -o w1.tar >/dev/null 2>err & } && cpid=$! &&
+		swap_when_open $cpid "$c" "$TEST_TMP/out2" &&
+		{ wait $cpid; test $? = 3; } && rm "$c" && mv "$c.x" "$c" &&
+		extract w1.tar w1x && ! grep -r -l MARKER w1x &&
+		jq -e -s "map(select(.source // \"\" | test(\"-json.log\"))) |
+		    length == 4 and all(.status == \"ok\" or
+		      .reason == \"stat: Too many levels of symbolic links\") and
+		    any(.status == \"error\")" w1x/custody/manifest.jsonl >/dev/null &&
+		custody verify --key key.pub w1.tar >/dev/null
+	'
+else
+	test_skip 'a log directory swapped for a link while its logs are collected' 'needs root'
+fi
+
 # atimes: the atimes of the objects named in ./paths (stat reads no directory).
 atimes() {
 	xargs stat -c "%X %F %n" <paths
