@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -26,9 +25,9 @@
 #include "custody/manifest.h"
 #include "custody/util.h"
 
+#include "atime.h"
 #include "collector.h"
 #include "live-containers.h"
-#include "live-timeline.h"
 #include "live.h"
 
 #define CONTAINERS_LOWER_TEXT	16384	/* the lower file */
@@ -45,7 +44,6 @@ struct containers_diff {
 	const char	*upper;		/* on-disk path of the upper dir, for sources */
 	const char	*member;	/* live/containers/MEMBER/diff/... */
 	int64_t		 keep_size;
-	int64_t		 now;		/* for the atime rule of link targets */
 	size_t		 kept;
 	size_t		 not_kept;	/* executables over a cap */
 	size_t		 lookups;
@@ -78,25 +76,17 @@ containers_is_whiteout(const struct stat *st)
 }
 
 /*
- * Read the target of the link name below dirfd, when the atime rule of the
- * timeline says reading it leaves the link's atime alone: its length, -2
- * when not read for that, -1 (errno) when it cannot be read.
+ * Read the target of the link name below dirfd where that leaves the
+ * link's atime alone (the rule of atime.c): its length, -2 when not read
+ * for that, -1 (errno) when it cannot be read.
  */
 static ssize_t
-containers_readlink(int dirfd, const char *name, char *target, size_t size,
-    int64_t now)
+containers_readlink(int dirfd, const char *name, char *target, size_t size)
 {
-	struct statx x;
+	size_t len;
+	int rc = atime_readlink(dirfd, name, target, size, &len);
 
-	if (timeline_stat(dirfd, name, &x) != 0)
-		return -1;
-	if (!S_ISLNK(x.stx_mode)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (!timeline_link_readable(timeline_atime_of(dirfd), &x, now))
-		return -2;
-	return readlinkat(dirfd, name, target, size);
+	return rc == 0 ? (ssize_t)len : rc == 1 ? -2 : -1;
 }
 
 /*
@@ -287,11 +277,11 @@ containers_change_facts(struct containers_diff *d, int dirfd, const char *name,
 		    json_integer((json_int_t)st->st_size));
 	if (!S_ISLNK(st->st_mode))
 		return;
-	n = containers_readlink(dirfd, name, target, sizeof target, d->now);
+	n = containers_readlink(dirfd, name, target, sizeof target);
 	if (n == -2) {
 		d->targets_not_read++;
 		containers_set(d->run, change, "target_not_read", json_true());
-	} else if (n >= 0 && (size_t)n < sizeof target)
+	} else if (n >= 0 && (size_t)n < sizeof target - 1)	/* not cut */
 		live_set_bytes(change, "target", target, (size_t)n);
 }
 
@@ -432,8 +422,7 @@ containers_lower_id(struct containers_diff *d, int linkfd, const char *link,
 	ssize_t n = -1;
 
 	if (linkfd >= 0)
-		n = containers_readlink(linkfd, link + 2, target,
-		    sizeof target - 1, d->now);
+		n = containers_readlink(linkfd, link + 2, target, sizeof target);
 	if (n == -2)
 		return 0;
 	if (n < 0) {
@@ -639,7 +628,6 @@ containers_overlay_diff(struct live_run *run, const char *overlay,
 	size_t i;
 
 	d.keep_size = run->max_size >= 0 ? run->max_size : CONTAINERS_KEEP_SIZE;
-	d.now = (int64_t)time(NULL);
 	if (record == NULL || containers_set(run, container, "writable_layer",
 	    record) != 0)
 		return 0;

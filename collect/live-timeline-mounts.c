@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include <fcntl.h>
@@ -100,24 +99,6 @@ timeline_atime_policy(const char *options, const char *super)
 	    timeline_option(options, "noatime"))
 		return TIMELINE_ATIME_NEVER;
 	if (timeline_option(options, "relatime"))
-		return TIMELINE_ATIME_RELATIME;
-	return TIMELINE_ATIME_ALWAYS;
-}
-
-/*
- * When reading a link updates its atime, on the mount the open file fd is
- * on: the same rule, from its statvfs(3) flags. ALWAYS when unknown.
- */
-enum timeline_atime
-timeline_atime_of(int fd)
-{
-	struct statvfs vfs;
-
-	if (fstatvfs(fd, &vfs) != 0)
-		return TIMELINE_ATIME_ALWAYS;
-	if (vfs.f_flag & (ST_RDONLY | ST_NOATIME))
-		return TIMELINE_ATIME_NEVER;
-	if (vfs.f_flag & ST_RELATIME)
 		return TIMELINE_ATIME_RELATIME;
 	return TIMELINE_ATIME_ALWAYS;
 }

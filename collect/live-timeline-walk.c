@@ -91,26 +91,21 @@ timeline_failed(struct timeline_walk *w, const char *path, size_t len,
 	timeline_problem(w->problems, path, len, error_number);
 }
 
-/*
- * True when the kernel would not touch a link's atime to read its target
- * now, by the atime rule of its mount and its times (x). Shared with the
- * other sources that read link targets.
- */
-bool
-timeline_link_readable(enum timeline_atime atime, const struct statx *x,
-    int64_t now)
+/* True when the kernel would not touch a link's atime to read it. */
+static bool
+timeline_target_readable(const struct timeline_walk *w, const struct statx *x)
 {
 	const struct statx_timestamp *a = &x->stx_atime;
 
-	if (atime == TIMELINE_ATIME_NEVER)
+	if (w->atime == TIMELINE_ATIME_NEVER)
 		return true;
-	if (atime == TIMELINE_ATIME_ALWAYS)
+	if (w->atime == TIMELINE_ATIME_ALWAYS)
 		return false;
 	/* relatime: untouched while atime is after mtime and ctime, for a day. */
 #define AFTER(t) (a->tv_sec > (t).tv_sec || \
 	(a->tv_sec == (t).tv_sec && a->tv_nsec > (t).tv_nsec))
 	return AFTER(x->stx_mtime) && AFTER(x->stx_ctime) &&
-	    now - a->tv_sec < 23 * 3600;
+	    w->now - a->tv_sec < 23 * 3600;
 #undef AFTER
 }
 
@@ -123,7 +118,7 @@ timeline_write(struct timeline_walk *w, int dirfd, const char *entry,
 	char target[TIMELINE_TARGET_MAX];
 	ssize_t n;
 
-	if (S_ISLNK(x->stx_mode) && !timeline_link_readable(w->atime, x, w->now))
+	if (S_ISLNK(x->stx_mode) && !timeline_target_readable(w, x))
 		w->targets_kept++;
 	else if (S_ISLNK(x->stx_mode)) {
 		n = readlinkat(dirfd, entry, target, sizeof target);

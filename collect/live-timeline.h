@@ -123,13 +123,6 @@ int timeline_walk(struct timeline_walk *, int fd, const char *name,
 int timeline_open_dir(int dirfd, const char *name, uint64_t *atime_kept);
 /* The statx of an open file, or of a name below dirfd. 0 or -1 (errno). */
 int timeline_stat(int dirfd, const char *name, struct statx *);
-/*
- * True when reading a link's target now leaves its atime alone, by the
- * atime rule of its mount and its times: the rule of every source that
- * reads link targets.
- */
-bool timeline_link_readable(enum timeline_atime, const struct statx *,
-    int64_t now);
 
 /* ---- live-timeline-mounts.c */
 
@@ -157,8 +150,6 @@ struct timeline_mounts {
 	bool			 truncated;
 };
 
-/* The atime rule of the mount an open file is on, from its statvfs(3) flags. */
-enum timeline_atime timeline_atime_of(int fd);
 /* Why a filesystem type is left out, or NULL when it is walked. */
 const char *timeline_fstype_skip(const char *fstype, const char *point);
 /*
