@@ -1543,6 +1543,22 @@ collector_live_bytes(struct collector *c, const char *apath, const char *label,
 	return collector_record_typed(c, &e, fr.ticket);
 }
 
+/*
+ * A live source that read only part of what it reads names the rest in its
+ * document's "errors": say so in the summary, without changing the exit
+ * status (the document is collected and holds every reason).
+ */
+static void
+collector_live_problems(struct collector *c, const char *label,
+    const char *apath, const struct live_run *run)
+{
+	char reason[320];
+
+	snprintf(reason, sizeof reason, "%zu problem%s recorded in %s, the first: %s",
+	    run->n_errors, run->n_errors == 1 ? "" : "s", apath, run->first_error);
+	collector_note_problem(c, label, "partial", reason);
+}
+
 /* Collect one live source: its document, and whatever members it adds. */
 int
 collector_live(struct collector *c, const struct profile_entry *entry)
@@ -1578,6 +1594,8 @@ collector_live(struct collector *c, const struct profile_entry *entry)
 	}
 	rc = collector_live_bytes(c, apath, label, origin, data, len);
 	free(data);
+	if (rc == 0 && run.n_errors > 0)
+		collector_live_problems(c, label, apath, &run);
 	free(apath);
 	return rc;
 }

@@ -43,6 +43,9 @@ struct live_run {
 	const char		*root;		/* stands for "/" in on-disk reads; "" = the host */
 	int64_t			 max_size;	/* the entry's cap on content members; -1: the source's default */
 	bool			 fatal;		/* set by live_add_*: the archive failed */
+	/* Set by live_collect for the summary: run->errors' size and first string. */
+	size_t			 n_errors;
+	char			 first_error[160];
 };
 
 /* One reader: where it reads from (for the manifest's "origin") and how. */
