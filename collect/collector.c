@@ -1569,6 +1569,7 @@ collector_live(struct collector *c, const struct profile_entry *entry)
 		.name = entry->live,
 		.root = entry->root != NULL ? entry->root : "",
 		.max_size = entry->max_size,
+		.include_secrets = c->opt->include_secrets,
 	};
 	const char *origin = entry->live;
 	char *data, *apath, label[128];
