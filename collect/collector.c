@@ -1486,7 +1486,7 @@ collector_item(struct collector *c, int dirfd, const char *name,
 	for (i = 0; root && !S_ISDIR(st->st_mode) && i < c->tree_count; i++)
 		if (collector_tree_reached(c, &c->trees[i], path))
 			return collector_named_again(c, path);
-	if ((root || S_ISDIR(st->st_mode) || st->st_nlink > 1) &&
+	if ((root || st->st_nlink > 1) && !S_ISDIR(st->st_mode) &&
 	    inode_set_add(&c->seen, &id) != 0)
 		return -1;
 	if ((root || st->st_nlink > 1) && !S_ISDIR(st->st_mode) &&
@@ -1494,6 +1494,12 @@ collector_item(struct collector *c, int dirfd, const char *name,
 		return -1;
 	if ((rc = collector_excluded(c, path, st, rules)) != 0)
 		return rc;
+	/*
+	 * A directory counts as seen only once it is walked: one an entry
+	 * excluded is still walked when a later entry names it.
+	 */
+	if (S_ISDIR(st->st_mode) && inode_set_add(&c->seen, &id) != 0)
+		return -1;
 	if (S_ISREG(st->st_mode))
 		return collector_file(c, dirfd, name, path, st, rules);
 	if (S_ISLNK(st->st_mode))
