@@ -1677,14 +1677,18 @@ live_add_file(struct live_run *run, const char *member, int fd,
 	struct collector *c = run->collector;
 	struct file_read fr;
 	char *apath;
-	int rc;
+	int rc, flags;
+	bool atime_unprotected;
 
 	if ((apath = collector_live_path(run, member)) == NULL)
 		return run->fatal = true, -1;
+	/* Whether the reader's own open got O_NOATIME, as its descriptor says. */
+	flags = fcntl(fd, F_GETFL);
+	atime_unprotected = flags < 0 || (flags & O_NOATIME) == 0;
 	memset(&fr, 0, sizeof fr);
 	fr.ticket = -1;
 	fr.limit = cap;
-	rc = collector_read_file(c, fd, source, apath, st, false, &fr);
+	rc = collector_read_file(c, fd, source, apath, st, atime_unprotected, &fr);
 	if (rc == 0)
 		rc = collector_live_record(record, apath, c, &fr);
 	free(apath);
