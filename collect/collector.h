@@ -173,14 +173,6 @@ struct walk_rules {
 
 /* Open a directory relative to dirfd without following links or touching atime. */
 int walk_open_dir(int dirfd, const char *name);
-/*
- * Open the directory rel below dirfd one component at a time through real
- * directories only (O_NOATIME where permitted): a link on the way is
- * ELOOP, ".." EXDEV. fd, or -1 with errno.
- */
-int walk_open_beneath(int dirfd, const char *rel);
-/* The same below a root directory ("": /), itself opened through links. */
-int walk_open_in_root(const char *root, const char *rel);
 /* Expand a glob path and walk each match. 0, or -1 on a fatal error. */
 int walk_path(struct collector *, const char *pattern, const struct walk_rules *);
 /*
@@ -198,6 +190,14 @@ int collector_item(struct collector *, int dirfd, const char *name,
  */
 int collector_regular(struct collector *, int dirfd, const char *name,
     const char *path, const struct walk_rules *, bool *done);
+/*
+ * Open the directory rel below dirfd one component at a time through real
+ * directories only (O_NOATIME where permitted): a link on the way is
+ * ELOOP, ".." EXDEV. fd, or -1 with errno.
+ */
+int walk_open_beneath(int dirfd, const char *rel);
+/* The same below a root directory ("": /), itself opened through links. */
+int walk_open_in_root(const char *root, const char *rel);
 /* Remember a directory root about to be walked. 0 or -1. */
 int collector_tree_walked(struct collector *, const char *path,
     const struct stat *, const struct walk_rules *);

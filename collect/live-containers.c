@@ -69,12 +69,36 @@ containers_note(struct live_run *run, const char *what, const char *fmt, ...)
 	live_note(run->errors);
 }
 
+/* True when a directory on the way to host (below the root) is a link. */
+static bool
+containers_link_on_way(struct live_run *run, const char *host)
+{
+	char prefix[CONTAINERS_PATH_MAX];
+	const char *slash = host;
+	struct stat st;
+	size_t len;
+
+	while ((slash = strchr(slash + 1, '/')) != NULL) {
+		if ((len = (size_t)(slash - host)) >= sizeof prefix)
+			return false;
+		memcpy(prefix, host, len);
+		prefix[len] = '\0';
+		if (live_locate_stat(run, prefix, &st) != 0)
+			return false;
+		if (S_ISLNK(st.st_mode))
+			return true;
+	}
+	return false;
+}
+
 /* Note why a host path could not be reached; nothing when it is absent. */
 void
 containers_failed(struct live_run *run, const char *host, int error_number)
 {
 	if (error_number == ENOENT)
 		return;
+	if (error_number == ENOTDIR && containers_link_on_way(run, host))
+		error_number = ELOOP;
 	if (error_number == ELOOP)
 		containers_note(run, host, "symlink, not followed");
 	else if (error_number == EXDEV)
