@@ -69,7 +69,7 @@ containers_note(struct live_run *run, const char *what, const char *fmt, ...)
 	live_note(run->errors);
 }
 
-/* True when a directory on the way to host (below the root) is a link. */
+/* True when host (below the root), or a directory on the way to it, is a link. */
 static bool
 containers_link_on_way(struct live_run *run, const char *host)
 {
@@ -88,7 +88,7 @@ containers_link_on_way(struct live_run *run, const char *host)
 		if (S_ISLNK(st.st_mode))
 			return true;
 	}
-	return false;
+	return live_locate_stat(run, host, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 /* Note why a host path could not be reached; nothing when it is absent. */
