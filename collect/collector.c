@@ -1704,7 +1704,7 @@ live_add_path(struct live_run *run, const char *path,
 {
 	struct walk_rules located = *rules;
 
-	/* Located by a safe walk: resolved again the same way, never through a link. */
+	/* Found by a safe walk: resolved again the same way, never via a link. */
 	located.beneath = run->root;
 	if (walk_path(run->collector, path, &located) != 0)
 		return run->fatal = true, -1;

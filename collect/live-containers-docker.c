@@ -96,7 +96,7 @@ static const struct containers_field docker_image_fields[] = {
 	{ NULL, NULL, 0 },
 };
 
-/* The data root (a host path): daemon.json's "data-root" (or "graph"), else the default. */
+/* The data root, a host path: daemon.json's "data-root" (or "graph") or the default. */
 static char *
 docker_data_root(struct live_run *run, json_t *docker)
 {
@@ -147,7 +147,7 @@ docker_state(json_t *c)
 	return "exited";
 }
 
-/* True when a log's name is not a regular file (noted): a link is not followed. */
+/* True when a log's name is not a regular file (noted); a link is not followed. */
 static bool
 docker_log_refused(struct live_run *run, int fd, const char *dir,
     const char *name)

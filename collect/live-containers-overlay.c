@@ -392,7 +392,7 @@ containers_walk(struct containers_diff *d, int fd, const char *rel, int depth)
 	return rc;
 }
 
-/* Open the upper directory of lower layer id into d->lower[i]; noted when missing. */
+/* Open the upper directory of lower layer id into d->lower[i]; noted if missing. */
 static void
 containers_lower_open(struct containers_diff *d, int overlayfd, size_t i,
     const char *id, json_t *entry)
@@ -440,7 +440,7 @@ containers_lower_id(struct containers_diff *d, int linkfd, const char *link,
 	return 1;
 }
 
-/* One lower link of the lower file: its entry, and its layer opened when known. */
+/* One link of the lower file: its entry, its layer opened when known. */
 static bool
 containers_lower_link(struct containers_diff *d, int overlayfd, int linkfd,
     const char *link, json_t *lower)
@@ -466,7 +466,7 @@ containers_lower_link(struct containers_diff *d, int overlayfd, int linkfd,
 	return known == 0;
 }
 
-/* True when the "link" file of layer directory fd names the short link short. */
+/* True when the "link" file of layer directory fd holds short_name. */
 static bool
 containers_layer_is(int fd, const char *short_name)
 {

@@ -69,7 +69,7 @@ containers_note(struct live_run *run, const char *what, const char *fmt, ...)
 	live_note(run->errors);
 }
 
-/* True when host (below the root), or a directory on the way to it, is a link. */
+/* True when host (below the root) or a directory on the way is a link. */
 static bool
 containers_link_on_way(struct live_run *run, const char *host)
 {

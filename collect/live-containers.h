@@ -62,16 +62,16 @@ int containers_set(struct live_run *, json_t *obj, const char *key, json_t *valu
 int containers_append(struct live_run *, json_t *list, json_t *value);
 /* Sort a list of objects by one string member, so runs are reproducible. */
 int containers_sort(struct live_run *, json_t *list, const char *key);
-/* Note a problem as "WHAT: TEXT" in run->errors; a host path is shown under the root. */
+/* Note "WHAT: TEXT" in run->errors; a host path is shown under the root. */
 void containers_note(struct live_run *, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Note why a host path was not reached (errno): nothing for ENOENT; sets errno. */
+/* Note why a host path was not reached: nothing for ENOENT; sets errno. */
 void containers_failed(struct live_run *, const char *host, int error_number);
 /* Open a host directory; -1 (errno) noted unless ENOENT. */
 int containers_open_dir(struct live_run *, const char *host);
 /* lstat a host path, refusing links; 0, or -1 (errno) noted unless ENOENT. */
 int containers_stat(struct live_run *, const char *host, struct stat *);
-/* True when the host path made from fmt is a directory itself, not a link to one; noted otherwise. */
+/* True when the host path from fmt is a directory itself; noted otherwise. */
 bool containers_is_dir(struct live_run *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Open the directory of a host path, *name its last part; -1 (errno) noted unless ENOENT. */
