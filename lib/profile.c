@@ -1081,7 +1081,11 @@ profile_free(struct profile *profile)
 	free(profile);
 }
 
-/* Bits to shift for a suffix: "", B, K, KB, KiB, M... in any case; or -1. */
+/*
+ * Bits to shift for a suffix, or -1: "" or "B"; or K, M, G or T in either
+ * case, alone or followed by "B" or "iB" exactly (a lower-case b would be
+ * bits, so "1kb" is refused).
+ */
 static int
 size_shift(const char *suffix)
 {
@@ -1092,10 +1096,10 @@ size_shift(const char *suffix)
 	if (*suffix != '\0' && (unit = strchr(units, *suffix | 0x20)) != NULL) {
 		shift = 10 * (int)(unit - units + 1);
 		suffix++;
-		if ((*suffix | 0x20) == 'i' && (suffix[1] | 0x20) == 'b')
+		if (suffix[0] == 'i' && suffix[1] == 'B')
 			suffix++;
 	}
-	if ((*suffix | 0x20) == 'b')
+	if (*suffix == 'B')
 		suffix++;
 	return *suffix == '\0' ? shift : -1;
 }
@@ -1119,7 +1123,7 @@ profile_parse_size(const char *text, int64_t *out)
 	}
 	if (s == text || (shift = size_shift(s)) == -1)
 		return error_set("invalid size \"%s\" (expected bytes, or a "
-		    "number with K, M, G or T)", quoted);
+		    "number with K, M, G or T, then nothing, B or iB)", quoted);
 	if (value > INT64_MAX >> shift)
 		return error_set("size \"%s\" is too large", quoted);
 	*out = value << shift;

@@ -112,4 +112,26 @@ test_expect_success 'a malformed entry line still counts as a leaf: only its pro
 	test_grep "expected" out
 '
 
+# entry_profile FILE LINES...: a profile of one entry, its lines as given.
+entry_profile() {
+	_file=$1 && shift &&
+	{ echo "name: edge"; echo "entries:"; for l in "$@"; do echo "$l"; done; } >"$_file"
+}
+
+test_expect_success 'sizes: 1kb, 512b, 1KIB and 1.5M refused at parse, exit 2, the accepted suffixes said' '
+	for bad in 1kb 512b 1KIB 1.5M 1Kb; do
+		entry_profile s.yaml "  - path: $TEST_TMP/src" "    max_size: $bad" &&
+		test_must_fail --status=2 custody collect --key key --profile s.yaml \
+		    -o s.tar 2>err && test_grep "invalid size \"$bad\"" err &&
+		test_grep "then nothing, B or iB" err && ! test -e s.tar || exit 1
+	done &&
+	for good in 1kB 1KiB 1k 1MB 64; do
+		entry_profile s.yaml "  - path: $TEST_TMP/src" "    max_size: $good" &&
+		custody collect --key key --profile s.yaml -o s$good.tar 2>err &&
+		custody verify --key key.pub s$good.tar >/dev/null || exit 1
+	done &&
+	test_must_fail --status=2 custody collect --key key --max-file-size 1kb \
+	    -o s.tar "$TEST_TMP/src" 2>err && test_grep "invalid --max-file-size \"1kb\"" err
+'
+
 test_done
