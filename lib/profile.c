@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,22 @@
 extern const char *const profile_builtin_name_table[];
 extern const char *const profile_builtin_text_table[];
 
-#define PROFILE_LIVE_NAME(name, ident) name,
+#define PROFILE_LIVE_NAME(name, ident, root, max_size) name,
 const char *const profile_live_names[] = {
 	CUSTODY_LIVE_SOURCES(PROFILE_LIVE_NAME) NULL
 };
 #undef PROFILE_LIVE_NAME
+
+/* Which entry keys each live source uses, in the order of profile_live_names. */
+struct live_keys {
+	bool	root;
+	bool	max_size;
+};
+#define PROFILE_LIVE_KEYS(name, ident, root, max_size) { root, max_size },
+static const struct live_keys profile_live_keys[] = {
+	CUSTODY_LIVE_SOURCES(PROFILE_LIVE_KEYS)
+};
+#undef PROFILE_LIVE_KEYS
 
 const char *const profile_class_names[] = {
 	"script", "elf", "archive", "executable", NULL
@@ -647,6 +659,33 @@ parse_entry_value(struct parser *p, struct profile_entry *entry, int key)
 	}
 }
 
+/*
+ * Refuse root: on a live source that reads no files and max_size: on one
+ * that archives no capped content: either would be silently ignored.
+ */
+static int
+entry_check_live_keys(struct parser *p, const struct profile_entry *entry,
+    const struct mapping *m)
+{
+	size_t i;
+
+	for (i = 0; profile_live_names[i] != NULL; i++)
+		if (strcmp(profile_live_names[i], entry->live) == 0)
+			break;
+	if (profile_live_names[i] == NULL)
+		return 0;
+	if (mapping_has(m, ENTRY_ROOT) && !profile_live_keys[i].root)
+		return parser_error(p, &m->marks[ENTRY_ROOT], "\"root\" does "
+		    "not apply to live source \"%s\": it reads the running "
+		    "kernel (/proc, /sys, netlink), no files under a root",
+		    entry->live);
+	if (mapping_has(m, ENTRY_MAX_SIZE) && !profile_live_keys[i].max_size)
+		return parser_error(p, &m->marks[ENTRY_MAX_SIZE], "\"max_size\" "
+		    "does not apply to live source \"%s\", which archives no "
+		    "content it could cap", entry->live);
+	return 0;
+}
+
 /* Check an entry once its mapping is read: exactly one of live and path. */
 static int
 entry_check(struct parser *p, struct profile_entry *entry,
@@ -671,7 +710,7 @@ entry_check(struct parser *p, struct profile_entry *entry,
 	if (!live && mapping_has(m, ENTRY_ROOT))
 		return parser_error(p, &m->marks[ENTRY_ROOT], "\"root\" "
 		    "applies only to live entries");
-	return 0;
+	return live ? entry_check_live_keys(p, entry, m) : 0;
 }
 
 /* Parse one entry mapping, starting at the current event. */
@@ -1079,6 +1118,35 @@ profile_free(struct profile *profile)
 	free(profile->description);
 	free(profile->include);
 	free(profile);
+}
+
+/*
+ * Check that every live entry's root: is a directory now, before the
+ * collection starts: a missing one would leave the sources silently empty.
+ * The root is the examiner's choice, so a link to a directory will do.
+ */
+int
+profile_check_roots(const struct profile *profile)
+{
+	char quoted[PROFILE_QUOTE_MAX];
+	const struct profile_entry *e;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < profile->entry_count; i++) {
+		e = &profile->entries[i];
+		if (e->source != PROFILE_LIVE || e->root == NULL || e->root[0] == '\0')
+			continue;
+		printable(e->root, strlen(e->root), quoted, sizeof quoted);
+		if (stat(e->root, &st) != 0)
+			return error_set_errno("profile \"%s\": live source \"%s\": "
+			    "root \"%s\"", profile->name, e->live, quoted);
+		if (!S_ISDIR(st.st_mode))
+			return error_set("profile \"%s\": live source \"%s\": "
+			    "root \"%s\" is not a directory", profile->name, e->live,
+			    quoted);
+	}
+	return 0;
 }
 
 /*
