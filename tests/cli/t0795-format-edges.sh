@@ -134,4 +134,99 @@ test_expect_success 'sizes: 1kb, 512b, 1KIB and 1.5M refused at parse, exit 2, t
 	    -o s.tar "$TEST_TMP/src" 2>err && test_grep "invalid --max-file-size \"1kb\"" err
 '
 
+test_expect_success 'root: and max_size: on a live source that would ignore them: refused, exit 2' '
+	entry_profile r.yaml "  - live: processes" "    root: $TEST_TMP/src" &&
+	test_must_fail --status=2 custody collect --key key --profile r.yaml -o r1.tar 2>err &&
+	test_grep "\"root\" does not apply to live source \"processes\"" err &&
+	entry_profile r.yaml "  - live: sysctl" "    max_size: 1M" &&
+	test_must_fail --status=2 custody collect --key key --profile r.yaml -o r2.tar 2>err &&
+	test_grep "\"max_size\" does not apply to live source \"sysctl\"" err &&
+	entry_profile r.yaml "  - live: users" "    max_size: 1M" &&
+	test_must_fail --status=2 custody collect --key key --profile r.yaml -o r3.tar 2>err &&
+	test_grep "r.yaml:4:5: \"max_size\" does not apply to live source \"users\"" err &&
+	! test -e r1.tar && ! test -e r2.tar && ! test -e r3.tar
+'
+
+test_expect_success 'a root: that does not exist or is not a directory: exit 2 before collecting' '
+	entry_profile m.yaml "  - live: kmsg" "    root: $TEST_TMP/nowhere" &&
+	test_must_fail --status=2 custody collect --key key --profile m.yaml -o m1.tar 2>err &&
+	test_grep "profile \"edge\": live source \"kmsg\": root \"$TEST_TMP/nowhere\": No such file or directory" err &&
+	entry_profile m.yaml "  - live: histories" "    root: $TEST_TMP/src/a" &&
+	test_must_fail --status=2 custody collect --key key --profile m.yaml -o m2.tar 2>err &&
+	test_grep "root \"$TEST_TMP/src/a\" is not a directory" err &&
+	! test -e m1.tar && ! test -e m2.tar &&
+	mkdir -p real && ln -s real linked &&
+	entry_profile m.yaml "  - live: users" "    root: $TEST_TMP/linked" &&
+	custody collect --key key --profile m.yaml -o m3.tar 2>err
+'
+
+test_expect_success 'users honours root: its utmp and logind sessions, not the host'"'"'s' '
+	mkdir -p ut/run/systemd/sessions &&
+	python3 -c "
+import struct
+def rec(t, pid, line, user, host, sec):
+    return struct.pack(\"<hxxi32s4s32s256shhiii4i20s\", t, pid, line, b\"\", user,
+                       host, 0, 0, 0, sec, 0, 0x0100000a, 0, 0, 0, b\"\")
+open(\"ut/run/utmp\", \"wb\").write(rec(2, 0, b\"~\", b\"reboot\", b\"\", 1700000000) +
+    rec(7, 4242, b\"pts/7\", b\"mallory\", b\"10.0.0.1\", 1700000100) + b\"xyz\")
+" &&
+	printf "USER=mallory\nREMOTE_HOST=10.0.0.1\n" >ut/run/systemd/sessions/c9 &&
+	entry_profile u.yaml "  - live: users" "    root: $TEST_TMP/ut" &&
+	custody collect --key key --profile u.yaml -o u.tar 2>err && extract u.tar u &&
+	jq -e ".utmp == \"/run/utmp\" and (.sessions | length) == 1 and
+	    .sessions[0].user == \"mallory\" and .sessions[0].tty == \"pts/7\" and
+	    .sessions[0].pid == 4242 and .sessions[0].address == \"10.0.0.1\" and
+	    .records.BOOT_TIME == 1 and .trailing_bytes == 3 and
+	    .logind_sessions[0].id == \"c9\" and .logind_sessions[0].USER == \"mallory\"" \
+	    u/live/users.json >/dev/null &&
+	mkdir -p empty && entry_profile e.yaml "  - live: users" "    root: $TEST_TMP/empty" &&
+	custody collect --key key --profile e.yaml -o e.tar 2>err && extract e.tar eu &&
+	jq -e ".utmp == null and .sessions == [] and .logind_sessions == null" \
+	    eu/live/users.json >/dev/null
+'
+
+test_expect_success 'users under root: a run that is a link out of the root is not followed, and said' '
+	mkdir -p lk && ln -s "$TEST_TMP/ut/run" lk/run &&
+	entry_profile l.yaml "  - live: users" "    root: $TEST_TMP/lk" &&
+	custody collect --key key --profile l.yaml -o l.tar 2>err && extract l.tar lu &&
+	jq -e ".utmp == null and .logind_sessions == null and
+	    (.errors | any(test(\"lk/run/utmp: \"))) and
+	    (.errors | any(test(\"lk/run/systemd/sessions: \")))" lu/live/users.json >/dev/null
+'
+
+test_expect_success 'a home of non-UTF-8 bytes and one holding a literal \xfe: escaped text tells them apart, end to end' '
+	mkdir -p H/etc && python3 -c "
+import os
+homes = [b\"/home/caf\\xfe\", b\"/home/lit\\\\xfe\"]
+open(\"H/etc/passwd\", \"wb\").write(b\"a:x:1000:1000::\" + homes[0] + b\":/bin/bash\\n\" +
+    b\"b:x:1001:1001::\" + homes[1] + b\":/bin/bash\\n\")
+for h in homes:
+    os.makedirs(b\"H\" + h)
+    open(b\"H\" + h + b\"/.bash_history\", \"wb\").write(b\"ls\\n\")
+" &&
+	entry_profile h.yaml "  - live: histories" "    root: $TEST_TMP/H" &&
+	custody collect --key key --profile h.yaml -o h.tar 2>err &&
+	custody verify --key key.pub h.tar >/dev/null && byhand_agrees 0 archive h.tar key.pub &&
+	extract h.tar h &&
+	jq -c ".homes[].path" h/live/histories.json | sort >homes.json &&
+	test "$(wc -l <homes.json)" = 2 && test "$(sort -u homes.json | wc -l)" = 2 &&
+	python3 - homes.json <<-\PY
+	import json, sys
+	want = {b"/home/caf\xfe", b"/home/lit\\xfe"}
+	def unescape(t):
+	    out, i = bytearray(), 0
+	    while i < len(t):
+	        if t[i] != "\\":
+	            out += t[i].encode(); i += 1
+	        elif t[i + 1] == "\\":
+	            out += b"\\"; i += 2
+	        else:
+	            assert t[i + 1] == "x", t
+	            out.append(int(t[i + 2:i + 4], 16)); i += 4
+	    return bytes(out)
+	got = {unescape(json.loads(l)) for l in open(sys.argv[1])}
+	assert got == want, got
+	PY
+'
+
 test_done
