@@ -710,6 +710,11 @@ entry_check(struct parser *p, struct profile_entry *entry,
 	if (!live && mapping_has(m, ENTRY_ROOT))
 		return parser_error(p, &m->marks[ENTRY_ROOT], "\"root\" "
 		    "applies only to live entries");
+	if (entry->content == PROFILE_CONTENT_HASH && mapping_has(m, ENTRY_MAX_SIZE) &&
+	    entry->over_limit == PROFILE_OVER_LIMIT_TRUNCATE)
+		return parser_error(p, &m->marks[ENTRY_MAX_SIZE], "\"max_size\" "
+		    "with \"content: hash\" needs \"over_limit: skip\": the "
+		    "digests of a file's first bytes are not the file's");
 	return live ? entry_check_live_keys(p, entry, m) : 0;
 }
 

@@ -229,4 +229,30 @@ for h in homes:
 	PY
 '
 
+test_expect_success 'content: hash with max_size and over_limit truncate: refused at parse, exit 2' '
+	entry_profile ha.yaml "  - path: $TEST_TMP/big" "    content: hash" "    max_size: 1K" &&
+	test_must_fail --status=2 custody collect --key key --profile ha.yaml -o ha1.tar 2>err &&
+	test_grep "ha.yaml:5:5: \"max_size\" with \"content: hash\" needs \"over_limit: skip\"" err &&
+	entry_profile ha.yaml "  - path: $TEST_TMP/big" "    content: hash" "    max_size: 1K" \
+	    "    over_limit: truncate" &&
+	test_must_fail --status=2 custody collect --key key --profile ha.yaml -o ha2.tar 2>err &&
+	test_grep "needs \"over_limit: skip\"" err && ! test -e ha1.tar && ! test -e ha2.tar
+'
+
+test_expect_success 'content: hash under --max-file-size truncate: the whole file hashed; with skip: skipped' '
+	mkdir -p big && head -c 5000 /dev/urandom >big/f && echo small >big/s &&
+	entry_profile hb.yaml "  - path: $TEST_TMP/big" "    content: hash" &&
+	custody collect --key key --profile hb.yaml --max-file-size 1K -o hb.tar 2>err &&
+	custody verify --key key.pub hb.tar >/dev/null && extract hb.tar hb &&
+	manifest_entry hb "$TEST_TMP/big/f" >f.json &&
+	jq -e ".status == \"ok\" and .size == 5000 and .path == null and
+	    .sha256 == \"$(sha256sum big/f | cut -d" " -f1)\"" f.json >/dev/null &&
+	! grep -q truncated-at-limit hb/custody/manifest.jsonl &&
+	entry_profile hc.yaml "  - path: $TEST_TMP/big" "    content: hash" "    max_size: 1K" \
+	    "    over_limit: skip" &&
+	custody collect --key key --profile hc.yaml -o hc.tar 2>err && extract hc.tar hc &&
+	manifest_entry hc "$TEST_TMP/big/f" | jq -e ".status == \"skipped\" and .sha256 == null" >/dev/null &&
+	manifest_entry hc "$TEST_TMP/big/s" | jq -e ".status == \"ok\" and .size == 6" >/dev/null
+'
+
 test_done

@@ -405,6 +405,9 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:3:5: entry needs \"live\" or \"path\"" },
 	{ HEAD "  - path: /x\n    live: users\n",
 	  "t.yaml:4:5: entry has both \"live\" and \"path\"" },
+	/* A digest of part of a file is refused. */
+	{ HEAD "  - path: /x\n    content: hash\n    max_size: 1M\n",
+	  "t.yaml:5:5: \"max_size\" with \"content: hash\" needs \"over_limit: skip\"" },
 	/* root: and max_size: only on the live sources that use them. */
 	{ HEAD "  - live: processes\n    root: /mnt\n",
 	  "t.yaml:4:5: \"root\" does not apply to live source \"processes\": it "
