@@ -255,4 +255,13 @@ test_expect_success 'content: hash under --max-file-size truncate: the whole fil
 	manifest_entry hc "$TEST_TMP/big/s" | jq -e ".status == \"ok\" and .size == 6" >/dev/null
 '
 
+test_expect_success 'a proof with an integer beyond int64: refused with jansson'"'"'s reason, exit 1' '
+	custody prove good.tar "files$TEST_TMP/src/a" -o proof.json &&
+	custody verify --proof proof.json --key key.pub src/a >/dev/null &&
+	sed "s/\"version\": 1,/\"version\": 18446744073709551617,/" proof.json >big-proof.json &&
+	! cmp -s proof.json big-proof.json &&
+	test_must_fail --status=1 custody verify --proof big-proof.json --key key.pub src/a 2>err >out &&
+	cat out >>err && test_grep "proof: not valid JSON: too big integer" err
+'
+
 test_done
