@@ -349,6 +349,10 @@ manifest_parse_entry(struct manifest_record *r)
 		return manifest_parse_hashes(r);
 	if (strcmp(r->kind, "file") != 0 && strcmp(r->kind, "live") != 0)
 		return error_set("a %s entry cannot have a member", r->kind);
+	/* Which name would a reader take? Neither: the line is malformed. */
+	if (json_object_get(r->json, "path") != NULL &&
+	    json_object_get(r->json, "path_base64") != NULL)
+		return error_set("both \"path\" and \"path_base64\"");
 	if (manifest_get_bytes(r->json, "path", &r->path, &r->path_len) != 0)
 		return error_set("entry with content has no path");
 	if (!manifest_path_safe(r->path, r->path_len))

@@ -822,6 +822,9 @@ BEGIN {
 	if (jtext("kind") != "file" && jtext("kind") != "live") {
 		problem("line " n ": a " jtext("kind") " entry cannot have a member"); next
 	}
+	if (("path" in JT) && ("path_base64" in JT)) {
+		problem("line " n ": both \"path\" and \"path_base64\""); next
+	}
 	if (("path" in JT) && JT["path"] == "s") p = J["path"]
 	else if (("path_base64" in JT) && JT["path_base64"] == "s") p = unbase64(jtext("path_base64"))
 	else p = "-"

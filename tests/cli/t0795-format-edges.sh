@@ -107,6 +107,8 @@ test_expect_success 'a malformed entry line still counts as a leaf: only its pro
 	refused status "unknown status" &&
 	edit digest "s/\"sha256\":\"\\([0-9a-f]*\\)\"/\"sha256\":\"\\1a\"/" &&
 	refused digest "malformed \"sha256\"" &&
+	edit both "s/,\"source\":/,\"path_base64\":\"ZmlsZXMvYg==\",\"source\":/" &&
+	refused both "both \"path\" and \"path_base64\"" &&
 	edit broken "s/,\"mode\":/,\"mode\"/" &&
 	refused broken "not valid JSON: " &&
 	test_grep "expected" out
