@@ -266,4 +266,21 @@ test_expect_success 'a proof with an integer beyond int64: refused with jansson'
 	cat out >>err && test_grep "proof: not valid JSON: too big integer" err
 '
 
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+test_expect_success 'users under root: as nobody, an unreadable utmp and sessions directory are recorded with EACCES' '
+	mkdir -p nr && cp -a ut nr/ut && chmod 600 nr/ut/run/utmp && chmod 700 nr/ut/run/systemd/sessions &&
+	entry_profile nr/u.yaml "  - live: users" "    root: $TEST_TMP/nr/ut" &&
+	cp "$CUSTODY" nr/custody && chmod 755 nr/custody && chmod 644 nr/u.yaml && chown 65534 nr &&
+	(cd nr && setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    ./custody collect --ephemeral --profile u.yaml -o u.tar 2>err) &&
+	extract nr/u.tar nru &&
+	jq -e ".utmp == null and .logind_sessions == null and
+	    (.errors | any(test(\"nr/ut/run/utmp: Permission denied\"))) and
+	    (.errors | any(test(\"nr/ut/run/systemd/sessions: Permission denied\")))" \
+	    nru/live/users.json >/dev/null
+'
+else
+	test_skip 'users under root: as nobody, EACCES recorded' 'needs root and setpriv'
+fi
+
 test_done
