@@ -116,38 +116,18 @@ live_utmp_parse(json_t *doc, const struct live_file *f)
 	json_object_set_new(doc, "sessions", sessions);
 }
 
-/*
- * Read the file name of the host directory dir under the root into f, no
- * link followed on the way. 0, or -1 with errno and error_set.
- */
-static int
-live_users_read(const struct live_run *run, const char *dir, const char *name,
-    size_t max, struct live_file *f)
-{
-	int fd, rc, saved;
-
-	if ((fd = live_locate_open_dir(run, dir)) < 0)
-		return error_set_errno("%s%s/%s", run->root, dir, name);
-	rc = live_read(fd, name, max, f);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	if (rc != 0)
-		return error_set_errno("%s%s/%s", run->root, dir, name);
-	return 0;
-}
-
 /* Read utmp (or its old location) and add its sessions. -1 when absent. */
 static int
 live_utmp(const struct live_run *run, json_t *doc, json_t *errors)
 {
-	static const char *dirs[] = { "/run", "/var/run" };
+	static const char *paths[] = { "/run/utmp", "/var/run/utmp" };
+	char real[PATH_MAX];
 	struct live_file f;
-	char path[32];
+	struct stat st;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (live_users_read(run, dirs[i], "utmp", LIVE_UTMP_MAX, &f) == 0)
+		if (live_locate_read(run, paths[i], LIVE_UTMP_MAX, &f, real, &st) == 0)
 			break;
 		/* /var/run is most often a link to /run, never followed. */
 		if (errno != ENOENT && (i == 0 || (errno != ELOOP && errno != ENOTDIR)))
@@ -160,8 +140,7 @@ live_utmp(const struct live_run *run, json_t *doc, json_t *errors)
 		    "file (/run/utmp, /var/run/utmp)"));
 		return -1;
 	}
-	snprintf(path, sizeof path, "%s/utmp", dirs[i]);
-	json_object_set_new(doc, "utmp", json_string(path));
+	json_object_set_new(doc, "utmp", live_string(real, strlen(real)));
 	if (f.truncated)
 		json_object_set_new(doc, "utmp_truncated", json_true());
 	live_utmp_parse(doc, &f);
@@ -207,7 +186,7 @@ live_logind(const struct live_run *run, json_t *doc, json_t *errors)
 	if ((fd = live_locate_open_dir(run, sessions)) < 0 ||
 	    (dir = fdopendir(fd)) == NULL) {
 		if (errno != ENOENT) {
-			error_set_errno("%s%s", run->root, sessions);
+			error_set_errno("%s", sessions);
 			live_note(errors);
 		}
 		if (fd >= 0)

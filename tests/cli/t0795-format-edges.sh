@@ -192,8 +192,8 @@ test_expect_success 'users under root: a run that is a link out of the root is n
 	entry_profile l.yaml "  - live: users" "    root: $TEST_TMP/lk" &&
 	custody collect --key key --profile l.yaml -o l.tar 2>err && extract l.tar lu &&
 	jq -e ".utmp == null and .logind_sessions == null and
-	    (.errors | any(test(\"lk/run/utmp: \"))) and
-	    (.errors | any(test(\"lk/run/systemd/sessions: \")))" lu/live/users.json >/dev/null
+	    (.errors | index([\"/run/utmp: Not a directory\"])) and
+	    (.errors | index([\"/run/systemd/sessions: Not a directory\"]))" lu/live/users.json >/dev/null
 '
 
 test_expect_success 'a home of non-UTF-8 bytes and one holding a literal \xfe: escaped text tells them apart, end to end' '
@@ -275,8 +275,8 @@ test_expect_success 'users under root: as nobody, an unreadable utmp and session
 	    ./custody collect --ephemeral --profile u.yaml -o u.tar 2>err) &&
 	extract nr/u.tar nru &&
 	jq -e ".utmp == null and .logind_sessions == null and
-	    (.errors | any(test(\"nr/ut/run/utmp: Permission denied\"))) and
-	    (.errors | any(test(\"nr/ut/run/systemd/sessions: Permission denied\")))" \
+	    (.errors | index([\"/run/utmp: Permission denied\"])) and
+	    (.errors | index([\"/run/systemd/sessions: Permission denied\"]))" \
 	    nru/live/users.json >/dev/null
 '
 else
