@@ -367,6 +367,26 @@ if [ "$(id -u)" = 0 ]; then
 		grep -q started "s1x/files$c/$ID-json.log"
 	'
 
+	if command -v setpriv >/dev/null; then
+		test_expect_success 'the same links, collected by nobody: recorded, never followed' '
+			mkdir -p nobody2 && chown 65534:65534 nobody2 && cp key nobody2/key &&
+			chown 65534 nobody2/key &&
+			printf "name: c\nentries:\n  - live: containers\n    root: %s\n" \
+			    "$TEST_TMP/s1" >nobody2/p.yaml &&
+			(cd nobody2 && timeout 120 setpriv --reuid=65534 --regid=65534 \
+			    --clear-groups "$CUSTODY" collect --key key --compress none \
+			    --profile ./p.yaml -o s2.tar >/dev/null 2>../err) &&
+			custody verify --key key.pub nobody2/s2.tar >/dev/null &&
+			extract nobody2/s2.tar s2x && ! grep -r -l MARKER s2x &&
+			errors_of s2x &&
+			test_grep "containers/$ID/config.v2.json: symlink, not followed" errs &&
+			test_grep "imagedb/content/sha256: symlink, not followed" errs &&
+			test_grep "meta.db: symlink, not followed" errs
+		'
+	else
+		test_skip 'the same links, collected by nobody' 'needs setpriv'
+	fi
+
 	test_expect_success 'a root reached through a link is the examiner'"'"'s choice: read' '
 		ln -s "$TEST_TMP/d1" "$TEST_TMP/d1-link" &&
 		collect_root "$TEST_TMP/d1-link" l1.tar && extract l1.tar l1x &&
@@ -385,6 +405,7 @@ if [ "$(id -u)" = 0 ]; then
 	'
 else
 	test_skip 'links out of the root are recorded, never followed' 'needs root for mknod'
+	test_skip 'the same links, collected by nobody' 'needs root'
 	test_skip 'a root reached through a link is read' 'needs root for mknod'
 	test_skip 'a profile path through a link still collects its file' 'needs root'
 fi
