@@ -193,7 +193,7 @@ int collector_regular(struct collector *, int dirfd, const char *name,
 /*
  * Open the directory rel below dirfd one component at a time through real
  * directories only (O_NOATIME where permitted): a link on the way is
- * ELOOP, ".." EXDEV. fd, or -1 with errno.
+ * ENOTDIR, ".." EXDEV. fd, or -1 with errno.
  */
 int walk_open_beneath(int dirfd, const char *rel);
 /* The same below a root directory ("": /), itself opened through links. */

@@ -75,6 +75,16 @@ containers_is_whiteout(const struct stat *st)
 	    minor(st->st_rdev) == 0;
 }
 
+/* True when name below dirfd is a link (which the walk does not follow). */
+static bool
+containers_is_link(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode);
+}
+
 /*
  * Read the target of the link name below dirfd where that leaves the
  * link's atime alone (the rule of atime.c): its length, -2 when not read
@@ -604,7 +614,8 @@ containers_diff_run(struct containers_diff *d, int overlayfd, int layerfd,
 		return -1;
 	if ((fd = walk_open_beneath(layerfd, "diff")) < 0) {
 		containers_note(d->run, layer, "no upper directory (diff): %s",
-		    errno == ELOOP ? "symlink, not followed" : strerror(errno));
+		    containers_is_link(layerfd, "diff") ? "symlink, not followed" :
+		    strerror(errno));
 		return 0;
 	}
 	if (containers_set(d->run, record, "changes", d->changes) != 0)
@@ -639,7 +650,8 @@ containers_overlay_diff(struct live_run *run, const char *overlay,
 	if ((overlayfd = containers_open_dir(run, overlay)) < 0 ||
 	    (layerfd = walk_open_beneath(overlayfd, layer)) < 0) {
 		containers_note(run, layer, "layer missing from %s%s%s", run->root,
-		    overlay, errno == ELOOP ? " (symlink, not followed)" : "");
+		    overlay, overlayfd >= 0 && containers_is_link(overlayfd, layer) ?
+		    " (symlink, not followed)" : "");
 		containers_set(run, record, "missing", json_true());
 	} else if (asprintf(&upper, "%s%s/%s/diff", run->root, overlay,
 	    layer) < 0 ||

@@ -242,15 +242,15 @@ walk_dir(struct walk *w, int parent, const char *name, const char *path,
 
 /*
  * Open the directory rel below dirfd one component at a time, each a real
- * directory opened O_NOATIME where permitted: a link on the way is ELOOP
- * and ".." is EXDEV, never followed. "" opens dirfd's directory anew.
+ * directory opened O_NOATIME where permitted: a link on the way fails as
+ * a file does (ENOTDIR) and ".." is EXDEV, never followed. "" opens
+ * dirfd's directory anew.
  */
 int
 walk_open_beneath(int dirfd, const char *rel)
 {
 	char name[NAME_MAX + 1];
 	const char *end;
-	struct stat st;
 	int fd = walk_open_dir(dirfd, "."), next, saved;
 
 	while (fd >= 0 && *(rel += strspn(rel, "/")) != '\0') {
@@ -268,10 +268,8 @@ walk_open_beneath(int dirfd, const char *rel)
 		if (strcmp(name, "..") == 0) {
 			next = -1;
 			errno = EXDEV;
-		} else if ((next = walk_open_dir(fd, name)) < 0 && errno == ENOTDIR &&
-		    fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISLNK(st.st_mode))
-			errno = ELOOP;
+		} else
+			next = walk_open_dir(fd, name);
 		saved = errno;
 		close(fd);
 		errno = saved;
