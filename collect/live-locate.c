@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "custody/error.h"
+#include "custody/manifest.h"
 #include "custody/util.h"
 
 #include "collector.h"
@@ -205,6 +206,11 @@ live_locate_read(const struct live_run *run, const char *host, size_t max,
 		if (live_locate_link(run, real, dir, sizeof dir) != 0)
 			return error_set_errno("%s", real);
 		snprintf(real, PATH_MAX, "%s", dir);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
+		return error_set("%s: not a regular file (%s), not opened", real,
+		    manifest_kind(st->st_mode));
 	}
 	if (live_locate_split(real, dir, sizeof dir, &base) != 0 ||
 	    (dirfd = live_locate_open_dir(run, dir)) < 0)

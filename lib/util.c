@@ -15,6 +15,7 @@
 
 #include "custody/compat.h"
 #include "custody/error.h"
+#include "custody/manifest.h"
 #include "custody/util.h"
 
 /* Lower-case hex of a byte string. */
@@ -349,26 +350,61 @@ util_read_fd(int fd, size_t max, char **out, size_t *out_len)
 	return 0;
 }
 
-/* Open a regular file for reading without following links or touching atime. */
+/* Refuse what lstat says is not a regular file, before anything opens it. */
+static int
+util_open_refuse(const char *path, const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	errno = S_ISLNK(st->st_mode) ? ELOOP : S_ISDIR(st->st_mode) ? EISDIR :
+	    EINVAL;
+	return error_set("%s: not a regular file (%s), not opened", path,
+	    manifest_kind(st->st_mode));
+}
+
+/* Close fd and fail with a message, keeping errno. */
+static int
+util_open_fail(int fd, int error_number, const char *path, const char *what)
+{
+	close(fd);
+	errno = error_number;
+	return error_set("%s: %s", path, what);
+}
+
+/*
+ * Open a regular file for reading without following links or touching
+ * atime. The name is lstat'ed first so that a FIFO, a device or a socket
+ * is never opened (no blocking, no rewinding tape, no terminal taken);
+ * the open itself cannot block or take a terminal either, in case the
+ * name was swapped in between, which the second stat then sees.
+ */
 int
 util_open_file(int dirfd, const char *path, struct stat *st)
 {
-	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, fd, saved;
-	struct stat local;
+	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	int fd, mode;
+	struct stat before, local;
 
 	if (st == NULL)
 		st = &local;
+	if (fstatat(dirfd, path, &before, AT_SYMLINK_NOFOLLOW) != 0)
+		return error_set_errno("%s", path);
+	if (util_open_refuse(path, &before) != 0)
+		return -1;
 	fd = openat(dirfd, path, flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
 		fd = openat(dirfd, path, flags);
 	if (fd < 0)
 		return error_set_errno("%s", path);
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		saved = S_ISREG(st->st_mode) ? errno : EINVAL;
-		close(fd);
-		errno = saved;
-		return error_set("%s: not a regular file", path);
-	}
+	if (fstat(fd, st) != 0)
+		return util_open_fail(fd, errno, path, strerror(errno));
+	if ((st->st_mode & S_IFMT) != (before.st_mode & S_IFMT) ||
+	    st->st_dev != before.st_dev || st->st_ino != before.st_ino)
+		return util_open_fail(fd, EAGAIN, path,
+		    "changed between its stat and its open, not read");
+	if ((mode = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, mode & ~O_NONBLOCK) != 0)
+		return util_open_fail(fd, errno, path, strerror(errno));
 	return fd;
 }
 
