@@ -29,6 +29,7 @@
 #include "custody/seal.h"
 #include "custody/sums.h"
 #include "custody/util.h"
+#include "atime.h"
 #include "collector.h"
 #include "live.h"
 #include "pkgcheck.h"
@@ -659,7 +660,7 @@ collector_pseudo_dev(struct collector *c, int fd, const struct stat *st)
 static int
 collector_open(int dirfd, const char *name, bool *atime_unprotected)
 {
-	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	int fd = openat(dirfd, name, flags | O_NOATIME);
 
 	*atime_unprotected = false;
@@ -1264,22 +1265,32 @@ collector_regular(struct collector *c, int dirfd, const char *name,
 	return rc;
 }
 
-/* Record a symbolic link with its target; never followed. */
+/*
+ * Record a symbolic link with its target; never followed. The target is
+ * read only where that leaves the link's atime as it is.
+ */
 static int
 collector_symlink(struct collector *c, int dirfd, const char *name,
     const char *path, const struct stat *st)
 {
 	struct manifest_entry e;
 	char target[PATH_MAX];
-	ssize_t n = readlinkat(dirfd, name, target, sizeof target - 1);
+	size_t len;
+	int rc = atime_readlink(dirfd, name, target, sizeof target, &len);
 
-	if (n < 0)
+	if (rc < 0)
 		return collector_unreadable(c, path, st, errno, "readlink");
 	collector_entry_init(c, &e, path, st);
 	e.status = STATUS_METADATA;
-	e.reason = "symbolic link, recorded and not followed";
-	e.link_target = target;
-	e.link_len = (size_t)n;
+	if (rc == 0) {
+		e.reason = "symbolic link, recorded and not followed";
+		e.link_target = target;
+		e.link_len = len;
+	} else {
+		e.reason = "symbolic link, recorded and not followed; target "
+		    "not read: reading it would change the link's access time";
+		e.link_target_unread = true;
+	}
 	return collector_record(c, &e);
 }
 

@@ -21,6 +21,7 @@
 #include "custody/manifest.h"
 #include "custody/util.h"
 
+#include "atime.h"
 #include "collector.h"
 #include "live.h"
 #include "live-locate.h"
@@ -161,18 +162,23 @@ live_locate_stat(const struct live_run *run, const char *host, struct stat *st)
 	return rc;
 }
 
-/* Where a link at host points, as a normalised host path. */
+/*
+ * Where a link at host points, as a normalised host path: 0, 1 when it is
+ * not read because that would change its atime, -1 (errno).
+ */
 static int
 live_locate_link(const struct live_run *run, const char *host, char *out,
     size_t size)
 {
 	char disk[PATH_MAX], target[PATH_MAX], joined[PATH_MAX * 2];
-	ssize_t n;
+	size_t n;
+	int rc;
 
 	if (live_locate_disk(run, host, disk, sizeof disk) != 0 ||
-	    (n = readlink(disk, target, sizeof target - 1)) < 0)
+	    (rc = atime_readlink(AT_FDCWD, disk, target, sizeof target, &n)) < 0)
 		return -1;
-	target[n] = '\0';
+	if (rc == 1)
+		return 1;
 	if (target[0] == '/')
 		snprintf(joined, sizeof joined, "%s", target);
 	else
@@ -203,8 +209,13 @@ live_locate_read(const struct live_run *run, const char *host, size_t max,
 			errno = ELOOP;
 			return error_set_errno("%s", host);
 		}
-		if (live_locate_link(run, real, dir, sizeof dir) != 0)
+		if ((rc = live_locate_link(run, real, dir, sizeof dir)) < 0)
 			return error_set_errno("%s", real);
+		if (rc == 1) {
+			errno = EAGAIN;
+			return error_set("%s: symbolic link not followed: reading "
+			    "its target would change its access time", real);
+		}
 		snprintf(real, PATH_MAX, "%s", dir);
 	}
 	if (!S_ISREG(st->st_mode)) {

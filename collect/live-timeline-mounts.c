@@ -92,15 +92,15 @@ timeline_option(const char *options, const char *option)
 }
 
 /* When reading a link updates its atime, from the mount's options. */
-static enum timeline_atime
+static enum atime_policy
 timeline_atime_policy(const char *options, const char *super)
 {
 	if (timeline_option(options, "ro") || timeline_option(super, "ro") ||
 	    timeline_option(options, "noatime"))
-		return TIMELINE_ATIME_NEVER;
+		return ATIME_NEVER;
 	if (timeline_option(options, "relatime"))
-		return TIMELINE_ATIME_RELATIME;
-	return TIMELINE_ATIME_ALWAYS;
+		return ATIME_RELATIME;
+	return ATIME_ALWAYS;
 }
 
 /* Split a mountinfo line into a mount; -1 when malformed. */

@@ -1,0 +1,45 @@
+/*
+ * Reading a symbolic link's target without changing its access time:
+ * readlink(2) updates a link's atime as read(2) does a file's, and no
+ * flag spares it, so a target is read only where the kernel would leave
+ * the atime as it is (shared by the path walk, the locator and host
+ * sources, and the timeline).
+ */
+#ifndef CUSTODY_ATIME_H
+#define CUSTODY_ATIME_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* When a mount updates the atime of what is read on it. */
+enum atime_policy {
+	ATIME_NEVER,		/* read-only or noatime: never */
+	ATIME_RELATIME,		/* when atime <= mtime or ctime, or a day old */
+	ATIME_ALWAYS		/* strictatime */
+};
+
+/* The policy of the mount dirfd is on (ATIME_ALWAYS when unknown). */
+enum atime_policy atime_policy_of(int dirfd);
+/*
+ * True when reading a link with these times under policy leaves its atime
+ * alone: always on ATIME_NEVER, never on ATIME_ALWAYS; on ATIME_RELATIME
+ * when the atime is after both mtime and ctime and less than 23 hours
+ * before now (the kernel's day, with an hour to spare for clocks).
+ */
+bool atime_link_spared(enum atime_policy, const struct timespec *atime,
+    const struct timespec *mtime, const struct timespec *ctime, int64_t now);
+/*
+ * Read the target of the link name below dirfd (a path with slashes is
+ * split: its directory is looked up, following links, as readlink would),
+ * NUL-terminated in buf, if the rule above allows. 0 read (*len its
+ * bytes, cut at size - 1), 1 not read because its atime would change,
+ * -1 with errno (EINVAL: not a link).
+ */
+int atime_readlink(int dirfd, const char *name, char *buf, size_t size,
+    size_t *len);
+
+#endif
