@@ -57,6 +57,46 @@ wants_help(int argc, char **argv)
 	    strcmp(argv[1], "-h") == 0);
 }
 
+/* The variables custody reads, documented in custody(1); no other survives. */
+static const char *const environment_kept[] = {
+	"CUSTODY_CASE", "CUSTODY_PASSPHRASE", "SOURCE_DATE_EPOCH",
+};
+
+#define ENVIRONMENT_KEPT (sizeof environment_kept / sizeof environment_kept[0])
+
+/*
+ * Empty the environment but for the variables custody documents. The C
+ * library and the libraries below custody read others lazily: LOCPATH
+ * and GCONV_PATH (locale data and iconv modules, that is code, loaded from
+ * a directory the environment names), TZ and TZDIR, MAGIC, OPENSSL_CONF...;
+ * on a compromised host the intruder may have set any of them. 0 or -1.
+ */
+static int
+environment_clean(void)
+{
+	char *value[ENVIRONMENT_KEPT];
+	const char *v;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ENVIRONMENT_KEPT; i++)
+		value[i] = (v = getenv(environment_kept[i])) != NULL ?
+		    strdup(v) : NULL;
+	for (i = 0; i < ENVIRONMENT_KEPT; i++)
+		if ((v = getenv(environment_kept[i])) != NULL && value[i] == NULL)
+			rc = -1;
+	if (clearenv() != 0)
+		rc = -1;
+	for (i = 0; i < ENVIRONMENT_KEPT; i++) {
+		if (value[i] != NULL && setenv(environment_kept[i], value[i], 1) != 0)
+			rc = -1;
+		if (value[i] != NULL)
+			explicit_bzero(value[i], strlen(value[i]));
+		free(value[i]);
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -65,10 +105,13 @@ main(int argc, char **argv)
 
 	/*
 	 * The environment is not trusted: no alternative magic database, no
-	 * time zone (every time custody writes is UTC).
+	 * time zone (every time custody writes is UTC), no locale or iconv
+	 * module directory.
 	 */
-	unsetenv("MAGIC");
-	unsetenv("TZ");
+	if (environment_clean() != 0) {
+		fprintf(stderr, "custody: cannot clean the environment\n");
+		return EXIT_USAGE;
+	}
 	/*
 	 * Nor is the host's OpenSSL configuration: an openssl.cnf (or
 	 * $OPENSSL_CONF) could load providers or demand properties, e.g.
