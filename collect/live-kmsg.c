@@ -230,9 +230,9 @@ live_kmsg_read(struct live_run *run, struct live_kmsg *k, const char *path)
 	fd = run->root[0] == '\0' ? live_kmsg_open_device(path, &st) :
 	    util_open_file(AT_FDCWD, path, &st);
 	if (fd < 0) {
-		live_note(run->errors);
 		json_object_set_new(run->doc, "open_error",
-		    json_string(error_message()));
+		    json_string(strerror(errno)));
+		live_note(run->errors);
 		return -1;
 	}
 	rc = run->root[0] == '\0' ? live_kmsg_device(k, fd) :

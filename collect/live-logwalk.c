@@ -34,6 +34,7 @@ struct live_walk {
 	size_t			 max_entries;
 	size_t			 entries;
 	size_t			 matched;
+	size_t			 not_regular;	/* matched, but FIFOs, devices...: never opened */
 	size_t			 problems;
 	dev_t			 dev;
 	json_t			*record;
@@ -189,8 +190,10 @@ live_walk_name(struct live_walk *w, int fd, const char *host,
 		live_walk_problem(w, path, errno);
 		return 0;
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		w->not_regular++;
 		return 0;
+	}
 	w->matched++;
 	record = json_object();
 	rc = live_budget_take(w->run, w->budget, path, &st, record);
@@ -263,6 +266,8 @@ live_logwalk(struct live_run *run, struct live_budget *b, const char *host,
 	rc = live_walk_dir(&w, fd, host, 0);
 	json_object_set_new(record, "entries", json_integer((json_int_t)w.entries));
 	json_object_set_new(record, "matched", json_integer((json_int_t)w.matched));
+	json_object_set_new(record, "not_regular",
+	    json_integer((json_int_t)w.not_regular));
 	json_object_set_new(record, "unreadable",
 	    json_integer((json_int_t)w.problems));
 	json_object_set_new(record, "problems", w.problem_list);
