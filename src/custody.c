@@ -122,7 +122,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "custody: cannot initialise OpenSSL\n");
 		return EXIT_USAGE;
 	}
-	/* Names are bytes; a fixed locale keeps libarchive's handling of them stable. */
+	/*
+	 * Names are bytes; a fixed locale keeps libarchive's handling of them
+	 * stable (under "C" it would mark every non-ASCII name, UTF-8 or not,
+	 * hdrcharset=BINARY). glibc reads it from the system's locale files,
+	 * LOCPATH being gone; musl has it built in.
+	 */
 	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
 		setlocale(LC_CTYPE, "C");
 	if (argc < 2)
