@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -65,35 +67,85 @@ static const char *const environment_kept[] = {
 #define ENVIRONMENT_KEPT (sizeof environment_kept / sizeof environment_kept[0])
 
 /*
- * Empty the environment but for the variables custody documents. The C
- * library and the libraries below custody read others lazily: LOCPATH
- * and GCONV_PATH (locale data and iconv modules, that is code, loaded from
- * a directory the environment names), TZ and TZDIR, MAGIC, OPENSSL_CONF...;
- * on a compromised host the intruder may have set any of them. 0 or -1.
+ * True for an entry to keep: custody's own, or a setting of libfaketime,
+ * which the tests preload to set the clock back and which reads them
+ * whenever it refreshes the time (only a library that the dynamic loader
+ * already put in the process reads them).
+ */
+static bool
+environment_keeps(const char *entry)
+{
+	size_t i, n;
+
+	if (strncmp(entry, "FAKETIME=", 9) == 0 ||
+	    strncmp(entry, "FAKETIME_", 9) == 0)
+		return true;
+	for (i = 0; i < ENVIRONMENT_KEPT; i++) {
+		n = strlen(environment_kept[i]);
+		if (strncmp(entry, environment_kept[i], n) == 0 && entry[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+/* Wipe and free a NULL-terminated list of copied entries. */
+static void
+environment_free(char **saved)
+{
+	char **e;
+
+	for (e = saved; e != NULL && *e != NULL; e++) {
+		explicit_bzero(*e, strlen(*e));
+		free(*e);
+	}
+	free(saved);
+}
+
+/* Copies of the entries to keep, NULL-terminated; NULL when out of memory. */
+static char **
+environment_save(void)
+{
+	size_t n = 0, kept = 0;
+	char **saved, **e;
+
+	for (e = environ; e != NULL && *e != NULL; e++)
+		n++;
+	if ((saved = calloc(n + 1, sizeof *saved)) == NULL)
+		return NULL;
+	for (e = environ; e != NULL && *e != NULL; e++)
+		if (environment_keeps(*e) && (saved[kept++] = strdup(*e)) == NULL) {
+			environment_free(saved);
+			return NULL;
+		}
+	return saved;
+}
+
+/*
+ * Empty the environment but for the entries above. The C library and the
+ * libraries below custody read others, some only when first needed:
+ * LOCPATH and GCONV_PATH (locale data, and iconv modules, that is code,
+ * loaded from a directory the environment names), TZ and TZDIR, MAGIC,
+ * OPENSSL_CONF...; on a compromised host the intruder may have set any of
+ * them. 0 or -1.
  */
 static int
 environment_clean(void)
 {
-	char *value[ENVIRONMENT_KEPT];
-	const char *v;
-	size_t i;
+	char **saved = environment_save(), **e, *equals;
 	int rc = 0;
 
-	for (i = 0; i < ENVIRONMENT_KEPT; i++)
-		value[i] = (v = getenv(environment_kept[i])) != NULL ?
-		    strdup(v) : NULL;
-	for (i = 0; i < ENVIRONMENT_KEPT; i++)
-		if ((v = getenv(environment_kept[i])) != NULL && value[i] == NULL)
-			rc = -1;
-	if (clearenv() != 0)
-		rc = -1;
-	for (i = 0; i < ENVIRONMENT_KEPT; i++) {
-		if (value[i] != NULL && setenv(environment_kept[i], value[i], 1) != 0)
-			rc = -1;
-		if (value[i] != NULL)
-			explicit_bzero(value[i], strlen(value[i]));
-		free(value[i]);
+	if (saved == NULL || clearenv() != 0) {
+		environment_free(saved);
+		return -1;
 	}
+	for (e = saved; *e != NULL; e++) {
+		equals = strchr(*e, '=');
+		*equals = '\0';
+		if (setenv(*e, equals + 1, 1) != 0)
+			rc = -1;
+		*equals = '=';
+	}
+	environment_free(saved);
 	return rc;
 }
 
