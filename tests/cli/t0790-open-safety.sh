@@ -118,6 +118,24 @@ test_expect_success 'kmsg under root: a char device or a FIFO is refused unopene
 	    (.errors | any(test(\"dev/kmsg: not a regular file \\\\(fifo\\\\), not opened\")))"
 '
 
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	test_expect_success 'not root: the same FIFOs and devices, the same records' '
+		mkdir nobody-out && chown nobody nobody-out &&
+		cp key nobody.key && chown nobody nobody.key &&
+		timeout 60 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		    "$CUSTODY" collect --key nobody.key --profile fifos.yaml \
+		    -o nobody-out/n.tar >/dev/null 2>err; test $? -le 3 &&
+		custody verify --key key.pub nobody-out/n.tar >/dev/null &&
+		extract nobody-out/n.tar nx &&
+		entry nx "$P/zero" ".kind == \"char-device\" and (.reason | test(\"never opened\"))" &&
+		entry nx "$TEST_TMP/named-fifo" ".kind == \"fifo\"" &&
+		doc nx kmsg "(.errors | any(test(\"not a regular file \\\\(char-device\\\\)\")))" &&
+		doc nx logfiles ".mysql.files[0].status == \"not collected: not a regular file\""
+	'
+else
+	test_skip 'not root: the same FIFOs and devices, the same records' 'needs root and setpriv'
+fi
+
 if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 	test_expect_success 'kmsg on the live root: only the kernel log device 1:11 is opened' '
 		mkfifo fake-kmsg &&
