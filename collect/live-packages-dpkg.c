@@ -480,8 +480,7 @@ dpkg_open_info(struct dpkg *d)
 {
 	char *path = packages_host_path(d->run, DPKG_INFO);
 
-	d->info = path == NULL ? -1 : open(path,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	d->info = path == NULL ? -1 : walk_open_dir(AT_FDCWD, path);
 	d->info_errno = d->info < 0 ? errno : 0;
 	free(path);
 }
