@@ -77,6 +77,8 @@ environment_keeps(const char *entry)
 {
 	size_t i, n;
 
+	if (strchr(entry, '=') == NULL)
+		return false;
 	if (strncmp(entry, "FAKETIME=", 9) == 0 ||
 	    strncmp(entry, "FAKETIME_", 9) == 0)
 		return true;
@@ -141,7 +143,8 @@ environment_clean(void)
 	for (e = saved; *e != NULL; e++) {
 		equals = strchr(*e, '=');
 		*equals = '\0';
-		if (setenv(*e, equals + 1, 1) != 0)
+		/* A name given twice keeps its first value, as getenv saw it. */
+		if (setenv(*e, equals + 1, 0) != 0)
 			rc = -1;
 		*equals = '=';
 	}
