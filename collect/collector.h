@@ -203,6 +203,16 @@ int collector_dir_enter(struct collector *, const struct walk_rules *);
 /* Record what was counted in a directory when its walk is over. 0 or -1. */
 int collector_dir_leave(struct collector *, const char *path,
     const struct stat *, const struct walk_rules *);
+struct mountclass_table;
+struct mountclass_mount;
+/* The mounts of the host, read once per collection (mountclass.h). */
+struct mountclass_table *collector_mounts(struct collector *);
+/*
+ * Record a mount point a walk does not enter (skipped, with the reason
+ * mountclass_reason gives), once per path. 0 or -1.
+ */
+int collector_remote_mount(struct collector *, const char *path,
+    const struct stat *, const struct mountclass_mount *);
 /* Add a line to collection.log. */
 void collector_log(struct collector *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -505,9 +505,7 @@ live_histories_home_usable(struct live_histories *h, const char *home,
 	const char *status = NULL;
 
 	if (live_locate_stat(h->run, home, &st) != 0) {
-		status = errno == ENOENT ? "not present" : errno == ELOOP ||
-		    errno == ENOTDIR ? "behind a symbolic link, not followed" :
-		    "unreadable";
+		status = live_locate_why(errno);
 		if (errno != ENOENT)
 			live_set_errno(record, "error", errno);
 	} else if (S_ISLNK(st.st_mode)) {
