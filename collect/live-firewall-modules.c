@@ -91,10 +91,13 @@ firewall_file_names(const char *path, const char *name, bool module_path,
 	return found;
 }
 
-/* Gather the facts about module name from the host. */
+/*
+ * Gather the facts about module name from the live host: its own
+ * /lib/modules, never a root: tree's, which must not steer what custody
+ * asks of the running kernel.
+ */
 void
-firewall_module_facts(const char *name, const char *root,
-    struct firewall_module_facts *f)
+firewall_module_facts(const char *name, struct firewall_module_facts *f)
 {
 	char path[4096];
 	struct utsname u;
@@ -115,8 +118,8 @@ firewall_module_facts(const char *name, const char *root,
 	}
 	if (uname(&u) != 0)
 		return;
-	n = snprintf(path, sizeof path, "%s/lib/modules/%s/modules.builtin",
-	    root, u.release);
+	n = snprintf(path, sizeof path, "/lib/modules/%s/modules.builtin",
+	    u.release);
 	if (n > 0 && (size_t)n < sizeof path)
 		f->builtin = firewall_file_names(path, name, true, NULL);
 }
