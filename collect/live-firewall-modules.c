@@ -91,6 +91,13 @@ firewall_file_names(const char *path, const char *name, bool module_path,
 	return found;
 }
 
+/* True when a modules.builtin file names the module. */
+bool
+firewall_builtin_listed(const char *path, const char *name)
+{
+	return firewall_file_names(path, name, true, NULL);
+}
+
 /*
  * Gather the facts about module name from the live host: its own
  * /lib/modules, never a root: tree's, which must not steer what custody
@@ -121,7 +128,7 @@ firewall_module_facts(const char *name, struct firewall_module_facts *f)
 	n = snprintf(path, sizeof path, "/lib/modules/%s/modules.builtin",
 	    u.release);
 	if (n > 0 && (size_t)n < sizeof path)
-		f->builtin = firewall_file_names(path, name, true, NULL);
+		f->builtin = firewall_builtin_listed(path, name);
 }
 
 /*

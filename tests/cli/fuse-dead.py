@@ -4,7 +4,8 @@
 # sent to it waits. Prints "mounted" once the mount exists, then sleeps
 # holding the device open; when the process ends (TERM, KILL), the device
 # closes and the kernel aborts the connection: whatever waited gets
-# ENOTCONN, and the mount can be taken away with umount -l.
+# ENOTCONN, and the mount can be taken away with umount -l. It also ends
+# when the process that started it does.
 #
 #   fuse-dead.py DIRECTORY [TYPE]    TYPE: fuse (default) or fuse.NAME
 # Exit 77 when /dev/fuse or mount(2) is not allowed here.
@@ -35,6 +36,8 @@ def main():
         print("mount %s: %s" % (target, os.strerror(ctypes.get_errno())),
               file=sys.stderr)
         return 77
+    # End with the process that started it (PR_SET_PDEATHSIG, SIGKILL).
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print("mounted", flush=True)
     while True:
