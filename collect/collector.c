@@ -1467,7 +1467,9 @@ collector_tree_reached(const struct collector *c, const struct walked_tree *t,
 		if (copy[i] != '/')
 			continue;
 		copy[i] = '\0';
-		reached = ++depth <= t->max_depth && lstat(copy, &st) == 0 &&
+		/* Without waiting: a step may be a network or FUSE mount point. */
+		reached = ++depth <= t->max_depth &&
+		    compat_lstat(AT_FDCWD, copy, &st, NULL) == 0 &&
 		    S_ISDIR(st.st_mode) && st.st_dev == t->dev &&
 		    collector_glob_list(c->opt->exclude, copy) == NULL &&
 		    collector_glob_list(t->exclude, copy) == NULL;

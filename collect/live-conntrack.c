@@ -292,7 +292,8 @@ live_ctnetlink_present(void)
 
 	if (access("/proc/modules", F_OK) != 0 && errno == ENOENT)
 		return true;
-	if (stat("/sys/module/nf_conntrack_netlink", &st) == 0 ||
+	if (fstatat(AT_FDCWD, "/sys/module/nf_conntrack_netlink", &st,
+	    AT_NO_AUTOMOUNT) == 0 ||
 	    live_module_listed("/proc/modules", "nf_conntrack_netlink"))
 		return true;
 	if (uname(&u) != 0 || (size_t)snprintf(path, sizeof path,
@@ -365,7 +366,8 @@ live_conntrack(struct live_run *run)
 	struct stat st;
 	bool loaded;
 
-	loaded = stat("/sys/module/nf_conntrack", &st) == 0 ||
+	loaded = fstatat(AT_FDCWD, "/sys/module/nf_conntrack", &st,
+	    AT_NO_AUTOMOUNT) == 0 ||
 	    access("/proc/net/nf_conntrack", F_OK) == 0;
 	json_object_set_new(doc, "loaded", json_boolean(loaded));
 	if (!loaded) {

@@ -117,7 +117,8 @@ firewall_module_facts(const char *name, struct firewall_module_facts *f)
 	    &f->modules_supported);
 	n = snprintf(path, sizeof path, "/sys/module/%s", name);
 	f->in_sysfs = n > 0 && (size_t)n < sizeof path &&
-	    lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	    fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW |
+	    AT_NO_AUTOMOUNT) == 0 && S_ISDIR(st.st_mode);
 	if (live_read(AT_FDCWD, "/proc/sys/kernel/modules_disabled",
 	    LIVE_PROC_MAX, &d) == 0) {
 		f->modules_disabled = d.data[0] == '1';

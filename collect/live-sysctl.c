@@ -112,7 +112,7 @@ live_sysctl_entry(struct live_sysctl *s, int dirfd, const char *prefix,
 	    *prefix != '\0' ? "/" : "", name) >= sizeof path)
 		return;
 	live_sysctl_key(path, key, sizeof key);
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) != 0) {
 		json_object_set_new(s->unreadable, key, json_string(strerror(errno)));
 		return;
 	}
