@@ -1521,7 +1521,7 @@ collector_item(struct collector *c, int dirfd, const char *name,
 	for (i = 0; root && !S_ISDIR(st->st_mode) && i < c->tree_count; i++)
 		if (collector_tree_reached(c, &c->trees[i], path))
 			return collector_named_again(c, path);
-	if ((root || S_ISDIR(st->st_mode) || st->st_nlink > 1) &&
+	if ((root || st->st_nlink > 1) && !S_ISDIR(st->st_mode) &&
 	    inode_set_add(&c->seen, &id) != 0)
 		return -1;
 	if ((root || st->st_nlink > 1) && !S_ISDIR(st->st_mode) &&
@@ -1529,6 +1529,12 @@ collector_item(struct collector *c, int dirfd, const char *name,
 		return -1;
 	if ((rc = collector_excluded(c, path, st, rules)) != 0)
 		return rc;
+	/*
+	 * A directory counts as seen only once it is walked: one an entry
+	 * excluded is still walked when a later entry names it.
+	 */
+	if (S_ISDIR(st->st_mode) && inode_set_add(&c->seen, &id) != 0)
+		return -1;
 	if (S_ISREG(st->st_mode))
 		return collector_file(c, dirfd, name, path, st, rules);
 	if (S_ISLNK(st->st_mode))
@@ -1578,6 +1584,22 @@ collector_live_bytes(struct collector *c, const char *apath, const char *label,
 	return collector_record_typed(c, &e, fr.ticket);
 }
 
+/*
+ * A live source that read only part of what it reads names the rest in its
+ * document's "errors": say so in the summary, without changing the exit
+ * status (the document is collected and holds every reason).
+ */
+static void
+collector_live_problems(struct collector *c, const char *label,
+    const char *apath, const struct live_run *run)
+{
+	char reason[320];
+
+	snprintf(reason, sizeof reason, "%zu problem%s recorded in %s, the first: %s",
+	    run->n_errors, run->n_errors == 1 ? "" : "s", apath, run->first_error);
+	collector_note_problem(c, label, "partial", reason);
+}
+
 /* Collect one live source: its document, and whatever members it adds. */
 int
 collector_live(struct collector *c, const struct profile_entry *entry)
@@ -1588,6 +1610,7 @@ collector_live(struct collector *c, const struct profile_entry *entry)
 		.name = entry->live,
 		.root = entry->root != NULL ? entry->root : "",
 		.max_size = entry->max_size,
+		.include_secrets = c->opt->include_secrets,
 	};
 	const char *origin = entry->live;
 	char *data, *apath, label[128];
@@ -1613,6 +1636,8 @@ collector_live(struct collector *c, const struct profile_entry *entry)
 	}
 	rc = collector_live_bytes(c, apath, label, origin, data, len);
 	free(data);
+	if (rc == 0 && run.n_errors > 0)
+		collector_live_problems(c, label, apath, &run);
 	free(apath);
 	return rc;
 }
@@ -1687,14 +1712,18 @@ live_add_file(struct live_run *run, const char *member, int fd,
 	struct collector *c = run->collector;
 	struct file_read fr;
 	char *apath;
-	int rc;
+	int rc, flags;
+	bool atime_unprotected;
 
 	if ((apath = collector_live_path(run, member)) == NULL)
 		return run->fatal = true, -1;
+	/* Whether the reader's own open got O_NOATIME, as its descriptor says. */
+	flags = fcntl(fd, F_GETFL);
+	atime_unprotected = flags < 0 || (flags & O_NOATIME) == 0;
 	memset(&fr, 0, sizeof fr);
 	fr.ticket = -1;
 	fr.limit = cap;
-	rc = collector_read_file(c, fd, source, apath, st, false, &fr);
+	rc = collector_read_file(c, fd, source, apath, st, atime_unprotected, &fr);
 	if (rc == 0)
 		rc = collector_live_record(record, apath, c, &fr);
 	free(apath);

@@ -59,13 +59,100 @@ live_set_list(json_t *p, const char *key, const char *data, size_t len)
 	free(encoded);
 }
 
-/* Add a list file of the process, keeping at most max bytes of it; its length. */
+/*
+ * Environment variables whose values are secrets by their name: a name
+ * holding one of these (case aside), or one of the exact names.
+ */
+static const char *const secret_words[] = {
+	"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL",
+	"PRIVATE_KEY", "API_KEY", "APIKEY", "ACCESS_KEY", NULL
+};
+static const char *const secret_names[] = {
+	"MYSQL_PWD", "REDISCLI_AUTH", NULL
+};
+
+/* True when the variable NAME (len bytes) holds a secret by its name. */
+static bool
+live_secret_name(const char *name, size_t len)
+{
+	char upper[128];
+	size_t i;
+
+	if (len == 0 || len >= sizeof upper)
+		return false;
+	for (i = 0; i < len; i++)
+		upper[i] = name[i] >= 'a' && name[i] <= 'z' ?
+		    (char)(name[i] - 'a' + 'A') : name[i];
+	upper[len] = '\0';
+	for (i = 0; secret_names[i] != NULL; i++)
+		if (strcmp(upper, secret_names[i]) == 0)
+			return true;
+	for (i = 0; secret_words[i] != NULL; i++)
+		if (strstr(upper, secret_words[i]) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * Cut the value of every secret variable out of a NUL-separated
+ * environment, in place ("NAME=value" becomes "NAME="); *len shrinks.
+ * The names go to withheld (those that are UTF-8). 0, or -1 out of memory.
+ */
+static int
+live_withhold(char *data, size_t *len, json_t *withheld)
+{
+	size_t in = 0, out = 0, end, keep;
+	const char *eq;
+
+	while (in < *len) {
+		for (end = in; end < *len && data[end] != '\0'; end++)
+			;
+		keep = end - in;
+		eq = memchr(data + in, '=', keep);
+		if (eq != NULL && live_secret_name(data + in, (size_t)(eq - (data + in)))) {
+			keep = (size_t)(eq - (data + in)) + 1;
+			if (util_utf8_valid(data + in, keep - 1) &&
+			    json_array_append_new(withheld,
+			    json_stringn(data + in, keep - 1)) != 0)
+				return -1;
+		}
+		memmove(data + out, data + in, keep);
+		out += keep;
+		if (end < *len)
+			data[out++] = '\0';
+		in = end + 1;
+	}
+	*len = out;
+	return 0;
+}
+
+/* Withhold the secret values of an environment, recording their names. */
+static void
+live_withhold_environ(json_t *p, char *data, size_t *len)
+{
+	json_t *withheld = json_array();
+
+	if (withheld == NULL || live_withhold(data, len, withheld) != 0) {
+		/* Nothing may leak when memory runs out: keep no environment. */
+		*len = 0;
+		json_object_set_new(p, "environ_error", json_string("out of memory"));
+	}
+	if (json_array_size(withheld) > 0)
+		json_object_set_new(p, "environ_withheld", withheld);
+	else
+		json_decref(withheld);
+}
+
+/*
+ * Add a list file of the process, keeping at most max bytes of it; the
+ * bytes read. With withhold, secret values are cut out first.
+ */
 static size_t
-live_process_list(json_t *p, int dir, const char *key, size_t max)
+live_process_list(json_t *p, int dir, const char *key, size_t max, bool withhold)
 {
 	struct live_file f;
 	char name[64];
-	size_t len, back;
+	size_t len, back, got;
 	struct stat st;
 	int error;
 
@@ -85,25 +172,31 @@ live_process_list(json_t *p, int dir, const char *key, size_t max)
 			len = f.len - back;
 			break;
 		}
+	got = len;
+	if (withhold)
+		live_withhold_environ(p, f.data, &len);
 	live_set_list(p, key, f.data, len);
 	if (f.truncated) {
 		snprintf(name, sizeof name, "%s_truncated", key);
 		json_object_set_new(p, name, json_true());
 	}
 	free(f.data);
-	return len;
+	return got;
 }
 
 /* Add the command line: an array of arguments, or cmdline_base64. */
 void
 live_process_cmdline(json_t *p, int dir)
 {
-	(void)live_process_list(p, dir, "cmdline", LIVE_PROC_MAX);
+	(void)live_process_list(p, dir, "cmdline", LIVE_PROC_MAX, false);
 }
 
-/* Add the environment: an array of NAME=value strings, or environ_base64, within budget. */
+/*
+ * Add the environment: an array of NAME=value strings, or environ_base64,
+ * within budget; with withhold, without the values of secret variables.
+ */
 void
-live_process_environ(json_t *p, int dir, size_t *budget)
+live_process_environ(json_t *p, int dir, size_t *budget, bool withhold)
 {
 	size_t max = *budget < LIVE_ENVIRON_MAX ? *budget : LIVE_ENVIRON_MAX;
 
@@ -112,5 +205,5 @@ live_process_environ(json_t *p, int dir, size_t *budget)
 		json_object_set_new(p, "environ_truncated", json_true());
 		return;
 	}
-	*budget -= live_process_list(p, dir, "environ", max);
+	*budget -= live_process_list(p, dir, "environ", max, withhold);
 }

@@ -201,6 +201,7 @@ struct live_process_context {
 	struct idmap		*ids;
 	size_t			 fd_budget;	/* descriptors still to list */
 	size_t			 environ_budget;	/* bytes of environ still to keep */
+	bool			 withhold;	/* secret environment values left out */
 };
 
 /* Read one process through its open /proc/PID; -1 when it exited first. */
@@ -217,7 +218,8 @@ live_process(json_t *p, int dir, void *arg)
 	live_process_link(p, dir, "cwd");
 	live_process_link(p, dir, "root");
 	live_process_fds(p, dir, &context->fd_budget);
-	live_process_environ(p, dir, &context->environ_budget);
+	live_process_environ(p, dir, &context->environ_budget,
+	    context->withhold);
 	live_process_isolation(p, dir);
 	live_process_gone(p, dir);
 	return 0;
@@ -250,6 +252,7 @@ live_processes(struct live_run *run)
 	live_clock_init(&context.boot);
 	context.fd_budget = LIVE_FD_TOTAL_MAX;
 	context.environ_budget = LIVE_ENVIRON_TOTAL_MAX;
+	context.withhold = !run->include_secrets;
 	if ((context.ids = idmap_load()) == NULL)
 		live_note(run->errors);
 	json_object_set_new(run->doc, "clock_ticks_per_second",

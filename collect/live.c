@@ -77,6 +77,19 @@ live_doc_start(json_t *doc, const char *name, json_t *errors)
 	return 0;
 }
 
+/* Keep the count and the first of run->errors for the summary. */
+static void
+live_errors_summary(struct live_run *run)
+{
+	const char *first;
+
+	run->n_errors = json_array_size(run->errors);
+	run->first_error[0] = '\0';
+	first = json_string_value(json_array_get(run->errors, 0));
+	if (first != NULL)
+		snprintf(run->first_error, sizeof run->first_error, "%s", first);
+}
+
 /* Read one live source into a JSON document. */
 int
 live_collect(struct live_run *run, char **out, size_t *len, const char **origin)
@@ -96,6 +109,7 @@ live_collect(struct live_run *run, char **out, size_t *len, const char **origin)
 		rc = s->reader->fill(run);
 	if (rc == 0)
 		rc = live_dump(run->doc, out, len);
+	live_errors_summary(run);
 	json_decref(run->errors);
 	json_decref(run->doc);
 	run->doc = run->errors = NULL;

@@ -43,6 +43,10 @@ struct live_run {
 	const char		*root;		/* stands for "/" in on-disk reads; "" = the host */
 	int64_t			 max_size;	/* the entry's cap on content members; -1: the source's default */
 	bool			 fatal;		/* set by live_add_*: the archive failed */
+	bool			 include_secrets;	/* --include-secrets: keep secret environment values */
+	/* Set by live_collect for the summary: run->errors' size and first string. */
+	size_t			 n_errors;
+	char			 first_error[160];
 };
 
 /* One reader: where it reads from (for the manifest's "origin") and how. */
@@ -234,7 +238,7 @@ void live_process_fds(json_t *p, int piddir, size_t *budget);
 /* Add "cmdline": an array of arguments, or cmdline_base64. */
 void live_process_cmdline(json_t *p, int piddir);
 /* Add "environ" (at most LIVE_ENVIRON_MAX, and *budget, which it lowers). */
-void live_process_environ(json_t *p, int piddir, size_t *budget);
+void live_process_environ(json_t *p, int piddir, size_t *budget, bool withhold);
 
 /* ---- live-process-isolation.c: where a process lives. */
 

@@ -116,6 +116,19 @@ test_expect_success 'a file named twice, or inside a tree named too, is collecte
 	jq -e -s "[.[] | select(.status == \"skipped\" and (.source | startswith(\"$TEST_TMP/twice/\")))] | length == 3" tw1/custody/manifest.jsonl
 '
 
+test_expect_success 'a directory one entry excludes is walked when a later entry names it' '
+	mkdir -p ex/a/sub && echo kept >ex/a/sub/f && echo top >ex/a/g &&
+	printf "name: ex\nentries:\n  - path: %s\n    exclude: [sub]\n  - path: %s\n" \
+	    "$TEST_TMP/ex/a" "$TEST_TMP/ex/a/sub" >ex.yaml &&
+	custody collect --key key --profile ex.yaml -o ex.tar 2>/dev/null &&
+	custody verify --key key.pub ex.tar >/dev/null &&
+	extract ex.tar exx &&
+	cmp ex/a/sub/f "exx/files$TEST_TMP/ex/a/sub/f" && cmp ex/a/g "exx/files$TEST_TMP/ex/a/g" &&
+	jq -r -s "[.[] | select(.source == \"$TEST_TMP/ex/a/sub\") | .status] | join(\" \")" \
+	    exx/custody/manifest.jsonl >ex.statuses &&
+	test "$(cat ex.statuses)" = "skipped metadata-only"
+'
+
 test_expect_success 'the header records host, tool, examiner and command line' '
 	head -n 1 x/custody/manifest.jsonl | jq -e ".type == \"header\" and .case_id == \"C-1\"
 	    and (.host.hostname | length) > 0 and (.tool.sha256 | length) == 64

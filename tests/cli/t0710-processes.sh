@@ -315,6 +315,28 @@ test_expect_success 'processes that exit while read are recorded, never fatal' '
 	done
 '
 
+# Secret environment values are left out by default, their names kept.
+printf 'name: envtest\nentries:\n  - live: processes\n' >"$TEST_TMP/env.yaml"
+test_expect_success 'secret environment values are withheld unless --include-secrets' '
+	env -i PGPASSWORD=hunter2-sekret my_api_key=k3y-sekret SAFE=visible-value \
+	    MYSQL_PWD=pwd-sekret PWD=/not/secret sleep 300 &
+	pid=$! &&
+	until tr "\0" "\n" <"/proc/$pid/environ" 2>/dev/null | grep -q ^SAFE=; do sleep 0.05; done &&
+	custody collect --key key --profile env.yaml -o env.tar 2>/dev/null &&
+	custody collect --key key --profile env.yaml --include-secrets -o envs.tar 2>/dev/null &&
+	kill $pid && extract env.tar ex && extract envs.tar exs &&
+	jq -e --argjson p "$pid" ".processes[] | select(.pid == \$p) |
+	    .environ == [\"PGPASSWORD=\", \"my_api_key=\", \"SAFE=visible-value\",
+	        \"MYSQL_PWD=\", \"PWD=/not/secret\"] and
+	    .environ_withheld == [\"PGPASSWORD\", \"my_api_key\", \"MYSQL_PWD\"]" \
+	    ex/live/processes.json >/dev/null &&
+	! grep -r -e sekret ex &&
+	jq -e --argjson p "$pid" ".processes[] | select(.pid == \$p) |
+	    (.environ | index(\"PGPASSWORD=hunter2-sekret\")) != null and
+	    (.environ | index(\"MYSQL_PWD=pwd-sekret\")) != null and
+	    has(\"environ_withheld\") == false" exs/live/processes.json >/dev/null
+'
+
 # What an unprivileged collector cannot read is recorded with the reason.
 cat >"$TEST_TMP/nonroot.sh" <<'SH'
 set -e

@@ -239,9 +239,10 @@ test_expect_success 'an unprivileged run records what it cannot read, and why' '
 	chmod 755 np && cp key key.pub np/ && chown 65534 np np/key &&
 	profile p11 "$TEST_TMP/np/host" && cp p11.yaml np/ &&
 	(cd np && setpriv --reuid=65534 --regid=65534 --clear-groups \
-	    "$CUSTODY" collect --key key --profile ./p11.yaml -o p11.tar >/dev/null 2>&1;
+	    "$CUSTODY" collect --key key --profile ./p11.yaml -o p11.tar >/dev/null 2>../p11.err;
 	    echo $? >../status) &&
 	test "$(cat status)" = 0 && extract np/p11.tar x11 &&
+	grep "^  live:packages: partial: 1 problem recorded in live/packages.json, the first: .*status: Permission denied$" p11.err &&
 	jq -e ".dpkg.error | test(\"Permission denied\")" x11/live/packages.json &&
 	jq -e ".errors[0] | test(\"status: Permission denied\")" x11/live/packages.json
 '
