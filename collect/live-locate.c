@@ -126,10 +126,8 @@ live_locate_lstat(const struct live_run *run, int dirfd, const char *name,
 	const struct mountclass_mount *m;
 	struct mountclass_place to;
 
-	if (compat_lstat(dirfd, name, st, &to.mnt_id) != 0)
+	if (walk_stat(run->collector, dirfd, name, place, st, &to, &m) != 0)
 		return -1;
-	to.dev = st->st_dev;
-	m = mountclass_crossing(collector_mounts(run->collector), place, &to);
 	*place = to;
 	if (m == NULL)
 		return 0;

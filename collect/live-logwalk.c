@@ -170,13 +170,11 @@ live_walk_stat(struct live_walk *w, int fd, const char *name,
 	struct mountclass_place to;
 	char disk[PATH_MAX];
 
-	if (compat_lstat(fd, name, st, &to.mnt_id) != 0) {
+	if (walk_stat(w->run->collector, fd, name, &w->place, st, &to,
+	    &m) != 0) {
 		live_walk_problem(w, host, errno);
 		return -1;
 	}
-	to.dev = st->st_dev;
-	m = mountclass_crossing(collector_mounts(w->run->collector), &w->place,
-	    &to);
 	if (m == NULL)
 		return 0;
 	json_array_append_new(w->remote, live_string(host, strlen(host)));

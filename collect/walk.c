@@ -154,18 +154,20 @@ walk_join(const char *dir, const char *name)
 }
 
 /*
- * The network, FUSE or automount mount an object lies on, when it is not
- * the walk's own mount, or NULL.
+ * lstat a name below dirfd without waiting on its filesystem; *remote is
+ * the network, FUSE or automount mount it is the mount point of, seen
+ * from a walk on from's mount, or NULL.
  */
-static const struct mountclass_mount *
-walk_remote(struct walk *w, const struct stat *st, uint64_t mnt_id)
+int
+walk_stat(struct collector *c, int dirfd, const char *name,
+    const struct mountclass_place *from, struct stat *st,
+    struct mountclass_place *to, const struct mountclass_mount **remote)
 {
-	struct mountclass_place to = { .dev = st->st_dev, .mnt_id = mnt_id };
-
-	if (st->st_dev == w->root_dev && (mnt_id == 0 ||
-	    w->root_place.mnt_id == 0 || mnt_id == w->root_place.mnt_id))
-		return NULL;
-	return mountclass_crossing(collector_mounts(w->c), &w->root_place, &to);
+	if (compat_lstat(dirfd, name, st, &to->mnt_id) != 0)
+		return -1;
+	to->dev = st->st_dev;
+	*remote = mountclass_crossing(collector_mounts(c), from, to);
+	return 0;
 }
 
 /* Handle one child of an open directory, descending into directories. */
@@ -174,10 +176,10 @@ walk_child(struct walk *w, int fd, const char *dir_path, const char *entry,
     int depth)
 {
 	const struct mountclass_mount *remote;
+	struct mountclass_place place;
 	const char *name = entry + 1;
 	struct stat st;
 	char *path = walk_join(dir_path, name);
-	uint64_t mnt_id;
 	bool done = false;
 	int rc = 0;
 
@@ -188,9 +190,10 @@ walk_child(struct walk *w, int fd, const char *dir_path, const char *entry,
 		rc = collector_regular(w->c, fd, name, path, w->rules, &done);
 	if (rc != 0 || done)
 		;
-	else if (compat_lstat(fd, name, &st, &mnt_id) != 0)
+	else if (walk_stat(w->c, fd, name, &w->root_place, &st, &place,
+	    &remote) != 0)
 		rc = collector_unreadable(w->c, path, NULL, errno, "stat");
-	else if ((remote = walk_remote(w, &st, mnt_id)) != NULL)
+	else if (remote != NULL)
 		rc = collector_remote_mount(w->c, path, &st, remote);
 	else if ((rc = collector_item(w->c, fd, name, path, &st, w->rules,
 	    false)) == 0 &&
@@ -349,10 +352,7 @@ walk_glob_remote(struct collector *c, int dirfd, const char *name,
 	if (compat_lstat(dirfd, "", &st, &from.mnt_id) != 0)
 		return 0;
 	from.dev = st.st_dev;
-	if (compat_lstat(dirfd, name, &st, &to.mnt_id) != 0)
-		return 0;
-	to.dev = st.st_dev;
-	if ((m = mountclass_crossing(collector_mounts(c), &from, &to)) == NULL)
+	if (walk_stat(c, dirfd, name, &from, &st, &to, &m) != 0 || m == NULL)
 		return 0;
 	return collector_remote_mount(c, path, &st, m) == 0 ? 1 : -1;
 }
