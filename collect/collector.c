@@ -573,7 +573,9 @@ collector_remote_mount(struct collector *c, const char *path,
 	if (added == 0)
 		return 0;
 	mountclass_reason(m, reason, sizeof reason);
-	return collector_skip(c, path, st, reason);
+	/* No file type: the kernel refused the attributes (walk_stat). */
+	return collector_skip(c, path, st != NULL && (st->st_mode & S_IFMT) != 0 ?
+	    st : NULL, reason);
 }
 
 /* True when path matches a glob: with a '/', the whole path; else the base name. */

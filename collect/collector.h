@@ -219,7 +219,8 @@ struct mountclass_table;
 struct mountclass_table *collector_mounts(struct collector *);
 /*
  * Record a mount point a walk does not enter (skipped, with the reason
- * mountclass_reason gives), once per path. 0 or -1.
+ * mountclass_reason gives), once per path; st without a file type (the
+ * kernel refused its attributes) is recorded as no metadata. 0 or -1.
  */
 int collector_remote_mount(struct collector *, const char *path,
     const struct stat *, const struct mountclass_mount *);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -154,6 +155,36 @@ walk_join(const char *dir, const char *name)
 }
 
 /*
+ * A FUSE mount refuses its attributes to users other than its owner
+ * (without allow_other), but the kernel still tells its device to a
+ * statx that asks for nothing: enough to know it for what it is. 0 when
+ * it is a network, FUSE or automount mount (st holds only the device);
+ * -1 with errno EACCES otherwise.
+ */
+static int
+walk_stat_denied(struct collector *c, int dirfd, const char *name,
+    const struct mountclass_place *from, struct stat *st,
+    struct mountclass_place *to, const struct mountclass_mount **remote)
+{
+	struct statx x;
+
+	if (compat_statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+	    AT_STATX_DONT_SYNC, 0, &x) != 0 || (x.stx_mask & STATX_TYPE) != 0) {
+		errno = EACCES;
+		return -1;
+	}
+	to->dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+	to->mnt_id = (x.stx_mask & STATX_MNT_ID) ? x.stx_mnt_id : 0;
+	if ((*remote = mountclass_crossing(collector_mounts(c), from, to)) == NULL) {
+		errno = EACCES;
+		return -1;
+	}
+	memset(st, 0, sizeof *st);
+	st->st_dev = to->dev;
+	return 0;
+}
+
+/*
  * lstat a name below dirfd without waiting on its filesystem; *remote is
  * the network, FUSE or automount mount it is the mount point of, seen
  * from a walk on from's mount, or NULL.
@@ -163,10 +194,14 @@ walk_stat(struct collector *c, int dirfd, const char *name,
     const struct mountclass_place *from, struct stat *st,
     struct mountclass_place *to, const struct mountclass_mount **remote)
 {
-	if (compat_lstat(dirfd, name, st, &to->mnt_id) != 0)
+	if (compat_lstat(dirfd, name, st, &to->mnt_id) == 0) {
+		to->dev = st->st_dev;
+		*remote = mountclass_crossing(collector_mounts(c), from, to);
+		return 0;
+	}
+	if (errno != EACCES || walk_stat_denied(c, dirfd, name, from, st, to,
+	    remote) != 0)
 		return -1;
-	to->dev = st->st_dev;
-	*remote = mountclass_crossing(collector_mounts(c), from, to);
 	return 0;
 }
 

@@ -47,6 +47,9 @@ struct statx {
 #define STATX_BASIC_STATS	0x07ffU
 #define STATX_BTIME		0x0800U
 #endif
+#ifndef STATX_TYPE
+#define STATX_TYPE		0x0001U
+#endif
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID		0x1000U
 #endif
