@@ -205,7 +205,7 @@ live_histories_found(struct live_histories *h, int dirfd, const char *name,
 	json_t *record;
 	int rc;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	if (live_locate_at(h->run, dirfd, name, host, &st) != 0)
 		return 0;
 	record = json_pack("{s:o,s:s,s:s}", "path", live_string(host,
 	    strlen(host)), "kind", kind, "type", live_histories_type(st.st_mode));

@@ -225,6 +225,21 @@ live_locate_stat(const struct live_run *run, const char *host, struct stat *st)
 	return rc;
 }
 
+/* lstat a name found in an open directory of host path host/name. */
+int
+live_locate_at(const struct live_run *run, int dirfd, const char *name,
+    const char *host, struct stat *st)
+{
+	struct mountclass_place place;
+	char disk[PATH_MAX];
+
+	if (compat_lstat(dirfd, "", st, &place.mnt_id) != 0 ||
+	    live_locate_disk(run, host, disk, sizeof disk) != 0)
+		return -1;
+	place.dev = st->st_dev;
+	return live_locate_lstat(run, dirfd, name, disk, st, &place);
+}
+
 /* Why a located path is not collected, from the errno of its lstat. */
 const char *
 live_locate_why(int error_number)

@@ -53,6 +53,12 @@ int live_locate_open_dir(const struct live_run *, const char *host);
  */
 /* lstat a host path under the root, refusing links on the way. 0 or -1 (errno). */
 int live_locate_stat(const struct live_run *, const char *host, struct stat *);
+/*
+ * lstat name in the open directory dirfd, the host path host, as
+ * live_locate_stat does its last step. 0 or -1 (errno; EREMOTE recorded).
+ */
+int live_locate_at(const struct live_run *, int dirfd, const char *name,
+    const char *host, struct stat *);
 /* Why a located path is not collected, from its lstat's errno ("not present"...). */
 const char *live_locate_why(int error_number);
 /*

@@ -7,7 +7,9 @@
 # ENOTCONN, and the mount can be taken away with umount -l. It also ends
 # when the process that started it does.
 #
-#   fuse-dead.py DIRECTORY [TYPE]    TYPE: fuse (default) or fuse.NAME
+#   fuse-dead.py PATH [TYPE [ROOTMODE]]
+# TYPE: fuse (default) or fuse.NAME; ROOTMODE: octal, 40000 (a directory,
+# the default) or 100000 (a regular file, mounted on a file).
 # Exit 77 when /dev/fuse or mount(2) is not allowed here.
 import ctypes
 import os
@@ -17,11 +19,12 @@ import time
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
-        print("usage: fuse-dead.py DIRECTORY [TYPE]", file=sys.stderr)
+    if len(sys.argv) not in (2, 3, 4):
+        print("usage: fuse-dead.py PATH [TYPE [ROOTMODE]]", file=sys.stderr)
         return 2
     target = sys.argv[1]
-    fstype = sys.argv[2] if len(sys.argv) == 3 else "fuse"
+    fstype = sys.argv[2] if len(sys.argv) > 2 else "fuse"
+    rootmode = sys.argv[3] if len(sys.argv) > 3 else "40000"
     try:
         fd = os.open("/dev/fuse", os.O_RDWR)
     except OSError as e:
@@ -30,7 +33,7 @@ def main():
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                            ctypes.c_ulong, ctypes.c_char_p]
-    options = "fd=%d,rootmode=40000,user_id=0,group_id=0" % fd
+    options = "fd=%d,rootmode=%s,user_id=0,group_id=0" % (fd, rootmode)
     if libc.mount(b"custody-dead", target.encode(), fstype.encode(), 0,
                   options.encode()) != 0:
         print("mount %s: %s" % (target, os.strerror(ctypes.get_errno())),

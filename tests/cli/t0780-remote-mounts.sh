@@ -27,6 +27,7 @@ mkdir -p "$H/etc" "$H/home/alice" "$H/home/bob" "$H/srv/share" "$H/srv/app" \
 	echo "bob:x:1001:1001:Bob:/home/bob:/bin/bash"
 } >"$H/etc/passwd"
 echo "ls /srv" >"$H/home/bob/.bash_history"
+: >"$H/home/bob/.python_history"
 echo "started" >"$H/srv/app/app.log"
 
 # The dead mounts: the helpers' pids in ./fuse.pids, their directories in
@@ -45,9 +46,11 @@ fuse_cleanup() {
 }
 trap fuse_cleanup EXIT
 
-# fuse_dead DIR TYPE: a dead FUSE mount of TYPE on DIR; 0 once it is there.
+# fuse_dead PATH TYPE [ROOTMODE]: a dead FUSE mount of TYPE on PATH (a
+# directory, or with ROOTMODE 100000 a file); 0 once it is there.
 fuse_dead() {
-	python3 "$SRCDIR/tests/cli/fuse-dead.py" "$1" "$2" >"$TEST_TMP/fuse.out" \
+	rm -f "$TEST_TMP/fuse.out"
+	python3 "$SRCDIR/tests/cli/fuse-dead.py" "$@" >"$TEST_TMP/fuse.out" \
 	    2>"$TEST_TMP/fuse.err" &
 	echo $! >>"$TEST_TMP/fuse.pids"
 	echo "$1" >>"$TEST_TMP/fuse.dirs"
@@ -68,7 +71,9 @@ if [ -z "${CUSTODY_T0780_NAMESPACE:-}" ]; then
 elif [ ! -c /dev/fuse ]; then
 	reason="no /dev/fuse"
 elif ! fuse_dead "$H/home/alice" fuse 2>"$TEST_TMP/why" ||
-    ! fuse_dead "$H/srv/share" fuse.sshfs 2>>"$TEST_TMP/why"; then
+    ! fuse_dead "$H/srv/share" fuse.sshfs 2>>"$TEST_TMP/why" ||
+    ! fuse_dead "$H/home/bob/.python_history" fuse.histfs 100000 \
+    2>>"$TEST_TMP/why"; then
 	reason="a FUSE mount is not allowed here: $(head -n 1 "$TEST_TMP/why")"
 fi
 
@@ -119,6 +124,7 @@ else
 		test "$(cat tree.status)" = 0 &&
 		not_read tree "$H/home/alice" fuse &&
 		not_read tree "$H/srv/share" fuse.sshfs &&
+		not_read tree "$H/home/bob/.python_history" fuse.histfs &&
 		manifest_entry tree "$H/home/bob/.bash_history" |
 		    jq -e ".status == \"ok\"" >/dev/null &&
 		manifest_entry tree "$H/srv/app/app.log" |
@@ -144,6 +150,7 @@ else
 		test "$(cat located.status)" = 0 &&
 		not_read located "$H/home/alice" fuse &&
 		not_read located "$H/srv/share" fuse.sshfs &&
+		not_read located "$H/home/bob/.python_history" fuse.histfs &&
 		jq -e ".homes[] | select(.path == \"/home/alice\") |
 		    .status == \"network or FUSE filesystem, not read\"" \
 		    located/live/histories.json >/dev/null &&
