@@ -28,6 +28,7 @@ mkdir -p "$H/etc" "$H/home/alice" "$H/home/bob" "$H/srv/share" "$H/srv/app" \
 } >"$H/etc/passwd"
 echo "ls /srv" >"$H/home/bob/.bash_history"
 : >"$H/home/bob/.python_history"
+: >"$H/srv/app/dead.log"
 echo "started" >"$H/srv/app/app.log"
 
 # The dead mounts: the helpers' pids in ./fuse.pids, their directories in
@@ -73,7 +74,8 @@ elif [ ! -c /dev/fuse ]; then
 elif ! fuse_dead "$H/home/alice" fuse 2>"$TEST_TMP/why" ||
     ! fuse_dead "$H/srv/share" fuse.sshfs 2>>"$TEST_TMP/why" ||
     ! fuse_dead "$H/home/bob/.python_history" fuse.histfs 100000 \
-    2>>"$TEST_TMP/why"; then
+    2>>"$TEST_TMP/why" ||
+    ! fuse_dead "$H/srv/app/dead.log" fuse 100000 2>>"$TEST_TMP/why"; then
 	reason="a FUSE mount is not allowed here: $(head -n 1 "$TEST_TMP/why")"
 fi
 
@@ -125,6 +127,7 @@ else
 		not_read tree "$H/home/alice" fuse &&
 		not_read tree "$H/srv/share" fuse.sshfs &&
 		not_read tree "$H/home/bob/.python_history" fuse.histfs &&
+		not_read tree "$H/srv/app/dead.log" fuse &&
 		manifest_entry tree "$H/home/bob/.bash_history" |
 		    jq -e ".status == \"ok\"" >/dev/null &&
 		manifest_entry tree "$H/srv/app/app.log" |
@@ -151,11 +154,12 @@ else
 		not_read located "$H/home/alice" fuse &&
 		not_read located "$H/srv/share" fuse.sshfs &&
 		not_read located "$H/home/bob/.python_history" fuse.histfs &&
+		not_read located "$H/srv/app/dead.log" fuse &&
 		jq -e ".homes[] | select(.path == \"/home/alice\") |
 		    .status == \"network or FUSE filesystem, not read\"" \
 		    located/live/histories.json >/dev/null &&
 		jq -e ".walks[] | select(.path == \"/srv\") |
-		    .mounts_not_read == [\"/srv/share\"]" \
+		    (.mounts_not_read | sort) == [\"/srv/app/dead.log\", \"/srv/share\"]" \
 		    located/live/logfiles.json >/dev/null &&
 		jq -e ".walks[] | select(.path == \"/home/alice\") |
 		    .status == \"network or FUSE filesystem, not read\"" \
