@@ -206,7 +206,8 @@ collect_load_profiles(struct collect_args *a)
 	if ((a->opt.profiles = json_array()) == NULL)
 		return error_set("out of memory");
 	for (i = 0; i < a->profile_count; i++) {
-		if ((a->profiles[i] = profile_load(a->profile_names[i])) == NULL)
+		if ((a->profiles[i] = profile_load(a->profile_names[i])) == NULL ||
+		    profile_check_roots(a->profiles[i]) != 0)
 			return -1;
 		json_array_append_new(a->opt.profiles,
 		    json_string(a->profiles[i]->name));

@@ -1176,6 +1176,9 @@ collector_hash_only(struct collector *c, int fd, const char *path,
 
 	memset(&fr, 0, sizeof fr);
 	fr.limit = collector_limit(c, rules, &over_limit);
+	/* The digests of a file's first bytes are not the file's: hash it all. */
+	if (over_limit == PROFILE_OVER_LIMIT_TRUNCATE)
+		fr.limit = -1;
 	if (hash_set_reset(&c->hashes) != 0 || select_hash(fd, &c->hashes,
 	    c->buffer, READ_BLOCK, fr.limit, &sr) != 0 ||
 	    hash_set_final(&c->hashes) != 0 || fstat(fd, &after) != 0)

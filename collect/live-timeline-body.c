@@ -81,7 +81,8 @@ timeline_utf8_length(const unsigned char *p, size_t left)
 
 /*
  * Copy a name into out, escaped so that every line stays one record of
- * eleven fields that mactime reads: '%', '|', control bytes and bytes
+ * eleven fields that mactime reads: '%', '|', '>' (so that " -> " only
+ * ever separates a link's name from its target), control bytes and bytes
  * that are not UTF-8 become %HH, which mactime decodes in every field;
  * a newline becomes \n and a backslash \\ (mactime drops a name holding
  * a newline). The bytes written.
@@ -95,7 +96,7 @@ timeline_escape(const char *data, size_t len, char *out)
 
 	while (i < len) {
 		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '%' && p[i] != '|' &&
-		    p[i] != '\\') {
+		    p[i] != '>' && p[i] != '\\') {
 			out[o++] = (char)p[i++];
 			continue;
 		}

@@ -1,4 +1,4 @@
-/* The users source: /run/utmp and systemd-logind sessions. */
+/* The users source: /run/utmp and systemd-logind sessions, under root:. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -24,6 +24,7 @@
 
 #include "collector.h"
 #include "live.h"
+#include "live-locate.h"
 
 #define LIVE_UTMP_MAX		((size_t)64 << 20)
 #define LIVE_SESSION_MAX	((size_t)64 << 10)	/* one logind session */
@@ -117,16 +118,19 @@ live_utmp_parse(json_t *doc, const struct live_file *f)
 
 /* Read utmp (or its old location) and add its sessions. -1 when absent. */
 static int
-live_utmp(json_t *doc, json_t *errors)
+live_utmp(const struct live_run *run, json_t *doc, json_t *errors)
 {
 	static const char *paths[] = { "/run/utmp", "/var/run/utmp" };
+	char real[PATH_MAX];
 	struct live_file f;
+	struct stat st;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (live_read(AT_FDCWD, paths[i], LIVE_UTMP_MAX, &f) == 0)
+		if (live_locate_read(run, paths[i], LIVE_UTMP_MAX, &f, real, &st) == 0)
 			break;
-		if (errno != ENOENT)
+		/* /var/run is most often a link to /run, never followed. */
+		if (errno != ENOENT && (i == 0 || (errno != ELOOP && errno != ENOTDIR)))
 			live_note(errors);
 	}
 	if (i == 2) {
@@ -136,7 +140,7 @@ live_utmp(json_t *doc, json_t *errors)
 		    "file (/run/utmp, /var/run/utmp)"));
 		return -1;
 	}
-	json_object_set_new(doc, "utmp", json_string(paths[i]));
+	json_object_set_new(doc, "utmp", live_string(real, strlen(real)));
 	if (f.truncated)
 		json_object_set_new(doc, "utmp_truncated", json_true());
 	live_utmp_parse(doc, &f);
@@ -170,16 +174,23 @@ live_logind_session(int dir, const char *name)
 
 /* Add the sessions systemd-logind records in /run/systemd/sessions. */
 static int
-live_logind(json_t *doc, json_t *errors)
+live_logind(const struct live_run *run, json_t *doc, json_t *errors)
 {
+	static const char sessions[] = "/run/systemd/sessions";
 	json_t *list, *s;
 	struct dirent *de;
 	size_t n = 0;
-	DIR *dir;
+	DIR *dir = NULL;
+	int fd;
 
-	if ((dir = opendir("/run/systemd/sessions")) == NULL) {
-		if (errno != ENOENT)
+	if ((fd = live_locate_open_dir(run, sessions)) < 0 ||
+	    (dir = fdopendir(fd)) == NULL) {
+		if (errno != ENOENT) {
+			error_set_errno("%s", sessions);
 			live_note(errors);
+		}
+		if (fd >= 0)
+			close(fd);
 		json_object_set_new(doc, "logind_sessions", json_null());
 		return -1;
 	}
@@ -204,8 +215,8 @@ live_users(struct live_run *run)
 {
 	json_t *doc = run->doc, *errors = run->errors;
 	/* Neither utmp nor logind is a normal state on minimal hosts. */
-	live_utmp(doc, errors);
-	live_logind(doc, errors);
+	live_utmp(run, doc, errors);
+	live_logind(run, doc, errors);
 	return 0;
 }
 

@@ -126,17 +126,64 @@ live_set_bytes(json_t *obj, const char *key, const char *data, size_t len)
 	free(encoded);
 }
 
-/* Bytes as a JSON string, escaped (\xHH) when they are not UTF-8. */
+/* The length of the valid UTF-8 character (not NUL) at p, or 0. */
+static size_t
+live_character_length(const char *p, size_t left)
+{
+	size_t n;
+
+	for (n = 1; n <= 4 && n <= left; n++)
+		if (util_utf8_valid(p, n))
+			return n;
+	return 0;
+}
+
+/*
+ * Bytes as escaped text (custody-formats(5), LIVE STATE): a backslash
+ * doubled, a byte that is not part of a valid UTF-8 character (NUL
+ * included) as \xHH, everything else as it is. malloc'd, or NULL.
+ */
+static char *
+live_escape(const char *data, size_t len)
+{
+	char *out, *o;
+	size_t i = 0, n;
+
+	if (len > (size_t)1 << 28 || (out = malloc(4 * len + 1)) == NULL)
+		return NULL;
+	for (o = out; i < len; i += n) {
+		if (data[i] == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+			n = 1;
+		} else if ((n = live_character_length(data + i, len - i)) > 0) {
+			memcpy(o, data + i, n);
+			o += n;
+		} else {
+			o += snprintf(o, 5, "\\x%02x", (unsigned char)data[i]);
+			n = 1;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Bytes as a JSON string: as they are when they are UTF-8 without a
+ * backslash, else escaped (see live_escape), so that the two never meet.
+ */
 json_t *
 live_string(const char *data, size_t len)
 {
 	json_t *s;
 	char *escaped;
 
-	if (util_utf8_valid(data, len))
+	if (util_utf8_valid(data, len) && memchr(data, '\\', len) == NULL)
 		return json_stringn(data, len);
-	if ((escaped = util_escape(data, len)) == NULL)
+	if ((escaped = live_escape(data, len)) == NULL) {
+		error_set("out of memory");
 		return NULL;
+	}
 	s = json_string(escaped);
 	free(escaped);
 	return s;

@@ -17,7 +17,7 @@ struct live_source {
 	const struct live_reader	*reader;
 };
 
-#define LIVE_SOURCE_ROW(name, ident) { name, &live_reader_##ident },
+#define LIVE_SOURCE_ROW(name, ident, root, max_size) { name, &live_reader_##ident },
 static const struct live_source live_sources[] = {
 	CUSTODY_LIVE_SOURCES(LIVE_SOURCE_ROW)
 };

@@ -61,7 +61,7 @@ struct live_reader {
 	int		(*fill)(struct live_run *);
 };
 
-#define LIVE_READER_DECLARE(name, ident) \
+#define LIVE_READER_DECLARE(name, ident, root, max_size) \
 	extern const struct live_reader live_reader_##ident;
 CUSTODY_LIVE_SOURCES(LIVE_READER_DECLARE)
 #undef LIVE_READER_DECLARE
@@ -130,7 +130,10 @@ void live_chomp(struct live_file *);
 void *live_grow(void *array, size_t *size, size_t n, size_t element);
 /* Set key to bytes as a string when UTF-8; else null, with key_base64. */
 void live_set_bytes(json_t *obj, const char *key, const char *data, size_t len);
-/* Bytes as a JSON string, escaped (\xHH) when they are not UTF-8. */
+/*
+ * Bytes as a JSON string, as they are when UTF-8 without a backslash, else
+ * escaped text: backslash doubled, bytes that are not UTF-8 \xHH.
+ */
 json_t *live_string(const char *data, size_t len);
 /* Append the last error message to a list of problems. */
 void live_note(json_t *errors);

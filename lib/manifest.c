@@ -349,6 +349,10 @@ manifest_parse_entry(struct manifest_record *r)
 		return manifest_parse_hashes(r);
 	if (strcmp(r->kind, "file") != 0 && strcmp(r->kind, "live") != 0)
 		return error_set("a %s entry cannot have a member", r->kind);
+	/* Which name would a reader take? Neither: the line is malformed. */
+	if (json_object_get(r->json, "path") != NULL &&
+	    json_object_get(r->json, "path_base64") != NULL)
+		return error_set("both \"path\" and \"path_base64\"");
 	if (manifest_get_bytes(r->json, "path", &r->path, &r->path_len) != 0)
 		return error_set("entry with content has no path");
 	if (!manifest_path_safe(r->path, r->path_len))
@@ -361,6 +365,15 @@ manifest_parse_entry(struct manifest_record *r)
 	return manifest_parse_hashes(r);
 }
 
+/* Whether a line that is not JSON begins as custody writes an entry line. */
+static bool
+manifest_looks_like_entry(const char *line, size_t len)
+{
+	static const char start[] = "{\"type\":\"entry\",";
+
+	return len >= sizeof start - 1 && memcmp(line, start, sizeof start - 1) == 0;
+}
+
 /* The work of manifest_parse_line. */
 static int
 manifest_parse_line_fields(const char *line, size_t len, struct manifest_record *r)
@@ -370,10 +383,17 @@ manifest_parse_line_fields(const char *line, size_t len, struct manifest_record 
 	const json_t *entries;
 
 	memset(r, 0, sizeof *r);
+	r->type = MANIFEST_UNKNOWN;
 	if (len > MANIFEST_LINE_MAX)
 		return error_set("line longer than %d bytes", MANIFEST_LINE_MAX);
+	/* jansson refuses integers outside int64 itself, as the format does. */
 	r->json = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (r->json == NULL || !json_is_object(r->json))
+	if (r->json == NULL) {
+		if (manifest_looks_like_entry(line, len))
+			r->type = MANIFEST_ENTRY;
+		return error_set("not valid JSON: %s", jerr.text);
+	}
+	if (!json_is_object(r->json))
 		return error_set("not a JSON object");
 	type = json_string_value(json_object_get(r->json, "type"));
 	if (type != NULL && strcmp(type, "header") == 0) {
@@ -394,13 +414,21 @@ manifest_parse_line_fields(const char *line, size_t len, struct manifest_record 
 	return 0;
 }
 
-/* Parse and check one line; on failure nothing is left to free. */
+/*
+ * Parse and check one line; on failure nothing is left to free, and r->type
+ * still says MANIFEST_ENTRY when the line is an entry line (a leaf) that
+ * failed its checks.
+ */
 int
 manifest_parse_line(const char *line, size_t len, struct manifest_record *r)
 {
+	enum manifest_type type;
+
 	if (manifest_parse_line_fields(line, len, r) == 0)
 		return 0;
+	type = r->type;
 	manifest_record_free(r);
+	r->type = type == MANIFEST_ENTRY ? MANIFEST_ENTRY : MANIFEST_UNKNOWN;
 	return -1;
 }
 

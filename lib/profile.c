@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,22 @@
 extern const char *const profile_builtin_name_table[];
 extern const char *const profile_builtin_text_table[];
 
-#define PROFILE_LIVE_NAME(name, ident) name,
+#define PROFILE_LIVE_NAME(name, ident, root, max_size) name,
 const char *const profile_live_names[] = {
 	CUSTODY_LIVE_SOURCES(PROFILE_LIVE_NAME) NULL
 };
 #undef PROFILE_LIVE_NAME
+
+/* Which entry keys each live source uses, in the order of profile_live_names. */
+struct live_keys {
+	bool	root;
+	bool	max_size;
+};
+#define PROFILE_LIVE_KEYS(name, ident, root, max_size) { root, max_size },
+static const struct live_keys profile_live_keys[] = {
+	CUSTODY_LIVE_SOURCES(PROFILE_LIVE_KEYS)
+};
+#undef PROFILE_LIVE_KEYS
 
 const char *const profile_class_names[] = {
 	"script", "elf", "archive", "executable", NULL
@@ -647,6 +659,33 @@ parse_entry_value(struct parser *p, struct profile_entry *entry, int key)
 	}
 }
 
+/*
+ * Refuse root: on a live source that reads no files and max_size: on one
+ * that archives no capped content: either would be silently ignored.
+ */
+static int
+entry_check_live_keys(struct parser *p, const struct profile_entry *entry,
+    const struct mapping *m)
+{
+	size_t i;
+
+	for (i = 0; profile_live_names[i] != NULL; i++)
+		if (strcmp(profile_live_names[i], entry->live) == 0)
+			break;
+	if (profile_live_names[i] == NULL)
+		return 0;
+	if (mapping_has(m, ENTRY_ROOT) && !profile_live_keys[i].root)
+		return parser_error(p, &m->marks[ENTRY_ROOT], "\"root\" does "
+		    "not apply to live source \"%s\": it reads the running "
+		    "kernel (/proc, /sys, netlink), no files under a root",
+		    entry->live);
+	if (mapping_has(m, ENTRY_MAX_SIZE) && !profile_live_keys[i].max_size)
+		return parser_error(p, &m->marks[ENTRY_MAX_SIZE], "\"max_size\" "
+		    "does not apply to live source \"%s\", which archives no "
+		    "content it could cap", entry->live);
+	return 0;
+}
+
 /* Check an entry once its mapping is read: exactly one of live and path. */
 static int
 entry_check(struct parser *p, struct profile_entry *entry,
@@ -671,7 +710,12 @@ entry_check(struct parser *p, struct profile_entry *entry,
 	if (!live && mapping_has(m, ENTRY_ROOT))
 		return parser_error(p, &m->marks[ENTRY_ROOT], "\"root\" "
 		    "applies only to live entries");
-	return 0;
+	if (entry->content == PROFILE_CONTENT_HASH && mapping_has(m, ENTRY_MAX_SIZE) &&
+	    entry->over_limit == PROFILE_OVER_LIMIT_TRUNCATE)
+		return parser_error(p, &m->marks[ENTRY_MAX_SIZE], "\"max_size\" "
+		    "with \"content: hash\" needs \"over_limit: skip\": the "
+		    "digests of a file's first bytes are not the file's");
+	return live ? entry_check_live_keys(p, entry, m) : 0;
 }
 
 /* Parse one entry mapping, starting at the current event. */
@@ -1081,7 +1125,40 @@ profile_free(struct profile *profile)
 	free(profile);
 }
 
-/* Bits to shift for a suffix: "", B, K, KB, KiB, M... in any case; or -1. */
+/*
+ * Check that every live entry's root: is a directory now, before the
+ * collection starts: a missing one would leave the sources silently empty.
+ * The root is the examiner's choice, so a link to a directory will do.
+ */
+int
+profile_check_roots(const struct profile *profile)
+{
+	char quoted[PROFILE_QUOTE_MAX];
+	const struct profile_entry *e;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < profile->entry_count; i++) {
+		e = &profile->entries[i];
+		if (e->source != PROFILE_LIVE || e->root == NULL || e->root[0] == '\0')
+			continue;
+		printable(e->root, strlen(e->root), quoted, sizeof quoted);
+		if (stat(e->root, &st) != 0)
+			return error_set_errno("profile \"%s\": live source \"%s\": "
+			    "root \"%s\"", profile->name, e->live, quoted);
+		if (!S_ISDIR(st.st_mode))
+			return error_set("profile \"%s\": live source \"%s\": "
+			    "root \"%s\" is not a directory", profile->name, e->live,
+			    quoted);
+	}
+	return 0;
+}
+
+/*
+ * Bits to shift for a suffix, or -1: "" or "B"; or K, M, G or T in either
+ * case, alone or followed by "B" or "iB" exactly (a lower-case b would be
+ * bits, so "1kb" is refused).
+ */
 static int
 size_shift(const char *suffix)
 {
@@ -1092,10 +1169,10 @@ size_shift(const char *suffix)
 	if (*suffix != '\0' && (unit = strchr(units, *suffix | 0x20)) != NULL) {
 		shift = 10 * (int)(unit - units + 1);
 		suffix++;
-		if ((*suffix | 0x20) == 'i' && (suffix[1] | 0x20) == 'b')
+		if (suffix[0] == 'i' && suffix[1] == 'B')
 			suffix++;
 	}
-	if ((*suffix | 0x20) == 'b')
+	if (*suffix == 'B')
 		suffix++;
 	return *suffix == '\0' ? shift : -1;
 }
@@ -1119,7 +1196,7 @@ profile_parse_size(const char *text, int64_t *out)
 	}
 	if (s == text || (shift = size_shift(s)) == -1)
 		return error_set("invalid size \"%s\" (expected bytes, or a "
-		    "number with K, M, G or T)", quoted);
+		    "number with K, M, G or T, then nothing, B or iB)", quoted);
 	if (value > INT64_MAX >> shift)
 		return error_set("size \"%s\" is too large", quoted);
 	*out = value << shift;

@@ -101,7 +101,9 @@ proof_parse_fields(const char *data, size_t len, struct proof *p)
 	if (len > PROOF_MAX_SIZE)
 		return error_set("proof: larger than %d bytes", PROOF_MAX_SIZE);
 	p->json = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (p->json == NULL || !json_is_object(p->json))
+	if (p->json == NULL)
+		return error_set("proof: not valid JSON: %s", jerr.text);
+	if (!json_is_object(p->json))
 		return error_set("proof: not a JSON object");
 	format = json_string_value(json_object_get(p->json, "format"));
 	version = json_object_get(p->json, "version");

@@ -228,15 +228,24 @@ check_entry_content(struct check *c, const struct manifest_record *r)
 		memcpy(item->digests->manifest[alg], r->hashes[alg], HASH_HEX_SIZE);
 }
 
-/* One entry line: its leaf, what it promises, and whether it is the one wanted. */
+/* An entry line is a leaf of the Merkle tree, whatever else is wrong with it. */
 static int
-check_entry(struct check *c, char *line, size_t len, struct manifest_record *r)
+check_leaf(struct check *c, const char *line, size_t len)
 {
 	merkle_hash leaf;
 
 	merkle_leaf_hash(line, len, leaf);
 	merkle_builder_add(&c->tree, leaf);
 	if (c->keep_leaves && check_keep_leaf(c, leaf) != 0)
+		return -1;
+	return 0;
+}
+
+/* One entry line: its leaf, what it promises, and whether it is the one wanted. */
+static int
+check_entry(struct check *c, char *line, size_t len, struct manifest_record *r)
+{
+	if (check_leaf(c, line, len) != 0)
 		return -1;
 	if (c->want != NULL && !c->wanted_found && check_is_wanted(c, r)) {
 		if ((c->wanted_line = strndup(line, len)) == NULL)
@@ -305,10 +314,13 @@ check_manifest_line(char *line, size_t len, size_t number, void *arg)
 		    "line %zu: lines after the trailer", number);
 		s->after_trailer = true;
 	}
-	if (manifest_parse_line(line, len, &r) != 0)
+	if (manifest_parse_line(line, len, &r) != 0) {
 		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
 		    "line %zu: %s", number, error_message());
-	else if (r.type == MANIFEST_ENTRY) {
+		/* Still a leaf: the counts and the root then agree with the seal. */
+		if (r.type == MANIFEST_ENTRY && (rc = check_leaf(c, line, len)) == 0)
+			c->leaf_count++;
+	} else if (r.type == MANIFEST_ENTRY) {
 		if (number == 1)
 			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
 			    "line 1: no header line");

@@ -244,8 +244,25 @@ function jvalue(path,   c, m) {
 	else if (substr(JS, JP, 5) == "false") { JP += 5; J[path] = "false"; JT[path] = "f" }
 	else if (substr(JS, JP, 4) == "null") { JP += 4; J[path] = ""; JT[path] = "z" }
 	else if (match(substr(JS, JP, 64), /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/)) {
-		J[path] = substr(JS, JP, RLENGTH); JT[path] = "n"; JP += RLENGTH
+		m = substr(JS, JP, RLENGTH)
+		if (jnumber_fits(m)) { J[path] = m; JT[path] = "n"; JP += RLENGTH }
 	} else jfail("unexpected character")
+}
+# Integers must lie in [-2^63, 2^63-1] and other numbers be finite doubles
+# (custody-formats(5), Conventions), as jansson demands.
+function jnumber_fits(m,   d) {
+	if (m ~ /[.eE]/) {
+		if (m + 0 > 1.7976931348623157e308 || m + 0 < -1.7976931348623157e308) {
+			jfail("real number overflow"); return 0
+		}
+		return 1
+	}
+	d = m; sub(/^-/, "", d)
+	if (length(d) < 19) return 1
+	if (length(d) > 19 || d "" > (m ~ /^-/ ? "9223372036854775808" : "9223372036854775807")) {
+		jfail(m ~ /^-/ ? "too big negative integer" : "too big integer"); return 0
+	}
+	return 1
 }
 function jobject(path,   key, sub_, c) {
 	JT[path] = "o"; JK[path] = ""; JP++; jws()
@@ -751,6 +768,13 @@ function safe(h,   n, i, part) {
 	}
 	return 1
 }
+# The current line is the next leaf of the Merkle tree.
+function leaf(   f) {
+	entries++
+	f = sprintf("%s/%08d", leafdir, entries)
+	printf "%c%s", 0, $0 > f
+	close(f)
+}
 BEGIN {
 	init(); entries = 0; header = 0; trailer = 0; after = 0
 	split("file directory symlink fifo socket block-device char-device live unknown", t, " ")
@@ -763,7 +787,13 @@ BEGIN {
 	n = NR
 	if (length($0) > 1048576) { problem("line " n ": longer than 1048576 bytes"); next }
 	if (trailer && !after) { problem("line " n ": lines after the trailer"); after = 1 }
-	if (!jparse($0) || JT[""] != "o") { problem("line " n ": not a JSON object (" JERR ")"); next }
+	if (!jparse($0)) {
+		problem("line " n ": not valid JSON: " JERR)
+		# Written as an entry line is, it is a leaf all the same.
+		if (substr($0, 1, 16) == "{\"type\":\"entry\",") leaf()
+		next
+	}
+	if (JT[""] != "o") { problem("line " n ": not a JSON object"); next }
 	type = jtext("type")
 	if (type == "header") {
 		if (jtext("format") != "custody-manifest" || jint("version") != "1")
@@ -783,10 +813,7 @@ BEGIN {
 	}
 	if (type != "entry") { problem("line " n ": unknown line type"); next }
 	if (n == 1) problem("line 1: no header line")
-	entries++
-	f = sprintf("%s/%08d", leafdir, entries)
-	printf "%c%s", 0, $0 > f
-	close(f)
+	leaf()
 	if (!(jtext("kind") in KIND)) { problem("line " n ": unknown kind"); next }
 	if (!(jtext("status") in STATUS)) { problem("line " n ": unknown status"); next }
 	for (d in DIGEST)
@@ -795,13 +822,19 @@ BEGIN {
 	if (jtext("kind") != "file" && jtext("kind") != "live") {
 		problem("line " n ": a " jtext("kind") " entry cannot have a member"); next
 	}
+	if (("path" in JT) && ("path_base64" in JT)) {
+		problem("line " n ": both \"path\" and \"path_base64\""); next
+	}
 	if (("path" in JT) && JT["path"] == "s") p = J["path"]
 	else if (("path_base64" in JT) && JT["path_base64"] == "s") p = unbase64(jtext("path_base64"))
 	else p = "-"
 	if (p == "-") { problem("line " n ": entry with content has no path"); next }
 	if (!safe(p)) { problem("line " n ": unsafe path"); next }
 	size = jint("size")
-	if (size == "" || size + 0 > 4611686018427387903) { problem("line " n ": missing or invalid size"); next }
+	# At most 2^62-1, compared as digits: a double cannot tell 2^62-1 from 2^62.
+	if (size == "" || length(size) > 19 || (length(size) == 19 && size "" > "4611686018427387903")) {
+		problem("line " n ": missing or invalid size"); next
+	}
 	if (!("sha256" in JT)) { problem("line " n ": entry with content has no sha256"); next }
 	print "E " p " " size " " jtext("sha256") " " (JT["mtime"] == "s" ? isotime(jtext("mtime")) : "- -")
 }

@@ -61,7 +61,8 @@ struct manifest_entry {
 enum manifest_type {
 	MANIFEST_HEADER,
 	MANIFEST_ENTRY,
-	MANIFEST_TRAILER
+	MANIFEST_TRAILER,
+	MANIFEST_UNKNOWN	/* a line that failed before its type was known */
 };
 
 /* What a checker reads back from one line. */

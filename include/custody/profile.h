@@ -80,6 +80,8 @@ const char *const *profile_builtin_names(void);
 /* The YAML text of a built-in profile, or NULL. */
 const char *profile_builtin_text(const char *name);
 void profile_free(struct profile *);
+/* Every live entry's root: is a directory (or a link to one) now. 0 or -1. */
+int profile_check_roots(const struct profile *);
 
 /* Parse "123", "64K", "10M", "2G", "1T" (powers of 1024) into bytes; -1 on error. */
 int profile_parse_size(const char *text, int64_t *out);

@@ -120,6 +120,21 @@ for n in (b\"pipe|name\", b\"per%41cent\", b\"new\nline\", b\"back\\\\slash\",
 	test "$(sed 1d t2/mactime | cut -d, -f8- | sort -u | wc -l)" = 8
 '
 
+# A name or a target holding " -> " cannot be split wrongly: '>' is %3E.
+test_expect_success 'names and link targets holding " -> ": > written %3E, mactime reads them back' '
+	mkdir arrows && : >"arrows/a -> b" && ln -s "t -> y" "arrows/l -> x" &&
+	sleep 0.1 && readlink "arrows/l -> x" >/dev/null &&
+	timeline "$TEST_TMP/arrows" t2a.tar.zst t2a &&
+	eleven t2a && test "$(grep -c -F " -> " t2a/body)" -le 1 &&
+	grep -F "0|/a -%3E b|" t2a/body >/dev/null &&
+	{ grep -F "0|/l -%3E x -> t -%3E y|" t2a/body >/dev/null ||
+	  { grep -F "0|/l -%3E x|" t2a/body >/dev/null &&
+	    test "$(jq .totals.link_targets_not_read t2a/live/timeline.json)" -ge 1; }; } &&
+	mactime -b t2a/body -d -y >t2a/mactime &&
+	test_grep "\"/a -> b\"" t2a/mactime &&
+	test_grep "\"/l -> x" t2a/mactime
+'
+
 test_expect_success 'a chain deeper than the depth cap: listed to the cap, counted, bounded' '
 	python3 -c "
 import os

@@ -121,6 +121,9 @@ test_hostile_lines(void **state)
 		/* A failed parse leaves nothing to free (verify relies on it). */
 		assert_null(r.json);
 		assert_null(r.path);
+		/* An entry line is still a leaf: the caller must know it was one. */
+		assert_int_equal(r.type, strncmp(bad[i], "{\"type\":\"entry\"", 15) == 0 ?
+		    MANIFEST_ENTRY : MANIFEST_UNKNOWN);
 	}
 }
 

@@ -370,8 +370,8 @@ test_live_root(void **state)
 	struct profile *profile;
 
 	(void)state;
-	profile = parse_ok("name: r\nentries:\n- live: users\n  root: /mnt/img//\n"
-	    "  max_size: 4K\n- live: mounts\n  root: /\n- live: system\n");
+	profile = parse_ok("name: r\nentries:\n- live: logfiles\n  root: /mnt/img//\n"
+	    "  max_size: 4K\n- live: users\n  root: /\n- live: system\n");
 	assert_int_equal(profile->entry_count, 3);
 	assert_string_equal(profile->entries[0].root, "/mnt/img");
 	assert_int_equal(profile->entries[0].max_size, 4096);
@@ -405,6 +405,18 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:3:5: entry needs \"live\" or \"path\"" },
 	{ HEAD "  - path: /x\n    live: users\n",
 	  "t.yaml:4:5: entry has both \"live\" and \"path\"" },
+	/* A digest of part of a file is refused. */
+	{ HEAD "  - path: /x\n    content: hash\n    max_size: 1M\n",
+	  "t.yaml:5:5: \"max_size\" with \"content: hash\" needs \"over_limit: skip\"" },
+	/* root: and max_size: only on the live sources that use them. */
+	{ HEAD "  - live: processes\n    root: /mnt\n",
+	  "t.yaml:4:5: \"root\" does not apply to live source \"processes\": it "
+	  "reads the running kernel (/proc, /sys, netlink), no files under a root" },
+	{ HEAD "  - live: users\n    max_size: 1M\n",
+	  "t.yaml:4:5: \"max_size\" does not apply to live source \"users\", "
+	  "which archives no content it could cap" },
+	{ HEAD "  - live: executables\n    root: /\n",
+	  "t.yaml:4:5: \"root\" does not apply to live source \"executables\"" },
 	{ HEAD "  - live: users\n    max_depth: 1\n",
 	  "t.yaml:4:5: \"max_depth\" applies only to path entries" },
 	{ HEAD "  - path: /x\n    root: /mnt\n",
@@ -567,7 +579,15 @@ static const struct size_case size_cases[] = {
 	{ "64k", 1, 64 * 1024 },
 	{ "64KB", 1, 64 * 1024 },
 	{ "64KiB", 1, 64 * 1024 },
-	{ "64kib", 1, 64 * 1024 },
+	{ "64kB", 1, 64 * 1024 },
+	{ "64kiB", 1, 64 * 1024 },
+	{ "5MB", 1, 5 * 1024 * 1024 },
+	{ "1kb", 0, 0 },
+	{ "1Kb", 0, 0 },
+	{ "1KIB", 0, 0 },
+	{ "64kib", 0, 0 },
+	{ "512b", 0, 0 },
+	{ "1mb", 0, 0 },
 	{ "10M", 1, 10 * 1024 * 1024 },
 	{ "2G", 1, (int64_t)2 << 30 },
 	{ "1T", 1, (int64_t)1 << 40 },
