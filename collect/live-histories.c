@@ -208,7 +208,7 @@ live_histories_found(struct live_histories *h, int dirfd, const char *name,
 	json_t *record;
 	int rc;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	if (live_locate_at(h->run, dirfd, name, host, &st) != 0)
 		return 0;
 	record = json_pack("{s:o,s:s,s:s}", "path", live_string(host,
 	    strlen(host)), "kind", kind, "type", live_histories_type(st.st_mode));
@@ -509,9 +509,7 @@ live_histories_home_usable(struct live_histories *h, const char *home,
 	const char *status = NULL;
 
 	if (live_locate_stat(h->run, home, &st) != 0) {
-		status = errno == ENOENT ? "not present" : errno == ELOOP ||
-		    errno == ENOTDIR ? "behind a symbolic link, not followed" :
-		    "unreadable";
+		status = live_locate_why(errno);
 		if (errno != ENOENT)
 			live_set_errno(record, "error", errno);
 	} else if (S_ISLNK(st.st_mode)) {

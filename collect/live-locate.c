@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "custody/compat.h"
 #include "custody/error.h"
 #include "custody/manifest.h"
 #include "custody/util.h"
@@ -25,6 +26,7 @@
 #include "collector.h"
 #include "live.h"
 #include "live-locate.h"
+#include "mountclass.h"
 
 /* Append one component to a normalised path being built. */
 static int
@@ -91,32 +93,93 @@ live_locate_disk(const struct live_run *run, const char *host, char *out,
 	return 0;
 }
 
-/* Open a host directory under the root through real directories only. */
-int
-live_locate_open_dir(const struct live_run *run, const char *host)
+/* Open the root (the examiner's choice: it may be reached through a link). */
+static int
+live_locate_open_root(const struct live_run *run, struct mountclass_place *place)
 {
-	char copy[PATH_MAX], *name, *save = NULL;
+	const char *root = run->root[0] != '\0' ? run->root : "/";
+	struct stat st;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME), saved;
+
+	if (fd < 0 && errno == EPERM)
+		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (compat_lstat(fd, "", &st, &place->mnt_id) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	place->dev = st.st_dev;
+	return fd;
+}
+
+/*
+ * lstat name below dirfd (at place), never waiting on a network or FUSE
+ * filesystem: -1 with errno EREMOTE when it is the mount point of one (or
+ * of an automount), recorded in the manifest as not read under its
+ * on-disk path disk; its place into *place.
+ */
+static int
+live_locate_lstat(const struct live_run *run, int dirfd, const char *name,
+    const char *disk, struct stat *st, struct mountclass_place *place)
+{
+	const struct mountclass_mount *m;
+	struct mountclass_place to;
+
+	if (walk_stat(run->collector, dirfd, name, place, st, &to, &m) != 0)
+		return -1;
+	*place = to;
+	if (m == NULL)
+		return 0;
+	/* A failed record fails the archive, which the collection reports. */
+	(void)collector_remote_mount(run->collector, disk, st, m);
+	errno = EREMOTE;
+	return -1;
+}
+
+/* Open a host directory under the root, its place into *place. */
+static int
+live_locate_open_place(const struct live_run *run, const char *host,
+    struct mountclass_place *place)
+{
+	char copy[PATH_MAX], disk[PATH_MAX], *name, *save = NULL;
+	struct stat st;
+	size_t len;
 	int fd, next, saved;
 
-	if (live_locate_normalize(host, copy, sizeof copy) != 0) {
+	if (live_locate_normalize(host, copy, sizeof copy) != 0 ||
+	    live_locate_disk(run, "/", disk, sizeof disk) != 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* The root is the examiner's choice: it may be reached through a link. */
-	fd = open(run->root[0] != '\0' ? run->root : "/",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(run->root[0] != '\0' ? run->root : "/",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	len = strcmp(disk, "/") == 0 ? 0 : strlen(disk);
+	fd = live_locate_open_root(run, place);
 	for (name = strtok_r(copy, "/", &save); fd >= 0 && name != NULL;
 	    name = strtok_r(NULL, "/", &save)) {
-		next = walk_open_dir(fd, name);
+		next = -1;
+		if (snprintf(disk + len, sizeof disk - len, "/%s", name) >=
+		    (int)(sizeof disk - len))
+			errno = ENAMETOOLONG;
+		else if (live_locate_lstat(run, fd, name, disk, &st, place) == 0)
+			next = walk_open_dir(fd, name);
+		len += strlen(disk + len);
 		saved = errno;
 		close(fd);
 		errno = saved;
 		fd = next;
 	}
 	return fd;
+}
+
+/* Open a host directory under the root through real directories only. */
+int
+live_locate_open_dir(const struct live_run *run, const char *host)
+{
+	struct mountclass_place place;
+
+	return live_locate_open_place(run, host, &place);
 }
 
 /* Split a normalised host path into its directory and last name. */
@@ -142,24 +205,58 @@ live_locate_split(const char *host, char *dir, size_t size, const char **base)
 int
 live_locate_stat(const struct live_run *run, const char *host, struct stat *st)
 {
-	char dir[PATH_MAX];
+	struct mountclass_place place;
+	char dir[PATH_MAX], disk[PATH_MAX];
 	const char *base;
 	int fd, rc, saved;
 
 	if (strcmp(host, "/") == 0) {
-		if ((fd = live_locate_open_dir(run, host)) < 0)
+		if ((fd = live_locate_open_place(run, host, &place)) < 0)
 			return -1;
-		rc = fstat(fd, st);
+		rc = compat_lstat(fd, "", st, NULL);
 	} else {
 		if (live_locate_split(host, dir, sizeof dir, &base) != 0 ||
-		    (fd = live_locate_open_dir(run, dir)) < 0)
+		    live_locate_disk(run, host, disk, sizeof disk) != 0 ||
+		    (fd = live_locate_open_place(run, dir, &place)) < 0)
 			return -1;
-		rc = fstatat(fd, base, st, AT_SYMLINK_NOFOLLOW);
+		rc = live_locate_lstat(run, fd, base, disk, st, &place);
 	}
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+/* lstat a name found in an open directory of host path host/name. */
+int
+live_locate_at(const struct live_run *run, int dirfd, const char *name,
+    const char *host, struct stat *st)
+{
+	struct mountclass_place place;
+	char disk[PATH_MAX];
+
+	if (compat_lstat(dirfd, "", st, &place.mnt_id) != 0 ||
+	    live_locate_disk(run, host, disk, sizeof disk) != 0)
+		return -1;
+	place.dev = st->st_dev;
+	return live_locate_lstat(run, dirfd, name, disk, st, &place);
+}
+
+/* Why a located path is not collected, from the errno of its lstat. */
+const char *
+live_locate_why(int error_number)
+{
+	switch (error_number) {
+	case ENOENT:
+		return "not present";
+	case ELOOP:
+	case ENOTDIR:
+		return "behind a symbolic link, not followed";
+	case EREMOTE:
+		return "network or FUSE filesystem, not read";
+	default:
+		return "unreadable";
+	}
 }
 
 /*
@@ -252,9 +349,7 @@ live_locate_file(const struct live_run *run, const char *host,
 	const char *status;
 
 	if (live_locate_stat(run, host, st) != 0) {
-		status = errno == ENOENT ? "not present" : errno == ELOOP ||
-		    errno == ENOTDIR ? "behind a symbolic link, not followed" :
-		    "unreadable";
+		status = live_locate_why(errno);
 		if (errno != ENOENT)
 			live_set_errno(record, "error", errno);
 	} else if (!S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode))

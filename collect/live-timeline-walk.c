@@ -24,13 +24,6 @@
 #include "live.h"
 #include "live-timeline.h"
 
-#ifndef AT_STATX_DONT_SYNC
-#define AT_STATX_DONT_SYNC	0x4000
-#endif
-#ifndef STATX_MNT_ID
-#define STATX_MNT_ID		0x00001000U
-#endif
-
 /* One open directory of the walk, and the length of its name. */
 struct timeline_frame {
 	DIR	*dir;
@@ -41,7 +34,7 @@ struct timeline_frame {
 int
 timeline_stat(int dirfd, const char *name, struct statx *x)
 {
-	int flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC;
+	int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
 
 	if (name[0] == '\0')
 		flags |= AT_EMPTY_PATH;
