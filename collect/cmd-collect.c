@@ -228,14 +228,30 @@ collect_extension(const char *compress)
 	return ".tar";
 }
 
+/* Now as YYYYMMDDTHHMMSSZ (UTC, without the C library's time zone code). */
+static void
+collect_stamp(char out[17])
+{
+	static const int digits[] = { 0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 12, 14, 15,
+	    17, 18 };
+	char iso[UTIL_TIME_SIZE];
+	struct timespec now;
+	size_t i;
+
+	util_time_now(&now);
+	util_time_format(&now, iso);
+	for (i = 0; i < sizeof digits / sizeof digits[0]; i++)
+		out[i] = iso[digits[i]];
+	out[i++] = 'Z';
+	out[i] = '\0';
+}
+
 /* Decide where the archive goes: a name in a directory, a file, or stdout. */
 static int
 collect_resolve_output(struct collect_args *a)
 {
 	char host[256], stamp[32], *sidecar;
 	struct stat st;
-	struct tm tm;
-	time_t now = time(NULL);
 	bool exists;
 
 	if (strcmp(a->opt.output, "-") == 0) {
@@ -245,8 +261,7 @@ collect_resolve_output(struct collect_args *a)
 	}
 	if (stat(a->opt.output, &st) == 0 && S_ISDIR(st.st_mode)) {
 		hostinfo_name(host, sizeof host);
-		gmtime_r(&now, &tm);
-		strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+		collect_stamp(stamp);
 		if (asprintf(&a->output_path, "%s/%s_%s_%s_%s%s", a->opt.output,
 		    a->opt.case_id, a->opt.evidence_id, host, stamp,
 		    collect_extension(a->opt.compress)) < 0)

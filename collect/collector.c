@@ -29,8 +29,10 @@
 #include "custody/seal.h"
 #include "custody/sums.h"
 #include "custody/util.h"
+#include "atime.h"
 #include "collector.h"
 #include "live.h"
+#include "mountclass.h"
 #include "pkgcheck.h"
 
 #define READ_BLOCK	(1024 * 1024)		/* one read; also what libmagic sees */
@@ -126,6 +128,8 @@ struct collector {
 	struct timespec			 started;
 	struct pkgcheck			*pkgcheck;	/* recorded package digests, or NULL */
 	struct select_summary		 summary;	/* skipped: summary counts */
+	struct mountclass_table		 mounts;	/* read at the first walk */
+	bool				 mounts_tried;
 };
 
 static bool inode_set_contains(const struct inode_set *, const struct inode_key *);
@@ -543,6 +547,38 @@ collector_skip(struct collector *c, const char *path, const struct stat *st,
 	return collector_record(c, &e);
 }
 
+/* The mounts of the host, read once, at the first walk that asks. */
+struct mountclass_table *
+collector_mounts(struct collector *c)
+{
+	if (!c->mounts_tried) {
+		c->mounts_tried = true;
+		if (mountclass_table_read(&c->mounts) != 0)
+			collector_log(c, "note /proc/self/mountinfo: %s: network, "
+			    "FUSE and automount mounts are not told apart",
+			    error_message());
+	}
+	return &c->mounts;
+}
+
+/* Record, once per path, a mount point a walk does not enter. */
+int
+collector_remote_mount(struct collector *c, const char *path,
+    const struct stat *st, const struct mountclass_mount *m)
+{
+	char reason[128];
+	int added = pathset_add(&c->mounts.reported, path);
+
+	if (added < 0)
+		return error_set("out of memory");
+	if (added == 0)
+		return 0;
+	mountclass_reason(m, reason, sizeof reason);
+	/* No file type: the kernel refused the attributes (walk_stat). */
+	return collector_skip(c, path, st != NULL && (st->st_mode & S_IFMT) != 0 ?
+	    st : NULL, reason);
+}
+
 /* True when path matches a glob: with a '/', the whole path; else the base name. */
 static bool
 collector_glob_match(const char *glob, const char *path)
@@ -659,7 +695,7 @@ collector_pseudo_dev(struct collector *c, int fd, const struct stat *st)
 static int
 collector_open(int dirfd, const char *name, bool *atime_unprotected)
 {
-	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	int fd = openat(dirfd, name, flags | O_NOATIME);
 
 	*atime_unprotected = false;
@@ -1267,22 +1303,32 @@ collector_regular(struct collector *c, int dirfd, const char *name,
 	return rc;
 }
 
-/* Record a symbolic link with its target; never followed. */
+/*
+ * Record a symbolic link with its target; never followed. The target is
+ * read only where that leaves the link's atime as it is.
+ */
 static int
 collector_symlink(struct collector *c, int dirfd, const char *name,
     const char *path, const struct stat *st)
 {
 	struct manifest_entry e;
 	char target[PATH_MAX];
-	ssize_t n = readlinkat(dirfd, name, target, sizeof target - 1);
+	size_t len;
+	int rc = atime_readlink(dirfd, name, target, sizeof target, &len);
 
-	if (n < 0)
+	if (rc < 0)
 		return collector_unreadable(c, path, st, errno, "readlink");
 	collector_entry_init(c, &e, path, st);
 	e.status = STATUS_METADATA;
-	e.reason = "symbolic link, recorded and not followed";
-	e.link_target = target;
-	e.link_len = (size_t)n;
+	if (rc == 0) {
+		e.reason = "symbolic link, recorded and not followed";
+		e.link_target = target;
+		e.link_len = len;
+	} else {
+		e.reason = "symbolic link, recorded and not followed; target "
+		    "not read: reading it would change the link's access time";
+		e.link_target_unread = true;
+	}
 	return collector_record(c, &e);
 }
 
@@ -1437,7 +1483,9 @@ collector_tree_reached(const struct collector *c, const struct walked_tree *t,
 		if (copy[i] != '/')
 			continue;
 		copy[i] = '\0';
-		reached = ++depth <= t->max_depth && lstat(copy, &st) == 0 &&
+		/* Without waiting: a step may be a network or FUSE mount point. */
+		reached = ++depth <= t->max_depth &&
+		    compat_lstat(AT_FDCWD, copy, &st, NULL) == 0 &&
 		    S_ISDIR(st.st_mode) && st.st_dev == t->dev &&
 		    collector_glob_list(c->opt->exclude, copy) == NULL &&
 		    collector_glob_list(t->exclude, copy) == NULL;
@@ -2142,6 +2190,7 @@ collector_free(struct collector *c)
 	free(c->trees);
 	pkgcheck_free(c->pkgcheck);
 	select_summary_free(&c->summary);
+	mountclass_table_free(&c->mounts);
 	json_decref(c->result.problems);
 	free(c->buffer);
 	free(c->slurp);

@@ -173,6 +173,17 @@ struct walk_rules {
 
 /* Open a directory relative to dirfd without following links or touching atime. */
 int walk_open_dir(int dirfd, const char *name);
+struct mountclass_place;
+struct mountclass_mount;
+/*
+ * lstat name below dirfd without waiting on its filesystem or firing an
+ * automount (compat_lstat), its place into *to; *remote is the network,
+ * FUSE or automount mount it is the mount point of, seen from a walk on
+ * from's mount, or NULL. 0, or -1 with errno.
+ */
+int walk_stat(struct collector *, int dirfd, const char *name,
+    const struct mountclass_place *from, struct stat *,
+    struct mountclass_place *to, const struct mountclass_mount **remote);
 /* Expand a glob path and walk each match. 0, or -1 on a fatal error. */
 int walk_path(struct collector *, const char *pattern, const struct walk_rules *);
 /*
@@ -212,6 +223,16 @@ int collector_dir_enter(struct collector *, const struct walk_rules *);
 /* Record what was counted in a directory when its walk is over. 0 or -1. */
 int collector_dir_leave(struct collector *, const char *path,
     const struct stat *, const struct walk_rules *);
+struct mountclass_table;
+/* The mounts of the host, read once per collection (mountclass.h). */
+struct mountclass_table *collector_mounts(struct collector *);
+/*
+ * Record a mount point a walk does not enter (skipped, with the reason
+ * mountclass_reason gives), once per path; st without a file type (the
+ * kernel refused its attributes) is recorded as no metadata. 0 or -1.
+ */
+int collector_remote_mount(struct collector *, const char *path,
+    const struct stat *, const struct mountclass_mount *);
 /* Add a line to collection.log. */
 void collector_log(struct collector *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

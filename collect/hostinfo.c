@@ -18,6 +18,7 @@
 #include "custody/error.h"
 #include "custody/util.h"
 
+#include "atime.h"
 #include "collector.h"
 
 #define HOSTINFO_FILE_MAX	((size_t)1 << 20)	/* os-release and such */
@@ -115,13 +116,12 @@ static int
 hostinfo_read_os_release(char **data, size_t *len)
 {
 	char target[PATH_MAX], path[PATH_MAX + 8];
-	ssize_t n;
+	size_t n;
 
 	if (util_read_file("/etc/os-release", HOSTINFO_FILE_MAX, data, len) == 0)
 		return 0;
-	if (errno == ELOOP &&
-	    (n = readlink("/etc/os-release", target, sizeof target - 1)) > 0) {
-		target[n] = '\0';
+	if (errno == ELOOP && atime_readlink(AT_FDCWD, "/etc/os-release",
+	    target, sizeof target, &n) == 0 && n > 0) {
 		snprintf(path, sizeof path, "%s%s", target[0] == '/' ? "" :
 		    "/etc/", target);
 		if (util_read_file(path, HOSTINFO_FILE_MAX, data, len) == 0)
@@ -158,11 +158,11 @@ hostinfo_timezone(json_t *h)
 {
 	char target[PATH_MAX], *zone;
 	struct stat st;
-	ssize_t n;
+	size_t n;
 
-	n = readlink("/etc/localtime", target, sizeof target - 1);
-	if (n > 0) {
-		target[n] = '\0';
+	/* Not read where that would change the link's atime: then /etc/timezone. */
+	if (atime_readlink(AT_FDCWD, "/etc/localtime", target, sizeof target,
+	    &n) == 0 && n > 0) {
 		zone = strstr(target, "zoneinfo/");
 		if (zone != NULL && zone[9] != '\0') {
 			hostinfo_set(h, "timezone", zone + 9, strlen(zone + 9));

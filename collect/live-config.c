@@ -85,8 +85,9 @@ live_config_read(struct live_config *cfg, const char *host, int depth,
 	}
 	if (live_locate_read(cfg->run, host, LIVE_CONFIG_MAX, &f, real, &st) != 0) {
 		json_object_set_new(record, "status", json_string(errno == ENOENT &&
-		    !must_exist ? "not present" : "unreadable"));
-		live_set_errno(record, "error", errno);
+		    !must_exist ? "not present" : errno == EINVAL || errno == EISDIR ?
+		    "not collected: not a regular file" : "unreadable"));
+		json_object_set_new(record, "error", json_string(error_message()));
 		return 0;
 	}
 	if (live_config_seen(cfg, &st)) {

@@ -280,10 +280,11 @@ live_module_listed(const char *path, const char *name)
 /*
  * Whether a ctnetlink dump can run without making the kernel load a
  * module: the kernel loads none (no /proc/modules), or nf_conntrack_netlink
- * is loaded or built in.
+ * is loaded or built into the live kernel (its own /lib/modules, never a
+ * root: tree's).
  */
 static bool
-live_ctnetlink_present(const char *root)
+live_ctnetlink_present(void)
 {
 	char path[PATH_MAX];
 	struct utsname u;
@@ -291,11 +292,12 @@ live_ctnetlink_present(const char *root)
 
 	if (access("/proc/modules", F_OK) != 0 && errno == ENOENT)
 		return true;
-	if (stat("/sys/module/nf_conntrack_netlink", &st) == 0 ||
+	if (fstatat(AT_FDCWD, "/sys/module/nf_conntrack_netlink", &st,
+	    AT_NO_AUTOMOUNT) == 0 ||
 	    live_module_listed("/proc/modules", "nf_conntrack_netlink"))
 		return true;
 	if (uname(&u) != 0 || (size_t)snprintf(path, sizeof path,
-	    "%s/lib/modules/%s/modules.builtin", root, u.release) >= sizeof path)
+	    "/lib/modules/%s/modules.builtin", u.release) >= sizeof path)
 		return false;
 	return live_module_listed(path, "nf_conntrack_netlink.ko");
 }
@@ -364,7 +366,8 @@ live_conntrack(struct live_run *run)
 	struct stat st;
 	bool loaded;
 
-	loaded = stat("/sys/module/nf_conntrack", &st) == 0 ||
+	loaded = fstatat(AT_FDCWD, "/sys/module/nf_conntrack", &st,
+	    AT_NO_AUTOMOUNT) == 0 ||
 	    access("/proc/net/nf_conntrack", F_OK) == 0;
 	json_object_set_new(doc, "loaded", json_boolean(loaded));
 	if (!loaded) {
@@ -373,9 +376,9 @@ live_conntrack(struct live_run *run)
 		json_object_set_new(doc, "method", json_null());
 		return 0;
 	}
-	if (live_ctnetlink_present(run->root) && live_ct_dump(doc, errors) == 0)
+	if (live_ctnetlink_present() && live_ct_dump(doc, errors) == 0)
 		return 0;
-	if (!live_ctnetlink_present(run->root))
+	if (!live_ctnetlink_present())
 		json_object_set_new(doc, "note", json_string("nf_conntrack_netlink "
 		    "is not loaded (not loaded by custody): read from /proc"));
 	if (live_ct_proc(doc, errors) == 0)

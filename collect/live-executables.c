@@ -67,7 +67,7 @@ live_exec_remember(struct live_exec *x, const struct stat *st, json_t *record)
 int
 live_exec_open(int dirfd, const char *name, struct stat *st)
 {
-	int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC, fd, saved;
+	int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, fd, saved;
 	struct stat opened;
 
 	if (fstatat(dirfd, name, st, 0) != 0)

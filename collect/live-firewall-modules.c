@@ -91,10 +91,20 @@ firewall_file_names(const char *path, const char *name, bool module_path,
 	return found;
 }
 
-/* Gather the facts about module name from the host. */
+/* True when a modules.builtin file names the module. */
+bool
+firewall_builtin_listed(const char *path, const char *name)
+{
+	return firewall_file_names(path, name, true, NULL);
+}
+
+/*
+ * Gather the facts about module name from the live host: its own
+ * /lib/modules, never a root: tree's, which must not steer what custody
+ * asks of the running kernel.
+ */
 void
-firewall_module_facts(const char *name, const char *root,
-    struct firewall_module_facts *f)
+firewall_module_facts(const char *name, struct firewall_module_facts *f)
 {
 	char path[4096];
 	struct utsname u;
@@ -107,7 +117,8 @@ firewall_module_facts(const char *name, const char *root,
 	    &f->modules_supported);
 	n = snprintf(path, sizeof path, "/sys/module/%s", name);
 	f->in_sysfs = n > 0 && (size_t)n < sizeof path &&
-	    lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	    fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW |
+	    AT_NO_AUTOMOUNT) == 0 && S_ISDIR(st.st_mode);
 	if (live_read(AT_FDCWD, "/proc/sys/kernel/modules_disabled",
 	    LIVE_PROC_MAX, &d) == 0) {
 		f->modules_disabled = d.data[0] == '1';
@@ -115,10 +126,10 @@ firewall_module_facts(const char *name, const char *root,
 	}
 	if (uname(&u) != 0)
 		return;
-	n = snprintf(path, sizeof path, "%s/lib/modules/%s/modules.builtin",
-	    root, u.release);
+	n = snprintf(path, sizeof path, "/lib/modules/%s/modules.builtin",
+	    u.release);
 	if (n > 0 && (size_t)n < sizeof path)
-		f->builtin = firewall_file_names(path, name, true, NULL);
+		f->builtin = firewall_builtin_listed(path, name);
 }
 
 /*

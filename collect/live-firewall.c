@@ -26,7 +26,7 @@ firewall_nftables(struct live_run *run, json_t *obj)
 	size_t cap = run->max_size >= 0 ? (size_t)run->max_size :
 	    FIREWALL_NFT_MAX;
 
-	firewall_module_facts("nf_tables", run->root, &facts);
+	firewall_module_facts("nf_tables", &facts);
 	d = firewall_decide(&facts);
 	if (json_object_set_new(obj, "module",
 	    json_string(firewall_decision_text(d))) != 0)

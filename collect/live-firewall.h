@@ -41,8 +41,9 @@ enum firewall_decision {
 /* Decide from the facts alone (no I/O). */
 enum firewall_decision firewall_decide(const struct firewall_module_facts *);
 /* Gather the facts about module name (say "nf_tables") from the host. */
-void firewall_module_facts(const char *name, const char *root,
-    struct firewall_module_facts *);
+void firewall_module_facts(const char *name, struct firewall_module_facts *);
+/* True when a modules.builtin file (at path) names module name. */
+bool firewall_builtin_listed(const char *path, const char *name);
 /* The decision's words for the document. */
 const char *firewall_decision_text(enum firewall_decision);
 /* True when this process has CAP_NET_ADMIN (or it cannot tell). */

@@ -25,6 +25,7 @@
 #include "custody/profile.h"
 #include "custody/util.h"
 
+#include "atime.h"
 #include "collector.h"
 #include "live.h"
 #include "live-histories.h"
@@ -147,12 +148,14 @@ live_histories_link(struct live_histories *h, int dirfd, const char *name,
     const char *host, json_t *record, const char *kind)
 {
 	char target[PATH_MAX];
-	ssize_t n = readlinkat(dirfd, name, target, sizeof target - 1);
+	size_t n;
+	int rc = atime_readlink(dirfd, name, target, sizeof target, &n);
 
-	if (n < 0)
+	if (rc == 1)
+		json_object_set_new(record, "target_read", json_false());
+	if (rc != 0)
 		return;
-	target[n] = '\0';
-	json_object_set_new(record, "target", live_string(target, (size_t)n));
+	json_object_set_new(record, "target", live_string(target, n));
 	if (strcmp(kind, "history") == 0 && strcmp(target, "/dev/null") == 0)
 		live_histories_finding(h, "history-linked-to-dev-null", record,
 		    NULL);
@@ -205,7 +208,7 @@ live_histories_found(struct live_histories *h, int dirfd, const char *name,
 	json_t *record;
 	int rc;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	if (live_locate_at(h->run, dirfd, name, host, &st) != 0)
 		return 0;
 	record = json_pack("{s:o,s:s,s:s}", "path", live_string(host,
 	    strlen(host)), "kind", kind, "type", live_histories_type(st.st_mode));
@@ -501,21 +504,23 @@ live_histories_home_usable(struct live_histories *h, const char *home,
 {
 	struct stat st;
 	char disk[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
+	size_t n;
+	int rc;
 	const char *status = NULL;
 
 	if (live_locate_stat(h->run, home, &st) != 0) {
-		status = errno == ENOENT ? "not present" : errno == ELOOP ||
-		    errno == ENOTDIR ? "behind a symbolic link, not followed" :
-		    "unreadable";
+		status = live_locate_why(errno);
 		if (errno != ENOENT)
 			live_set_errno(record, "error", errno);
 	} else if (S_ISLNK(st.st_mode)) {
 		status = "symbolic link, not followed";
-		if (live_locate_disk(h->run, home, disk, sizeof disk) == 0 &&
-		    (n = readlink(disk, target, sizeof target - 1)) >= 0)
+		rc = live_locate_disk(h->run, home, disk, sizeof disk) != 0 ? -1 :
+		    atime_readlink(AT_FDCWD, disk, target, sizeof target, &n);
+		if (rc == 0)
 			json_object_set_new(record, "target",
-			    live_string(target, (size_t)n));
+			    live_string(target, n));
+		else if (rc == 1)
+			json_object_set_new(record, "target_read", json_false());
 	} else if (!S_ISDIR(st.st_mode))
 		status = "not a directory";
 	if (status != NULL)

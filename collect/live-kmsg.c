@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <jansson.h>
 
 #include "custody/error.h"
+#include "custody/manifest.h"
 #include "custody/util.h"
 
 #include "collector.h"
@@ -185,36 +187,79 @@ live_kmsg_copy(struct live_kmsg *k, int fd)
 	return 0;
 }
 
+/*
+ * Open the live host's /dev/kmsg: only the kernel's log device (char 1:11)
+ * is opened, so that a name swapped for a tape or a terminal is never
+ * touched; the open cannot block nor take a terminal. fd or -1 (error set).
+ */
+static int
+live_kmsg_open_device(const char *path, struct stat *st)
+{
+	struct stat before;
+	int fd;
+
+	if (lstat(path, &before) != 0)
+		return error_set_errno("%s", path);
+	if (!S_ISCHR(before.st_mode) || major(before.st_rdev) != 1 ||
+	    minor(before.st_rdev) != 11) {
+		errno = EINVAL;
+		return error_set("%s: not the kernel log device (%s %u:%u), "
+		    "not opened", path, manifest_kind(before.st_mode),
+		    major(before.st_rdev), minor(before.st_rdev));
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set_errno("%s", path);
+	if (fstat(fd, st) != 0 || st->st_rdev != before.st_rdev ||
+	    st->st_dev != before.st_dev || st->st_ino != before.st_ino) {
+		close(fd);
+		errno = EAGAIN;
+		return error_set("%s: changed between its stat and its open, "
+		    "not read", path);
+	}
+	return fd;
+}
+
+/* Read the ring from the device, or a copy of it under a root. */
+static int
+live_kmsg_read(struct live_run *run, struct live_kmsg *k, const char *path)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = run->root[0] == '\0' ? live_kmsg_open_device(path, &st) :
+	    util_open_file(AT_FDCWD, path, &st);
+	if (fd < 0) {
+		json_object_set_new(run->doc, "open_error",
+		    json_string(strerror(errno)));
+		live_note(run->errors);
+		return -1;
+	}
+	rc = run->root[0] == '\0' ? live_kmsg_device(k, fd) :
+	    live_kmsg_copy(k, fd);
+	if (rc != 0) {
+		error_set_errno("%s", path);
+		live_note(run->errors);
+	}
+	close(fd);
+	return 0;
+}
+
 /* The kmsg source: every record still in the ring, with its metadata. */
 static int
 live_kmsg_fill(struct live_run *run)
 {
 	struct live_kmsg k = { .records = json_array() };
 	char path[PATH_MAX];
-	struct stat st;
-	int fd, rc;
 
 	live_clock_origin(CLOCK_MONOTONIC, &k.boot);
 	if ((size_t)snprintf(path, sizeof path, "%s/dev/kmsg", run->root) >=
 	    sizeof path)
 		return json_decref(k.records), error_set("kmsg: root too long");
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		error_set_errno("%s", path);
-		live_note(run->errors);
+	if (live_kmsg_read(run, &k, path) != 0) {
 		json_object_set_new(run->doc, "records", k.records);
-		json_object_set_new(run->doc, "open_error", json_string(strerror(errno)));
-		if (fd >= 0)
-			close(fd);
 		return 0;
 	}
-	rc = S_ISCHR(st.st_mode) ? live_kmsg_device(&k, fd) :
-	    S_ISREG(st.st_mode) ? live_kmsg_copy(&k, fd) : (errno = EINVAL, -1);
-	if (rc != 0) {
-		error_set_errno("%s", path);
-		live_note(run->errors);
-	}
-	close(fd);
 	live_set_count(run->doc, k.records);
 	json_object_set_new(run->doc, "boot_time_utc", live_time_after(&k.boot, 0));
 	json_object_set_new(run->doc, "lost", json_integer((json_int_t)k.lost));

@@ -17,12 +17,16 @@
 
 #include <jansson.h>
 
+#include "custody/compat.h"
 #include "custody/error.h"
+#include "custody/manifest.h"
 #include "custody/util.h"
 
+#include "atime.h"
 #include "collector.h"
 #include "live.h"
 #include "live-locate.h"
+#include "mountclass.h"
 
 /* Append one component to a normalised path being built. */
 static int
@@ -89,18 +93,93 @@ live_locate_disk(const struct live_run *run, const char *host, char *out,
 	return 0;
 }
 
+/* Open the root (the examiner's choice: it may be reached through a link). */
+static int
+live_locate_open_root(const struct live_run *run, struct mountclass_place *place)
+{
+	const char *root = run->root[0] != '\0' ? run->root : "/";
+	struct stat st;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME), saved;
+
+	if (fd < 0 && errno == EPERM)
+		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (compat_lstat(fd, "", &st, &place->mnt_id) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	place->dev = st.st_dev;
+	return fd;
+}
+
+/*
+ * lstat name below dirfd (at place), never waiting on a network or FUSE
+ * filesystem: -1 with errno EREMOTE when it is the mount point of one (or
+ * of an automount), recorded in the manifest as not read under its
+ * on-disk path disk; its place into *place.
+ */
+static int
+live_locate_lstat(const struct live_run *run, int dirfd, const char *name,
+    const char *disk, struct stat *st, struct mountclass_place *place)
+{
+	const struct mountclass_mount *m;
+	struct mountclass_place to;
+
+	if (walk_stat(run->collector, dirfd, name, place, st, &to, &m) != 0)
+		return -1;
+	*place = to;
+	if (m == NULL)
+		return 0;
+	/* A failed record fails the archive, which the collection reports. */
+	(void)collector_remote_mount(run->collector, disk, st, m);
+	errno = EREMOTE;
+	return -1;
+}
+
+/* Open a host directory under the root, its place into *place. */
+static int
+live_locate_open_place(const struct live_run *run, const char *host,
+    struct mountclass_place *place)
+{
+	char copy[PATH_MAX], disk[PATH_MAX], *name, *save = NULL;
+	struct stat st;
+	size_t len;
+	int fd, next, saved;
+
+	if (live_locate_normalize(host, copy, sizeof copy) != 0 ||
+	    live_locate_disk(run, "/", disk, sizeof disk) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	len = strcmp(disk, "/") == 0 ? 0 : strlen(disk);
+	fd = live_locate_open_root(run, place);
+	for (name = strtok_r(copy, "/", &save); fd >= 0 && name != NULL;
+	    name = strtok_r(NULL, "/", &save)) {
+		next = -1;
+		if (snprintf(disk + len, sizeof disk - len, "/%s", name) >=
+		    (int)(sizeof disk - len))
+			errno = ENAMETOOLONG;
+		else if (live_locate_lstat(run, fd, name, disk, &st, place) == 0)
+			next = walk_open_dir(fd, name);
+		len += strlen(disk + len);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		fd = next;
+	}
+	return fd;
+}
+
 /* Open a host directory under the root through real directories only. */
 int
 live_locate_open_dir(const struct live_run *run, const char *host)
 {
-	char copy[PATH_MAX];
+	struct mountclass_place place;
 
-	if (live_locate_normalize(host, copy, sizeof copy) != 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	/* The root is the examiner's choice: it may be reached through a link. */
-	return walk_open_in_root(run->root, copy);
+	return live_locate_open_place(run, host, &place);
 }
 
 /* Split a normalised host path into its directory and last name. */
@@ -126,19 +205,21 @@ live_locate_split(const char *host, char *dir, size_t size, const char **base)
 int
 live_locate_stat(const struct live_run *run, const char *host, struct stat *st)
 {
-	char dir[PATH_MAX];
+	struct mountclass_place place;
+	char dir[PATH_MAX], disk[PATH_MAX];
 	const char *base;
 	int fd, rc, saved;
 
 	if (strcmp(host, "/") == 0) {
-		if ((fd = live_locate_open_dir(run, host)) < 0)
+		if ((fd = live_locate_open_place(run, host, &place)) < 0)
 			return -1;
-		rc = fstat(fd, st);
+		rc = compat_lstat(fd, "", st, NULL);
 	} else {
 		if (live_locate_split(host, dir, sizeof dir, &base) != 0 ||
-		    (fd = live_locate_open_dir(run, dir)) < 0)
+		    live_locate_disk(run, host, disk, sizeof disk) != 0 ||
+		    (fd = live_locate_open_place(run, dir, &place)) < 0)
 			return -1;
-		rc = fstatat(fd, base, st, AT_SYMLINK_NOFOLLOW);
+		rc = live_locate_lstat(run, fd, base, disk, st, &place);
 	}
 	saved = errno;
 	close(fd);
@@ -146,18 +227,55 @@ live_locate_stat(const struct live_run *run, const char *host, struct stat *st)
 	return rc;
 }
 
-/* Where a link at host points, as a normalised host path. */
+/* lstat a name found in an open directory of host path host/name. */
+int
+live_locate_at(const struct live_run *run, int dirfd, const char *name,
+    const char *host, struct stat *st)
+{
+	struct mountclass_place place;
+	char disk[PATH_MAX];
+
+	if (compat_lstat(dirfd, "", st, &place.mnt_id) != 0 ||
+	    live_locate_disk(run, host, disk, sizeof disk) != 0)
+		return -1;
+	place.dev = st->st_dev;
+	return live_locate_lstat(run, dirfd, name, disk, st, &place);
+}
+
+/* Why a located path is not collected, from the errno of its lstat. */
+const char *
+live_locate_why(int error_number)
+{
+	switch (error_number) {
+	case ENOENT:
+		return "not present";
+	case ELOOP:
+	case ENOTDIR:
+		return "behind a symbolic link, not followed";
+	case EREMOTE:
+		return "network or FUSE filesystem, not read";
+	default:
+		return "unreadable";
+	}
+}
+
+/*
+ * Where a link at host points, as a normalised host path: 0, 1 when it is
+ * not read because that would change its atime, -1 (errno).
+ */
 static int
 live_locate_link(const struct live_run *run, const char *host, char *out,
     size_t size)
 {
 	char disk[PATH_MAX], target[PATH_MAX], joined[PATH_MAX * 2];
-	ssize_t n;
+	size_t n;
+	int rc;
 
 	if (live_locate_disk(run, host, disk, sizeof disk) != 0 ||
-	    (n = readlink(disk, target, sizeof target - 1)) < 0)
+	    (rc = atime_readlink(AT_FDCWD, disk, target, sizeof target, &n)) < 0)
 		return -1;
-	target[n] = '\0';
+	if (rc == 1)
+		return 1;
 	if (target[0] == '/')
 		snprintf(joined, sizeof joined, "%s", target);
 	else
@@ -188,9 +306,19 @@ live_locate_read(const struct live_run *run, const char *host, size_t max,
 			errno = ELOOP;
 			return error_set_errno("%s", host);
 		}
-		if (live_locate_link(run, real, dir, sizeof dir) != 0)
+		if ((rc = live_locate_link(run, real, dir, sizeof dir)) < 0)
 			return error_set_errno("%s", real);
+		if (rc == 1) {
+			errno = EAGAIN;
+			return error_set("%s: symbolic link not followed: reading "
+			    "its target would change its access time", real);
+		}
 		snprintf(real, PATH_MAX, "%s", dir);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
+		return error_set("%s: not a regular file (%s), not opened", real,
+		    manifest_kind(st->st_mode));
 	}
 	if (live_locate_split(real, dir, sizeof dir, &base) != 0 ||
 	    (dirfd = live_locate_open_dir(run, dir)) < 0)
@@ -221,9 +349,7 @@ live_locate_file(const struct live_run *run, const char *host,
 	const char *status;
 
 	if (live_locate_stat(run, host, st) != 0) {
-		status = errno == ENOENT ? "not present" : errno == ELOOP ||
-		    errno == ENOTDIR ? "behind a symbolic link, not followed" :
-		    "unreadable";
+		status = live_locate_why(errno);
 		if (errno != ENOENT)
 			live_set_errno(record, "error", errno);
 	} else if (!S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode))

@@ -45,8 +45,22 @@ int live_locate_disk(const struct live_run *, const char *host, char *out,
  * errno.
  */
 int live_locate_open_dir(const struct live_run *, const char *host);
+/*
+ * Every step of these (and of live_logwalk) is statx'd without waiting on
+ * a network or FUSE filesystem or firing an automount; a step onto such a
+ * mount (other than the root's own) is refused with EREMOTE, the mount
+ * point recorded in the manifest as not read.
+ */
 /* lstat a host path under the root, refusing links on the way. 0 or -1 (errno). */
 int live_locate_stat(const struct live_run *, const char *host, struct stat *);
+/*
+ * lstat name in the open directory dirfd, the host path host, as
+ * live_locate_stat does its last step. 0 or -1 (errno; EREMOTE recorded).
+ */
+int live_locate_at(const struct live_run *, int dirfd, const char *name,
+    const char *host, struct stat *);
+/* Why a located path is not collected, from its lstat's errno ("not present"...). */
+const char *live_locate_why(int error_number);
 /*
  * Read a configuration file under the root, at most max bytes. A final
  * link is resolved inside the root (LIVE_LOCATE_LINKS in a row at most);

@@ -15,11 +15,13 @@
 
 #include <jansson.h>
 
+#include "custody/compat.h"
 #include "custody/error.h"
 
 #include "collector.h"
 #include "live.h"
 #include "live-locate.h"
+#include "mountclass.h"
 
 #define LIVE_WALK_PROBLEMS_MAX	20	/* problems listed per walk (all are counted) */
 #define LIVE_OVER_LIST_MAX	100	/* files over the total listed */
@@ -34,11 +36,14 @@ struct live_walk {
 	size_t			 max_entries;
 	size_t			 entries;
 	size_t			 matched;
+	size_t			 not_regular;	/* matched, but FIFOs, devices...: never opened */
 	size_t			 problems;
 	dev_t			 dev;
+	struct mountclass_place	 place;		/* of the walk's directory */
 	json_t			*record;
 	json_t			*problem_list;
 	json_t			*pruned;
+	json_t			*remote;	/* mount points not read */
 	json_t			*files;		/* the first files handed on */
 };
 
@@ -153,6 +158,33 @@ live_walk_pruned(struct live_walk *w, const char *host)
 	return false;
 }
 
+/*
+ * lstat a name met by the walk, never waiting on a network or FUSE
+ * filesystem: 1 when it is the mount point of one (or of an automount),
+ * recorded as not read and not to be touched; 0 stat'ed; -1 failed.
+ */
+static int
+live_walk_stat(struct live_walk *w, int fd, const char *name,
+    const char *host, struct stat *st)
+{
+	const struct mountclass_mount *m;
+	struct mountclass_place to;
+	char disk[PATH_MAX];
+
+	if (walk_stat(w->run->collector, fd, name, &w->place, st, &to,
+	    &m) != 0) {
+		live_walk_problem(w, host, errno);
+		return -1;
+	}
+	if (m == NULL)
+		return 0;
+	json_array_append_new(w->remote, live_string(host, strlen(host)));
+	if (live_locate_disk(w->run, host, disk, sizeof disk) == 0 &&
+	    collector_remote_mount(w->run->collector, disk, st, m) != 0)
+		w->run->fatal = true;
+	return 1;
+}
+
 /* One name met in a directory: a file handed on, or a directory walked. */
 static int
 live_walk_name(struct live_walk *w, int fd, const char *host,
@@ -166,31 +198,26 @@ live_walk_name(struct live_walk *w, int fd, const char *host,
 	if (snprintf(path, sizeof path, "%s/%s", strcmp(host, "/") == 0 ? "" :
 	    host, d->d_name) >= (int)sizeof path)
 		return 0;
-	if (d->d_type == DT_DIR || d->d_type == DT_UNKNOWN) {
-		if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN && !w->match(d->d_name))
+		return 0;
+	if ((rc = live_walk_stat(w, fd, d->d_name, path, &st)) != 0)
+		return rc > 0 && w->run->fatal ? -1 : 0;
+	if (S_ISDIR(st.st_mode)) {
+		if (depth >= w->max_depth || st.st_dev != w->dev ||
+		    live_walk_pruned(w, path))
+			return 0;
+		if ((sub = walk_open_dir(fd, d->d_name)) < 0) {
 			live_walk_problem(w, path, errno);
 			return 0;
 		}
-		if (S_ISDIR(st.st_mode)) {
-			if (depth >= w->max_depth || st.st_dev != w->dev ||
-			    live_walk_pruned(w, path))
-				return 0;
-			if ((sub = walk_open_dir(fd, d->d_name)) < 0) {
-				live_walk_problem(w, path, errno);
-				return 0;
-			}
-			return live_walk_dir(w, sub, path, depth + 1);
-		}
+		return live_walk_dir(w, sub, path, depth + 1);
 	}
 	if (!w->match(d->d_name))
 		return 0;
-	if (d->d_type != DT_UNKNOWN && d->d_type != DT_DIR &&
-	    fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		live_walk_problem(w, path, errno);
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		w->not_regular++;
 		return 0;
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-		return 0;
 	w->matched++;
 	record = json_object();
 	rc = live_budget_take(w->run, w->budget, path, &st, record);
@@ -242,12 +269,15 @@ live_logwalk(struct live_run *run, struct live_budget *b, const char *host,
 	w.problem_list = json_array();
 	w.pruned = json_array();
 	w.files = json_array();
+	w.remote = json_array();
 	json_object_set_new(record, "path", live_string(host, strlen(host)));
 	json_object_set_new(record, "truncated", json_false());
-	if ((fd = live_locate_open_dir(run, host)) < 0 || fstat(fd, &st) != 0) {
+	if ((fd = live_locate_open_dir(run, host)) < 0 ||
+	    compat_lstat(fd, "", &st, &w.place.mnt_id) != 0) {
 		json_object_set_new(record, "status", json_string(errno == ENOENT ?
 		    "not present" : errno == ELOOP || errno == ENOTDIR ?
 		    "symbolic link or not a directory, not followed" :
+		    errno == EREMOTE ? "network or FUSE filesystem, not read" :
 		    "unreadable"));
 		if (errno != ENOENT)
 			live_set_errno(record, "error", errno);
@@ -256,13 +286,17 @@ live_logwalk(struct live_run *run, struct live_budget *b, const char *host,
 		json_decref(w.problem_list);
 		json_decref(w.pruned);
 		json_decref(w.files);
+		json_decref(w.remote);
 		return 0;
 	}
 	w.dev = st.st_dev;
+	w.place.dev = st.st_dev;
 	json_object_set_new(record, "status", json_string("walked"));
 	rc = live_walk_dir(&w, fd, host, 0);
 	json_object_set_new(record, "entries", json_integer((json_int_t)w.entries));
 	json_object_set_new(record, "matched", json_integer((json_int_t)w.matched));
+	json_object_set_new(record, "not_regular",
+	    json_integer((json_int_t)w.not_regular));
 	json_object_set_new(record, "unreadable",
 	    json_integer((json_int_t)w.problems));
 	json_object_set_new(record, "problems", w.problem_list);
@@ -271,5 +305,9 @@ live_logwalk(struct live_run *run, struct live_budget *b, const char *host,
 		json_object_set_new(record, "not_walked", w.pruned);
 	else
 		json_decref(w.pruned);
+	if (json_array_size(w.remote) > 0)
+		json_object_set_new(record, "mounts_not_read", w.remote);
+	else
+		json_decref(w.remote);
 	return rc;
 }

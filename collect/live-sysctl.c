@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 struct live_sysctl {
 	json_t	*values;	/* key to value */
 	json_t	*not_read;	/* keys whose reading acts on the kernel */
+	json_t	*secrets;	/* keys holding secrets, never opened */
 	json_t	*unreadable;	/* key to the reason */
 	size_t	 write_only;	/* skipped without opening */
 	size_t	 truncated;	/* values cut at the cap */
@@ -79,6 +81,23 @@ live_sysctl_acts(const char *key)
 	return strcmp(key, "vm.stat_refresh") == 0;
 }
 
+/*
+ * Whether a key holds a secret: the key of TCP Fast Open cookies, the
+ * secret of stable IPv6 addresses (RFC 7217). Listed, never opened.
+ */
+static bool
+live_sysctl_secret(const char *key)
+{
+	static const char *const secret[] = { "net.ipv4.tcp_fastopen_key",
+	    "net.ipv6.conf.*.stable_secret", NULL };
+	size_t i;
+
+	for (i = 0; secret[i] != NULL; i++)
+		if (fnmatch(secret[i], key, 0) == 0)
+			return true;
+	return false;
+}
+
 static void live_sysctl_directory(struct live_sysctl *, int, const char *, int);
 
 /* One entry of a directory: a value, a subdirectory, or a write-only file skipped. */
@@ -93,7 +112,7 @@ live_sysctl_entry(struct live_sysctl *s, int dirfd, const char *prefix,
 	    *prefix != '\0' ? "/" : "", name) >= sizeof path)
 		return;
 	live_sysctl_key(path, key, sizeof key);
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) != 0) {
 		json_object_set_new(s->unreadable, key, json_string(strerror(errno)));
 		return;
 	}
@@ -114,6 +133,10 @@ live_sysctl_entry(struct live_sysctl *s, int dirfd, const char *prefix,
 	}
 	if (live_sysctl_acts(key)) {
 		json_array_append_new(s->not_read, json_string(key));
+		return;
+	}
+	if (live_sysctl_secret(key)) {
+		json_array_append_new(s->secrets, json_string(key));
 		return;
 	}
 	live_sysctl_value(s, dirfd, name, key);
@@ -153,7 +176,8 @@ static int
 live_sysctl_fill(struct live_run *run)
 {
 	struct live_sysctl s = { .values = json_object(),
-	    .not_read = json_array(), .unreadable = json_object() };
+	    .not_read = json_array(), .secrets = json_array(),
+	    .unreadable = json_object() };
 
 	live_sysctl_directory(&s, AT_FDCWD, "", 0);
 	json_object_set_new(run->doc, "count",
@@ -166,6 +190,7 @@ live_sysctl_fill(struct live_run *run)
 	json_object_set_new(run->doc, "values", s.values);
 	json_object_set_new(run->doc, "unreadable", s.unreadable);
 	json_object_set_new(run->doc, "not_read", s.not_read);
+	json_object_set_new(run->doc, "secrets_not_collected", s.secrets);
 	if (json_object_size(s.values) == 0)
 		return error_set("no sysctl value could be read");
 	return 0;

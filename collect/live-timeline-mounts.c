@@ -1,7 +1,7 @@
 /*
  * Which mounts the timeline walks, and from where: local filesystems from
  * /proc/self/mountinfo, pseudo, network, FUSE and image filesystems left
- * out, each with its reason (custody-formats(5) gives the list).
+ * out (by the kinds of mountclass.c), each with its reason.
  */
 #include "config.h"
 
@@ -18,46 +18,27 @@
 
 #include "live.h"
 #include "live-timeline.h"
-
-/* Filesystem types left out, by kind; each list ends with NULL. */
-static const char *const timeline_pseudo[] = {
-	"proc", "sysfs", "cgroup", "cgroup2", "devpts", "debugfs", "tracefs",
-	"securityfs", "bpf", "pstore", "efivarfs", "configfs", "fusectl",
-	"mqueue", "hugetlbfs", "binfmt_misc", "autofs", "rpc_pipefs", "nsfs",
-	"selinuxfs", "smackfs", "nfsd", "ipathfs", "rdma", "resctrl", NULL
-};
-static const char *const timeline_network[] = {
-	"nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "coda", "afs",
-	"ceph", "9p", "virtiofs", "glusterfs", "lustre", "gfs2", "ocfs2",
-	"orangefs", "fuse.sshfs", "fuse.s3fs", "fuse.rclone",
-	"fuse.glusterfs", "fuse.ceph", "fuse.cephfs", "fuse.davfs2", NULL
-};
-static const char *const timeline_image[] = { "squashfs", "erofs", NULL };
-
-/* True when name is in a NULL-terminated list. */
-static bool
-timeline_listed(const char *const *list, const char *name)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(*list, name) == 0)
-			return true;
-	return false;
-}
+#include "mountclass.h"
 
 /* Why a filesystem type is left out, or NULL when it is walked. */
 const char *
 timeline_fstype_skip(const char *fstype, const char *point)
 {
-	if (timeline_listed(timeline_pseudo, fstype))
+	switch (mountclass_kind(fstype)) {
+	case MOUNTCLASS_PSEUDO:
+	case MOUNTCLASS_AUTOMOUNT:
 		return "pseudo filesystem: kernel state, not stored files";
-	if (timeline_listed(timeline_network, fstype))
+	case MOUNTCLASS_NETWORK:
 		return "network filesystem: another host's files";
-	if (strcmp(fstype, "fuse") == 0 || strncmp(fstype, "fuse.", 5) == 0)
+	case MOUNTCLASS_FUSE:
 		return "FUSE filesystem: served by a process, which may be "
 		    "remote, slow or never answer";
-	if (timeline_listed(timeline_image, fstype))
+	case MOUNTCLASS_IMAGE:
 		return "read-only image: its image file is in the timeline "
 		    "of the filesystem that holds it";
+	case MOUNTCLASS_LOCAL:
+		break;
+	}
 	if (strcmp(fstype, "overlay") == 0 && strcmp(point, "/") != 0)
 		return "overlay: its layers are directories of filesystems "
 		    "walked themselves";
@@ -92,44 +73,33 @@ timeline_option(const char *options, const char *option)
 }
 
 /* When reading a link updates its atime, from the mount's options. */
-static enum timeline_atime
+static enum atime_policy
 timeline_atime_policy(const char *options, const char *super)
 {
 	if (timeline_option(options, "ro") || timeline_option(super, "ro") ||
 	    timeline_option(options, "noatime"))
-		return TIMELINE_ATIME_NEVER;
+		return ATIME_NEVER;
 	if (timeline_option(options, "relatime"))
-		return TIMELINE_ATIME_RELATIME;
-	return TIMELINE_ATIME_ALWAYS;
+		return ATIME_RELATIME;
+	return ATIME_ALWAYS;
 }
 
 /* Split a mountinfo line into a mount; -1 when malformed. */
 static int
 timeline_mount_parse(char *line, struct timeline_mount *m)
 {
-	char *field[10], *save = NULL, *f;
-	unsigned long long id;
-	int n = 0;
+	struct mountclass_line l;
 
 	memset(m, 0, sizeof *m);
-	while (n < 10 &&
-	    (f = strtok_r(n == 0 ? line : NULL, " ", &save)) != NULL) {
-		if (n == 6 && strcmp(f, "-") != 0)
-			continue;	/* optional fields */
-		field[n++] = f;
-	}
-	if (n < 9 || !live_decimal(field[0], &id))
+	if (mountclass_parse(line, &l) != 0)
 		return -1;
-	m->id = id;
-	m->fsroot = field[3];
-	m->point = field[4];
-	m->fstype = field[7];
-	m->source = field[8];
-	m->atime = timeline_atime_policy(field[5], n > 9 ? field[9] : NULL);
-	live_unescape(m->fsroot);
-	m->point_len = live_unescape(m->point);
-	live_unescape(m->fstype);
-	live_unescape(m->source);
+	m->id = l.id;
+	m->fsroot = l.fsroot;
+	m->point = l.point;
+	m->point_len = l.point_len;
+	m->fstype = l.fstype;
+	m->source = l.source;
+	m->atime = timeline_atime_policy(l.options, l.super);
 	return 0;
 }
 

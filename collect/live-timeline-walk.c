@@ -24,13 +24,6 @@
 #include "live.h"
 #include "live-timeline.h"
 
-#ifndef AT_STATX_DONT_SYNC
-#define AT_STATX_DONT_SYNC	0x4000
-#endif
-#ifndef STATX_MNT_ID
-#define STATX_MNT_ID		0x00001000U
-#endif
-
 /* One open directory of the walk, and the length of its name. */
 struct timeline_frame {
 	DIR	*dir;
@@ -41,7 +34,7 @@ struct timeline_frame {
 int
 timeline_stat(int dirfd, const char *name, struct statx *x)
 {
-	int flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC;
+	int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
 
 	if (name[0] == '\0')
 		flags |= AT_EMPTY_PATH;
@@ -95,18 +88,11 @@ timeline_failed(struct timeline_walk *w, const char *path, size_t len,
 static bool
 timeline_target_readable(const struct timeline_walk *w, const struct statx *x)
 {
-	const struct statx_timestamp *a = &x->stx_atime;
+	struct timespec a = { x->stx_atime.tv_sec, x->stx_atime.tv_nsec },
+	    m = { x->stx_mtime.tv_sec, x->stx_mtime.tv_nsec },
+	    c = { x->stx_ctime.tv_sec, x->stx_ctime.tv_nsec };
 
-	if (w->atime == TIMELINE_ATIME_NEVER)
-		return true;
-	if (w->atime == TIMELINE_ATIME_ALWAYS)
-		return false;
-	/* relatime: untouched while atime is after mtime and ctime, for a day. */
-#define AFTER(t) (a->tv_sec > (t).tv_sec || \
-	(a->tv_sec == (t).tv_sec && a->tv_nsec > (t).tv_nsec))
-	return AFTER(x->stx_mtime) && AFTER(x->stx_ctime) &&
-	    w->now - a->tv_sec < 23 * 3600;
-#undef AFTER
+	return atime_link_spared(w->atime, &a, &m, &c, w->now);
 }
 
 /* Write the line of an object; 0, 1 when a cap stopped it, -1 when fatal. */

@@ -19,6 +19,7 @@
 
 #include "custody/compat.h"
 
+#include "atime.h"
 #include "live.h"
 
 #define TIMELINE_VERSION	1
@@ -63,13 +64,6 @@ struct timeline_problems {
 	uint64_t	 count;
 };
 
-/* When reading a link's target updates its atime, by the mount's options. */
-enum timeline_atime {
-	TIMELINE_ATIME_NEVER,		/* ro or noatime: never */
-	TIMELINE_ATIME_RELATIME,	/* when atime <= mtime or ctime, or a day old */
-	TIMELINE_ATIME_ALWAYS		/* strictatime */
-};
-
 /* The walk of one mount: what it saw. */
 struct timeline_walk {
 	struct timeline_body	 *body;
@@ -77,7 +71,7 @@ struct timeline_walk {
 	uint64_t	 mount_id;	/* STATX_MNT_ID of the mount, when known */
 	bool		 have_mount_id;
 	dev_t		 dev;
-	enum timeline_atime atime;	/* of the mount */
+	enum atime_policy atime;	/* of the mount */
 	int64_t		 now;		/* seconds, when the run started */
 	uint64_t	 entries;
 	uint64_t	 directories;
@@ -134,7 +128,7 @@ struct timeline_mount {
 	char		*fstype;
 	char		*source;
 	char		*fsroot;	/* the mount's root inside its filesystem */
-	enum timeline_atime atime;
+	enum atime_policy atime;
 	const char	*skip;		/* why it is left out, or NULL */
 	bool		 type_skipped;	/* left out for its filesystem type */
 	const char	*start;		/* where the walk starts (point or the run's root) */

@@ -1,7 +1,12 @@
-/* One walk over paths, globs and trees: openat/fstatat, never following links. */
+/*
+ * One walk over paths, globs and trees: openat and statx, never following
+ * links, never waiting on a network or FUSE filesystem nor firing an
+ * automount, and never stepping onto such a mount unless it is named.
+ */
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,9 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "custody/compat.h"
 #include "custody/error.h"
 #include "custody/util.h"
 #include "collector.h"
+#include "mountclass.h"
 
 #define WALK_NAMES_MAX	(4 * 1024 * 1024)	/* entries in one directory */
 
@@ -26,6 +33,8 @@ struct walk {
 	const struct walk_rules		*rules;
 	int				 max_depth;
 	dev_t				 root_dev;
+	struct mountclass_place		 root_place;
+	bool				 stat_files;	/* remote mounts sit on the root's mount */
 	struct {
 		dev_t	dev;
 		ino_t	ino;
@@ -145,11 +154,64 @@ walk_join(const char *dir, const char *name)
 	return path;
 }
 
+/*
+ * A FUSE mount refuses its attributes to users other than its owner
+ * (without allow_other), but the kernel still tells its device to a
+ * statx that asks for nothing: enough to know it for what it is. 0 when
+ * it is a network, FUSE or automount mount (st holds only the device);
+ * -1 with errno EACCES otherwise.
+ */
+static int
+walk_stat_denied(struct collector *c, int dirfd, const char *name,
+    const struct mountclass_place *from, struct stat *st,
+    struct mountclass_place *to, const struct mountclass_mount **remote)
+{
+	struct statx x;
+
+	if (compat_statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+	    AT_STATX_DONT_SYNC, 0, &x) != 0 || (x.stx_mask & STATX_TYPE) != 0) {
+		errno = EACCES;
+		return -1;
+	}
+	to->dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+	to->mnt_id = (x.stx_mask & STATX_MNT_ID) ? x.stx_mnt_id : 0;
+	if ((*remote = mountclass_crossing(collector_mounts(c), from, to)) == NULL) {
+		errno = EACCES;
+		return -1;
+	}
+	memset(st, 0, sizeof *st);
+	st->st_dev = to->dev;
+	return 0;
+}
+
+/*
+ * lstat a name below dirfd without waiting on its filesystem; *remote is
+ * the network, FUSE or automount mount it is the mount point of, seen
+ * from a walk on from's mount, or NULL.
+ */
+int
+walk_stat(struct collector *c, int dirfd, const char *name,
+    const struct mountclass_place *from, struct stat *st,
+    struct mountclass_place *to, const struct mountclass_mount **remote)
+{
+	if (compat_lstat(dirfd, name, st, &to->mnt_id) == 0) {
+		to->dev = st->st_dev;
+		*remote = mountclass_crossing(collector_mounts(c), from, to);
+		return 0;
+	}
+	if (errno != EACCES || walk_stat_denied(c, dirfd, name, from, st, to,
+	    remote) != 0)
+		return -1;
+	return 0;
+}
+
 /* Handle one child of an open directory, descending into directories. */
 static int
 walk_child(struct walk *w, int fd, const char *dir_path, const char *entry,
     int depth)
 {
+	const struct mountclass_mount *remote;
+	struct mountclass_place place;
 	const char *name = entry + 1;
 	struct stat st;
 	char *path = walk_join(dir_path, name);
@@ -158,12 +220,16 @@ walk_child(struct walk *w, int fd, const char *dir_path, const char *entry,
 
 	if (path == NULL)
 		return error_set_errno("asprintf");
-	if ((unsigned char)entry[0] == DT_REG)
+	/* A file can be mounted on a file: then the listing's type is not enough. */
+	if ((unsigned char)entry[0] == DT_REG && !w->stat_files)
 		rc = collector_regular(w->c, fd, name, path, w->rules, &done);
 	if (rc != 0 || done)
 		;
-	else if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	else if (walk_stat(w->c, fd, name, &w->root_place, &st, &place,
+	    &remote) != 0)
 		rc = collector_unreadable(w->c, path, NULL, errno, "stat");
+	else if (remote != NULL)
+		rc = collector_remote_mount(w->c, path, &st, remote);
 	else if ((rc = collector_item(w->c, fd, name, path, &st, w->rules,
 	    false)) == 0 &&
 	    S_ISDIR(st.st_mode))
@@ -345,7 +411,7 @@ walk_open_parent(const char *path, const struct walk_rules *rules,
 	return fd;
 }
 
-/* Walk one concrete root path. */
+/* Walk one concrete root path: named, so walked whatever its mount. */
 static int
 walk_root(struct collector *c, const char *path, const struct walk_rules *rules)
 {
@@ -357,7 +423,8 @@ walk_root(struct collector *c, const char *path, const struct walk_rules *rules)
 	w.max_depth = rules->max_depth < 0 || rules->max_depth > WALK_DEPTH_MAX ?
 	    WALK_DEPTH_MAX : rules->max_depth;
 	fd = walk_open_parent(path, rules, &base);
-	if (fd < 0 || base == NULL || fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (fd < 0 || base == NULL ||
+	    compat_lstat(fd, base, &st, &w.root_place.mnt_id) != 0) {
 		int saved = errno;
 
 		if (fd >= 0)
@@ -371,19 +438,76 @@ walk_root(struct collector *c, const char *path, const struct walk_rules *rules)
 		return 0;
 	}
 	w.root_dev = st.st_dev;
+	w.root_place.dev = st.st_dev;
 	rc = collector_item(c, fd, base, path, &st, rules, true);
-	if (rc == 0 && S_ISDIR(st.st_mode) &&
-	    (rc = collector_tree_walked(c, path, &st, rules)) == 0)
-		rc = walk_dir(&w, fd, base, path, &st, 0);
+	if (rc == 0 && S_ISDIR(st.st_mode)) {
+		w.stat_files = mountclass_holds_remote(collector_mounts(c),
+		    &w.root_place);
+		if ((rc = collector_tree_walked(c, path, &st, rules)) == 0)
+			rc = walk_dir(&w, fd, base, path, &st, 0);
+	}
 	close(fd);
 	free(base);
 	return rc < 0 ? -1 : 0;
 }
 
-/* Expand the glob components of pattern from prefix onwards, walking each match. */
+/*
+ * Whether what a glob expanded to (name below the open directory dirfd)
+ * is the mount point of a network, FUSE or automount filesystem: the
+ * user named no path there. 1 (recorded), 0 not, -1 fatal.
+ */
+static int
+walk_glob_remote(struct collector *c, int dirfd, const char *name,
+    const char *path)
+{
+	const struct mountclass_mount *m;
+	struct mountclass_place from, to;
+	struct stat st;
+
+	if (compat_lstat(dirfd, "", &st, &from.mnt_id) != 0)
+		return 0;
+	from.dev = st.st_dev;
+	if (walk_stat(c, dirfd, name, &from, &st, &to, &m) != 0 || m == NULL)
+		return 0;
+	return collector_remote_mount(c, path, &st, m) == 0 ? 1 : -1;
+}
+
+/* The same, for a literal component after a glob: its directory opened by path. */
+static int
+walk_glob_remote_at(struct collector *c, const char *dir, const char *name,
+    const char *path)
+{
+	int fd = walk_open_dir(AT_FDCWD, dir), rc;
+
+	if (fd < 0)
+		return 0;
+	rc = walk_glob_remote(c, fd, name, path);
+	close(fd);
+	return rc;
+}
+
+static int walk_glob(struct collector *, const char *, const char *,
+    const struct walk_rules *, int *, bool);
+
+/* Go on from one step of a glob: walk the path, or expand what follows. */
+static int
+walk_glob_next(struct collector *c, const char *path, const char *slash,
+    const struct walk_rules *rules, int *matches)
+{
+	if (slash != NULL)
+		return walk_glob(c, path, slash + 1, rules, matches, true);
+	(*matches)++;
+	return walk_root(c, path, rules);
+}
+
+/*
+ * Expand the glob components of pattern from prefix onwards, walking each
+ * match; expanded once a component was a glob, so that what follows was
+ * not named and no step goes onto a network, FUSE or automount mount.
+ */
 static int
 walk_glob(struct collector *c, const char *prefix, const char *rest,
-    const struct walk_rules *rules, int *matches)
+    const struct walk_rules *rules, int *matches, bool expanded)
 {
 	char component[NAME_MAX + 1], **names, *next_prefix;
 	const char *slash = strchr(rest, '/');
@@ -392,7 +516,8 @@ walk_glob(struct collector *c, const char *prefix, const char *rest,
 	int fd, rc = 0;
 
 	if (len == 0)
-		return slash != NULL ? walk_glob(c, prefix, slash + 1, rules, matches) : 0;
+		return slash != NULL ? walk_glob(c, prefix, slash + 1, rules,
+		    matches, expanded) : 0;
 	if (len > NAME_MAX)
 		return 0;
 	memcpy(component, rest, len);
@@ -400,33 +525,40 @@ walk_glob(struct collector *c, const char *prefix, const char *rest,
 	if (!walk_has_glob(component)) {
 		if ((next_prefix = walk_join(prefix, component)) == NULL)
 			return error_set_errno("asprintf");
-		if (slash == NULL) {
+		if (!expanded) {
+			rc = slash != NULL ? walk_glob(c, next_prefix, slash + 1,
+			    rules, matches, false) : walk_root(c, next_prefix, rules);
+			if (slash == NULL)
+				(*matches)++;
+		} else if ((rc = walk_glob_remote_at(c, prefix, component,
+		    next_prefix)) == 0)
+			rc = walk_glob_next(c, next_prefix, slash, rules, matches);
+		else if (rc == 1)
 			(*matches)++;
-			rc = walk_root(c, next_prefix, rules);
-		} else
-			rc = walk_glob(c, next_prefix, slash + 1, rules, matches);
 		free(next_prefix);
-		return rc;
+		return rc < 0 ? -1 : 0;
 	}
 	if ((fd = walk_open_dir(AT_FDCWD, prefix)) < 0)
 		return 0;
 	names = walk_names(fd, &count, &complete);
-	close(fd);
 	for (i = 0; names != NULL && i < count && rc == 0; i++) {
 		if (fnmatch(component, names[i] + 1, FNM_PERIOD) != 0)
 			continue;
 		if ((next_prefix = walk_join(prefix, names[i] + 1)) == NULL)
 			rc = error_set_errno("asprintf");
-		else if (slash == NULL) {
-			(*matches)++;
-			rc = walk_root(c, next_prefix, rules);
-		} else
-			rc = walk_glob(c, next_prefix, slash + 1, rules, matches);
+		else if ((rc = walk_glob_remote(c, fd, names[i] + 1,
+		    next_prefix)) == 0)
+			rc = walk_glob_next(c, next_prefix, slash, rules, matches);
 		free(next_prefix);
+		if (rc == 1) {
+			(*matches)++;	/* matched, recorded as not read */
+			rc = 0;
+		}
 	}
+	close(fd);
 	if (names != NULL)
 		walk_names_free(names, count);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Expand a glob path and walk each match. */
@@ -440,7 +572,7 @@ walk_path(struct collector *c, const char *pattern, const struct walk_rules *rul
 		return walk_root(c, pattern, rules);
 	if (pattern[0] != '/')
 		return error_set("glob \"%s\" is not an absolute path", pattern);
-	if (walk_glob(c, "/", pattern + 1, rules, &matches) != 0)
+	if (walk_glob(c, "/", pattern + 1, rules, &matches, false) != 0)
 		return -1;
 	if (matches == 0) {
 		escaped = util_escape(pattern, strlen(pattern));

@@ -134,5 +134,45 @@ compat_statx(int dirfd, const char *path, int flags, unsigned int mask,
 	return 0;
 }
 
+/* A struct stat from what statx gives. */
+static void
+compat_stat_from_statx(const struct statx *stx, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	st->st_ino = (ino_t)stx->stx_ino;
+	st->st_mode = stx->stx_mode;
+	st->st_nlink = stx->stx_nlink;
+	st->st_uid = stx->stx_uid;
+	st->st_gid = stx->stx_gid;
+	st->st_rdev = makedev(stx->stx_rdev_major, stx->stx_rdev_minor);
+	st->st_size = (off_t)stx->stx_size;
+	st->st_blksize = (blksize_t)stx->stx_blksize;
+	st->st_blocks = (blkcnt_t)stx->stx_blocks;
+	st->st_atim.tv_sec = (time_t)stx->stx_atime.tv_sec;
+	st->st_atim.tv_nsec = (long)stx->stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = (time_t)stx->stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = (long)stx->stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = (time_t)stx->stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = (long)stx->stx_ctime.tv_nsec;
+}
+
+int
+compat_lstat(int dirfd, const char *name, struct stat *st, uint64_t *mnt_id)
+{
+	struct statx stx;
+	int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
+
+	if (name[0] == '\0')
+		flags |= AT_EMPTY_PATH;
+	if (compat_statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_MNT_ID,
+	    &stx) != 0)
+		return -1;
+	compat_stat_from_statx(&stx, st);
+	if (mnt_id != NULL)
+		*mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
+	return 0;
+}
+
 /* The kernel writes a whole struct statx: ours must be its 256 bytes. */
 _Static_assert(sizeof(struct statx) == 256, "struct statx is the kernel's");

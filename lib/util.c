@@ -15,6 +15,7 @@
 
 #include "custody/compat.h"
 #include "custody/error.h"
+#include "custody/manifest.h"
 #include "custody/util.h"
 
 /* Lower-case hex of a byte string. */
@@ -122,30 +123,76 @@ util_digits(char *out, long n, int width)
 	return out + width;
 }
 
+/*
+ * Days since 1970-01-01 of a date of the proleptic Gregorian calendar.
+ * By hand, as below: the C library's gmtime_r and timegm load the host's
+ * time zone (/etc/localtime, zoneinfo) on first use, which custody must
+ * not read for a time it writes in UTC.
+ */
+static int64_t
+util_days_from_date(int64_t year, unsigned month, unsigned day)
+{
+	int64_t era;
+	unsigned year_of_era, day_of_year, day_of_era;
+
+	year -= month <= 2;
+	era = (year >= 0 ? year : year - 399) / 400;
+	year_of_era = (unsigned)(year - era * 400);
+	day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+	day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 +
+	    day_of_year;
+	return era * 146097 + (int64_t)day_of_era - 719468;
+}
+
+/* The date of a day counted from 1970-01-01. */
+static void
+util_date_from_days(int64_t days, int64_t *year, unsigned *month,
+    unsigned *day)
+{
+	int64_t era;
+	unsigned day_of_era, year_of_era, day_of_year, m;
+
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	day_of_era = (unsigned)(days - era * 146097);
+	year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+	    day_of_era / 146096) / 365;
+	day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 -
+	    year_of_era / 100);
+	m = (5 * day_of_year + 2) / 153;
+	*day = day_of_year - (153 * m + 2) / 5 + 1;
+	*month = m < 10 ? m + 3 : m - 9;
+	*year = (int64_t)year_of_era + era * 400 + (*month <= 2);
+}
+
 /* UTC ISO-8601 with nanoseconds (by hand: it is written several times a file). */
 void
 util_time_format(const struct timespec *ts, char out[UTIL_TIME_SIZE])
 {
-	struct tm tm;
-	time_t t = ts->tv_sec;
+	int64_t t = (int64_t)ts->tv_sec, days, year, second;
+	unsigned month, day;
 	char *p = out;
 
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 0 ||
-	    tm.tm_year + 1900 > 9999 || ts->tv_nsec < 0 || ts->tv_nsec > 999999999) {
+	/* Past year 9999 or before 0 either way; no overflow below. */
+	if (t > INT64_C(253402300799) || t < INT64_C(-62167219200) ||
+	    ts->tv_nsec < 0 || ts->tv_nsec > 999999999) {
 		snprintf(out, UTIL_TIME_SIZE, "invalid-time");
 		return;
 	}
-	p = util_digits(p, tm.tm_year + 1900, 4);
+	days = (t >= 0 ? t : t - 86399) / 86400;
+	second = t - days * 86400;
+	util_date_from_days(days, &year, &month, &day);
+	p = util_digits(p, (long)year, 4);
 	*p++ = '-';
-	p = util_digits(p, tm.tm_mon + 1, 2);
+	p = util_digits(p, (long)month, 2);
 	*p++ = '-';
-	p = util_digits(p, tm.tm_mday, 2);
+	p = util_digits(p, (long)day, 2);
 	*p++ = 'T';
-	p = util_digits(p, tm.tm_hour, 2);
+	p = util_digits(p, (long)(second / 3600), 2);
 	*p++ = ':';
-	p = util_digits(p, tm.tm_min, 2);
+	p = util_digits(p, (long)(second / 60 % 60), 2);
 	*p++ = ':';
-	p = util_digits(p, tm.tm_sec, 2);
+	p = util_digits(p, (long)(second % 60), 2);
 	*p++ = '.';
 	p = util_digits(p, ts->tv_nsec, 9);
 	*p++ = 'Z';
@@ -173,7 +220,7 @@ util_time_parse(const char *text, size_t len, struct timespec *ts)
 {
 	static const char shape[] = "0000-00-00T00:00:00.000000000Z";
 	char again[UTIL_TIME_SIZE];
-	struct tm tm;
+	long month, day;
 	size_t i;
 
 	if (len != sizeof shape - 1)
@@ -181,14 +228,14 @@ util_time_parse(const char *text, size_t len, struct timespec *ts)
 	for (i = 0; i < len; i++)
 		if (shape[i] == '0' ? text[i] < '0' || text[i] > '9' : text[i] != shape[i])
 			return -1;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = (int)util_number_at(text, 0, 4) - 1900;
-	tm.tm_mon = (int)util_number_at(text, 5, 2) - 1;
-	tm.tm_mday = (int)util_number_at(text, 8, 2);
-	tm.tm_hour = (int)util_number_at(text, 11, 2);
-	tm.tm_min = (int)util_number_at(text, 14, 2);
-	tm.tm_sec = (int)util_number_at(text, 17, 2);
-	ts->tv_sec = timegm(&tm);
+	month = util_number_at(text, 5, 2);
+	day = util_number_at(text, 8, 2);
+	if (month < 1 || month > 12 || day < 1 || day > 31)
+		return -1;
+	ts->tv_sec = (time_t)(util_days_from_date(util_number_at(text, 0, 4),
+	    (unsigned)month, (unsigned)day) * 86400 +
+	    util_number_at(text, 11, 2) * 3600 + util_number_at(text, 14, 2) * 60 +
+	    util_number_at(text, 17, 2));
 	ts->tv_nsec = util_number_at(text, 20, 9);
 	/* Only a time that formats back to the same text (no 31 February). */
 	util_time_format(ts, again);
@@ -349,26 +396,61 @@ util_read_fd(int fd, size_t max, char **out, size_t *out_len)
 	return 0;
 }
 
-/* Open a regular file for reading without following links or touching atime. */
+/* Refuse what lstat says is not a regular file, before anything opens it. */
+static int
+util_open_refuse(const char *path, const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	errno = S_ISLNK(st->st_mode) ? ELOOP : S_ISDIR(st->st_mode) ? EISDIR :
+	    EINVAL;
+	return error_set("%s: not a regular file (%s), not opened", path,
+	    manifest_kind(st->st_mode));
+}
+
+/* Close fd and fail with a message, keeping errno. */
+static int
+util_open_fail(int fd, int error_number, const char *path, const char *what)
+{
+	close(fd);
+	errno = error_number;
+	return error_set("%s: %s", path, what);
+}
+
+/*
+ * Open a regular file for reading without following links or touching
+ * atime. The name is lstat'ed first so that a FIFO, a device or a socket
+ * is never opened (no blocking, no rewinding tape, no terminal taken);
+ * the open itself cannot block or take a terminal either, in case the
+ * name was swapped in between, which the second stat then sees.
+ */
 int
 util_open_file(int dirfd, const char *path, struct stat *st)
 {
-	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, fd, saved;
-	struct stat local;
+	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	int fd, mode;
+	struct stat before, local;
 
 	if (st == NULL)
 		st = &local;
+	if (fstatat(dirfd, path, &before, AT_SYMLINK_NOFOLLOW) != 0)
+		return error_set_errno("%s", path);
+	if (util_open_refuse(path, &before) != 0)
+		return -1;
 	fd = openat(dirfd, path, flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
 		fd = openat(dirfd, path, flags);
 	if (fd < 0)
 		return error_set_errno("%s", path);
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		saved = S_ISREG(st->st_mode) ? errno : EINVAL;
-		close(fd);
-		errno = saved;
-		return error_set("%s: not a regular file", path);
-	}
+	if (fstat(fd, st) != 0)
+		return util_open_fail(fd, errno, path, strerror(errno));
+	if ((st->st_mode & S_IFMT) != (before.st_mode & S_IFMT) ||
+	    st->st_dev != before.st_dev || st->st_ino != before.st_ino)
+		return util_open_fail(fd, EAGAIN, path,
+		    "changed between its stat and its open, not read");
+	if ((mode = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, mode & ~O_NONBLOCK) != 0)
+		return util_open_fail(fd, errno, path, strerror(errno));
 	return fd;
 }
 

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -57,6 +59,99 @@ wants_help(int argc, char **argv)
 	    strcmp(argv[1], "-h") == 0);
 }
 
+/* The variables custody reads, documented in custody(1); no other survives. */
+static const char *const environment_kept[] = {
+	"CUSTODY_CASE", "CUSTODY_PASSPHRASE", "SOURCE_DATE_EPOCH",
+};
+
+#define ENVIRONMENT_KEPT (sizeof environment_kept / sizeof environment_kept[0])
+
+/*
+ * True for an entry to keep: custody's own, or a setting of libfaketime,
+ * which the tests preload to set the clock back and which reads them
+ * whenever it refreshes the time (only a library that the dynamic loader
+ * already put in the process reads them).
+ */
+static bool
+environment_keeps(const char *entry)
+{
+	size_t i, n;
+
+	if (strchr(entry, '=') == NULL)
+		return false;
+	if (strncmp(entry, "FAKETIME=", 9) == 0 ||
+	    strncmp(entry, "FAKETIME_", 9) == 0)
+		return true;
+	for (i = 0; i < ENVIRONMENT_KEPT; i++) {
+		n = strlen(environment_kept[i]);
+		if (strncmp(entry, environment_kept[i], n) == 0 && entry[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+/* Wipe and free a NULL-terminated list of copied entries. */
+static void
+environment_free(char **saved)
+{
+	char **e;
+
+	for (e = saved; e != NULL && *e != NULL; e++) {
+		explicit_bzero(*e, strlen(*e));
+		free(*e);
+	}
+	free(saved);
+}
+
+/* Copies of the entries to keep, NULL-terminated; NULL when out of memory. */
+static char **
+environment_save(void)
+{
+	size_t n = 0, kept = 0;
+	char **saved, **e;
+
+	for (e = environ; e != NULL && *e != NULL; e++)
+		n++;
+	if ((saved = calloc(n + 1, sizeof *saved)) == NULL)
+		return NULL;
+	for (e = environ; e != NULL && *e != NULL; e++)
+		if (environment_keeps(*e) && (saved[kept++] = strdup(*e)) == NULL) {
+			environment_free(saved);
+			return NULL;
+		}
+	return saved;
+}
+
+/*
+ * Empty the environment but for the entries above. The C library and the
+ * libraries below custody read others, some only when first needed:
+ * LOCPATH and GCONV_PATH (locale data, and iconv modules, that is code,
+ * loaded from a directory the environment names), TZ and TZDIR, MAGIC,
+ * OPENSSL_CONF...; on a compromised host the intruder may have set any of
+ * them. 0 or -1.
+ */
+static int
+environment_clean(void)
+{
+	char **saved = environment_save(), **e, *equals;
+	int rc = 0;
+
+	if (saved == NULL || clearenv() != 0) {
+		environment_free(saved);
+		return -1;
+	}
+	for (e = saved; *e != NULL; e++) {
+		equals = strchr(*e, '=');
+		*equals = '\0';
+		/* A name given twice keeps its first value, as getenv saw it. */
+		if (setenv(*e, equals + 1, 0) != 0)
+			rc = -1;
+		*equals = '=';
+	}
+	environment_free(saved);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -65,10 +160,13 @@ main(int argc, char **argv)
 
 	/*
 	 * The environment is not trusted: no alternative magic database, no
-	 * time zone (every time custody writes is UTC).
+	 * time zone (every time custody writes is UTC), no locale or iconv
+	 * module directory.
 	 */
-	unsetenv("MAGIC");
-	unsetenv("TZ");
+	if (environment_clean() != 0) {
+		fprintf(stderr, "custody: cannot clean the environment\n");
+		return EXIT_USAGE;
+	}
 	/*
 	 * Nor is the host's OpenSSL configuration: an openssl.cnf (or
 	 * $OPENSSL_CONF) could load providers or demand properties, e.g.
@@ -79,7 +177,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "custody: cannot initialise OpenSSL\n");
 		return EXIT_USAGE;
 	}
-	/* Names are bytes; a fixed locale keeps libarchive's handling of them stable. */
+	/*
+	 * Names are bytes; a fixed locale keeps libarchive's handling of them
+	 * stable (under "C" it would mark every non-ASCII name, UTF-8 or not,
+	 * hdrcharset=BINARY). glibc reads it from the system's locale files,
+	 * LOCPATH being gone; musl has it built in.
+	 */
 	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
 		setlocale(LC_CTYPE, "C");
 	if (argc < 2)

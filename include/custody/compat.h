@@ -47,8 +47,14 @@ struct statx {
 #define STATX_BASIC_STATS	0x07ffU
 #define STATX_BTIME		0x0800U
 #endif
+#ifndef STATX_TYPE
+#define STATX_TYPE		0x0001U
+#endif
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID		0x1000U
+#endif
+#ifndef AT_STATX_DONT_SYNC
+#define AT_STATX_DONT_SYNC	0x4000
 #endif
 
 /* Kernel features custody can do without (Linux 3.10 has none of them). */
@@ -80,6 +86,16 @@ int compat_rename_noreplace(const char *from, const char *to);
  */
 int compat_statx(int dirfd, const char *path, int flags, unsigned int mask,
     struct statx *);
+/*
+ * lstat(2) that never waits on a file system nor fires an automount:
+ * statx(2) with AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC
+ * (network and FUSE file systems answer from what they hold, without
+ * asking their server), name "" for dirfd itself. *mnt_id (may be NULL)
+ * is the mount's id where the kernel tells it (STATX_MNT_ID, Linux 5.8),
+ * else 0. Where the kernel has no statx, fstatat(2) with AT_NO_AUTOMOUNT,
+ * which may wait. 0, or -1 with errno.
+ */
+int compat_lstat(int dirfd, const char *name, struct stat *, uint64_t *mnt_id);
 /* True once custody has fallen back from the feature in this process. */
 bool compat_missing(enum compat_feature);
 /* What the fallback from a feature means, for the collection log. */

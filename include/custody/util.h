@@ -44,10 +44,14 @@ bool util_utf8_valid(const char *data, size_t len);
 char *util_escape(const char *data, size_t len);
 
 /*
- * Open a regular file below dirfd for reading: never following a final
- * link, never blocking on a FIFO, sparing its atime where permitted
- * (O_NOATIME, retried without on EPERM). Fills *st when not NULL.
- * The descriptor, or -1 with errno kept and the error set.
+ * Open a regular file below dirfd for reading: lstat'ed first, so that
+ * anything else (a FIFO, a device, a socket: EINVAL; a directory: EISDIR;
+ * a link: ELOOP) is refused without being opened; then opened never
+ * following a final link, never blocking, never taking a terminal,
+ * sparing its atime where permitted (O_NOATIME, retried without on
+ * EPERM), and stat'ed again: another object there is EAGAIN. The
+ * descriptor is blocking. Fills *st when not NULL. The descriptor, or -1
+ * with errno kept and the error set.
  */
 int util_open_file(int dirfd, const char *path, struct stat *st);
 /* The next line of a NUL-terminated buffer, its newline replaced by NUL; NULL at the end. */

@@ -16,6 +16,8 @@ build_tree() {
 	printf "not utf-8\n" >"src/$(printf "bad\377name")" &&
 	ln -s hello.txt src/link &&
 	ln -s /etc/passwd src/outside-link &&
+	# read once, later than it was made, so that relatime spares its atime
+	sleep 0.1 && readlink src/outside-link >/dev/null &&
 	mkfifo src/fifo &&
 	d=src/deep && for i in $(seq 1 60); do d=$d/d$i; done &&
 	mkdir -p "$d" && echo bottom >"$d/leaf" &&

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,42 @@ test_time_format(void **state)
 	assert_string_equal(text, "2001-09-09T01:46:40.000000005Z");
 }
 
+/* The hand-made calendar agrees with the C library's, both ways, years 0 to 9999. */
+static void
+test_time_calendar(void **state)
+{
+	char text[UTIL_TIME_SIZE], want[96];
+	struct timespec ts, back;
+	struct tm tm;
+	time_t t;
+
+	(void)state;
+	for (t = (time_t)-62167219200LL; t <= (time_t)253402300799LL;
+	    t += (time_t)3155760013LL / 1000) {
+		ts.tv_sec = t;
+		ts.tv_nsec = 123456789;
+		assert_non_null(gmtime_r(&t, &tm));
+		snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.123456789Z",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		util_time_format(&ts, text);
+		assert_string_equal(text, want);
+		assert_int_equal(util_time_parse(text, strlen(text), &back), 0);
+		assert_true(back.tv_sec == t && back.tv_nsec == 123456789);
+	}
+	assert_int_equal(util_time_parse("2024-02-29T00:00:00.000000000Z", 30,
+	    &back), 0);
+	assert_int_equal(util_time_parse("2023-02-29T00:00:00.000000000Z", 30,
+	    &back), -1);
+	assert_int_equal(util_time_parse("2023-13-01T00:00:00.000000000Z", 30,
+	    &back), -1);
+	assert_int_equal(util_time_parse("2023-01-01T24:00:00.000000000Z", 30,
+	    &back), -1);
+	ts.tv_sec = (time_t)253402300800LL;
+	util_time_format(&ts, text);
+	assert_string_equal(text, "invalid-time");
+}
+
 int
 main(void)
 {
@@ -141,6 +178,7 @@ main(void)
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_utf8_and_escape),
 		cmocka_unit_test(test_time_format),
+		cmocka_unit_test(test_time_calendar),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
