@@ -539,30 +539,46 @@ test_expect_success 'Podman stores with broken, mistyped and huge files' '
 '
 
 # swap_when_open PID DIR OUT: once process PID has a log of DIR open that
-# is not the last it lists, replace DIR by a link to OUT (DIR moved to
-# DIR.x), so that the next logs are looked for through the link; 1 when
-# PID never has one open.
+# is not the last it lists, stop PID, replace DIR by a link to OUT (DIR
+# moved to DIR.x) while that log is still open, so that the next logs are
+# looked for through the link, and let PID go on; 1 when PID never has one
+# open.
 swap_when_open() {
 	python3 -c '
-import os, sys, time
-pid, d, out = sys.argv[1:4]
-order = os.listdir(d)
+import os, signal, sys, time
+pid, d, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+last = d + "/" + [n for n in os.listdir(d) if "-json.log" in n][-1]
+
+def early_log_open():
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith(d + "/") and "-json.log" in target and target != last:
+            return True
+    return False
+
+def stopped():
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
 end = time.time() + 60
 while time.time() < end:
     try:
-        fds = os.listdir("/proc/%s/fd" % pid)
+        if early_log_open():
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                while not stopped() and time.time() < end:
+                    time.sleep(0.001)
+                if early_log_open():
+                    os.rename(d, d + ".x")
+                    os.symlink(out, d)
+                    sys.exit(0)
+            finally:
+                os.kill(pid, signal.SIGCONT)
     except OSError:
         sys.exit(1)
-    for fd in fds:
-        try:
-            target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if target.startswith(d + "/") and "-json.log" in target and \
-            target != d + "/" + [n for n in order if "-json.log" in n][-1]:
-            os.rename(d, d + ".x")
-            os.symlink(out, d)
-            sys.exit(0)
     time.sleep(0.001)
 sys.exit(1)
 ' "$@"
