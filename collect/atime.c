@@ -1,4 +1,4 @@
-/* Reading link targets only where their access time stays as it is. */
+/* Reading link targets, and whether their access time stays as it is. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -57,7 +57,7 @@ atime_link_spared(enum atime_policy policy, const struct timespec *atime,
 	    now - (int64_t)atime->tv_sec < 23 * 3600;
 }
 
-/* Read a link's target below an open directory, if its atime is spared. */
+/* Read a link's target below an open directory: 0 atime spared, 1 not. */
 static int
 atime_readlink_at(int dirfd, const char *name, char *buf, size_t size,
     size_t *len)
@@ -65,6 +65,7 @@ atime_readlink_at(int dirfd, const char *name, char *buf, size_t size,
 	struct timespec now;
 	struct stat st;
 	ssize_t n;
+	bool spared;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return -1;
@@ -73,14 +74,13 @@ atime_readlink_at(int dirfd, const char *name, char *buf, size_t size,
 		return -1;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (!atime_link_spared(atime_policy_of(dirfd), &st.st_atim,
-	    &st.st_mtim, &st.st_ctim, (int64_t)now.tv_sec))
-		return 1;
+	spared = atime_link_spared(atime_policy_of(dirfd), &st.st_atim,
+	    &st.st_mtim, &st.st_ctim, (int64_t)now.tv_sec);
 	if ((n = readlinkat(dirfd, name, buf, size - 1)) < 0)
 		return -1;
 	buf[n] = '\0';
 	*len = (size_t)n;
-	return 0;
+	return spared ? 0 : 1;
 }
 
 /* Read a link's target (a name, or a path split at its last slash). */

@@ -1,9 +1,11 @@
 /*
- * Reading a symbolic link's target without changing its access time:
- * readlink(2) updates a link's atime as read(2) does a file's, and no
- * flag spares it, so a target is read only where the kernel would leave
- * the atime as it is (shared by the path walk, the locator and host
- * sources, and the timeline).
+ * Reading a symbolic link's target and its access time: readlink(2)
+ * updates a link's atime as read(2) does a file's, and no flag spares it.
+ * The rule of when the kernel leaves it alone is one place: the timeline
+ * reads a target only then; the path walk, the locators and the host
+ * facts, for which the target is the content, read it always and record
+ * whether the atime may have changed (the atime they record is the one
+ * from before).
  */
 #ifndef CUSTODY_ATIME_H
 #define CUSTODY_ATIME_H
@@ -35,9 +37,9 @@ bool atime_link_spared(enum atime_policy, const struct timespec *atime,
 /*
  * Read the target of the link name below dirfd (a path with slashes is
  * split: its directory is looked up, following links, as readlink would),
- * NUL-terminated in buf, if the rule above allows. 0 read (*len its
- * bytes, cut at size - 1), 1 not read because its atime would change,
- * -1 with errno (EINVAL: not a link).
+ * NUL-terminated in buf (*len its bytes, cut at size - 1). 0 when the
+ * rule above spared the link's atime, 1 when the read may have updated
+ * it, -1 with errno (EINVAL: not a link).
  */
 int atime_readlink(int dirfd, const char *name, char *buf, size_t size,
     size_t *len);

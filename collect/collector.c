@@ -1304,8 +1304,9 @@ collector_regular(struct collector *c, int dirfd, const char *name,
 }
 
 /*
- * Record a symbolic link with its target; never followed. The target is
- * read only where that leaves the link's atime as it is.
+ * Record a symbolic link with its target; never followed. Where reading
+ * the target may have updated the link's atime, the entry says so
+ * ("noatime": false); its atime is the one from before.
  */
 static int
 collector_symlink(struct collector *c, int dirfd, const char *name,
@@ -1320,15 +1321,10 @@ collector_symlink(struct collector *c, int dirfd, const char *name,
 		return collector_unreadable(c, path, st, errno, "readlink");
 	collector_entry_init(c, &e, path, st);
 	e.status = STATUS_METADATA;
-	if (rc == 0) {
-		e.reason = "symbolic link, recorded and not followed";
-		e.link_target = target;
-		e.link_len = len;
-	} else {
-		e.reason = "symbolic link, recorded and not followed; target "
-		    "not read: reading it would change the link's access time";
-		e.link_target_unread = true;
-	}
+	e.reason = "symbolic link, recorded and not followed";
+	e.link_target = target;
+	e.link_len = len;
+	e.atime_unprotected = rc == 1;
 	return collector_record(c, &e);
 }
 

@@ -121,7 +121,7 @@ hostinfo_read_os_release(char **data, size_t *len)
 	if (util_read_file("/etc/os-release", HOSTINFO_FILE_MAX, data, len) == 0)
 		return 0;
 	if (errno == ELOOP && atime_readlink(AT_FDCWD, "/etc/os-release",
-	    target, sizeof target, &n) == 0 && n > 0) {
+	    target, sizeof target, &n) >= 0 && n > 0) {
 		snprintf(path, sizeof path, "%s%s", target[0] == '/' ? "" :
 		    "/etc/", target);
 		if (util_read_file(path, HOSTINFO_FILE_MAX, data, len) == 0)
@@ -160,9 +160,8 @@ hostinfo_timezone(json_t *h)
 	struct stat st;
 	size_t n;
 
-	/* Not read where that would change the link's atime: then /etc/timezone. */
 	if (atime_readlink(AT_FDCWD, "/etc/localtime", target, sizeof target,
-	    &n) == 0 && n > 0) {
+	    &n) >= 0 && n > 0) {
 		zone = strstr(target, "zoneinfo/");
 		if (zone != NULL && zone[9] != '\0') {
 			hostinfo_set(h, "timezone", zone + 9, strlen(zone + 9));

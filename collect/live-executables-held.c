@@ -85,7 +85,7 @@ live_held_fd(struct live_exec *x, pid_t pid, int piddir, int fddir,
 	len = (size_t)n;
 	if (!live_deleted_strip(target, &len))
 		return 0;
-	if ((fd = live_exec_open(fddir, name, &st)) < 0) {
+	if ((fd = live_exec_open(x, fddir, name, &st)) < 0) {
 		/* Closed meanwhile, or not a regular file: nothing to keep. */
 		if (errno != ENOENT && errno != EINVAL) {
 			snprintf(what, sizeof what, "fd/%s", name);

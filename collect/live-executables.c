@@ -19,12 +19,14 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "custody/compat.h"
 #include "custody/error.h"
 #include "custody/util.h"
 
 #include "collector.h"
 #include "live.h"
 #include "live-executables.h"
+#include "mountclass.h"
 
 #define LIVE_EXEC_BUFFER	((size_t)1 << 20)
 
@@ -65,15 +67,23 @@ live_exec_remember(struct live_exec *x, const struct stat *st, json_t *record)
  * is never opened), and the access time is left alone where permitted.
  */
 int
-live_exec_open(int dirfd, const char *name, struct stat *st)
+live_exec_open(struct live_exec *x, int dirfd, const char *name,
+    struct stat *st)
 {
 	int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, fd, saved;
+	struct mountclass_place place;
 	struct stat opened;
 
-	if (fstatat(dirfd, name, st, 0) != 0)
+	/* Stat without waiting: a dead FUSE or NFS server would hang us. */
+	if (compat_stat(dirfd, name, st, &place.mnt_id) != 0)
 		return -1;
 	if (!S_ISREG(st->st_mode)) {
 		errno = EINVAL;
+		return -1;
+	}
+	place.dev = st->st_dev;
+	if (mountclass_remote_at(collector_mounts(x->run->collector), &place) != NULL) {
+		errno = EREMOTE;
 		return -1;
 	}
 	fd = openat(dirfd, name, flags | O_NOATIME);
@@ -269,7 +279,7 @@ live_exec_process(struct live_exec *x, pid_t pid, int dir)
 	int fd, rc;
 
 	if ((n = readlinkat(dir, "exe", target, sizeof target - 1)) < 0 ||
-	    (fd = live_exec_open(dir, "exe", &st)) < 0) {
+	    (fd = live_exec_open(x, dir, "exe", &st)) < 0) {
 		/* A kernel thread has no binary; a process that left has none either. */
 		if (errno == ENOENT && fstatat(dir, "stat", &st, 0) != 0)
 			json_array_append_new(x->vanished, json_integer(pid));

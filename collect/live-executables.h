@@ -48,7 +48,7 @@ json_t *live_exec_find(const struct live_exec *, const struct stat *);
 /* Remember an inode's record (borrowed). -1 when the table is full or out of memory. */
 int live_exec_remember(struct live_exec *, const struct stat *, json_t *record);
 /* Open a /proc magic link (exe, fd/N) to its regular file: the fd, or -1 with errno. */
-int live_exec_open(int dirfd, const char *name, struct stat *);
+int live_exec_open(struct live_exec *, int dirfd, const char *name, struct stat *);
 /* Add the inode's metadata (dev, inode, size, mode, uid, gid, mtime) to a record. */
 void live_exec_metadata(json_t *record, const struct stat *);
 /*

@@ -142,7 +142,10 @@ live_histories_finding(struct live_histories *h, const char *kind,
 	json_array_append_new(h->findings, f);
 }
 
-/* Record where a link points; a link to /dev/null keeps no history. */
+/*
+ * Record where a link points (and whether reading it may have updated its
+ * atime); a link to /dev/null keeps no history.
+ */
 static void
 live_histories_link(struct live_histories *h, int dirfd, const char *name,
     const char *host, json_t *record, const char *kind)
@@ -151,11 +154,11 @@ live_histories_link(struct live_histories *h, int dirfd, const char *name,
 	size_t n;
 	int rc = atime_readlink(dirfd, name, target, sizeof target, &n);
 
-	if (rc == 1)
-		json_object_set_new(record, "target_read", json_false());
-	if (rc != 0)
+	if (rc < 0)
 		return;
 	json_object_set_new(record, "target", live_string(target, n));
+	if (rc == 1)
+		json_object_set_new(record, "atime_not_spared", json_true());
 	if (strcmp(kind, "history") == 0 && strcmp(target, "/dev/null") == 0)
 		live_histories_finding(h, "history-linked-to-dev-null", record,
 		    NULL);
@@ -516,11 +519,12 @@ live_histories_home_usable(struct live_histories *h, const char *home,
 		status = "symbolic link, not followed";
 		rc = live_locate_disk(h->run, home, disk, sizeof disk) != 0 ? -1 :
 		    atime_readlink(AT_FDCWD, disk, target, sizeof target, &n);
-		if (rc == 0)
+		if (rc >= 0)
 			json_object_set_new(record, "target",
 			    live_string(target, n));
-		else if (rc == 1)
-			json_object_set_new(record, "target_read", json_false());
+		if (rc == 1)
+			json_object_set_new(record, "atime_not_spared",
+			    json_true());
 	} else if (!S_ISDIR(st.st_mode))
 		status = "not a directory";
 	if (status != NULL)

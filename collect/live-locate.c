@@ -259,23 +259,17 @@ live_locate_why(int error_number)
 	}
 }
 
-/*
- * Where a link at host points, as a normalised host path: 0, 1 when it is
- * not read because that would change its atime, -1 (errno).
- */
+/* Where a link at host points, as a normalised host path: 0 or -1 (errno). */
 static int
 live_locate_link(const struct live_run *run, const char *host, char *out,
     size_t size)
 {
 	char disk[PATH_MAX], target[PATH_MAX], joined[PATH_MAX * 2];
 	size_t n;
-	int rc;
 
 	if (live_locate_disk(run, host, disk, sizeof disk) != 0 ||
-	    (rc = atime_readlink(AT_FDCWD, disk, target, sizeof target, &n)) < 0)
+	    atime_readlink(AT_FDCWD, disk, target, sizeof target, &n) < 0)
 		return -1;
-	if (rc == 1)
-		return 1;
 	if (target[0] == '/')
 		snprintf(joined, sizeof joined, "%s", target);
 	else
@@ -308,11 +302,6 @@ live_locate_read(const struct live_run *run, const char *host, size_t max,
 		}
 		if ((rc = live_locate_link(run, real, dir, sizeof dir)) < 0)
 			return error_set_errno("%s", real);
-		if (rc == 1) {
-			errno = EAGAIN;
-			return error_set("%s: symbolic link not followed: reading "
-			    "its target would change its access time", real);
-		}
 		snprintf(real, PATH_MAX, "%s", dir);
 	}
 	if (!S_ISREG(st->st_mode)) {

@@ -39,7 +39,6 @@ struct dpkg {
 	int			 info;		/* the info directory, or -1 */
 	int			 info_errno;
 	const char		*alias[DPKG_ALIASES];	/* merged-/usr links at the root */
-	size_t			 aliases_assumed;	/* links not read: their atime */
 	struct packages_rejects	 stanzas;
 	struct packages_rejects	 lines;
 	size_t			 md5sums_files;
@@ -48,28 +47,6 @@ struct dpkg {
 	json_t			*packages;
 	bool			 packages_truncated;
 };
-
-/*
- * Whether a top-level link whose target is not read (that would change
- * its atime) is taken for a merged-/usr alias: when usr/NAME is a
- * directory, as merged /usr makes it.
- */
-static bool
-dpkg_alias_assumed(struct dpkg *d, const char *name)
-{
-	char usr[32], *path;
-	struct stat st;
-	bool yes;
-
-	snprintf(usr, sizeof usr, "/usr/%s", name);
-	if ((path = packages_host_path(d->run, usr)) == NULL)
-		return false;
-	yes = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-	free(path);
-	if (yes)
-		d->aliases_assumed++;
-	return yes;
-}
 
 /* Note the top-level directories that are links into /usr (merged /usr). */
 static void
@@ -89,9 +66,7 @@ dpkg_aliases(struct dpkg *d)
 			continue;
 		rc = atime_readlink(AT_FDCWD, path, link, sizeof link, &n);
 		free(path);
-		if (rc == 1 && dpkg_alias_assumed(d, names[i]))
-			d->alias[i] = names[i];
-		if (rc != 0 || n == 0)
+		if (rc < 0 || n == 0)
 			continue;
 		if (strcmp(link + (link[0] == '/'), want) == 0)
 			d->alias[i] = names[i];
@@ -451,8 +426,6 @@ dpkg_summary(struct dpkg *d, json_t *doc, const struct status_reader *r)
 	    json_object_set(doc, "packages", d->packages) != 0 ||
 	    packages_rejects_set(doc, "rejected_stanzas", &d->stanzas) != 0 ||
 	    packages_rejects_set(doc, "rejected_lines", &d->lines) != 0 ||
-	    json_object_set_new(doc, "merged_usr_assumed",
-	    json_integer((json_int_t)d->aliases_assumed)) != 0 ||
 	    json_object_set_new(doc, "log", json_string("/var/log/dpkg.log is "
 	    "collected with /var/log by the profile's path entries")) != 0)
 		return error_set("out of memory");

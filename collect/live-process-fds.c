@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "custody/compat.h"
 #include "custody/util.h"
 
 #include "collector.h"
@@ -151,7 +152,12 @@ live_fd_deleted(int fddir, const char *name, const char *target, size_t *len)
 
 	if (!live_deleted_strip(target, &stripped))
 		return false;
-	if (fstatat(fddir, name, &held, 0) == 0 && lstat(target, &named) == 0 &&
+	/*
+	 * Neither stat waits on a dead FUSE or NFS server; a file with no
+	 * link left is deleted without looking its old name up at all.
+	 */
+	if (compat_stat(fddir, name, &held, NULL) == 0 && held.st_nlink > 0 &&
+	    compat_lstat(AT_FDCWD, target, &named, NULL) == 0 &&
 	    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
 		return false;
 	*len = stripped;

@@ -213,6 +213,18 @@ mountclass_find(const struct mountclass_table *t,
 }
 
 const struct mountclass_mount *
+mountclass_remote_at(const struct mountclass_table *t,
+    const struct mountclass_place *p)
+{
+	const struct mountclass_mount *m;
+
+	if (!t->loaded)
+		return NULL;
+	m = mountclass_find(t, p);
+	return m != NULL && mountclass_remote(m->kind) ? m : NULL;
+}
+
+const struct mountclass_mount *
 mountclass_crossing(struct mountclass_table *t,
     const struct mountclass_place *from, const struct mountclass_place *to)
 {

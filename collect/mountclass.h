@@ -91,6 +91,12 @@ const struct mountclass_mount *mountclass_crossing(struct mountclass_table *,
  */
 bool mountclass_holds_remote(const struct mountclass_table *,
     const struct mountclass_place *);
+/*
+ * The network, FUSE or automount mount a place lies on, as the table read
+ * so far knows it, or NULL (local, or unknown: another namespace's).
+ */
+const struct mountclass_mount *mountclass_remote_at(const struct mountclass_table *,
+    const struct mountclass_place *);
 /* The manifest's reason for a mount not read, into out. */
 void mountclass_reason(const struct mountclass_mount *, char *out, size_t size);
 

@@ -157,12 +157,14 @@ compat_stat_from_statx(const struct statx *stx, struct stat *st)
 	st->st_ctim.tv_nsec = (long)stx->stx_ctime.tv_nsec;
 }
 
-int
-compat_lstat(int dirfd, const char *name, struct stat *st, uint64_t *mnt_id)
+/* statx without waiting or automounting, as a struct stat and a mount id. */
+static int
+compat_stat_nowait(int dirfd, const char *name, int flags, struct stat *st,
+    uint64_t *mnt_id)
 {
 	struct statx stx;
-	int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
 
+	flags |= AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
 	if (name[0] == '\0')
 		flags |= AT_EMPTY_PATH;
 	if (compat_statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_MNT_ID,
@@ -172,6 +174,18 @@ compat_lstat(int dirfd, const char *name, struct stat *st, uint64_t *mnt_id)
 	if (mnt_id != NULL)
 		*mnt_id = (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
 	return 0;
+}
+
+int
+compat_lstat(int dirfd, const char *name, struct stat *st, uint64_t *mnt_id)
+{
+	return compat_stat_nowait(dirfd, name, AT_SYMLINK_NOFOLLOW, st, mnt_id);
+}
+
+int
+compat_stat(int dirfd, const char *name, struct stat *st, uint64_t *mnt_id)
+{
+	return compat_stat_nowait(dirfd, name, 0, st, mnt_id);
 }
 
 /* The kernel writes a whole struct statx: ours must be its 256 bytes. */

@@ -224,8 +224,6 @@ manifest_entry_json(const struct manifest_entry *e)
 	    (e->st != NULL && manifest_set_stat(o, e) != 0) ||
 	    (e->link_target != NULL &&
 	    manifest_set_bytes(o, "link_target", e->link_target, e->link_len) != 0) ||
-	    (e->link_target_unread &&
-	    manifest_set(o, "link_target_read", json_false()) != 0) ||
 	    (e->atime_unprotected && manifest_set(o, "noatime", json_false()) != 0) ||
 	    manifest_set_time(o, "collected", &e->collected) != 0) {
 		error_prefix("cannot build manifest entry");

@@ -96,6 +96,8 @@ int compat_statx(int dirfd, const char *path, int flags, unsigned int mask,
  * which may wait. 0, or -1 with errno.
  */
 int compat_lstat(int dirfd, const char *name, struct stat *, uint64_t *mnt_id);
+/* The same, following a final link (a /proc magic link to an open file). */
+int compat_stat(int dirfd, const char *name, struct stat *, uint64_t *mnt_id);
 /* True once custody has fallen back from the feature in this process. */
 bool compat_missing(enum compat_feature);
 /* What the fallback from a feature means, for the collection log. */

@@ -44,7 +44,6 @@ struct manifest_entry {
 	const char		*group;
 	const char		*link_target;	/* symlinks */
 	size_t			 link_len;
-	bool			 link_target_unread;	/* not read: its atime would change */
 	bool			 has_content;	/* a member holds the bytes */
 	int64_t			 size;		/* bytes in the member */
 	const struct hash_set	*hashes;	/* finished digests of the member */
