@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -86,17 +87,32 @@ containers_is_link(int dirfd, const char *name)
 }
 
 /*
- * Read the target of the link name below dirfd where that leaves the
- * link's atime alone (the rule of atime.c): its length, -2 when not read
- * for that, -1 (errno) when it cannot be read.
+ * Read the target of the link name below dirfd only where that leaves the
+ * link's atime alone (atime_link_spared, the timeline's rule): a layer's
+ * links are state, not content, and their atimes are evidence. Its
+ * length (cut at size - 1), -2 when not read for that, -1 (errno).
  */
 static ssize_t
 containers_readlink(int dirfd, const char *name, char *target, size_t size)
 {
-	size_t len;
-	int rc = atime_readlink(dirfd, name, target, size, &len);
+	struct timespec now;
+	struct stat st;
+	ssize_t n;
 
-	return rc == 0 ? (ssize_t)len : rc == 1 ? -2 : -1;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if (!S_ISLNK(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!atime_link_spared(atime_policy_of(dirfd), &st.st_atim,
+	    &st.st_mtim, &st.st_ctim, (int64_t)now.tv_sec))
+		return -2;
+	if ((n = readlinkat(dirfd, name, target, size - 1)) < 0)
+		return -1;
+	target[n] = '\0';
+	return n;
 }
 
 /*
