@@ -57,10 +57,13 @@ atime_link_spared(enum atime_policy policy, const struct timespec *atime,
 	    now - (int64_t)atime->tv_sec < 23 * 3600;
 }
 
-/* Read a link's target below an open directory: 0 atime spared, 1 not. */
+/*
+ * Read a link's target below an open directory: 0 atime spared, 1 not
+ * (then, with only_spared, the target is not read).
+ */
 static int
 atime_readlink_at(int dirfd, const char *name, char *buf, size_t size,
-    size_t *len)
+    size_t *len, bool only_spared)
 {
 	struct timespec now;
 	struct stat st;
@@ -76,6 +79,8 @@ atime_readlink_at(int dirfd, const char *name, char *buf, size_t size,
 	clock_gettime(CLOCK_REALTIME, &now);
 	spared = atime_link_spared(atime_policy_of(dirfd), &st.st_atim,
 	    &st.st_mtim, &st.st_ctim, (int64_t)now.tv_sec);
+	if (!spared && only_spared)
+		return 1;
 	if ((n = readlinkat(dirfd, name, buf, size - 1)) < 0)
 		return -1;
 	buf[n] = '\0';
@@ -98,7 +103,7 @@ atime_readlink(int dirfd, const char *name, char *buf, size_t size,
 		return -1;
 	}
 	if (slash == NULL && dirfd != AT_FDCWD)
-		return atime_readlink_at(dirfd, name, buf, size, len);
+		return atime_readlink_at(dirfd, name, buf, size, len, false);
 	if (slash == NULL)
 		snprintf(dir, sizeof dir, ".");
 	else if (slash == name)
@@ -111,9 +116,21 @@ atime_readlink(int dirfd, const char *name, char *buf, size_t size,
 	if ((fd = openat(dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	rc = atime_readlink_at(fd, slash != NULL ? slash + 1 : name, buf, size,
-	    len);
+	    len, false);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+int
+atime_readlink_spared(int dirfd, const char *name, char *buf, size_t size,
+    size_t *len)
+{
+	*len = 0;
+	if (size == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return atime_readlink_at(dirfd, name, buf, size, len, true);
 }

@@ -44,4 +44,11 @@ bool atime_link_spared(enum atime_policy, const struct timespec *atime,
 int atime_readlink(int dirfd, const char *name, char *buf, size_t size,
     size_t *len);
 
+/*
+ * The same for a name (no slash) below an open directory, reading the
+ * target only where the rule spares the atime: 0 read, 1 not read, -1.
+ */
+int atime_readlink_spared(int dirfd, const char *name, char *buf, size_t size,
+    size_t *len);
+
 #endif

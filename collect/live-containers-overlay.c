@@ -95,24 +95,10 @@ containers_is_link(int dirfd, const char *name)
 static ssize_t
 containers_readlink(int dirfd, const char *name, char *target, size_t size)
 {
-	struct timespec now;
-	struct stat st;
-	ssize_t n;
+	size_t n;
+	int rc = atime_readlink_spared(dirfd, name, target, size, &n);
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return -1;
-	if (!S_ISLNK(st.st_mode)) {
-		errno = EINVAL;
-		return -1;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (!atime_link_spared(atime_policy_of(dirfd), &st.st_atim,
-	    &st.st_mtim, &st.st_ctim, (int64_t)now.tv_sec))
-		return -2;
-	if ((n = readlinkat(dirfd, name, target, size - 1)) < 0)
-		return -1;
-	target[n] = '\0';
-	return n;
+	return rc < 0 ? -1 : rc == 1 ? -2 : (ssize_t)n;
 }
 
 /*
