@@ -25,6 +25,7 @@
 
 #include "collector.h"
 #include "live-containers.h"
+#include "live-locate.h"
 #include "live.h"
 
 #define PODMAN_STORE		"/var/lib/containers/storage"
@@ -212,9 +213,37 @@ podman_try(struct live_run *run, const char *store, const char *owner,
 	return podman_store(run, store, owner, stores);
 }
 
+/*
+ * Whether an account's home is a real directory, reached through no
+ * link, to look for a store in. Service accounts' homes are often /bin or
+ * /usr/sbin, links on merged-/usr hosts, or missing: that is no problem;
+ * a home behind a link is listed in skipped (once), not followed.
+ */
+static bool
+podman_home_real(struct live_run *run, const char *home, json_t *skipped)
+{
+	struct stat st;
+	size_t i;
+
+	if (live_locate_stat(run, home, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return true;
+		if (!S_ISLNK(st.st_mode))
+			return false;
+	} else if (errno != ELOOP && errno != ENOTDIR)
+		return false;
+	for (i = 0; i < json_array_size(skipped); i++)
+		if (strcmp(json_string_value(json_array_get(skipped, i)), home) == 0)
+			return false;
+	if (json_array_size(skipped) < PODMAN_STORES_MAX)
+		json_array_append_new(skipped, live_string(home, strlen(home)));
+	return false;
+}
+
 /* The rootless store of every account with a home in /etc/passwd. */
 static int
-podman_rootless(struct live_run *run, json_t *stores, bool *found)
+podman_rootless(struct live_run *run, json_t *stores, json_t *skipped,
+    bool *found)
 {
 	char *cursor, *line, *fields[7], path[CONTAINERS_PATH_MAX];
 	struct live_file f;
@@ -234,6 +263,8 @@ podman_rootless(struct live_run *run, json_t *stores, bool *found)
 			    "the rest not looked at", PODMAN_STORES_MAX);
 			break;
 		}
+		if (!podman_home_real(run, fields[5], skipped))
+			continue;
 		if (snprintf(path, sizeof path, "%s%s", fields[5], PODMAN_ROOTLESS) <
 		    (int)sizeof path && containers_name_ok(fields[0], 64))
 			rc = podman_try(run, path, fields[0], stores, found);
@@ -247,13 +278,15 @@ int
 containers_podman(struct live_run *run, bool *found)
 {
 	json_t *podman = json_object(), *stores = json_array();
+	json_t *skipped = json_array();
 
-	if (podman == NULL || stores == NULL ||
+	if (podman == NULL || stores == NULL || skipped == NULL ||
 	    containers_set(run, run->doc, "podman", podman) != 0 ||
-	    containers_set(run, podman, "stores", stores) != 0)
+	    containers_set(run, podman, "stores", stores) != 0 ||
+	    containers_set(run, podman, "homes_behind_links", skipped) != 0)
 		return 0;
 	if (podman_try(run, PODMAN_STORE, "root", stores, found) != 0 ||
-	    podman_rootless(run, stores, found) != 0)
+	    podman_rootless(run, stores, skipped, found) != 0)
 		return -1;
 	return containers_set(run, podman, "found", json_boolean(*found)), 0;
 }

@@ -498,6 +498,10 @@ if [ "$(id -u)" = 0 ]; then
 		mkdir -p "$TEST_TMP/p1/etc" &&
 		printf "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nbad:x:1:1::../..:/bin/sh\n" \
 		    >"$TEST_TMP/p1/etc/passwd" &&
+		printf "bin:x:2:2::/bin:/bin/sh\nsys:x:3:3::/bin:/bin/sh\ngone:x:4:4::/nonexistent:/bin/sh\n" \
+		    >>"$TEST_TMP/p1/etc/passwd" &&
+		mkdir -p "$TEST_TMP/p1/usr/bin/.local/share/containers/storage" &&
+		ln -s usr/bin "$TEST_TMP/p1/bin" &&
 		podman_tree "$TEST_TMP/p1" /var/lib/containers/storage &&
 		podman_tree "$TEST_TMP/p1" /home/alice/.local/share/containers/storage &&
 		collect_root "$TEST_TMP/p1" p1.tar && extract p1.tar p1x &&
@@ -505,6 +509,7 @@ if [ "$(id -u)" = 0 ]; then
 		doc p1x | jq -e --arg id "$PODID" ".podman.found and
 		    (.podman.stores | map(.owner) == [\"root\", \"alice\"]) and
 		    (.podman.stores[1].path == \"/home/alice/.local/share/containers/storage\") and
+		    .podman.homes_behind_links == [\"/bin\"] and
 		    .podman.stores[0].containers[0].id == \$id and
 		    .podman.stores[0].containers[0].names == [\"db\"] and
 		    .podman.stores[0].containers[0].spec.args == [\"postgres\"] and
