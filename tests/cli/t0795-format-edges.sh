@@ -74,6 +74,17 @@ for n in 9223372036854775807 -9223372036854775808 1e308; do
 	"
 done
 
+# What the verifiers accept at the edges of the range, GNU tar and bsdtar
+# extract alike: the same members, byte for byte, as the unedited archive.
+test_expect_success 'the edge archives both verifiers accept: GNU tar and bsdtar extract the same tree' '
+	for n in 9223372036854775807 -9223372036854775808 1e308; do
+		rm -rf gt bt && mkdir gt bt &&
+		tar -xf "e$n.tar" -C gt && bsdtar -xf "e$n.tar" -C bt &&
+		diff -r gt bt && diff -r "gt/files$TEST_TMP/src" "$TEST_TMP/src" &&
+		cmp "gt/custody/manifest.jsonl" "e$n/custody/manifest.jsonl" || return 1
+	done
+'
+
 test_expect_success 'an inode of 2^63: not valid JSON, said with jansson'"'"'s reason, exit 1 for both' '
 	edit big "s/\"inode\":[0-9]*,/\"inode\":9223372036854775808,/" &&
 	refused big "not valid JSON: too big integer"
