@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "custody/hash.h"
 #include "custody/manifest.h"
 #include "custody/merkle.h"
@@ -44,11 +46,13 @@ struct pending {
 	char		*problem_reason;
 };
 
-/* A growing text kept in an unlinked file beside the output, or in memory. */
+/* A growing text of custody/, in memory until it goes out as a part. */
 struct spool {
-	FILE	*file;
-	char	*memory;
-	size_t	 memory_len;
+	FILE		*file;
+	char		*memory;
+	size_t		 memory_len;
+	uint64_t	 parts;		/* written out so far */
+	EVP_MD_CTX	*whole;		/* over every part and the final member */
 };
 
 /*
@@ -140,10 +144,12 @@ struct sink;
 
 /* ---- spool.c */
 
-int spool_open(struct spool *s, const char *dir);
+int spool_open(struct spool *s);
 void spool_close(struct spool *s);
+int spool_parts(struct collector *c);
 int spool_to_member(struct collector *c, struct spool *s, const char *path,
     unsigned char sha256[32]);
+int spool_whole_digest(struct spool *s, unsigned char sha256[32]);
 
 /* ---- ordered.c */
 

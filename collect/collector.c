@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,27 +64,18 @@ collector_setup(struct collector *c, const struct collect_options *opt)
 	return 0;
 }
 
-/* Open the archive output and the spools beside it. */
+/* Open the archive output and the spools. */
 static int
 collector_open_output(struct collector *c, const char *final_path)
 {
-	char *copy = NULL, *dir = NULL;
-	int rc;
-
-	if (final_path != NULL) {
-		if ((c->final_path = strdup(final_path)) == NULL ||
-		    (copy = strdup(final_path)) == NULL)
-			return error_set_errno("strdup");
-		dir = dirname(copy);
-	}
-	rc = -1;
+	if (final_path != NULL && (c->final_path = strdup(final_path)) == NULL)
+		return error_set_errno("strdup");
 	if ((c->writer = writer_open(final_path, c->opt->compress)) != NULL &&
 	    writer_output_stat(c->writer, &c->output_st) == 0 &&
-	    spool_open(&c->manifest, dir) == 0 && spool_open(&c->sums, dir) == 0 &&
-	    spool_open(&c->log, dir) == 0)
-		rc = 0;
-	free(copy);
-	return rc;
+	    spool_open(&c->manifest) == 0 && spool_open(&c->sums) == 0 &&
+	    spool_open(&c->log) == 0)
+		return 0;
+	return -1;
 }
 
 /* Prepare a collection. */

@@ -305,7 +305,8 @@ collector_record_typed(struct collector *c, struct manifest_entry *e,
 		return -1;
 	}
 	collector_enqueue(c, p);
-	return collector_drain(c, false);
+	/* Between members: the spools may go out as parts here. */
+	return collector_drain(c, false) == 0 ? spool_parts(c) : -1;
 }
 
 /* Record an entry without a member, in its turn. */

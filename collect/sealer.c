@@ -156,18 +156,22 @@ collector_trailer(struct collector *c, const char *finished)
 	return ferror(c->manifest.file) ? error_set_errno("manifest") : 0;
 }
 
-/* Write one custody/ member from a spool and list it in SHA256SUMS. */
+/* Write the final member of a text from its spool and list it in SHA256SUMS. */
 static int
 collector_custody_member(struct collector *c, struct spool *s, const char *path,
     char hex[65])
 {
-	unsigned char digest[32];
+	unsigned char digest[32], whole[32];
+	char member_hex[65];
 
-	if (spool_to_member(c, s, path, digest) != 0)
+	if (spool_to_member(c, s, path, digest) != 0 ||
+	    spool_whole_digest(s, whole) != 0)
 		return -1;
-	util_hex(digest, sizeof digest, hex);
-	return s == &c->sums ? 0 : sums_write_line(c->sums.file, hex, path,
-	    strlen(path));
+	util_hex(digest, sizeof digest, member_hex);
+	/* The seal commits to the whole manifest: its parts, then this member. */
+	util_hex(s == &c->manifest ? whole : digest, sizeof digest, hex);
+	return s == &c->sums ? 0 : sums_write_line(c->sums.file, member_hex,
+	    path, strlen(path));
 }
 
 /* Sign and write seal.json and seal.sig. */
@@ -249,6 +253,9 @@ collector_write_custody(struct collector *c)
 	s.manifest_sha256 = manifest_hex;
 	s.log_sha256 = log_hex;
 	s.sums_sha256 = sums_hex;
+	s.parts[SEAL_TEXT_MANIFEST] = c->manifest.parts;
+	s.parts[SEAL_TEXT_SUMS] = c->sums.parts;
+	s.parts[SEAL_TEXT_LOG] = c->log.parts;
 	c->result.seconds = (double)(end.tv_sec - c->started.tv_sec) +
 	    (double)(end.tv_nsec - c->started.tv_nsec) / 1e9;
 	return collector_seal(c, &s);

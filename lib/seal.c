@@ -1,12 +1,15 @@
 /* The seal: the signed statement over an archive. */
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "custody/error.h"
+#include "custody/manifest.h"
 #include "custody/seal.h"
 #include "custody/util.h"
 
@@ -41,6 +44,94 @@ seal_collector_json(const struct key *key)
 	return o;
 }
 
+static const char *const seal_text_keys[SEAL_TEXTS] = { "manifest", "sums", "log" };
+static const char *const seal_part_dirs[SEAL_TEXTS] = {
+	"custody/manifest.d/", "custody/SHA256SUMS.d/", "custody/collection.log.d/"
+};
+static const char *const seal_part_suffixes[SEAL_TEXTS] = { ".jsonl", "", "" };
+
+/* The final member of a text. */
+const char *
+seal_text_path(enum seal_text t)
+{
+	static const char *const paths[SEAL_TEXTS] = { MANIFEST_PATH, SUMS_PATH, LOG_PATH };
+
+	return paths[t];
+}
+
+/* The name of a part. */
+int
+seal_part_name(enum seal_text t, uint64_t number, char out[SEAL_PART_NAME_SIZE])
+{
+	int n;
+
+	if (number < 1 || number > SEAL_PARTS_MAX)
+		return error_set("%s: no part %" PRIu64 " (1 to %d)",
+		    seal_text_path(t), number, SEAL_PARTS_MAX);
+	n = snprintf(out, SEAL_PART_NAME_SIZE, "%s%06" PRIu64 "%s",
+	    seal_part_dirs[t], number, seal_part_suffixes[t]);
+	if (n < 0 || n >= SEAL_PART_NAME_SIZE)
+		return error_set("part name too long");
+	return 0;
+}
+
+/* Whether a name is in a parts directory, and which part it names. */
+int
+seal_part_parse(const char *path, size_t len, enum seal_text *text,
+    uint64_t *number)
+{
+	size_t dir, suffix, i;
+	uint64_t n = 0;
+	int t;
+
+	for (t = 0; t < SEAL_TEXTS; t++) {
+		dir = strlen(seal_part_dirs[t]);
+		if (len >= dir && memcmp(path, seal_part_dirs[t], dir) == 0)
+			break;
+	}
+	if (t == SEAL_TEXTS)
+		return 0;
+	*text = (enum seal_text)t;
+	*number = 0;
+	suffix = strlen(seal_part_suffixes[t]);
+	/* Exactly six digits and the suffix: nothing else names a part. */
+	if (len != dir + 6 + suffix ||
+	    memcmp(path + dir + 6, seal_part_suffixes[t], suffix) != 0)
+		return 1;
+	for (i = dir; i < dir + 6; i++) {
+		if (path[i] < '0' || path[i] > '9')
+			return 1;
+		n = n * 10 + (uint64_t)(path[i] - '0');
+	}
+	*number = n;
+	return 1;
+}
+
+/* The parts object of a version 2 seal. */
+static int
+seal_add_parts(json_t *o, const struct seal *s)
+{
+	json_t *parts = json_object();
+	int t;
+
+	if (parts == NULL || json_object_set_new(o, "parts", parts) != 0 ||
+	    json_object_set_new(o, "version", json_integer(SEAL_VERSION_PARTS)) != 0)
+		return -1;
+	for (t = 0; t < SEAL_TEXTS; t++)
+		if (json_object_set_new(parts, seal_text_keys[t],
+		    json_integer((json_int_t)s->parts[t])) != 0)
+			return -1;
+	return 0;
+}
+
+/* Whether any text was written in parts. */
+static bool
+seal_has_parts(const struct seal *s)
+{
+	return s->parts[SEAL_TEXT_MANIFEST] != 0 || s->parts[SEAL_TEXT_SUMS] != 0 ||
+	    s->parts[SEAL_TEXT_LOG] != 0;
+}
+
 /* Serialize a seal. */
 char *
 seal_serialize(const struct seal *s, const struct key *collector, size_t *len)
@@ -57,12 +148,17 @@ seal_serialize(const struct seal *s, const struct key *collector, size_t *len)
 	    "collector", seal_collector_json(collector),
 	    "started", s->started, "finished", s->finished,
 	    "counts", seal_counts_json(&s->counts),
-	    "manifest", "path", "custody/manifest.jsonl",
+	    "manifest", "path", MANIFEST_PATH,
 	    "sha256", s->manifest_sha256, "entries", (json_int_t)s->counts.entries,
 	    "merkle_root", s->merkle_root,
 	    "members", "path", SUMS_PATH, "sha256", s->sums_sha256,
 	    "path", LOG_PATH, "sha256", s->log_sha256,
 	    "tool", "name", "custody", "version", s->tool_version);
+	/* Without parts the seal is version 1, as before parts existed. */
+	if (o != NULL && seal_has_parts(s) && seal_add_parts(o, s) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o == NULL) {
 		error_set("cannot build the seal");
 		return NULL;
@@ -207,6 +303,29 @@ seal_parse_manifest(const json_t *root, struct seal *s)
 	return 0;
 }
 
+/* Parse the parts object of a version 2 seal; a version 1 seal has none. */
+static int
+seal_parse_parts(const json_t *root, struct seal *s, json_int_t version)
+{
+	const json_t *parts = json_object_get(root, "parts"), *v;
+	int t;
+
+	if (version == SEAL_VERSION)
+		return parts == NULL ? 0 :
+		    error_set("seal: a version %d seal has no parts", SEAL_VERSION);
+	if (!json_is_object(parts) || json_object_size(parts) != SEAL_TEXTS)
+		return error_set("seal: parts is missing or not {manifest, sums, log}");
+	for (t = 0; t < SEAL_TEXTS; t++) {
+		v = json_object_get(parts, seal_text_keys[t]);
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > SEAL_PARTS_MAX)
+			return error_set("seal: parts.%s is missing or invalid",
+			    seal_text_keys[t]);
+		s->parts[t] = (uint64_t)json_integer_value(v);
+	}
+	return 0;
+}
+
 /* The work of seal_parse. */
 static int
 seal_parse_fields(const char *data, size_t len, struct seal *s)
@@ -224,8 +343,10 @@ seal_parse_fields(const char *data, size_t len, struct seal *s)
 	version = json_object_get(s->json, "version");
 	if (!json_is_string(format) ||
 	    strcmp(json_string_value(format), "custody-seal") != 0 ||
-	    !json_is_integer(version) || json_integer_value(version) != SEAL_VERSION)
-		return error_set("seal: not a version %d custody seal", SEAL_VERSION);
+	    !json_is_integer(version) || (json_integer_value(version) != SEAL_VERSION &&
+	    json_integer_value(version) != SEAL_VERSION_PARTS))
+		return error_set("seal: not a version %d or %d custody seal",
+		    SEAL_VERSION, SEAL_VERSION_PARTS);
 	host = json_object_get(s->json, "host");
 	if ((s->case_id = seal_string(s->json, "case_id", "")) == NULL ||
 	    (s->evidence_id = seal_string(s->json, "evidence_id", "")) == NULL ||
@@ -236,7 +357,8 @@ seal_parse_fields(const char *data, size_t len, struct seal *s)
 	s->tool_version = json_string_value(json_object_get(
 	    json_object_get(s->json, "tool"), "version"));
 	if (seal_parse_collector(json_object_get(s->json, "collector"), s) != 0 ||
-	    seal_parse_counts(json_object_get(s->json, "counts"), &s->counts) != 0)
+	    seal_parse_counts(json_object_get(s->json, "counts"), &s->counts) != 0 ||
+	    seal_parse_parts(s->json, s, json_integer_value(version)) != 0)
 		return -1;
 	return seal_parse_manifest(s->json, s);
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "custody/error.h"
 #include "custody/filetype.h"
 #include "custody/hash.h"
@@ -57,7 +59,8 @@ enum check_mode {
 	MODE_SUMS,
 	MODE_LOG,
 	MODE_SEAL,
-	MODE_SIG
+	MODE_SIG,
+	MODE_PART	/* a part of a text: its text's mode once named */
 };
 
 /* The pass's private state. */
@@ -79,6 +82,13 @@ struct check_state {
 	uint64_t		 trailer_entries;
 	json_t			*header;	/* the manifest's header line */
 	json_t			*trailer;	/* and its trailer line */
+	size_t			 line_base;	/* manifest lines in the members before */
+	size_t			 line_last;	/* the last line number of this member */
+	EVP_MD_CTX		*manifest_md;	/* over the parts and manifest.jsonl */
+	/* The texts' parts as read. */
+	bool			 part;		/* the member is a part */
+	uint64_t		 parts[SEAL_TEXTS];
+	bool			 final_seen[SEAL_TEXTS];
 	/* custody/ members as read. */
 	unsigned char		 manifest_sha256[32];
 	unsigned char		 log_sha256[32];
@@ -124,6 +134,11 @@ check_item(struct check *c, const char *path, size_t len)
 static enum check_mode
 check_mode_of(const char *path)
 {
+	enum seal_text text;
+	uint64_t number;
+
+	if (seal_part_parse(path, strlen(path), &text, &number))
+		return MODE_PART;
 	if (strcmp(path, MANIFEST_PATH) == 0)
 		return MODE_MANIFEST;
 	if (strcmp(path, SUMS_PATH) == 0)
@@ -135,6 +150,57 @@ check_mode_of(const char *path)
 	if (strcmp(path, SEAL_SIG_PATH) == 0)
 		return MODE_SIG;
 	return MODE_CONTENT;
+}
+
+/* The mode of a text's members. */
+static enum check_mode
+check_text_mode(enum seal_text text)
+{
+	return text == SEAL_TEXT_MANIFEST ? MODE_MANIFEST :
+	    text == SEAL_TEXT_SUMS ? MODE_SUMS : MODE_LOG;
+}
+
+/*
+ * A part must come in its turn: numbered from 1 without gaps or repeats,
+ * before its text's final member. Returns the text's mode, or MODE_SKIP.
+ */
+static enum check_mode
+check_part_begin(struct check *c, struct check_state *s)
+{
+	enum seal_text text;
+	uint64_t number;
+
+	seal_part_parse(s->path, s->path_len, &text, &number);
+	if (number == 0) {
+		check_problem(c, s->path, s->path_len, "not the name of a part "
+		    "(%s then six digits%s)", text == SEAL_TEXT_MANIFEST ?
+		    "custody/manifest.d/" : text == SEAL_TEXT_SUMS ?
+		    "custody/SHA256SUMS.d/" : "custody/collection.log.d/",
+		    text == SEAL_TEXT_MANIFEST ? " and .jsonl" : "");
+		return MODE_SKIP;
+	}
+	if (s->final_seen[text])
+		check_problem(c, s->path, s->path_len, "part after %s",
+		    seal_text_path(text));
+	else if (number != s->parts[text] + 1)
+		check_problem(c, s->path, s->path_len, "part %llu out of order: "
+		    "part %llu was due", (unsigned long long)number,
+		    (unsigned long long)(s->parts[text] + 1));
+	s->parts[text]++;
+	s->part = true;
+	return check_text_mode(text);
+}
+
+/* Note a text's final member, after which no part may come. */
+static void
+check_final_begin(struct check_state *s)
+{
+	if (s->mode == MODE_MANIFEST)
+		s->final_seen[SEAL_TEXT_MANIFEST] = true;
+	else if (s->mode == MODE_SUMS)
+		s->final_seen[SEAL_TEXT_SUMS] = true;
+	else if (s->mode == MODE_LOG)
+		s->final_seen[SEAL_TEXT_LOG] = true;
 }
 
 /* Visitor: a member starts (the walk hands over regular files only). */
@@ -156,6 +222,12 @@ check_begin(void *arg, const struct reader_member *m)
 	s->item->member_mtime.tv_nsec = m->mtime_nsec;
 	s->item->member_mtime_exact = m->mtime_exact;
 	s->mode = check_mode_of(m->path);
+	s->part = false;
+	if (s->mode == MODE_PART)
+		s->mode = check_part_begin(c, s);
+	else
+		check_final_begin(s);
+	s->line_last = 0;
 	s->bytes = 0;
 	s->first_len = 0;
 	s->buffer_len = 0;
@@ -261,10 +333,10 @@ check_entry(struct check *c, char *line, size_t len, struct manifest_record *r)
 	return 0;
 }
 
-/* Check where a header or trailer line stands. */
+/* Check where a header or trailer line stands (at: its line in the whole manifest). */
 static void
 check_frame_line(struct check *c, struct check_state *s,
-    const struct manifest_record *r, size_t number)
+    const struct manifest_record *r, size_t number, size_t at)
 {
 	const char *format;
 	const json_t *version;
@@ -275,11 +347,11 @@ check_frame_line(struct check *c, struct check_state *s,
 		if (format == NULL || strcmp(format, "custody-manifest") != 0 ||
 		    !json_is_integer(version) ||
 		    json_integer_value(version) != MANIFEST_VERSION)
-			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+			check_problem(c, s->path, s->path_len,
 			    "line %zu: not a version %d custody manifest", number,
 			    MANIFEST_VERSION);
-		if (number != 1)
-			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		if (at != 1)
+			check_problem(c, s->path, s->path_len,
 			    "line %zu: header line not at the start", number);
 		if (!s->header_seen)
 			s->header = json_incref(r->json);
@@ -287,7 +359,7 @@ check_frame_line(struct check *c, struct check_state *s,
 		return;
 	}
 	if (s->trailer_seen)
-		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		check_problem(c, s->path, s->path_len,
 		    "line %zu: second trailer line", number);
 	if (!s->trailer_seen)
 		s->trailer = json_incref(r->json);
@@ -302,31 +374,33 @@ check_manifest_line(char *line, size_t len, size_t number, void *arg)
 	struct check *c = arg;
 	struct check_state *s = c->state;
 	struct manifest_record r;
+	size_t at = s->line_base + number;
 	int rc = 0;
 
+	s->line_last = number;
 	if (line == NULL) {
-		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		check_problem(c, s->path, s->path_len,
 		    "line %zu: longer than %d bytes", number, MANIFEST_LINE_MAX);
 		return 0;
 	}
 	if (s->trailer_seen && !s->after_trailer) {
-		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		check_problem(c, s->path, s->path_len,
 		    "line %zu: lines after the trailer", number);
 		s->after_trailer = true;
 	}
 	if (manifest_parse_line(line, len, &r) != 0) {
-		check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		check_problem(c, s->path, s->path_len,
 		    "line %zu: %s", number, error_message());
 		/* Still a leaf: the counts and the root then agree with the seal. */
 		if (r.type == MANIFEST_ENTRY && (rc = check_leaf(c, line, len)) == 0)
 			c->leaf_count++;
 	} else if (r.type == MANIFEST_ENTRY) {
-		if (number == 1)
-			check_problem(c, MANIFEST_PATH, strlen(MANIFEST_PATH),
+		if (at == 1)
+			check_problem(c, s->path, s->path_len,
 			    "line 1: no header line");
 		rc = check_entry(c, line, len, &r);
 	} else
-		check_frame_line(c, s, &r, number);
+		check_frame_line(c, s, &r, number, at);
 	manifest_record_free(&r);
 	return rc;
 }
@@ -341,7 +415,8 @@ check_sums_line(char *line, size_t len, size_t number, void *arg)
 	size_t path_len;
 
 	if (line == NULL || sums_parse_line(line, len, &hex, &path, &path_len) != 0) {
-		check_problem(c, SUMS_PATH, strlen(SUMS_PATH), "line %zu: %s",
+		check_problem(c, ((struct check_state *)c->state)->path,
+		    ((struct check_state *)c->state)->path_len, "line %zu: %s",
 		    number, line == NULL ? "too long" : error_message());
 		return 0;
 	}
@@ -399,6 +474,8 @@ check_data(void *arg, const void *data, size_t len)
 		return -1;
 	switch (s->mode) {
 	case MODE_MANIFEST:
+		if (EVP_DigestUpdate(s->manifest_md, data, len) != 1)
+			return error_set("cannot digest the manifest");
 		return lines_feed(&s->lines, data, len, check_manifest_line, c);
 	case MODE_SUMS:
 		return lines_feed(&s->lines, data, len, check_sums_line, c);
@@ -424,9 +501,12 @@ check_end_text(struct check *c, struct check_state *s)
 		rc = lines_finish(&s->lines, check_manifest_line, c, &unterminated);
 	else if (s->mode == MODE_SUMS)
 		rc = lines_finish(&s->lines, check_sums_line, c, &unterminated);
+	/* A part's last line too: a line is never split between parts. */
 	if (unterminated)
 		check_problem(c, s->path, s->path_len, "last line has no newline");
 	lines_free(&s->lines);
+	if (s->mode == MODE_MANIFEST)
+		s->line_base += s->line_last;
 	return rc;
 }
 
@@ -505,8 +585,13 @@ check_end(void *arg)
 	s->item->member_count++;
 	s->item->member_size = s->bytes;
 	memcpy(s->item->member_sha256, s->hashes.digest[HASH_SHA256], 32);
-	if (s->mode == MODE_MANIFEST)
-		memcpy(s->manifest_sha256, s->item->member_sha256, 32);
+	/* The seal's manifest digest is over the parts and manifest.jsonl. */
+	if (s->mode == MODE_MANIFEST && !s->part &&
+	    (EVP_DigestFinal_ex(s->manifest_md, s->manifest_sha256, NULL) != 1 ||
+	    EVP_DigestInit_ex(s->manifest_md, EVP_sha256(), NULL) != 1))
+		return error_set("cannot digest the manifest");
+	if (s->part)
+		;
 	else if (s->mode == MODE_LOG)
 		memcpy(s->log_sha256, s->item->member_sha256, 32);
 	else if (s->mode == MODE_SUMS)
@@ -601,7 +686,9 @@ static void
 check_item_custody(struct check *c, const char *path, size_t len,
     const struct check_item *item)
 {
-	bool summed = strcmp(path, MANIFEST_PATH) == 0 || strcmp(path, LOG_PATH) == 0;
+	/* Everything but SHA256SUMS itself and the seal is listed in SHA256SUMS. */
+	bool summed = strcmp(path, SUMS_PATH) != 0 && strcmp(path, SEAL_PATH) != 0 &&
+	    strcmp(path, SEAL_SIG_PATH) != 0;
 
 	if (item->member_count == 0)
 		check_problem(c, path, len, "missing from the archive");
@@ -720,6 +807,9 @@ check_setup(struct check *c)
 	if ((c->problems = json_array()) == NULL ||
 	    (c->types_found = json_array()) == NULL)
 		return error_set("out of memory");
+	if ((s->manifest_md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(s->manifest_md, EVP_sha256(), NULL) != 1)
+		return error_set("cannot digest the manifest");
 	if ((c->items = pathmap_new(sizeof(struct check_item))) == NULL ||
 	    hash_set_init(&s->hashes, c->all_hashes ? HASH_MASK_ALL :
 	    HASH_MASK(HASH_SHA256)) != 0)
@@ -767,7 +857,23 @@ check_commitment(struct check *c, const char *path, const char *committed,
 		check_problem(c, path, strlen(path), "does not match the seal's sha256");
 }
 
-/* The seal's commitments: manifest, sums, log, Merkle root, counts. */
+/* The seal's count of each text's parts is the archive's. */
+static void
+check_seal_parts(struct check *c, const struct seal *seal)
+{
+	const struct check_state *s = c->state;
+	int t;
+
+	for (t = 0; t < SEAL_TEXTS; t++)
+		if (seal->parts[t] != s->parts[t])
+			check_problem(c, SEAL_PATH, strlen(SEAL_PATH), "seal counts "
+			    "%llu parts of %s, the archive has %llu",
+			    (unsigned long long)seal->parts[t],
+			    seal_text_path((enum seal_text)t),
+			    (unsigned long long)s->parts[t]);
+}
+
+/* The seal's commitments: manifest, sums, log, parts, Merkle root, counts. */
 static void
 check_seal_commitments(struct check *c, const struct seal *seal)
 {
@@ -778,6 +884,7 @@ check_seal_commitments(struct check *c, const struct seal *seal)
 	check_commitment(c, MANIFEST_PATH, seal->manifest_sha256, s->manifest_sha256);
 	check_commitment(c, SUMS_PATH, seal->sums_sha256, s->sums_sha256);
 	check_commitment(c, LOG_PATH, seal->log_sha256, s->log_sha256);
+	check_seal_parts(c, seal);
 	merkle_builder_root(&c->tree, root);
 	util_hex(root, sizeof root, hex);
 	if (strcmp(hex, seal->merkle_root) != 0)
@@ -927,6 +1034,7 @@ check_free(struct check *c)
 		lines_free(&s->lines);
 		json_decref(s->header);
 		json_decref(s->trailer);
+		EVP_MD_CTX_free(s->manifest_md);
 		filetype_free(s->filetype);
 		free(s->first);
 		free(s->path);
