@@ -48,9 +48,10 @@ struct pending {
 
 /* A growing text of custody/, in memory until it goes out as a part. */
 struct spool {
-	FILE		*file;
-	char		*memory;
+	FILE		*file;		/* writes to memory */
+	char		*memory;	/* a mapping of reserved bytes */
 	size_t		 memory_len;
+	size_t		 reserved;
 	uint64_t	 parts;		/* written out so far */
 	EVP_MD_CTX	*whole;		/* over every part and the final member */
 };

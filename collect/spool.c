@@ -1,10 +1,13 @@
 /*
  * Spools: the growing texts of custody/ (manifest, SHA256SUMS, log), kept
- * in memory and written into the archive in parts of PART_SIZE as they
- * grow, so that memory does not grow with the number of files.
+ * in memory and written into the archive in parts as they grow, so that
+ * memory does not grow with the number of files.
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,31 +22,61 @@
 #include "live.h"
 #include "collector-private.h"
 
-/* A spool holding this many bytes of complete lines goes out as a part. */
+/*
+ * When the three spools together hold this many bytes (of complete
+ * lines), each goes out as its text's next part: together they never hold
+ * much more.
+ */
 #define PART_SIZE	(8 * 1024 * 1024)
+/* Address space set aside per spool; only what is written takes memory. */
+#define SPOOL_RESERVE	(32 * 1024 * 1024)
 
-/* Open an empty spool in memory. */
+/* The stream's writes: append to the mapping, growing it when full. */
+static ssize_t
+spool_write(void *arg, const char *data, size_t len)
+{
+	struct spool *s = arg;
+	size_t want = s->reserved;
+	void *grown;
+
+	while (s->memory_len + len > want)
+		want *= 2;
+	if (want != s->reserved) {
+		grown = mremap(s->memory, s->reserved, want, MREMAP_MAYMOVE);
+		if (grown == MAP_FAILED) {
+			errno = ENOMEM;
+			return -1;
+		}
+		s->memory = grown;
+		s->reserved = want;
+	}
+	memcpy(s->memory + s->memory_len, data, len);
+	s->memory_len += len;
+	return (ssize_t)len;
+}
+
+/* Open an empty spool: a stream into a private anonymous mapping. */
 int
 spool_open(struct spool *s)
 {
+	cookie_io_functions_t io = { .write = spool_write };
+
 	memset(s, 0, sizeof *s);
+	s->memory = mmap(NULL, SPOOL_RESERVE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (s->memory == MAP_FAILED) {
+		s->memory = NULL;
+		return error_set_errno("spool");
+	}
+	s->reserved = SPOOL_RESERVE;
 	if ((s->whole = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(s->whole, EVP_sha256(), NULL) != 1)
 		return error_set("cannot digest a spool");
-	s->file = open_memstream(&s->memory, &s->memory_len);
-	return s->file != NULL ? 0 : error_set_errno("open_memstream");
-}
-
-/* Empty a spool that went out as a part; its count and digest go on. */
-static int
-spool_empty(struct spool *s)
-{
-	fclose(s->file);
-	free(s->memory);
-	s->memory = NULL;
-	s->memory_len = 0;
-	s->file = open_memstream(&s->memory, &s->memory_len);
-	return s->file != NULL ? 0 : error_set_errno("open_memstream");
+	if ((s->file = fopencookie(s, "w", io)) == NULL)
+		return error_set_errno("spool");
+	/* Large writes into the mapping: a line or more is written per file. */
+	setvbuf(s->file, NULL, _IOFBF, 64 * 1024);
+	return 0;
 }
 
 /* Close a spool. */
@@ -52,9 +85,20 @@ spool_close(struct spool *s)
 {
 	if (s->file != NULL)
 		fclose(s->file);
-	free(s->memory);
+	if (s->memory != NULL)
+		munmap(s->memory, s->reserved);
 	EVP_MD_CTX_free(s->whole);
 	memset(s, 0, sizeof *s);
+}
+
+/* Empty a spool that went out as a part, giving its memory back. */
+static int
+spool_empty(struct spool *s)
+{
+	s->memory_len = 0;
+	if (madvise(s->memory, s->reserved, MADV_DONTNEED) != 0)
+		return error_set_errno("spool");
+	return 0;
 }
 
 /* The SHA-256 of a text: every part and its final member, in order. */
@@ -90,29 +134,19 @@ spool_part(struct collector *c, struct spool *s, enum seal_text text)
 	unsigned char digest[32];
 
 	if (seal_part_name(text, s->parts + 1, path) != 0 ||
-	    spool_to_member(c, s, path, digest) != 0)
+	    spool_to_member(c, s, path, digest) != 0 || spool_empty(s) != 0)
 		return -1;
 	s->parts++;
-	if (spool_empty(s) != 0)
-		return -1;
 	util_hex(digest, sizeof digest, hex);
 	/* SHA256SUMS's own part is listed in the next one, or in the final member. */
 	return sums_write_line(c->sums.file, hex, path, strlen(path));
 }
 
-/* Whether a spool holds a part's worth. */
-static int
-spool_full(struct spool *s)
-{
-	if (fflush(s->file) != 0)
-		return error_set_errno("spool");
-	return s->memory_len >= PART_SIZE;
-}
-
 /*
- * Write out each spool that holds a part's worth. Called on the sink's
- * side between members, when every spool holds complete lines only; the
- * manifest and log go first, so that SHA256SUMS lists their parts.
+ * When the spools together hold PART_SIZE, write each that holds anything
+ * out as a part. Called on the sink's side between members, when every
+ * spool holds complete lines only; the manifest and log go first, so that
+ * SHA256SUMS lists their parts.
  */
 int
 spool_parts(struct collector *c)
@@ -121,13 +155,19 @@ spool_parts(struct collector *c)
 	static const enum seal_text order[SEAL_TEXTS] = {
 		SEAL_TEXT_MANIFEST, SEAL_TEXT_LOG, SEAL_TEXT_SUMS
 	};
-	int i, full;
+	size_t held = 0;
+	int i;
 
 	for (i = 0; i < SEAL_TEXTS; i++) {
-		if ((full = spool_full(spools[order[i]])) < 0)
-			return -1;
-		if (full && spool_part(c, spools[order[i]], order[i]) != 0)
-			return -1;
+		if (fflush(spools[i]->file) != 0)
+			return error_set_errno("spool");
+		held += spools[i]->memory_len;
 	}
+	if (held < PART_SIZE)
+		return 0;
+	for (i = 0; i < SEAL_TEXTS; i++)
+		if (spools[order[i]]->memory_len > 0 &&
+		    spool_part(c, spools[order[i]], order[i]) != 0)
+			return -1;
 	return 0;
 }
