@@ -978,7 +978,18 @@ BEGIN { init(); while ((getline l < trailer) > 0) { split(l, kv, " "); TR[kv[1]]
 { text = text $0 "\n" }
 END {
 	if (!jparse(text) || JT[""] != "o") { problem("not a JSON object (" JERR ")"); exit }
-	if (jtext("format") != "custody-seal" || jint("version") != "1") { problem("not a version 1 custody seal"); exit }
+	if (jtext("format") != "custody-seal" || (jint("version") != "1" && jint("version") != "2")) { problem("not a version 1 or 2 custody seal"); exit }
+	# The parts of each text: none in version 1, counted in version 2.
+	np = split(parts, P, " ")
+	if (jint("version") == "1" && ("parts" in JT)) problem("a version 1 seal has no parts")
+	if (jint("version") == "2" && (JT["parts"] != "o" || split(JK["parts"], PK, SUBSEP) != 4))
+		problem("parts is missing or not {manifest, sums, log}")
+	for (i = 1; i < np; i += 2) {
+		sealed = jint("version") == "1" ? 0 : jint("parts." P[i])
+		if (jint("version") == "2" && (sealed == "" || sealed + 0 > 999999)) problem("parts." P[i] " is missing or invalid")
+		else if (sealed + 0 != P[i + 1] + 0)
+			problem("seal counts " sealed " parts of " (P[i] == "manifest" ? "custody/manifest.jsonl" : P[i] == "sums" ? "custody/SHA256SUMS" : "custody/collection.log") ", the archive has " P[i + 1])
+	}
 	if (jtext("case_id") != case_id) problem("case_id \"" show(J["case_id"]) "\", the manifest says \"" case_id "\"")
 	if (jtext("evidence_id") != evidence_id) problem("evidence_id \"" show(J["evidence_id"]) "\", the manifest says \"" evidence_id "\"")
 	if (JT["host.hostname"] != "s") problem("host.hostname is missing")
@@ -1007,6 +1018,50 @@ END {
 	print "KEY " jtext("collector.public_key")
 	print "FP " jtext("collector.fingerprint")
 }
+EOF
+}
+
+# Step 3: the parts of the texts (custody-formats(5), PARTS). Reads the
+# walker's "M" lines in archive order; prints "TEXT OFFSET SIZE NAME" per
+# part, in that order, and "C TEXT COUNT" into counts. A part is named
+# DIR/NNNNNN (six digits; .jsonl after them for the manifest), numbered from
+# 000001 without gaps or repeats, before its text's final member.
+write_parts_reader() {
+	cat >"$T/parts.awk" <<'EOF'
+function problem(h, what) { print "FAILED " show(h) ": " what >> problems }
+BEGIN {
+	init(); split("manifest sums log", T, " ")
+	D["manifest"] = tohex("custody/manifest.d/"); S["manifest"] = tohex(".jsonl")
+	D["sums"] = tohex("custody/SHA256SUMS.d/"); S["sums"] = ""
+	D["log"] = tohex("custody/collection.log.d/"); S["log"] = ""
+	F["manifest"] = tohex("custody/manifest.jsonl")
+	F["sums"] = tohex("custody/SHA256SUMS")
+	F["log"] = tohex("custody/collection.log")
+}
+$1 == "M" {
+	h = $4
+	for (i = 1; i <= 3; i++) {
+		t = T[i]
+		if (h == F[t]) { final[t] = 1; next }
+		if (substr(h, 1, length(D[t])) != D[t]) continue
+		rest = substr(h, length(D[t]) + 1); num = ""
+		ok = length(rest) == 12 + length(S[t]) && substr(rest, 13) == S[t]
+		for (k = 1; ok && k < 12; k += 2)
+			if (substr(rest, k, 2) !~ /^3[0-9]$/) ok = 0
+			else num = num substr(rest, k + 1, 1)
+		if (!ok || num + 0 == 0) {
+			problem(h, "not the name of a part (" totext(D[t]) " then six digits" (t == "manifest" ? " and .jsonl)" : ")"))
+			next
+		}
+		n = num + 0
+		if (final[t]) problem(h, "part after " totext(F[t]))
+		else if (n != count[t] + 1) problem(h, "part " n " out of order: part " (count[t] + 1) " was due")
+		count[t]++
+		print t, $2, $3, totext(h)
+		next
+	}
+}
+END { for (i = 1; i <= 3; i++) print "C", T[i], count[T[i]] + 0 > counts }
 EOF
 }
 
@@ -1195,11 +1250,34 @@ archive_mode() {
 	clean=yes
 	grep -q '^BAD' "$T/walk" && clean=no
 
-	# Step 3: custody's own members, read out by offset.
-	mkdir "$T/c"
+	# Step 3: custody's own members, read out by offset, and the parts of
+	# the texts: each text is its parts in order, then its final member.
+	mkdir "$T/c" "$T/p"
 	for m in $CUSTODY_MEMBERS; do
 		member_bytes "$m" "$T/c/${m#custody/}" || : >"$T/c/${m#custody/}"
 	done
+	write_parts_reader
+	awk -f "$T/lib.awk" -f "$T/parts.awk" -v problems="$T/problems" \
+	    -v counts="$T/parts.counts" "$T/members" >"$T/parts" || cannot "awk failed"
+	: >"$T/parts.sums"
+	: >"$T/parts.own"
+	: >"$T/parts.files"
+	for t in manifest sums log; do : >"$T/p/$t"; done
+	i=0
+	while read -r t off size name; do
+		i=$((i + 1))
+		tail -c +$((off + 1)) "$T/tar" | head -c "$size" >"$T/p/$i"
+		# A line is never split between parts: each ends with a newline.
+		if [ -s "$T/p/$i" ] && [ "$(tail -c 1 "$T/p/$i" | od -An -tx1 | tr -d ' ')" != 0a ]; then
+			echo "FAILED $name: last line has no newline" >>"$T/problems"
+		fi
+		cat "$T/p/$i" >>"$T/p/$t"
+		echo "$(sha256 "$T/p/$i") $name" >>"$T/parts.sums"
+		echo "$name" >>"$T/parts.own"
+		echo "$i $name" >>"$T/parts.files"
+	done <"$T/parts"
+	cat "$T/p/manifest" "$T/c/manifest.jsonl" >"$T/c/manifest.all"
+	cat "$T/p/sums" "$T/c/SHA256SUMS" >"$T/c/SHA256SUMS.all"
 
 	# Step 4: the manifest.
 	if [ -s "$T/c/manifest.jsonl" ] && [ "$(tail -c 1 "$T/c/manifest.jsonl" | od -An -tx1 | tr -d ' ')" != 0a ]; then
@@ -1208,11 +1286,11 @@ archive_mode() {
 	mkdir "$T/leaves"
 	write_manifest_reader
 	awk -f "$T/lib.awk" -f "$T/manifest.awk" -v leafdir="$T/leaves" \
-	    -v problems="$T/problems" "$T/c/manifest.jsonl" >"$T/manifest" || cannot "awk failed"
+	    -v problems="$T/problems" "$T/c/manifest.all" >"$T/manifest" || cannot "awk failed"
 
 	# Step 5: every member once, as the manifest says.
 	write_member_judge
-	printf '%s\n' $CUSTODY_MEMBERS >"$T/own"
+	{ printf '%s\n' $CUSTODY_MEMBERS; cat "$T/parts.own"; } >"$T/own"
 	awk -f "$T/lib.awk" -f "$T/judge.awk" -v problems="$T/problems" \
 	    -v present="$T/present" "$T/members" "$T/manifest" "$T/own" || cannot "awk failed"
 	: >>"$T/present"
@@ -1224,12 +1302,13 @@ archive_mode() {
 	{
 		echo "$(sha256 "$T/c/manifest.jsonl") custody/manifest.jsonl"
 		echo "$(sha256 "$T/c/collection.log") custody/collection.log"
+		cat "$T/parts.sums"
 	} >"$T/own.sums"
 	write_sums_judge
 	write_sums_verdicts
 	awk -f "$T/lib.awk" -f "$T/sums.awk" -v problems="$T/problems" \
 	    -v expected="$T/expected.sums" -v order="$T/expected.order" \
-	    "$T/present" "$T/manifest" "$T/own.sums" "$T/c/SHA256SUMS" ||
+	    "$T/present" "$T/manifest" "$T/own.sums" "$T/c/SHA256SUMS.all" ||
 	    cannot "awk failed"
 
 	# Step 7: GNU tar extracts the same: the member count, custody's files,
@@ -1249,6 +1328,11 @@ archive_mode() {
 					echo "FAILED $m: GNU tar extracts other bytes" >>"$T/problems"
 				fi
 			done
+			while read -r i m; do
+				if [ -f "$T/x/$m" ] && ! cmp -s "$T/x/$m" "$T/p/$i"; then
+					echo "FAILED $m: GNU tar extracts other bytes" >>"$T/problems"
+				fi
+			done <"$T/parts.files"
 			: >>"$T/expected.sums"
 			: >>"$T/expected.order"
 			# One output line per input line, in order: "NAME: OK".
@@ -1277,7 +1361,8 @@ archive_mode() {
 	awk -f "$T/lib.awk" -f "$T/seal.awk" -v problems="$T/problems" \
 	    -v case_id="$case_id" -v evidence_id="$evidence_id" -v entries="${entries:-0}" \
 	    -v members="$members" -v bytes="$membytes" -v root="$root" \
-	    -v manifest_sha256="$(sha256 "$T/c/manifest.jsonl")" \
+	    -v manifest_sha256="$(sha256 "$T/c/manifest.all")" \
+	    -v parts="$(sed -n 's/^C //p' "$T/parts.counts" | tr '\n' ' ')" \
 	    -v sums_sha256="$(sha256 "$T/c/SHA256SUMS")" \
 	    -v log_sha256="$(sha256 "$T/c/collection.log")" \
 	    -v trailer="$T/trailer" "$T/c/seal.json" >"$T/seal" || cannot "awk failed"

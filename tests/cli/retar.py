@@ -29,6 +29,8 @@ path), unless it says otherwise:
                       escapes: '8 \\0x=y\\n') before it
   mtime NAME SECONDS  its header's modification time
   xheader NAME        its extended header with mode 4777 and owner 1000
+  order FILE          the members named in FILE (one a line), in its order,
+                      instead of the usual order
 """
 import os
 import sys
@@ -36,6 +38,8 @@ import tarfile
 
 CUSTODY_LAST = ["custody/manifest.jsonl", "custody/collection.log",
                 "custody/SHA256SUMS", "custody/seal.json", "custody/seal.sig"]
+PART_DIRS = ["custody/manifest.d", "custody/collection.log.d",
+             "custody/SHA256SUMS.d"]
 BLOCK = 512
 ENC = dict(encoding="utf-8", errors="surrogateescape")
 
@@ -60,8 +64,20 @@ def members(root):
             for f in files:
                 found.append(os.path.relpath(os.path.join(d, f), root))
     found.sort(key=os.fsencode)
+    found += custody_parts(root)
     found += [m for m in CUSTODY_LAST if os.path.exists(os.path.join(root, m))]
     return found
+
+
+def custody_parts(root):
+    """The parts of custody's texts, as custody writes them: by number,
+    the manifest's, the log's and SHA256SUMS's of each number together."""
+    parts = []
+    for rank, d in enumerate(PART_DIRS):
+        top = os.path.join(root, d)
+        if os.path.isdir(top):
+            parts += [(f.split(".")[0], rank, d + "/" + f) for f in os.listdir(top)]
+    return [name for _, _, name in sorted(parts)]
 
 
 def pad(data):
@@ -170,7 +186,7 @@ def main():
     root, out = sys.argv[1], sys.argv[2]
     change = sys.argv[3] if len(sys.argv) > 3 else None
     args = sys.argv[4:]
-    target = args[0] if args and change not in ("global", "volume") else None
+    target = args[0] if args and change not in ("global", "volume", "order") else None
     parts = []
     if change == "global":
         parts.append(pax_block(record(b"comment", b"applies to all"),
@@ -179,7 +195,11 @@ def main():
         v = tarfile.TarInfo("custody volume")
         v.type = b"V"
         parts.append(v.tobuf(tarfile.USTAR_FORMAT, **ENC))
-    for name in members(root):
+    names = members(root)
+    if change == "order":
+        with open(args[0]) as f:
+            names = f.read().splitlines()
+    for name in names:
         if name == target and change != "lonezero":
             parts.append(member(root, name, change, args))
         else:
