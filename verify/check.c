@@ -162,7 +162,8 @@ check_text_mode(enum seal_text text)
 
 /*
  * A part must come in its turn: numbered from 1 without gaps or repeats,
- * before its text's final member. Returns the text's mode, or MODE_SKIP.
+ * before its text's final member. Returns the text's mode (a misnamed
+ * part's is the log's: digested only).
  */
 static enum check_mode
 check_part_begin(struct check *c, struct check_state *s)
@@ -171,13 +172,14 @@ check_part_begin(struct check *c, struct check_state *s)
 	uint64_t number;
 
 	seal_part_parse(s->path, s->path_len, &text, &number);
+	s->part = true;
 	if (number == 0) {
 		check_problem(c, s->path, s->path_len, "not the name of a part "
 		    "(%s then six digits%s)", text == SEAL_TEXT_MANIFEST ?
 		    "custody/manifest.d/" : text == SEAL_TEXT_SUMS ?
 		    "custody/SHA256SUMS.d/" : "custody/collection.log.d/",
 		    text == SEAL_TEXT_MANIFEST ? " and .jsonl" : "");
-		return MODE_SKIP;
+		return MODE_LOG;
 	}
 	if (s->final_seen[text])
 		check_problem(c, s->path, s->path_len, "part after %s",
@@ -187,7 +189,6 @@ check_part_begin(struct check *c, struct check_state *s)
 		    "part %llu was due", (unsigned long long)number,
 		    (unsigned long long)(s->parts[text] + 1));
 	s->parts[text]++;
-	s->part = true;
 	return check_text_mode(text);
 }
 
@@ -591,7 +592,7 @@ check_end(void *arg)
 	    EVP_DigestInit_ex(s->manifest_md, EVP_sha256(), NULL) != 1))
 		return error_set("cannot digest the manifest");
 	if (s->part)
-		;
+		;	/* a part's digest is checked against SHA256SUMS only */
 	else if (s->mode == MODE_LOG)
 		memcpy(s->log_sha256, s->item->member_sha256, 32);
 	else if (s->mode == MODE_SUMS)
