@@ -23,86 +23,150 @@
 /* Append a string literal. */
 #define LINE_LITERAL(b, s)	util_buffer_append((b), (s), sizeof (s) - 1)
 
-/* What follows the backslash for a byte jansson escapes: 'u' for \u00XX, 0 for none. */
-static char
-manifest_line_escape(unsigned char c)
+/* How the quoting treats a byte. */
+enum {
+	LINE_COPY,	/* as it is */
+	LINE_ESCAPE,	/* quote, backslash, control character */
+	LINE_MULTIBYTE,	/* starts a sequence to check */
+	LINE_REFUSED	/* NUL: never in a JSON string of ours */
+};
+
+#define LINE_ROW(c)	c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
+
+static const unsigned char manifest_line_class[256] = {
+	LINE_REFUSED, LINE_ESCAPE, LINE_ESCAPE, LINE_ESCAPE,
+	LINE_ESCAPE, LINE_ESCAPE, LINE_ESCAPE, LINE_ESCAPE,
+	LINE_ESCAPE, LINE_ESCAPE, LINE_ESCAPE, LINE_ESCAPE,
+	LINE_ESCAPE, LINE_ESCAPE, LINE_ESCAPE, LINE_ESCAPE,	/* 0x00 */
+	LINE_ROW(LINE_ESCAPE),					/* 0x10 */
+	LINE_COPY, LINE_COPY, LINE_ESCAPE, LINE_COPY,		/* '"' */
+	LINE_COPY, LINE_COPY, LINE_COPY, LINE_COPY,
+	LINE_COPY, LINE_COPY, LINE_COPY, LINE_COPY,
+	LINE_COPY, LINE_COPY, LINE_COPY, LINE_COPY,		/* 0x20 */
+	LINE_ROW(LINE_COPY), LINE_ROW(LINE_COPY),		/* 0x30, 0x40 */
+	LINE_COPY, LINE_COPY, LINE_COPY, LINE_COPY,
+	LINE_COPY, LINE_COPY, LINE_COPY, LINE_COPY,
+	LINE_COPY, LINE_COPY, LINE_COPY, LINE_COPY,
+	LINE_ESCAPE, LINE_COPY, LINE_COPY, LINE_COPY,		/* '\\' */
+	LINE_ROW(LINE_COPY), LINE_ROW(LINE_COPY),		/* 0x60, 0x70: DEL as is */
+	LINE_ROW(LINE_MULTIBYTE), LINE_ROW(LINE_MULTIBYTE),
+	LINE_ROW(LINE_MULTIBYTE), LINE_ROW(LINE_MULTIBYTE),
+	LINE_ROW(LINE_MULTIBYTE), LINE_ROW(LINE_MULTIBYTE),
+	LINE_ROW(LINE_MULTIBYTE), LINE_ROW(LINE_MULTIBYTE)
+};
+
+/* Write the escape jansson writes for a byte it escapes; returns the end. */
+static char *
+manifest_line_escape(char *o, unsigned char c)
 {
+	static const char digits[] = "0123456789ABCDEF";
+
+	*o++ = '\\';
 	switch (c) {
 	case '"':
-		return '"';
 	case '\\':
-		return '\\';
+		*o++ = (char)c;
+		return o;
 	case '\b':
-		return 'b';
+		*o++ = 'b';
+		return o;
 	case '\f':
-		return 'f';
+		*o++ = 'f';
+		return o;
 	case '\n':
-		return 'n';
+		*o++ = 'n';
+		return o;
 	case '\r':
-		return 'r';
+		*o++ = 'r';
+		return o;
 	case '\t':
-		return 't';
+		*o++ = 't';
+		return o;
 	default:
-		return c < 0x20 ? 'u' : 0;
+		*o++ = 'u', *o++ = '0', *o++ = '0';
+		*o++ = digits[c >> 4], *o++ = digits[c & 0x0f];
+		return o;
 	}
 }
 
+/* The length of the UTF-8 sequence a byte starts (0: none), checked by util_utf8_valid. */
+static size_t
+manifest_line_sequence(const unsigned char *p, size_t left)
+{
+	size_t n = *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3 :
+	    *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+
+	if (n == 0 || n > left || !util_utf8_valid((const char *)p, n))
+		return 0;
+	return n;
+}
+
 /*
- * Write valid UTF-8 as a JSON string at o, escaped as jansson escapes it:
- * quote, backslash and control characters only ("/", DEL and all of
- * non-ASCII as they are; \u00XX in upper case). o has room for 6 * len + 2
- * bytes. Returns the end.
+ * Write data as a JSON string at o, escaped as jansson escapes it: quote,
+ * backslash and control characters only ("/", DEL and all of non-ASCII
+ * as they are; \u00XX in upper case). o has room for 6 * len + 2 bytes.
+ * Returns the end, or NULL when data is not UTF-8 or holds a NUL, as
+ * util_utf8_valid judges.
  */
 static char *
 manifest_line_quote(char *o, const char *data, size_t len)
 {
-	static const char digits[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)data, *end = p + len, *run;
-	char escape;
+	const unsigned char *p = (const unsigned char *)data, *end = p + len;
+	const unsigned char *run = p;
+	size_t n;
 
 	*o++ = '"';
 	while (p < end) {
-		for (run = p; p < end && *p >= 0x20 && *p != '"' && *p != '\\'; p++)
-			;
-		memcpy(o, run, (size_t)(p - run));
-		o += p - run;
+		while (p < end && manifest_line_class[*p] == LINE_COPY)
+			p++;
 		if (p == end)
 			break;
-		escape = manifest_line_escape(*p);
-		*o++ = '\\';
-		*o++ = escape;
-		if (escape == 'u') {
-			*o++ = '0', *o++ = '0';
-			*o++ = digits[*p >> 4], *o++ = digits[*p & 0x0f];
+		switch (manifest_line_class[*p]) {
+		case LINE_MULTIBYTE:
+			if ((n = manifest_line_sequence(p, (size_t)(end - p))) == 0)
+				return NULL;
+			p += n;
+			continue;
+		case LINE_REFUSED:
+			return NULL;
 		}
-		p++;
+		memcpy(o, run, (size_t)(p - run));
+		o = manifest_line_escape(o + (p - run), *p);
+		run = ++p;
 	}
+	memcpy(o, run, (size_t)(p - run));
+	o += p - run;
 	*o++ = '"';
 	return o;
 }
 
-/* The bytes manifest_line_quote writes for data. */
+/* The bytes manifest_line_quote writes for valid data. */
 static size_t
 manifest_line_quoted_size(const char *data, size_t len)
 {
 	size_t i, size = 2;
-	char escape;
+	unsigned char c;
 
 	for (i = 0; i < len; i++) {
-		escape = manifest_line_escape((unsigned char)data[i]);
-		size += escape == 0 ? 1 : escape == 'u' ? 6 : 2;
+		c = (unsigned char)data[i];
+		size += manifest_line_class[c] != LINE_ESCAPE ? 1 :
+		    c == '"' || c == '\\' || c == '\b' || c == '\f' ||
+		    c == '\n' || c == '\r' || c == '\t' ? 2 : 6;
 	}
 	return size;
 }
 
-/* Append valid UTF-8 as a JSON string. */
+/* Append data as a JSON string; 1 (nothing appended) when it is not UTF-8. */
 static int
 manifest_line_string(struct util_buffer *b, const char *data, size_t len)
 {
+	char *end;
+
 	if (len > SIZE_MAX / 8 || util_buffer_reserve(b, 6 * len + 2) != 0)
 		return -1;
-	b->len = (size_t)(manifest_line_quote(b->data + b->len, data, len) -
-	    b->data);
+	if ((end = manifest_line_quote(b->data + b->len, data, len)) == NULL)
+		return 1;
+	b->len = (size_t)(end - b->data);
 	return 0;
 }
 
@@ -134,32 +198,29 @@ manifest_line_refused(const char *key)
 static int
 manifest_line_text(struct util_buffer *b, const char *key, const char *value)
 {
-	size_t len;
+	size_t start = b->len;
+	int rc;
 
-	if (value == NULL || !util_utf8_valid(value, len = strlen(value)))
+	if (value == NULL)
 		return manifest_line_refused(key);
 	if (manifest_line_key(b, key) != 0 ||
-	    manifest_line_string(b, value, len) != 0)
+	    (rc = manifest_line_string(b, value, strlen(value))) < 0)
 		return -1;
+	if (rc > 0) {
+		b->len = start;
+		return manifest_line_refused(key);
+	}
 	return 0;
 }
 
-/* Bytes as manifest_set_bytes stores them: a string when UTF-8, else key_base64. */
+/* Bytes that are not UTF-8 as manifest_set_bytes stores them: key_base64. */
 static int
-manifest_line_bytes(struct util_buffer *b, const char *key, const char *data,
+manifest_line_base64(struct util_buffer *b, const char *key, const char *data,
     size_t len)
 {
 	char alt[64];
 	size_t encoded;
 
-	if (util_utf8_valid(data, len)) {
-		if (data == NULL)
-			return manifest_line_refused(key);
-		if (manifest_line_key(b, key) != 0 ||
-		    manifest_line_string(b, data, len) != 0)
-			return -1;
-		return 0;
-	}
 	if (len > (size_t)1 << 30)
 		return error_set("data too large to encode");
 	if ((size_t)snprintf(alt, sizeof alt, "%s_base64", key) >= sizeof alt)
@@ -174,6 +235,25 @@ manifest_line_bytes(struct util_buffer *b, const char *key, const char *data,
 	b->len += encoded;
 	b->data[b->len++] = '"';
 	return 0;
+}
+
+/* Bytes as manifest_set_bytes stores them: a string when UTF-8, else key_base64. */
+static int
+manifest_line_bytes(struct util_buffer *b, const char *key, const char *data,
+    size_t len)
+{
+	size_t start = b->len;
+	int rc;
+
+	if (data == NULL)
+		return manifest_line_refused(key);
+	if (manifest_line_key(b, key) != 0 ||
+	    (rc = manifest_line_string(b, data, len)) < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	b->len = start;
+	return manifest_line_base64(b, key, data, len);
 }
 
 /* An integer field, in jansson's decimal form of a json_int_t. */
