@@ -27,7 +27,7 @@
 #include "custody/sums.h"
 #include "custody/util.h"
 
-#define RANDOM_ENTRIES	20000
+#define RANDOM_ENTRIES	10000
 #define FIELD_MAX	8192	/* room for the longest generated field */
 #define PREFIX		"previous line bytes\n"
 #define EMPTY_HEX	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
