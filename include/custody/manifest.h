@@ -92,7 +92,8 @@ char *manifest_entry_line(const struct manifest_entry *, size_t *len);
  * The same line as manifest_entry_line, written without a JSON tree:
  * appended to out (a buffer kept across calls stops allocating), no
  * newline. On failure nothing is appended and the message is the one
- * manifest_entry_json records. 0 or -1.
+ * manifest_entry_json records. No shared state: threads may format at
+ * once, each into its own buffer. 0 or -1.
  */
 int manifest_entry_format(const struct manifest_entry *, struct util_buffer *out);
 /*
