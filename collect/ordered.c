@@ -27,12 +27,30 @@
 
 static void collector_enqueue(struct collector *, struct pending *);
 
+/*
+ * Add a finished log line (taken over) in its turn: behind records still
+ * waiting for a type, the line waits too. The sink's side.
+ */
+void
+collector_log_add(struct collector *c, char *line)
+{
+	struct pending *p;
+
+	if (c->head == NULL || (p = calloc(1, sizeof *p)) == NULL) {
+		fputs(line, c->log.file);
+		free(line);
+		return;
+	}
+	p->ticket = -1;
+	p->log_line = line;
+	collector_enqueue(c, p);
+}
+
 /* Add a line to collection.log: UTC time, then the message. */
 void
 collector_log(struct collector *c, const char *fmt, ...)
 {
 	char now[UTIL_TIME_SIZE], *message, *line;
-	struct pending *p;
 	struct timespec ts;
 	va_list ap;
 	int n;
@@ -48,15 +66,10 @@ collector_log(struct collector *c, const char *fmt, ...)
 		return;
 	}
 	free(message);
-	/* Behind records still waiting for a type, the line waits its turn. */
-	if (c->head == NULL || (p = calloc(1, sizeof *p)) == NULL) {
-		fputs(line, c->log.file);
-		free(line);
-		return;
-	}
-	p->ticket = -1;
-	p->log_line = line;
-	collector_enqueue(c, p);
+	if (sink_here(c))
+		collector_log_add(c, line);
+	else
+		sink_log(c, line);
 }
 
 /* Remember the first problems for the summary. */
@@ -295,11 +308,11 @@ collector_record_typed(struct collector *c, struct manifest_entry *e,
 	return collector_drain(c, false);
 }
 
-/* Record an entry that waits for no type. */
+/* Record an entry without a member, in its turn. */
 int
 collector_record(struct collector *c, struct manifest_entry *e)
 {
-	return collector_record_typed(c, e, -1);
+	return sink_entry(c, e);
 }
 
 /* Fill the parts of an entry common to everything found on disk. */
