@@ -361,7 +361,7 @@ collector_record_typed(struct collector *c, struct manifest_entry *e,
 		if (collector_write_now(c, e) != 0)
 			return -1;
 		collector_progress(c, 0);
-		return 0;
+		return spool_parts(c);
 	}
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return error_set_errno("calloc");
