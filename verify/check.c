@@ -411,13 +411,14 @@ static int
 check_sums_line(char *line, size_t len, size_t number, void *arg)
 {
 	struct check *c = arg;
+	const struct check_state *s = c->state;
 	struct check_item *item;
 	char *hex, *path;
 	size_t path_len;
 
+	/* The member read: SHA256SUMS or one of its parts. */
 	if (line == NULL || sums_parse_line(line, len, &hex, &path, &path_len) != 0) {
-		check_problem(c, ((struct check_state *)c->state)->path,
-		    ((struct check_state *)c->state)->path_len, "line %zu: %s",
+		check_problem(c, s->path, s->path_len, "line %zu: %s",
 		    number, line == NULL ? "too long" : error_message());
 		return 0;
 	}

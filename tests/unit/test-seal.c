@@ -75,6 +75,91 @@ test_seal_round_trip(void **state)
 	free(text);
 }
 
+/* Replace the first occurrence of from in text (of the same length or shorter). */
+static void
+replace_text(char *text, const char *from, const char *to)
+{
+	char *at = strstr(text, from);
+
+	assert_non_null(at);
+	memmove(at + strlen(to), at + strlen(from), strlen(at + strlen(from)) + 1);
+	memcpy(at, to, strlen(to));
+}
+
+/* A seal of texts in parts is version 2 and counts them; version 1 has none. */
+static void
+test_seal_parts(void **state)
+{
+	struct key *key = key_generate("Ada", "examiner", NULL);
+	struct seal s = { 0 }, parsed;
+	size_t len;
+	char *text, *v1;
+
+	(void)state;
+	assert_non_null(key);
+	v1 = make_seal(key, &len);
+	assert_non_null(v1);
+	assert_non_null(strstr(v1, "\"version\": 1,"));
+	assert_null(strstr(v1, "\"parts\""));
+	assert_int_equal(seal_parse(v1, len, &parsed), 0);
+	assert_int_equal(parsed.parts[SEAL_TEXT_MANIFEST], 0);
+	seal_free(&parsed);
+	s.case_id = "CASE-1";
+	s.evidence_id = "E001";
+	s.hostname = "host1";
+	s.started = s.finished = "2026-01-01T00:00:00.000000000Z";
+	s.manifest_sha256 = s.merkle_root = s.sums_sha256 = s.log_sha256 = D1;
+	s.tool_version = "test";
+	s.parts[SEAL_TEXT_MANIFEST] = 3;
+	s.parts[SEAL_TEXT_SUMS] = 1;
+	s.parts[SEAL_TEXT_LOG] = 2;
+	text = seal_serialize(&s, key, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"version\": 2,"));
+	assert_int_equal(seal_parse(text, len, &parsed), 0);
+	assert_int_equal(parsed.parts[SEAL_TEXT_MANIFEST], 3);
+	assert_int_equal(parsed.parts[SEAL_TEXT_SUMS], 1);
+	assert_int_equal(parsed.parts[SEAL_TEXT_LOG], 2);
+	seal_free(&parsed);
+	/* Parts in a version 1 seal, a version 2 seal without them, a bad count. */
+	replace_text(text, "\"version\": 2,", "\"version\": 1,");
+	assert_int_equal(seal_parse(text, strlen(text), &parsed), -1);
+	replace_text(text, "\"version\": 1,", "\"version\": 2,");
+	replace_text(text, "\"sums\": 1", "\"sums\": -1");
+	assert_int_equal(seal_parse(text, strlen(text), &parsed), -1);
+	replace_text(v1, "\"version\": 1,", "\"version\": 2,");
+	assert_int_equal(seal_parse(v1, strlen(v1), &parsed), -1);
+	free(text);
+	free(v1);
+	key_free(key);
+}
+
+/* Part names are six digits in the text's directory, and nothing else. */
+static void
+test_part_names(void **state)
+{
+	char name[SEAL_PART_NAME_SIZE];
+	enum seal_text t;
+	uint64_t n;
+
+	(void)state;
+	assert_int_equal(seal_part_name(SEAL_TEXT_MANIFEST, 1, name), 0);
+	assert_string_equal(name, "custody/manifest.d/000001.jsonl");
+	assert_int_equal(seal_part_name(SEAL_TEXT_SUMS, 999999, name), 0);
+	assert_string_equal(name, "custody/SHA256SUMS.d/999999");
+	assert_int_equal(seal_part_name(SEAL_TEXT_LOG, 0, name), -1);
+	assert_int_equal(seal_part_name(SEAL_TEXT_LOG, 1000000, name), -1);
+	assert_int_equal(seal_part_parse("custody/collection.log.d/000042", 31, &t, &n), 1);
+	assert_int_equal(t, SEAL_TEXT_LOG);
+	assert_int_equal(n, 42);
+	assert_int_equal(seal_part_parse("custody/manifest.d/000042", 25, &t, &n), 1);
+	assert_int_equal(n, 0);
+	assert_int_equal(seal_part_parse("custody/SHA256SUMS.d/00004x", 27, &t, &n), 1);
+	assert_int_equal(n, 0);
+	assert_int_equal(seal_part_parse("custody/SHA256SUMS", 18, &t, &n), 0);
+	assert_int_equal(seal_part_parse("files/custody/manifest.d/000001.jsonl", 37, &t, &n), 0);
+}
+
 /* Seals with a field removed or mangled are refused. */
 static void
 test_seal_hostile(void **state)
@@ -223,6 +308,8 @@ main(void)
 		cmocka_unit_test(test_seal_round_trip),
 		cmocka_unit_test(test_seal_hostile),
 		cmocka_unit_test(test_seal_one_time),
+		cmocka_unit_test(test_seal_parts),
+		cmocka_unit_test(test_part_names),
 		cmocka_unit_test(test_fingerprint_parse),
 		cmocka_unit_test(test_key_fields),
 		cmocka_unit_test(test_proof_round_trip),
