@@ -1,0 +1,111 @@
+/*
+ * The stages of one pass over an archive, each usable in its own thread:
+ * input.c reads the file and digests it with the same read, decompress.c
+ * turns what it reads into the tar stream, ring.c hands blocks from one
+ * thread to the next, reader.c joins them and feeds the walk (walk.h).
+ */
+#ifndef CUSTODY_STAGES_H
+#define CUSTODY_STAGES_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+
+#include "ustar.h"
+
+/* Blocks read from the file, and blocks of the tar stream handed on. */
+#define STAGE_BLOCK	(1024 * 1024)
+
+/* ---- input.c: the raw input, digested as it is read. */
+
+struct input {
+	int		 fd;
+	size_t		 block_size;	/* what one read asks for */
+	EVP_MD_CTX	*hash;
+	uint64_t	 bytes;
+	unsigned char	 head[USTAR_BLOCK];	/* the file's first bytes */
+	size_t		 head_len;
+	unsigned char	 tail[8];	/* and its last (a gzip trailer) */
+	size_t		 tail_len;
+};
+
+/* Open a file (never through a final symlink) or stdin ("-"). 0 or -1. */
+int input_open(const char *path, struct input *);
+/* Read one block into buffer (size bytes) and digest it: bytes, 0 at the end, -1 (errno). */
+ssize_t input_read(struct input *, unsigned char *buffer, size_t size);
+/* Read and digest the rest, so the digest covers the whole file. */
+void input_drain(struct input *, unsigned char *buffer, size_t size);
+/* True when the file begins as a stream of a compression custody writes. */
+bool input_compressed(const struct input *);
+/* The digest of what was read, and its size; the input is closed. */
+void input_close(struct input *, unsigned char sha256[32], uint64_t *bytes);
+
+/* ---- ring.c: a bounded queue of blocks between two threads. */
+
+#define RING_SLOTS_MAX	16
+
+struct ring_block {
+	unsigned char	*data;
+	size_t		 len;
+	int		 status;	/* 1 data, 0 the end, -1 failed (error) */
+	int		 error;		/* an errno, with -1 */
+};
+
+struct ring {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 filled;
+	pthread_cond_t		 emptied;
+	struct ring_block	 blocks[RING_SLOTS_MAX];
+	size_t			 capacity;	/* of each block's data */
+	unsigned		 slots;
+	unsigned		 head;		/* next to take */
+	unsigned		 count;
+	bool			 closed;	/* the taker wants no more */
+};
+
+int ring_init(struct ring *, unsigned slots, size_t capacity);
+/* Producer: a free block (waits); NULL once the ring is closed. */
+struct ring_block *ring_reserve(struct ring *);
+/* Producer: the block reserved is filled. */
+void ring_publish(struct ring *);
+/* Taker: the oldest filled block (waits). */
+struct ring_block *ring_take(struct ring *);
+/* Taker: done with the block taken. */
+void ring_release(struct ring *);
+/* Taker: take no more; a waiting producer gets NULL. */
+void ring_close(struct ring *);
+void ring_free(struct ring *);
+
+/* ---- decompress.c: the file's bytes in, the tar stream out (libarchive). */
+
+/* Where the decompressor's input comes from: 0 (len 0 at the end) or -1 (errno). */
+typedef int (*decompress_pull)(void *arg, const void **block, size_t *len);
+
+struct decompress {
+	struct archive	*archive;
+	decompress_pull	 pull;
+	void		*pull_arg;
+	uint64_t	 pulled;	/* bytes the pull gave */
+	bool		 opened;	/* seen as a stream libarchive reads */
+	bool		 started;	/* its only entry is open */
+	uint64_t	 offset;	/* of the tar stream given out */
+	/* What the pass checks at its end. */
+	int		 filters;	/* archive_filter_count */
+	int		 code;		/* archive_filter_code of the outer filter */
+	char		 outer[32];	/* names of the outer two filters */
+	char		 inner[32];
+	int64_t		 consumed;	/* bytes the filters took, at the close */
+	unsigned long	 crc32;		/* of the tar stream, for gzip */
+};
+
+/* Open the stream (reads its first bytes). 0, or -1 with error_set. */
+int decompress_open(struct decompress *, const char *path, decompress_pull, void *arg);
+/* The next block of the tar stream, valid until the next call: 1, 0 at the end, -1 (error_set). */
+int decompress_next(struct decompress *, const void **block, size_t *len);
+void decompress_close(struct decompress *);
+
+#endif
