@@ -32,8 +32,8 @@ input_open(const char *path, struct input *in)
 	else if ((in->fd = util_open_file(AT_FDCWD, path, &st)) < 0)
 		return -1;
 	/* Whole blocks for streams and large files; no more than a small one needs. */
-	in->block_size = STAGE_BLOCK;
-	if (in->fd != STDIN_FILENO && S_ISREG(st.st_mode) && st.st_size < STAGE_BLOCK)
+	in->block_size = STAGE_INPUT_BLOCK;
+	if (in->fd != STDIN_FILENO && S_ISREG(st.st_mode) && st.st_size < STAGE_INPUT_BLOCK)
 		in->block_size = (size_t)st.st_size < 65536 ? 65536 : (size_t)st.st_size;
 	posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return 0;

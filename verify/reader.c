@@ -24,8 +24,11 @@
 #include "ustar.h"
 #include "walk.h"
 
-#define INPUT_SLOTS	4	/* blocks read ahead of the decompressor */
-#define OUTPUT_SLOTS	8	/* blocks decompressed ahead of the walk */
+/* Blocks read ahead of the decompressor, and decompressed ahead of the walk. */
+#define INPUT_SLOTS	8
+#define INPUT_BATCH	4
+#define STREAM_SLOTS	8
+#define STREAM_BATCH	4
 
 struct pass {
 	const char		*path;
@@ -187,7 +190,7 @@ pass_start(struct pass *p, const char *path)
 	p->path = path;
 	if (input_open(path, &p->in) != 0)
 		return -1;
-	if (ring_init(&p->in_ring, INPUT_SLOTS, p->in.block_size) == 0) {
+	if (ring_init(&p->in_ring, INPUT_SLOTS, INPUT_BATCH, p->in.block_size) == 0) {
 		if (util_thread_start(&p->input_thread, pass_input, p) == 0)
 			p->input_threaded = true;
 		else
@@ -195,7 +198,7 @@ pass_start(struct pass *p, const char *path)
 	}
 	if (!p->input_threaded && (p->buffer = malloc(p->in.block_size)) == NULL)
 		return error_set_errno("malloc");
-	if (ring_init(&p->out_ring, OUTPUT_SLOTS, STAGE_BLOCK) == 0) {
+	if (ring_init(&p->out_ring, STREAM_SLOTS, STREAM_BATCH, STAGE_STREAM_BLOCK) == 0) {
 		if (util_thread_start(&p->decompress_thread, pass_decompress, p) == 0)
 			p->decompress_threaded = true;
 		else

@@ -1,7 +1,8 @@
 /*
  * A bounded queue of blocks between two threads. Blocks are filled in
- * place and handed over whole, one lock per block (a MiB), so hand-offs
- * cost nothing beside the work; a side waits only when the other is behind.
+ * place and handed over whole, and a side that has to wait sleeps until a
+ * batch of blocks is ready for it: the threads wake each other once per
+ * batch, and neither takes a lock or makes a system call per byte.
  */
 #include "config.h"
 
@@ -15,13 +16,13 @@
 
 /* Set up a ring of slots blocks of capacity bytes each. 0 or -1. */
 int
-ring_init(struct ring *r, unsigned slots, size_t capacity)
+ring_init(struct ring *r, unsigned slots, unsigned batch, size_t capacity)
 {
 	unsigned i;
 
 	memset(r, 0, sizeof *r);
-	if (slots == 0 || slots > RING_SLOTS_MAX)
-		return error_set("a ring of %u blocks", slots);
+	if (slots == 0 || slots > RING_SLOTS_MAX || batch == 0 || batch > slots)
+		return error_set("a ring of %u blocks in batches of %u", slots, batch);
 	if (pthread_mutex_init(&r->lock, NULL) != 0)
 		return error_set("cannot set up a ring");
 	if (pthread_cond_init(&r->filled, NULL) != 0) {
@@ -35,6 +36,7 @@ ring_init(struct ring *r, unsigned slots, size_t capacity)
 	}
 	/* From here on ring_free undoes it all. */
 	r->slots = slots;
+	r->batch = batch;
 	r->capacity = capacity;
 	for (i = 0; i < slots; i++)
 		if ((r->blocks[i].data = malloc(capacity)) == NULL) {
@@ -51,8 +53,12 @@ ring_reserve(struct ring *r)
 	struct ring_block *b = NULL;
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->closed && r->count == r->slots)
-		pthread_cond_wait(&r->emptied, &r->lock);
+	if (r->count == r->slots) {
+		r->producer_waits = true;
+		while (!r->closed && r->slots - r->count < r->batch)
+			pthread_cond_wait(&r->emptied, &r->lock);
+		r->producer_waits = false;
+	}
 	if (!r->closed)
 		b = &r->blocks[(r->head + r->count) % r->slots];
 	pthread_mutex_unlock(&r->lock);
@@ -64,8 +70,11 @@ void
 ring_publish(struct ring *r)
 {
 	pthread_mutex_lock(&r->lock);
+	if (r->blocks[(r->head + r->count) % r->slots].status <= 0)
+		r->ended = true;
 	r->count++;
-	pthread_cond_signal(&r->filled);
+	if (r->taker_waits && (r->count >= r->batch || r->ended))
+		pthread_cond_signal(&r->filled);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -76,8 +85,12 @@ ring_take(struct ring *r)
 	struct ring_block *b;
 
 	pthread_mutex_lock(&r->lock);
-	while (r->count == 0)
-		pthread_cond_wait(&r->filled, &r->lock);
+	if (r->count == 0) {
+		r->taker_waits = true;
+		while (r->count < r->batch && !r->ended)
+			pthread_cond_wait(&r->filled, &r->lock);
+		r->taker_waits = false;
+	}
 	b = &r->blocks[r->head];
 	pthread_mutex_unlock(&r->lock);
 	return b;
@@ -90,7 +103,8 @@ ring_release(struct ring *r)
 	pthread_mutex_lock(&r->lock);
 	r->head = (r->head + 1) % r->slots;
 	r->count--;
-	pthread_cond_signal(&r->emptied);
+	if (r->producer_waits && r->slots - r->count >= r->batch)
+		pthread_cond_signal(&r->emptied);
 	pthread_mutex_unlock(&r->lock);
 }
 

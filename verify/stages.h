@@ -17,8 +17,14 @@
 
 #include "ustar.h"
 
-/* Blocks read from the file, and blocks of the tar stream handed on. */
-#define STAGE_BLOCK	(1024 * 1024)
+/*
+ * Blocks read from the file, and blocks of the tar stream handed on: small
+ * enough that a ring of them stays in a core's cache, so that the copy out
+ * of libarchive's buffer costs little; the tar stream's are the size of
+ * what libarchive gives at once.
+ */
+#define STAGE_INPUT_BLOCK	(256 * 1024)
+#define STAGE_STREAM_BLOCK	(128 * 1024)
 
 /* ---- input.c: the raw input, digested as it is read. */
 
@@ -51,7 +57,7 @@ void input_close(struct input *, unsigned char sha256[32], uint64_t *bytes);
 struct ring_block {
 	unsigned char	*data;
 	size_t		 len;
-	int		 status;	/* 1 data, 0 the end, -1 failed (error) */
+	int		 status;	/* 1 data; the last: 0 the end, -1 failed (error) */
 	int		 error;		/* an errno, with -1 */
 };
 
@@ -62,12 +68,21 @@ struct ring {
 	struct ring_block	 blocks[RING_SLOTS_MAX];
 	size_t			 capacity;	/* of each block's data */
 	unsigned		 slots;
+	unsigned		 batch;		/* blocks a waiting side is woken for */
 	unsigned		 head;		/* next to take */
 	unsigned		 count;
+	bool			 ended;		/* the last block is published */
 	bool			 closed;	/* the taker wants no more */
+	bool			 taker_waits;
+	bool			 producer_waits;
 };
 
-int ring_init(struct ring *, unsigned slots, size_t capacity);
+/*
+ * Set up a ring of slots blocks of capacity bytes. A side that finds the
+ * ring empty (or full) sleeps until batch blocks are there (or free), so
+ * that the two threads wake each other once per batch, not per block.
+ */
+int ring_init(struct ring *, unsigned slots, unsigned batch, size_t capacity);
 /* Producer: a free block (waits); NULL once the ring is closed. */
 struct ring_block *ring_reserve(struct ring *);
 /* Producer: the block reserved is filled. */
