@@ -48,8 +48,7 @@ struct pass {
 	pthread_t		 decompress_thread;
 	struct ring		 out_ring;
 	bool			 out_held;	/* the walk has a block of out_ring */
-	const void		*pending;	/* decompressed, not yet in a block */
-	size_t			 pending_len;
+	unsigned char		*stream;	/* the block decompressed without the thread */
 	char			 message[1024];	/* the decompressor's error */
 };
 
@@ -115,28 +114,6 @@ pass_input(void *arg)
 	return NULL;
 }
 
-/* Fill a block with decompressed data: 1 when full, 0 at the end, -1 (error_set). */
-static int
-pass_fill(struct pass *p, struct ring_block *b)
-{
-	size_t n;
-	int rc;
-
-	while (b->len < p->out_ring.capacity) {
-		if (p->pending_len == 0 &&
-		    (rc = decompress_next(&p->d, &p->pending, &p->pending_len)) <= 0)
-			return rc;
-		n = p->out_ring.capacity - b->len;
-		if (n > p->pending_len)
-			n = p->pending_len;
-		memcpy(b->data + b->len, p->pending, n);
-		b->len += n;
-		p->pending = (const unsigned char *)p->pending + n;
-		p->pending_len -= n;
-	}
-	return 1;
-}
-
 /* The decompressor thread: whole blocks of the tar stream, then one saying how it ended. */
 static void *
 pass_decompress(void *arg)
@@ -149,9 +126,11 @@ pass_decompress(void *arg)
 		snprintf(p->message, sizeof p->message, "%s", error_message());
 	while ((b = ring_reserve(&p->out_ring)) != NULL) {
 		b->len = 0;
-		if (rc > 0 && (rc = pass_fill(p, b)) < 0)
+		if (rc > 0 && decompress_fill(&p->d, b->data, p->out_ring.capacity, &b->len) != 0) {
 			snprintf(p->message, sizeof p->message, "%s", error_message());
-		b->status = b->len > 0 ? 1 : rc;
+			rc = -1;
+		}
+		b->status = b->len > 0 ? 1 : rc > 0 ? 0 : rc;
 		ring_publish(&p->out_ring);
 		if (b->status <= 0)
 			break;
@@ -166,8 +145,12 @@ pass_next(struct pass *p, const void **block, size_t *len)
 {
 	struct ring_block *b;
 
-	if (!p->decompress_threaded)
-		return decompress_next(&p->d, block, len);
+	if (!p->decompress_threaded) {
+		if (decompress_fill(&p->d, p->stream, STAGE_STREAM_BLOCK, len) != 0)
+			return -1;
+		*block = p->stream;
+		return *len > 0;
+	}
 	if (p->out_held)
 		ring_release(&p->out_ring);
 	p->out_held = false;
@@ -204,7 +187,11 @@ pass_start(struct pass *p, const char *path)
 		else
 			ring_free(&p->out_ring);
 	}
-	if (!p->decompress_threaded && decompress_open(&p->d, path, pass_pull, p) != 0)
+	if (p->decompress_threaded)
+		return 0;
+	if ((p->stream = malloc(STAGE_STREAM_BLOCK)) == NULL)
+		snprintf(p->message, sizeof p->message, "malloc: %s", strerror(errno));
+	else if (decompress_open(&p->d, path, pass_pull, p) != 0)
 		snprintf(p->message, sizeof p->message, "%s", error_message());
 	return 0;
 }
@@ -245,6 +232,7 @@ pass_free(struct pass *p)
 	ring_free(&p->in_ring);
 	ring_free(&p->out_ring);
 	free(p->buffer);
+	free(p->stream);
 }
 
 /* ---- The pass. */
@@ -253,8 +241,8 @@ pass_free(struct pass *p)
 static int
 reader_stream(struct pass *p, struct walk *w)
 {
-	const void *block;
-	size_t len;
+	const void *block = NULL;
+	size_t len = 0;
 	int rc;
 
 	if (!p->decompress_threaded && !p->d.opened)

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <openssl/evp.h>
+#include <zstd.h>
 
 #include "ustar.h"
 
@@ -95,23 +96,48 @@ void ring_release(struct ring *);
 void ring_close(struct ring *);
 void ring_free(struct ring *);
 
-/* ---- decompress.c: the file's bytes in, the tar stream out (libarchive). */
+/*
+ * ---- decompress.c and decompress-zstd.c: the file's bytes in, the tar
+ * stream out. A zstd stream is decompressed with libzstd straight into the
+ * caller's buffer; any other input, and a zstd stream whose content is
+ * itself compressed, goes through libarchive, which then only decompresses
+ * (its raw format: no tar parser but ours sees the members).
+ */
 
 /* Where the decompressor's input comes from: 0 (len 0 at the end) or -1 (errno). */
 typedef int (*decompress_pull)(void *arg, const void **block, size_t *len);
 
 struct decompress {
-	struct archive	*archive;
 	decompress_pull	 pull;
 	void		*pull_arg;
 	uint64_t	 pulled;	/* bytes the pull gave */
-	bool		 opened;	/* seen as a stream libarchive reads */
+	const void	*first;		/* the first block pulled, */
+	size_t		 first_len;
+	bool		 first_given;	/* and whether libarchive has had it */
+	/* zstd (decompress-zstd.c). */
+	ZSTD_DStream	*zstd;
+	const unsigned char *in;	/* the input block being decompressed */
+	size_t		 in_len;
+	size_t		 in_pos;
+	bool		 in_frame;	/* inside a frame: its end must come */
+	bool		 zstd_end;
+	bool		 probed;	/* the content was looked at for another layer */
+	uint64_t	 zstd_consumed;
+	unsigned char	*zstd_block;	/* zstd's output, when libarchive reads it */
+	size_t		 zstd_block_len;
+	bool		 zstd_block_given;
+	/* libarchive: over the file, or over zstd's output. */
+	struct archive	*archive;
 	bool		 started;	/* its only entry is open */
+	const void	*pending;	/* given by libarchive, not yet copied */
+	size_t		 pending_len;
+	bool		 opened;	/* seen as a stream */
 	uint64_t	 offset;	/* of the tar stream given out */
-	/* What the pass checks at its end. */
+	char		 error[512];	/* an error, given after the data before it */
+	/* What the pass checks at its end, as libarchive numbers the filters. */
 	int		 filters;	/* archive_filter_count */
-	int		 code;		/* archive_filter_code of the outer filter */
-	char		 outer[32];	/* names of the outer two filters */
+	int		 code;		/* archive_filter_code of filter 0 */
+	char		 outer[32];	/* the names of filters 0 and 1 */
 	char		 inner[32];
 	int64_t		 consumed;	/* bytes the filters took, at the close */
 	unsigned long	 crc32;		/* of the tar stream, for gzip */
@@ -119,8 +145,21 @@ struct decompress {
 
 /* Open the stream (reads its first bytes). 0, or -1 with error_set. */
 int decompress_open(struct decompress *, const char *path, decompress_pull, void *arg);
-/* The next block of the tar stream, valid until the next call: 1, 0 at the end, -1 (error_set). */
-int decompress_next(struct decompress *, const void **block, size_t *len);
+/*
+ * Fill buffer with the tar stream: *len bytes, fewer only at its end (0:
+ * the end). 0, or -1 (error_set); what came before an error is given
+ * first, the error with the next call.
+ */
+int decompress_fill(struct decompress *, unsigned char *buffer, size_t size, size_t *len);
 void decompress_close(struct decompress *);
+
+/* decompress-zstd.c, for decompress.c. */
+bool decompress_zstd_magic(const void *block, size_t len);
+int decompress_zstd_open(struct decompress *);
+/* Fill buffer: *len bytes, fewer at the end or before an error. 0, or -1 (error_set) with none. */
+int decompress_zstd_fill(struct decompress *, unsigned char *buffer, size_t size, size_t *len);
+/* libarchive's read callback over zstd's output. */
+int decompress_zstd_block(struct decompress *, const void **block, size_t *len);
+void decompress_zstd_close(struct decompress *);
 
 #endif
