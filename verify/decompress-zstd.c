@@ -96,11 +96,13 @@ decompress_zstd_fill(struct decompress *d, unsigned char *buffer, size_t size,
 	ZSTD_outBuffer out = { buffer, size, 0 };
 
 	*len = 0;
+	if (d->zstd_error[0] != '\0')
+		return error_set("%s", d->zstd_error);
 	while (out.pos < out.size && !d->zstd_end)
 		if (decompress_zstd_step(d, &out) != 0) {
 			if (out.pos == 0)
 				return -1;
-			snprintf(d->error, sizeof d->error, "%s", error_message());
+			snprintf(d->zstd_error, sizeof d->zstd_error, "%s", error_message());
 			break;
 		}
 	*len = out.pos;
@@ -117,8 +119,6 @@ decompress_zstd_block(struct decompress *d, const void **block, size_t *len)
 		*len = d->zstd_block_len;
 		return 0;
 	}
-	if (d->error[0] != '\0')
-		return error_set("%s", d->error);
 	if (decompress_zstd_fill(d, d->zstd_block, STAGE_STREAM_BLOCK, len) != 0)
 		return -1;
 	*block = d->zstd_block;

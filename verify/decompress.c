@@ -228,10 +228,13 @@ decompress_archive_fill(struct decompress *d, unsigned char *buffer, size_t size
 	int rc;
 
 	*len = 0;
+	if (d->archive_error[0] != '\0')
+		return error_set("%s", d->archive_error);
 	while (*len < size) {
 		if (d->pending_len == 0 && (rc = decompress_archive_next(d)) <= 0) {
 			if (rc < 0 && *len > 0)
-				snprintf(d->error, sizeof d->error, "%s", error_message());
+				snprintf(d->archive_error, sizeof d->archive_error, "%s",
+				    error_message());
 			return *len > 0 ? 0 : rc;
 		}
 		n = size - *len < d->pending_len ? size - *len : d->pending_len;
@@ -248,9 +251,6 @@ int
 decompress_fill(struct decompress *d, unsigned char *buffer, size_t size,
     size_t *len)
 {
-	*len = 0;
-	if (d->error[0] != '\0')
-		return error_set("%s", d->error);
 	if (d->archive != NULL)
 		return decompress_archive_fill(d, buffer, size, len);
 	if (decompress_zstd_fill(d, buffer, size, len) != 0)

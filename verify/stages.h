@@ -126,6 +126,7 @@ struct decompress {
 	unsigned char	*zstd_block;	/* zstd's output, when libarchive reads it */
 	size_t		 zstd_block_len;
 	bool		 zstd_block_given;
+	char		 zstd_error[512];	/* given after the data before it */
 	/* libarchive: over the file, or over zstd's output. */
 	struct archive	*archive;
 	bool		 started;	/* its only entry is open */
@@ -133,7 +134,7 @@ struct decompress {
 	size_t		 pending_len;
 	bool		 opened;	/* seen as a stream */
 	uint64_t	 offset;	/* of the tar stream given out */
-	char		 error[512];	/* an error, given after the data before it */
+	char		 archive_error[512];	/* given after the data before it */
 	/* What the pass checks at its end, as libarchive numbers the filters. */
 	int		 filters;	/* archive_filter_count */
 	int		 code;		/* archive_filter_code of filter 0 */
