@@ -32,8 +32,8 @@
 #include "collector-private.h"
 #include "pkgcheck.h"
 
-#define SINK_BYTES	(24 * 1024 * 1024)	/* data and names in flight, at most */
-#define SINK_OPS	8192			/* operations in flight, at most */
+#define SINK_BYTES	(8 * 1024 * 1024)	/* data and names in flight, at most */
+#define SINK_OPS	2048			/* operations in flight, at most */
 
 enum {
 	SINK_BEGIN	= 1 << 0,	/* start a member */
