@@ -1,6 +1,7 @@
 /* RFC 9162 Merkle trees: hashing, streaming roots, and audit proofs. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -11,6 +12,24 @@
 /* Domain separation prefixes, so a leaf can never pass for a node. */
 #define LEAF_PREFIX	0x00
 #define NODE_PREFIX	0x01
+
+static EVP_MD *merkle_sha256;
+static pthread_once_t merkle_sha256_once = PTHREAD_ONCE_INIT;
+
+/* Fetch SHA-256 once: EVP_sha256() fetches it anew on every init. */
+static void
+merkle_fetch(void)
+{
+	merkle_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+/* SHA-256, fetched once (any thread). */
+static const EVP_MD *
+merkle_md(void)
+{
+	pthread_once(&merkle_sha256_once, merkle_fetch);
+	return merkle_sha256 != NULL ? merkle_sha256 : EVP_sha256();
+}
 
 /* Hash prefix || a || b with SHA-256 into out. */
 static void
@@ -28,7 +47,7 @@ digest(unsigned char prefix, const void *a, size_t alen, const void *b,
 		memset(out, 0, MERKLE_HASH_SIZE);
 		return;
 	}
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	ok = EVP_DigestInit_ex(ctx, merkle_md(), NULL) &&
 	    EVP_DigestUpdate(ctx, &prefix, 1) &&
 	    (alen == 0 || EVP_DigestUpdate(ctx, a, alen)) &&
 	    (blen == 0 || EVP_DigestUpdate(ctx, b, blen)) &&

@@ -27,6 +27,8 @@ struct store_signed {
 	bool			 described;	/* its handler, artifact or token row was found */
 };
 
+struct store_check_keys;
+
 /* A ledger checked whole (lib/store-check.c). */
 struct store_check {
 	struct store		*store;
@@ -36,7 +38,12 @@ struct store_check {
 	size_t			 count;
 	size_t			 capacity;
 	merkle_hash		*leaves;
+	merkle_hash		*heads;		/* heads[k]: the root of events 1..k, */
+	size_t			 heads_from;	/* for k from heads_from to count */
 	struct merkle_builder	 tree;
+	struct store_check_keys	*keys;		/* each signer's key, found once */
+	bool			 lean;		/* keep only the events that vouch */
+	uint64_t		 known;		/* events 1..known were verified before */
 	uint64_t		 expected_seq;
 	struct pathmap		*registered;	/* fingerprint -> index + 1 */
 	struct pathmap		*collected;	/* evidence id -> index + 1 */
