@@ -117,6 +117,8 @@ void store_check_pool_submit(struct store_check_pool *, struct store_check_batch
 void store_check_pool_wait(struct store_check_pool *, struct store_check_batch *);
 void store_check_pool_free(struct store_check_pool *);
 
+/* store-checkpoints.c: prove the ledger extends the head verified before. 0 or -1. */
+int store_check_remembered(struct store_check *, const struct store_verified *);
 /* store-check-read.c: read and check every event row. 0 or -1. */
 int store_check_read_events(struct store_check *);
 /* store-check.c: the checks of one item that depend on the events before it. 0 or -1. */

@@ -303,10 +303,9 @@ store_check_lean(struct store_check *c, struct store_signed *s)
 
 /* An event verified before (its leaf is in the remembered tree): keep what vouches. */
 static int
-store_check_known(struct store_check *c, struct store_signed *s,
-    struct store_check_item *it)
+store_check_known(struct store_check *c, struct store_signed *s)
 {
-	if (it->object != NULL && store_check_note_record(c, &s->row.ev) != 0)
+	if (s->object != NULL && store_check_note_record(c, &s->row.ev) != 0)
 		return -1;
 	store_check_lean(c, s);
 	return 0;
@@ -338,7 +337,9 @@ store_check_item_check(struct store_check *c, struct store_check_item *it)
 	if (it->hash_only) {
 		c->expected_seq = seq + 1;
 		store_check_add_leaf(c, it->leaf);
-		return store_check_known(c, s, it);
+		if (c->count == c->known)
+			c->known_tree = c->tree;
+		return store_check_known(c, s);
 	}
 	if (seq != c->expected_seq)
 		store_check_problem(c, seq, "out of sequence: expected #%llu "
@@ -488,29 +489,44 @@ store_check_read(struct store_check *c, size_t damaged)
 	return 0;
 }
 
-/* Check everything of the ledger. */
+/* Check the ledger, in full or after what was verified before. */
 int
-store_check_run(struct store *s, struct store_check *c, char **checkpoints,
-    size_t count, const char *tsa_ca)
+store_check_verify(struct store *s, struct store_check *c,
+    const struct store_check_options *o)
 {
 	memset(c, 0, sizeof *c);
 	c->store = s;
 	c->expected_seq = 1;
 	c->heads_from = SIZE_MAX;
+	c->lean = o->lean;
+	c->known = o->since != NULL ? o->since->size : 0;
 	merkle_builder_init(&c->tree);
-	if ((c->keys = calloc(1, sizeof *c->keys)) == NULL)
-		return error_set("out of memory");
-	if ((c->problems = json_array()) == NULL ||
+	merkle_builder_init(&c->known_tree);
+	if ((c->keys = calloc(1, sizeof *c->keys)) == NULL ||
+	    (c->problems = json_array()) == NULL ||
 	    (c->checkpoints = json_array()) == NULL ||
 	    (c->registered = pathmap_new(sizeof(size_t))) == NULL ||
 	    (c->collected = pathmap_new(sizeof(size_t))) == NULL)
 		return error_set("out of memory");
-	if (store_integrity(s, store_check_damaged, c) != 0 ||
+	/* The whole file's b-trees are a full check's: O(file), not O(new events). */
+	if ((o->since == NULL ? store_integrity(s, store_check_damaged, c) :
+	    store_integrity_shape(s, store_check_damaged, c)) != 0 ||
 	    store_schema_check(s, store_check_schema_object, c) != 0 ||
 	    store_check_read(c, json_array_size(c->problems)) != 0 ||
-	    store_check_checkpoints(c, checkpoints, count) != 0)
+	    (o->since != NULL && store_check_remembered(c, o->since) != 0) ||
+	    store_check_checkpoints(c, o->checkpoints, o->count) != 0)
 		return -1;
-	return tsa_ca != NULL ? store_check_tokens(c, tsa_ca) : 0;
+	return o->tsa_ca != NULL ? store_check_tokens(c, o->tsa_ca) : 0;
+}
+
+/* Check everything of the ledger. */
+int
+store_check_run(struct store *s, struct store_check *c, char **checkpoints,
+    size_t count, const char *tsa_ca)
+{
+	struct store_check_options o = { checkpoints, count, tsa_ca, false, NULL };
+
+	return store_check_verify(s, c, &o);
 }
 
 /* Free what a check holds (not the store). */

@@ -293,3 +293,23 @@ store_tree_head(struct store *s, uint64_t size, merkle_hash root)
 	sqlite3_finalize(st);
 	return rc;
 }
+
+/* The leaf hash of the first event: what names a case beside its id. */
+int
+store_first_leaf(struct store *s, merkle_hash leaf)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT canonical FROM events"
+	    " ORDER BY seq LIMIT 1");
+	int rc = 1, step;
+
+	if (st == NULL)
+		return -1;
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		merkle_leaf_hash(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), leaf);
+		rc = 0;
+	} else if (step != SQLITE_DONE)
+		rc = store_error(s, "events");
+	sqlite3_finalize(st);
+	return rc;
+}
