@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "custody/util.h"
 #include "store-check-private.h"
 
 #define STORE_CHECK_THREADS_MAX	16
@@ -101,7 +102,7 @@ store_check_pool_new(void (*fn)(void *, struct store_check_item *), void *arg)
 	pthread_cond_init(&p->done, NULL);
 	/* One processor: the reading thread checks, no hand-over. */
 	for (i = 0; width > 1 && i < width; i++) {
-		if (pthread_create(&p->threads[i], NULL, store_check_pool_thread, p) != 0)
+		if (util_thread_start(&p->threads[i], store_check_pool_thread, p) != 0)
 			break;
 		p->count++;
 	}

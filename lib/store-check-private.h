@@ -119,6 +119,8 @@ void store_check_pool_free(struct store_check_pool *);
 
 /* store-checkpoints.c: prove the ledger extends the head verified before. 0 or -1. */
 int store_check_remembered(struct store_check *, const struct store_verified *);
+/* store-check.c: a stored value's bytes, copied and NUL-terminated; NULL: out of memory. */
+void *store_check_copy(const struct store_value *);
 /* store-check-read.c: read and check every event row. 0 or -1. */
 int store_check_read_events(struct store_check *);
 /* store-check.c: the checks of one item that depend on the events before it. 0 or -1. */

@@ -32,7 +32,7 @@ struct store_check_reader {
 	size_t			 position;	/* rows read so far */
 };
 
-/* A copy of a value, its bytes at *at (advanced); NUL-terminated copies for the two BLOBs. */
+/* A copy of a value, its bytes at *at (advanced). */
 static void
 store_check_read_value(const struct store_value *v, struct store_value *out,
     unsigned char **at)
@@ -43,21 +43,6 @@ store_check_read_value(const struct store_value *v, struct store_value *out,
 	memcpy(*at, v->bytes, v->len);
 	out->bytes = *at;
 	*at += v->len;
-}
-
-/* A column's bytes as a NUL-terminated copy ("" for none). */
-static void *
-store_check_read_copy(const struct store_value *v, size_t *len)
-{
-	void *copy = malloc(v->len + 1);
-
-	if (copy != NULL) {
-		if (v->len != 0)
-			memcpy(copy, v->bytes, v->len);
-		((char *)copy)[v->len] = '\0';
-	}
-	*len = v->len;
-	return copy;
 }
 
 /* Whether a row's action column names an event that carries details (worth a parse). */
@@ -99,10 +84,10 @@ store_check_read_fill(struct store_check_item *it, const struct store_value *row
 		} else
 			store_check_read_value(&row[i], &it->row[i], &at);
 	}
-	it->canonical = store_check_read_copy(&row[EVENT_COL_CANONICAL],
-	    &it->canonical_len);
-	it->signature = hash_only ? NULL : store_check_read_copy(
-	    &row[EVENT_COL_SIGNATURE], &it->signature_len);
+	it->canonical = store_check_copy(&row[EVENT_COL_CANONICAL]);
+	it->canonical_len = row[EVENT_COL_CANONICAL].len;
+	it->signature = hash_only ? NULL : store_check_copy(&row[EVENT_COL_SIGNATURE]);
+	it->signature_len = row[EVENT_COL_SIGNATURE].len;
 	if (it->canonical == NULL || (!hash_only && it->signature == NULL))
 		return error_set_errno("malloc");
 	return 0;

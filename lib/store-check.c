@@ -87,8 +87,8 @@ store_check_ok(const struct store_check *c)
 	return json_array_size(c->problems) == 0;
 }
 
-/* A stored value, copied: the row's bytes live only during the callback. */
-static void *
+/* A stored value, copied and NUL-terminated: the row's bytes live only during the callback. */
+void *
 store_check_copy(const struct store_value *v)
 {
 	void *copy = malloc(v->len + 1);
