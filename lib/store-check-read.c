@@ -201,6 +201,19 @@ store_check_read_abandon(struct store_check_reader *r)
 	}
 }
 
+/* store_handlers callback: find a handler's key before any event needs it. */
+static int
+store_check_read_prime(const struct store_handler *h, void *arg)
+{
+	struct store_check *c = arg;
+	struct store_check_key spare = { 0 };
+	int rc = store_check_keys_get(c->keys, c->store, h->fingerprint,
+	    &spare) != NULL ? 0 : -1;
+
+	store_check_key_clear(&spare);
+	return rc;
+}
+
 /* Read and check every event row. 0, or -1 (error set). */
 int
 store_check_read_events(struct store_check *c)
@@ -208,6 +221,9 @@ store_check_read_events(struct store_check *c)
 	struct store_check_reader r = { .check = c };
 	int rc;
 
+	/* The threads verify only with keys already found: find them first. */
+	if (store_handlers(c->store, store_check_read_prime, c) != 0)
+		return -1;
 	if ((r.pool = store_check_pool_new(store_check_read_work, c->keys)) == NULL)
 		return error_set("out of memory");
 	rc = store_rows(c->store, STORE_TABLE_EVENTS, store_check_read_row, &r);
