@@ -177,4 +177,21 @@ test_expect_success 'a case with the same id but another first event does not us
 	test "$(ls "$XDG_STATE_HOME"/custody/ledger-verified/*.json | wc -l)" = 2
 '
 
+test_expect_success 'problems across many batches checked on every core: the same, in event order, every run' '
+	custody init many --case-id INC-2 --key ada >/dev/null &&
+	custody collect --case many --key ada "$TEST_TMP/src" 2>/dev/null &&
+	batch 1 3000 >b4 && custody ledger record --case many --key ada --batch b4 >/dev/null &&
+	ledger_edit many "UPDATE events SET signature = zeroblob(64) WHERE seq IN (7, 1100, 2999);
+	    UPDATE events SET note = \"edited\" WHERE seq = 2050" &&
+	test_must_fail --status=1 custody ledger verify --case many >run1 &&
+	test_must_fail --status=1 custody ledger verify --case many >run2 &&
+	test_must_fail --status=1 custody ledger verify --case many >run3 &&
+	cmp run1 run2 && cmp run1 run3 &&
+	grep "^FAILED" run1 | sed "s/^FAILED event #\([0-9]*\):.*/\1/" >order &&
+	test "$(cat order | tr "\n" " ")" = "7 1100 2050 2999 " &&
+	test_grep "FAILED event #2050: field \"note\" differs from its signed form" run1 &&
+	test_grep "NOT VERIFIED: case INC-2: 4 problems" run1 &&
+	byhand_agrees 1 ledger many
+'
+
 test_done
