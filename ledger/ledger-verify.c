@@ -190,6 +190,22 @@ verify_status(const struct store_check *v)
 	return EXIT_VERIFIED;
 }
 
+/* Check the ledger, from the head remembered when asked, and remember the new one. 0 or -1. */
+static int
+verify_run(struct store *store, struct store_check *v,
+    struct store_check_options *o, struct verify_state *state)
+{
+	if (state->wanted && verify_state_load(store, state) != 0)
+		return -1;
+	o->since = state->found ? &state->since : NULL;
+	if (store_check_verify(store, v, o) != 0)
+		return -1;
+	if (state->wanted && store_check_ok(v) && verify_state_save(v, state) != 0)
+		return error_prefix("the ledger verified, but its tree head cannot "
+		    "be remembered");
+	return 0;
+}
+
 /* custody ledger verify. */
 int
 ledger_verify_command(int argc, char **argv)
@@ -226,13 +242,7 @@ ledger_verify_command(int argc, char **argv)
 	if (state.full && !state.wanted)
 		state.full = false;	/* a full check is the default */
 	if ((store = ledger_open(dir)) == NULL ||
-	    (state.wanted && verify_state_load(store, &state) != 0))
-		command_fail("ledger verify", EXIT_USAGE);
-	else if ((o.since = state.found ? &state.since : NULL),
-	    store_check_verify(store, &v, &o) != 0)
-		command_fail("ledger verify", EXIT_USAGE);
-	else if (state.wanted && store_check_ok(&v) && verify_state_save(&v,
-	    &state) != 0)
+	    verify_run(store, &v, &o, &state) != 0)
 		command_fail("ledger verify", EXIT_USAGE);
 	else if (json && verify_print_json(&v, &state) != 0)
 		command_fail("ledger verify", EXIT_USAGE);

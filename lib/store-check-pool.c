@@ -117,21 +117,18 @@ store_check_pool_submit(struct store_check_pool *p, struct store_check_batch *b)
 
 	b->taken = b->finished = 0;
 	b->queued = NULL;
-	if (p->count == 0) {
+	if (p->count == 0 || b->count == 0) {
 		for (i = 0; i < b->count; i++)
 			p->fn(p->arg, &b->items[i]);
 		b->taken = b->finished = b->count;
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
-	if (b->count == 0)
-		b->taken = 0;
-	else if (p->tail != NULL)
+	if (p->tail != NULL)
 		p->tail->queued = b;
 	else
 		p->head = b;
-	if (b->count != 0)
-		p->tail = b;
+	p->tail = b;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
 }
