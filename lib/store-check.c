@@ -282,23 +282,32 @@ store_check_add_leaf(struct store_check *c, const merkle_hash leaf)
 	merkle_builder_add(&c->tree, leaf);
 }
 
-/* Drop what no later check reads: an event without details is not a voucher. */
+/* Whether a later check reads an event whole: it vouches for a row, or carries details. */
+static bool
+store_check_vouches(const struct store_signed *s)
+{
+	const char *action = s->row.ev.action;
+
+	return s->object != NULL && (s->row.ev.details != NULL ||
+	    strcmp(action, "registered") == 0 || strcmp(action, "collected") == 0 ||
+	    strcmp(action, "ingested") == 0 || strcmp(action, "timestamped") == 0);
+}
+
+/* Drop what no later check reads (ledger verify keeps only the vouchers). */
 static void
 store_check_lean(struct store_check *c, struct store_signed *s)
 {
-	const char *action = s->row.ev.action;
 	uint64_t seq = s->row.ev.seq;
+	bool verified = s->verified;
 
-	if (!c->lean || s->object == NULL || s->row.ev.details != NULL ||
-	    strcmp(action, "registered") == 0 || strcmp(action, "collected") == 0 ||
-	    strcmp(action, "ingested") == 0 || strcmp(action, "timestamped") == 0)
+	if (!c->lean || store_check_vouches(s))
 		return;
 	json_decref(s->object);
 	free(s->canonical);
 	free(s->signature);
 	memset(s, 0, sizeof *s);
 	s->row.ev.seq = seq;
-	s->verified = true;
+	s->verified = verified;
 }
 
 /* An event verified before (its leaf is in the remembered tree): keep what vouches. */
