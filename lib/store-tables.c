@@ -180,6 +180,7 @@ store_tables_stamp(const struct store_value *row, void *arg)
 struct store_tables_tree {
 	struct store_check	*check;
 	struct merkle_builder	 tree;
+	bool			 resumed;	/* from the tree of the events verified before */
 	bool			 known_seen;	/* the head verified before was compared */
 };
 
@@ -232,10 +233,9 @@ store_tables_tree_head(const struct store_value *row, void *arg)
 	if (row[HEAD_COL_SIZE].type != STORE_INTEGER || size < 1)
 		store_check_problem(w->check, 0, "a cached tree head of a size no "
 		    "ledger has");
-	else if ((uint64_t)size < w->check->known)
+	else if (w->resumed && (uint64_t)size < w->check->known)
 		return 0;	/* checked when that part was verified */
-	else if ((uint64_t)size == w->check->known && !w->known_seen &&
-	    w->tree.size == w->check->known) {
+	else if (w->resumed && (uint64_t)size == w->check->known && !w->known_seen) {
 		w->known_seen = true;
 		store_tables_tree_compare(w, row);
 	} else if ((uint64_t)size <= w->tree.size)
@@ -260,8 +260,10 @@ store_tables_tree(struct store_check *c)
 
 	/* After a verify remembered, from the tree of the events verified then. */
 	merkle_builder_init(&w.tree);
-	if (c->known > 0 && c->known_tree.size == c->known)
+	if (c->known > 0 && c->known_tree.size == c->known) {
 		w.tree = c->known_tree;
+		w.resumed = true;
+	}
 	if (store_rows(c->store, STORE_TABLE_TREE_HEADS, store_tables_tree_head, &w) != 0)
 		return -1;
 	if (w.tree.size < c->count) {

@@ -115,6 +115,7 @@ test_expect_success 'events removed behind the remembered head: refused (a check
 	test_must_fail --status=1 custody ledger verify --case d1 --since-verified >out &&
 	test_grep "FAILED 27 events were verified on" out &&
 	test_grep "the ledger holds 20: events after #20 were removed" out &&
+	test_grep "NOT VERIFIED: case INC-1: 1 problem" out &&
 	custody ledger verify --case d1 >out &&
 	test_grep "verified: case INC-1, 20 events" out &&
 	byhand_agrees 0 ledger d1
