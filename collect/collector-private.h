@@ -13,6 +13,7 @@
 #include "custody/hash.h"
 #include "custody/manifest.h"
 #include "custody/merkle.h"
+#include "custody/util.h"
 #include "collector.h"
 #include "live.h"
 #include "mountclass.h"
@@ -30,13 +31,15 @@
  */
 struct pending {
 	struct pending	*next;
-	json_t		*entry;		/* NULL: a log line only */
+	bool		 has_entry;	/* false: a log line only */
+	struct util_buffer line;	/* the manifest line, without its newline */
+	size_t		 mime_at;	/* where its type goes (SIZE_MAX: nowhere) */
 	int64_t		 ticket;	/* -1: nothing to wait for */
 	size_t		 type_len;	/* bytes the ticket holds in the typer */
 	char		*sums_path;	/* with content: the member's name */
 	size_t		 sums_path_len;
 	char		 sha256[HASH_HEX_SIZE];
-	char		*log_line;
+	char		*log_line;	/* with its newline */
 	const char	*status;
 	bool		 has_content;
 	int64_t		 size;
@@ -89,6 +92,9 @@ struct collector {
 	struct merkle_builder		 tree;
 	struct hash_set			 hashes;		/* the sink's, of each member */
 	struct hash_set			 walk_hashes;	/* hash-only files, read by the walk */
+	struct util_buffer		 line;		/* the sink's: a manifest line */
+	struct util_buffer		 sums_line;
+	struct util_buffer		 log_line;
 	struct sink			*sink;
 	bool				 sink_running;
 	struct pkgcheck			*pkgcheck_ready;	/* filled, for the sink to check with */

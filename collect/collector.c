@@ -162,6 +162,9 @@ collector_free(struct collector *c)
 	spool_close(&c->log);
 	hash_set_free(&c->hashes);
 	hash_set_free(&c->walk_hashes);
+	util_buffer_free(&c->line);
+	util_buffer_free(&c->sums_line);
+	util_buffer_free(&c->log_line);
 	filetype_free(c->filetype);
 	typer_free(c->typer);
 	while (c->head != NULL) {
