@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include "custody/error.h"
 #include "custody/filetype.h"
+#include "custody/hash.h"
 
 struct filetype {
 	magic_t	magic;
@@ -93,6 +95,25 @@ filetype_refine(struct filetype *ft, int fd, const char *type)
 		return type;
 	refined = magic_descriptor(ft->magic, fd);
 	return refined != NULL ? refined : type;
+}
+
+/* The libmagic release this binary types with, as "5.45". */
+int
+filetype_version(char *out, size_t size)
+{
+	int v = magic_version();
+	int n = snprintf(out, size, "%d.%02d", v / 100, v % 100);
+
+	return n > 0 && (size_t)n < size ? 0 : error_set("libmagic version: "
+	    "no room");
+}
+
+/* The SHA-256 of the compiled database built in: which rules typed. */
+int
+filetype_database_sha256(unsigned char out[32])
+{
+	return hash_sha256(custody_magic_db, (size_t)(custody_magic_db_end -
+	    custody_magic_db), out);
 }
 
 /* Release the handle. */

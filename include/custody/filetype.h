@@ -23,6 +23,10 @@ bool filetype_needs_descriptor(const void *data, size_t len);
  * are returned as they are.
  */
 const char *filetype_refine(struct filetype *, int fd, const char *type);
+/* The libmagic release linked in, as "MAJOR.MINOR" ("5.45"). 0 or -1. */
+int filetype_version(char *out, size_t size);
+/* The SHA-256 of the compiled magic database built into the binary. 0 or -1. */
+int filetype_database_sha256(unsigned char out[32]);
 void filetype_free(struct filetype *);
 
 #endif
