@@ -1,6 +1,8 @@
 /* MIME types of content, from libmagic. */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "custody/error.h"
 #include "custody/filetype.h"
 #include "custody/hash.h"
+#include "custody/util.h"
 
 struct filetype {
 	magic_t	magic;
@@ -95,6 +98,48 @@ filetype_refine(struct filetype *ft, int fd, const char *type)
 		return type;
 	refined = magic_descriptor(ft->magic, fd);
 	return refined != NULL ? refined : type;
+}
+
+/* Forget what the last member kept. */
+void
+filetype_spool_reset(struct filetype_spool *sp)
+{
+	if (sp->bytes > 0 && sp->fd >= 0)
+		close(sp->fd);
+	sp->fd = -1;
+	sp->bytes = 0;
+	sp->complete = false;
+}
+
+/* Keep an ELF shared object's bytes; anything else passes by. */
+void
+filetype_spool_feed(struct filetype_spool *sp, const void *data, size_t len)
+{
+	bool first = sp->bytes == 0;
+
+	sp->bytes += len;
+	if (len == 0 || (!first && sp->fd < 0))
+		return;
+	if (first) {
+		sp->fd = -1;
+		sp->complete = true;
+		if (!filetype_needs_descriptor(data, len) ||
+		    (sp->fd = memfd_create("custody-type", MFD_CLOEXEC)) < 0)
+			return;
+	}
+	/* Past the cap, or a failed write: the first block's type stands. */
+	if (sp->bytes > FILETYPE_SPOOL_MAX || util_write_all(sp->fd, data, len) != 0)
+		sp->complete = false;
+}
+
+/* The type from the whole member when it was kept. */
+const char *
+filetype_spool_refine(struct filetype *ft, struct filetype_spool *sp,
+    const char *type)
+{
+	if (sp->fd < 0 || !sp->complete)
+		return type;
+	return filetype_refine(ft, sp->fd, type);
 }
 
 /* The libmagic release this binary types with, as "5.45". */

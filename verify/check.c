@@ -74,6 +74,7 @@ struct check_state {
 	unsigned char		*first;		/* the first block, for --types */
 	size_t			 first_len;
 	struct filetype		*filetype;
+	struct filetype_spool	 spool;		/* an ELF shared object, for its type */
 	/* The manifest as read. */
 	bool			 header_seen;
 	bool			 trailer_seen;
@@ -160,6 +161,7 @@ check_begin(void *arg, const struct reader_member *m)
 	s->mode = check_mode_of(m->path);
 	s->bytes = 0;
 	s->first_len = 0;
+	filetype_spool_reset(&s->spool);
 	s->buffer_len = 0;
 	s->buffer_max = s->mode == MODE_SEAL ? SEAL_MAX_SIZE : SIG_MAX;
 	lines_init(&s->lines, s->mode == MODE_SUMS ? SUMS_LINE_MAX : MANIFEST_LINE_MAX);
@@ -410,8 +412,10 @@ check_data(void *arg, const void *data, size_t len)
 	case MODE_SIG:
 		return check_buffer(c, s, data, len);
 	case MODE_CONTENT:
-		if (c->types)
+		if (c->types) {
 			check_keep_first(s, data, len);
+			filetype_spool_feed(&s->spool, data, len);
+		}
 		return 0;
 	default:
 		return 0;
@@ -463,7 +467,8 @@ check_end_buffer(struct check *c, struct check_state *s)
 static int
 check_keep_type(struct check_state *s)
 {
-	const char *mime = filetype_buffer(s->filetype, s->first, s->first_len);
+	const char *mime = filetype_spool_refine(s->filetype, &s->spool,
+	    filetype_buffer(s->filetype, s->first, s->first_len));
 
 	free(s->item->mime);
 	s->item->mime = strdup(mime);
@@ -992,6 +997,7 @@ check_free(struct check *c)
 		lines_free(&s->lines);
 		json_decref(s->header);
 		json_decref(s->trailer);
+		filetype_spool_reset(&s->spool);
 		filetype_free(s->filetype);
 		free(s->first);
 		free(s->path);
