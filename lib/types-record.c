@@ -122,19 +122,31 @@ types_record_load(const char *line, size_t len, size_t number)
 	return o;
 }
 
-/* Copy a string member of exactly want bytes (0: any up to size - 1). 0 or -1. */
+/* True when text is len lower-case hex digits. */
+static bool
+types_record_is_hex(const char *text, size_t len)
+{
+	return strspn(text, "0123456789abcdef") == len;
+}
+
+/*
+ * Copy a string member: want lower-case hex digits, or (want 0) printable
+ * UTF-8 up to size - 1 bytes, since it is printed. 0 or -1.
+ */
 static int
 types_record_string(const json_t *o, const char *key, size_t want, char *out,
     size_t size)
 {
 	const json_t *v = json_object_get(o, key);
+	const char *text = json_string_value(v);
 	size_t len = json_string_length(v);
 
 	if (!json_is_string(v) || (want != 0 && len != want) || len == 0 ||
-	    len >= size || memchr(json_string_value(v), '\0', len) != NULL)
+	    len >= size || (want != 0 && !types_record_is_hex(text, len)) ||
+	    (want == 0 && !util_utf8_printable(text, len)))
 		return error_set("types record header: \"%s\" is not what custody "
 		    "writes", key);
-	memcpy(out, json_string_value(v), len + 1);
+	memcpy(out, text, len + 1);
 	return 0;
 }
 
