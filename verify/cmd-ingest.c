@@ -430,20 +430,22 @@ static int
 ingest_typed(struct ingest *in)
 {
 	struct event e = { .action = "typed", .artifact = in->evidence_id };
+	json_t *details;
 	char hex[65];
 	int rc;
 
 	util_hex(in->record_sha256, 32, hex);
-	e.details = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "database_sha256",
+	/* store_append replaces e.details with what it signs: keep ours to free. */
+	e.details = details = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "database_sha256",
 	    in->types.database_sha256, "members",
 	    (json_int_t)json_array_size(in->check.types_found), "merkle_root",
 	    in->types.merkle_root, "record", in->record, "record_sha256", hex,
 	    "tool_version", in->types.tool_version);
-	if (e.details == NULL)
+	if (details == NULL)
 		return error_set("typed details: out of memory");
 	rc = store_append(in->store, &e, in->examiner);
 	in->typed_seq = e.seq;
-	json_decref(e.details);
+	json_decref(details);
 	return rc;
 }
 
