@@ -32,23 +32,12 @@ collector_live_bytes(struct collector *c, const char *apath, const char *label,
     const char *origin, const void *data, size_t len)
 {
 	struct manifest_entry e;
-	struct file_read fr = { .limit = -1, .ticket = -1, .buffered = true };
+	struct file_read fr = { .limit = -1, .buffered = true };
 	struct timespec now;
-	int rc;
 
 	memset(&e, 0, sizeof e);
 	util_time_now(&now);
-	hash_set_reset(&c->hashes);
-	rc = writer_begin(c->writer, apath, (int64_t)len, &now);
-	if (rc == 0)
-		rc = collector_block(c, &fr, data, len, true);
-	if (rc == 0)
-		rc = writer_end(c->writer);
-	if (rc == 0)
-		rc = hash_set_final(&c->hashes);
-	if (rc == 0)
-		rc = collector_type_whole(c, &fr, data, len);
-	if (rc != 0)
+	if (collector_type_first(c, &fr, data, len) != 0)
 		return -1;
 	e.source = label;
 	e.source_len = strlen(label);
@@ -58,11 +47,11 @@ collector_live_bytes(struct collector *c, const char *apath, const char *label,
 	e.path_len = strlen(apath);
 	e.has_content = true;
 	e.size = (int64_t)len;
-	e.hashes = &c->hashes;
 	e.mime = fr.mime[0] != '\0' ? fr.mime : NULL;
 	e.status = STATUS_OK;
 	e.origin = origin;
-	return collector_record_typed(c, &e, fr.ticket);
+	return sink_member(c, apath, &now, data, len, NULL, fr.type_here, &e,
+	    NULL);
 }
 
 /*
@@ -78,7 +67,7 @@ collector_live_problems(struct collector *c, const char *label,
 
 	snprintf(reason, sizeof reason, "%zu problem%s recorded in %s, the first: %s",
 	    run->n_errors, run->n_errors == 1 ? "" : "s", apath, run->first_error);
-	collector_note_problem(c, label, "partial", reason);
+	sink_problem(c, label, "partial", reason);
 }
 
 /* Collect one live source: its document, and whatever members it adds. */
@@ -99,7 +88,10 @@ collector_live(struct collector *c, const struct profile_entry *entry)
 	int rc;
 
 	snprintf(label, sizeof label, "live:%s", entry->live);
-	if (live_collect(&run, &data, &len, &origin) != 0) {
+	rc = live_collect(&run, &data, &len, &origin);
+	/* What the source recorded of package digests is the sink's to check with now. */
+	c->pkgcheck_ready = c->pkgcheck;
+	if (rc != 0) {
 		if (run.fatal)
 			return -1;
 		memset(&e, 0, sizeof e);
@@ -168,13 +160,12 @@ live_add_member(struct live_run *run, const char *member, const void *data,
 /* Fill a record of what became of a file archived for a live source. */
 static int
 collector_live_record(json_t *record, const char *apath,
-    const struct collector *c, const struct file_read *fr)
+    const struct file_read *fr)
 {
-	char hex[HASH_HEX_SIZE];
+	const char *hex = fr->sha256;
 
 	if (record == NULL)
 		return 0;
-	hash_set_hex(&c->hashes, HASH_SHA256, hex);
 	if (json_object_set_new(record, "member", json_string(apath)) != 0 ||
 	    json_object_set_new(record, "status", json_string(fr->status)) != 0 ||
 	    json_object_set_new(record, "size",
@@ -202,11 +193,11 @@ live_add_file(struct live_run *run, const char *member, int fd,
 	flags = fcntl(fd, F_GETFL);
 	atime_unprotected = flags < 0 || (flags & O_NOATIME) == 0;
 	memset(&fr, 0, sizeof fr);
-	fr.ticket = -1;
 	fr.limit = cap;
+	fr.want_sha256 = record != NULL;
 	rc = collector_read_file(c, fd, source, apath, st, atime_unprotected, &fr);
 	if (rc == 0)
-		rc = collector_live_record(record, apath, c, &fr);
+		rc = collector_live_record(record, apath, &fr);
 	free(apath);
 	if (rc != 0)
 		run->fatal = true;

@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "custody/hash.h"
+#include "custody/manifest.h"
 #include "custody/merkle.h"
+#include "custody/util.h"
 #include "collector.h"
 #include "live.h"
 #include "mountclass.h"
@@ -29,13 +31,15 @@
  */
 struct pending {
 	struct pending	*next;
-	json_t		*entry;		/* NULL: a log line only */
+	bool		 has_entry;	/* false: a log line only */
+	struct util_buffer line;	/* the manifest line, without its newline */
+	size_t		 mime_at;	/* where its type goes (SIZE_MAX: nowhere) */
 	int64_t		 ticket;	/* -1: nothing to wait for */
 	size_t		 type_len;	/* bytes the ticket holds in the typer */
 	char		*sums_path;	/* with content: the member's name */
 	size_t		 sums_path_len;
 	char		 sha256[HASH_HEX_SIZE];
-	char		*log_line;
+	char		*log_line;	/* with its newline */
 	const char	*status;
 	bool		 has_content;
 	int64_t		 size;
@@ -86,7 +90,14 @@ struct collector {
 	struct spool			 sums;
 	struct spool			 log;
 	struct merkle_builder		 tree;
-	struct hash_set			 hashes;
+	struct hash_set			 hashes;		/* the sink's, of each member */
+	struct hash_set			 walk_hashes;	/* hash-only files, read by the walk */
+	struct util_buffer		 line;		/* the sink's: a manifest line */
+	struct util_buffer		 sums_line;
+	struct util_buffer		 log_line;
+	struct sink			*sink;
+	bool				 sink_running;
+	struct pkgcheck			*pkgcheck_ready;	/* filled, for the sink to check with */
 	struct filetype			*filetype;	/* for what needs the open file */
 	struct typer			*typer;		/* everything else, in parallel */
 	struct pending			*head;		/* records waiting for their type */
@@ -123,11 +134,15 @@ struct file_read {
 	bool		 pseudo;	/* /proc, /sys...: the size says nothing */
 	int		 read_errno;
 	int64_t		 read_error_at;
-	int64_t		 ticket;	/* the typer's, or -1 */
-	char		 mime[128];	/* typed here instead, when not empty */
+	bool		 type_here;	/* the sink types it (else mime, or untyped) */
+	char		 mime[128];	/* typed by the reader, when not empty */
+	bool		 want_sha256;	/* wait for the member's digest */
+	char		 sha256[HASH_HEX_SIZE];
 	const char	*status;	/* what was recorded */
 	const char	*class;		/* the keep: class, or NULL */
 };
+
+struct sink;
 
 /* ---- spool.c */
 
@@ -138,6 +153,7 @@ int spool_to_member(struct collector *c, struct spool *s, const char *path,
 
 /* ---- ordered.c */
 
+void collector_log_add(struct collector *c, char *line);
 void collector_log(struct collector *c, const char *fmt, ...);
 void collector_note_problem(struct collector *c, const char *source,
     const char *status, const char *reason);
@@ -167,9 +183,7 @@ bool collector_name_excluded(const struct collector *c, const char *path,
 
 /* ---- filereader.c */
 
-int collector_block(struct collector *c, struct file_read *fr, const void *data,
-    size_t len, bool first);
-int collector_type_whole(struct collector *c, struct file_read *fr,
+int collector_type_first(struct collector *c, struct file_read *fr,
     const void *data, size_t len);
 int collector_read_file(struct collector *c, int fd, const char *path,
     const char *member, const struct stat *before, bool atime_unprotected,
@@ -191,5 +205,26 @@ bool collector_reached(void *arg, const char *path);
 /* ---- sealer.c */
 
 int collector_header(struct collector *c);
+
+/* ---- sink.c: the thread that digests, archives and records in order. */
+
+int sink_start(struct collector *c);
+int sink_wait(struct collector *c);
+int sink_stop(struct collector *c);
+void sink_free(struct collector *c);
+bool sink_here(const struct collector *c);
+int sink_begin(struct collector *c, const char *apath, int64_t size,
+    const struct timespec *mtime, const char *pkg_source, bool type_here);
+int sink_data(struct collector *c, unsigned char *block, size_t len);
+int sink_end(struct collector *c, const struct manifest_entry *e,
+    char sha256[HASH_HEX_SIZE]);
+int sink_member(struct collector *c, const char *apath,
+    const struct timespec *mtime, const void *data, size_t len,
+    const char *pkg_source, bool type_here, const struct manifest_entry *e,
+    char sha256[HASH_HEX_SIZE]);
+int sink_entry(struct collector *c, const struct manifest_entry *e);
+int sink_log(struct collector *c, char *line);
+int sink_problem(struct collector *c, const char *source, const char *status,
+    const char *reason);
 
 #endif

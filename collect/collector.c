@@ -53,6 +53,7 @@ collector_setup(struct collector *c, const struct collect_options *opt)
 	if (c->buffer == NULL || c->slurp == NULL || c->result.problems == NULL)
 		return error_set_errno("malloc");
 	if (hash_set_init(&c->hashes, opt->hash_mask) != 0 ||
+	    hash_set_init(&c->walk_hashes, opt->hash_mask) != 0 ||
 	    (c->ids = idmap_load()) == NULL)
 		return -1;
 	if (opt->types && (c->typer = typer_new(collector_cpus(), TYPER_JOBS)) == NULL)
@@ -100,7 +101,7 @@ collector_new(const struct collect_options *opt)
 	}
 	if (collector_setup(c, opt) != 0 ||
 	    collector_open_output(c, strcmp(out, "-") == 0 ? NULL : out) != 0 ||
-	    collector_header(c) != 0) {
+	    collector_header(c) != 0 || sink_start(c) != 0) {
 		collector_free(c);
 		return NULL;
 	}
@@ -137,6 +138,12 @@ collector_path(struct collector *c, const char *path,
 struct pkgcheck *
 collector_pkgcheck(struct collector *c)
 {
+	/*
+	 * The source adds to it: the sink must not read it meanwhile. It is
+	 * the sink's again when the source is done (collector_live).
+	 */
+	sink_wait(c);
+	c->pkgcheck_ready = NULL;
 	if (c->pkgcheck == NULL)
 		c->pkgcheck = pkgcheck_new();
 	return c->pkgcheck;
@@ -148,11 +155,16 @@ collector_free(struct collector *c)
 {
 	if (c == NULL)
 		return;
+	sink_free(c);
 	writer_abort(c->writer);
 	spool_close(&c->manifest);
 	spool_close(&c->sums);
 	spool_close(&c->log);
 	hash_set_free(&c->hashes);
+	hash_set_free(&c->walk_hashes);
+	util_buffer_free(&c->line);
+	util_buffer_free(&c->sums_line);
+	util_buffer_free(&c->log_line);
 	filetype_free(c->filetype);
 	typer_free(c->typer);
 	while (c->head != NULL) {

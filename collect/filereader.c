@@ -63,61 +63,28 @@ collector_read_full(int fd, unsigned char *buf, size_t want)
 	return (ssize_t)got;
 }
 
-/* Bytes of a block that libmagic is given. */
-static size_t
-collector_type_len(const struct collector *c, size_t len)
-{
-	return len < c->opt->type_bytes ? len : c->opt->type_bytes;
-}
-
 /*
- * Start typing a file's first block: here, when libmagic must see the open
- * file too (ELF objects), else by the typer, from the cache when the
- * digest of exactly these bytes is given.
+ * Decide where a member is typed, from its first block: here, when
+ * libmagic must see the open file too (ELF objects), else by the sink.
  */
-static int
-collector_type(struct collector *c, struct file_read *fr, const void *data,
-    size_t len, const unsigned char *digest)
-{
-	len = collector_type_len(c, len);
-	if (filetype_needs_descriptor(data, len)) {
-		/* A libmagic handle of our own only when an ELF object calls for it. */
-		if (c->filetype == NULL && (c->filetype = filetype_new()) == NULL)
-			return -1;
-		snprintf(fr->mime, sizeof fr->mime, "%s",
-		    filetype_buffer(c->filetype, data, len));
-		return 0;
-	}
-	fr->ticket = collector_submit(c, data, len, digest);
-	return fr->ticket >= 0 ? 0 : -1;
-}
-
-/* Digest and archive one block; the first of a streamed file is typed. */
 int
-collector_block(struct collector *c, struct file_read *fr, const void *data,
-    size_t len, bool first)
-{
-	if (first && c->opt->types && !fr->buffered &&
-	    collector_type(c, fr, data, len, NULL) != 0)
-		return -1;
-	pkgcheck_data(c->pkgcheck, data, len);
-	/* The other digests run beside the archiving; the caller waits before reusing data. */
-	if (hash_set_update_async(&c->hashes, data, len) != 0)
-		return -1;
-	return writer_data(c->writer, data, len);
-}
-
-/* Type a file read whole, now that its digest is known. */
-int
-collector_type_whole(struct collector *c, struct file_read *fr,
+collector_type_first(struct collector *c, struct file_read *fr,
     const void *data, size_t len)
 {
-	const unsigned char *digest = c->hashes.digest[HASH_SHA256];
-
 	if (!c->opt->types)
 		return 0;
-	return collector_type(c, fr, data, len,
-	    len <= c->opt->type_bytes ? digest : NULL);
+	if (len > c->opt->type_bytes)
+		len = c->opt->type_bytes;
+	if (!filetype_needs_descriptor(data, len)) {
+		fr->type_here = true;
+		return 0;
+	}
+	/* A libmagic handle of our own only when an ELF object calls for it. */
+	if (c->filetype == NULL && (c->filetype = filetype_new()) == NULL)
+		return -1;
+	snprintf(fr->mime, sizeof fr->mime, "%s",
+	    filetype_buffer(c->filetype, data, len));
+	return 0;
 }
 
 /* Grow c->slurp to hold at least size bytes. 0 or -1. */
@@ -175,10 +142,10 @@ collector_slurp(struct collector *c, int fd, size_t cap, int64_t size, bool *mor
 	return (ssize_t)got;
 }
 
-/* A small or pseudo file: read it whole, then write its member. */
+/* A small or pseudo file: read it whole into c->slurp, for one member. */
 static int
-collector_read_buffered(struct collector *c, int fd, const char *apath,
-    const struct stat *st, struct file_read *fr)
+collector_read_buffered(struct collector *c, int fd, const struct stat *st,
+    struct file_read *fr)
 {
 	size_t cap = fr->limit >= 0 && fr->limit < PSEUDO_MAX ?
 	    (size_t)fr->limit : PSEUDO_MAX;
@@ -191,66 +158,70 @@ collector_read_buffered(struct collector *c, int fd, const char *apath,
 		n = 0;
 	}
 	fr->member_size = n;
-	if (writer_begin(c->writer, apath, n, &st->st_mtim) != 0 ||
-	    collector_block(c, fr, c->slurp, (size_t)n, true) != 0)
-		return -1;
-	return writer_end(c->writer);
+	return collector_type_first(c, fr, c->slurp, (size_t)n);
 }
 
-/* Pad a member that came up short with zeros, digesting them too. */
+/* Hand the sink zeros for a member that came up short. */
 static int
-collector_pad(struct collector *c, struct file_read *fr, int64_t missing)
+collector_pad(struct collector *c, int64_t missing)
 {
+	unsigned char *block;
 	size_t n;
 
-	/* The helper may still be digesting the last block read into the buffer. */
-	if (hash_set_wait(&c->hashes) != 0)
-		return -1;
-	memset(c->buffer, 0, READ_BLOCK);
 	while (missing > 0) {
 		n = missing > READ_BLOCK ? READ_BLOCK : (size_t)missing;
-		if (collector_block(c, fr, c->buffer, n, false) != 0)
+		if ((block = calloc(1, n)) == NULL)
+			return error_set_errno("calloc");
+		if (sink_data(c, block, n) != 0)
 			return -1;
 		missing -= (int64_t)n;
 	}
 	return 0;
 }
 
-/* A regular file of known size: stream it block by block. */
+/*
+ * A regular file of known size: read it block by block, each block
+ * handed to the sink, which digests and archives it while the next is read.
+ */
 static int
 collector_read_streamed(struct collector *c, int fd, const char *apath,
-    const struct stat *st, struct file_read *fr)
+    const char *path, const struct stat *st, struct file_read *fr)
 {
 	int64_t want = st->st_size, done = 0;
-	ssize_t n;
+	unsigned char *block;
 	size_t chunk;
+	ssize_t n;
 
 	if (fr->limit >= 0 && want > fr->limit) {
 		want = fr->limit;
 		fr->truncated = true;
 	}
 	fr->member_size = want;
-	if (writer_begin(c->writer, apath, want, &st->st_mtim) != 0)
-		return -1;
 	while (done < want) {
-		if (hash_set_wait(&c->hashes) != 0)
-			return -1;
 		chunk = want - done > READ_BLOCK ? READ_BLOCK : (size_t)(want - done);
-		n = collector_read_full(fd, c->buffer, chunk);
+		if ((block = malloc(chunk)) == NULL)
+			return error_set_errno("malloc");
+		n = collector_read_full(fd, block, chunk);
+		if (done == 0 && (collector_type_first(c, fr, block,
+		    n > 0 ? (size_t)n : 0) != 0 || sink_begin(c, apath, want,
+		    &st->st_mtim, path, fr->type_here) != 0)) {
+			free(block);
+			return -1;
+		}
 		if (n <= 0) {
 			fr->read_errno = n < 0 ? errno : 0;
 			fr->read_error_at = done;
 			fr->shrank = n == 0;
+			free(block);
 			break;
 		}
-		if (collector_block(c, fr, c->buffer, (size_t)n, done == 0) != 0)
+		if (sink_data(c, block, (size_t)n) != 0)
 			return -1;
 		done += n;
-		collector_progress(c, done);
 	}
-	if (done < want && collector_pad(c, fr, want - done) != 0)
+	if (want == 0 && sink_begin(c, apath, 0, &st->st_mtim, path, false) != 0)
 		return -1;
-	return writer_end(c->writer);
+	return done < want ? collector_pad(c, want - done) : 0;
 }
 
 /* The archive path of a source path: files/ and the path without its leading '/'. */
@@ -334,25 +305,21 @@ collector_read_file(struct collector *c, int fd, const char *path,
 {
 	struct manifest_entry e;
 	struct stat after;
-	char reason[512], *apath;
+	char reason[512], *apath, *sha256 = fr->want_sha256 ? fr->sha256 : NULL;
 	int rc;
 
 	apath = member != NULL ? strdup(member) : collector_archive_path(path);
 	if (apath == NULL)
 		return error_set_errno("%s", path);
-	hash_set_reset(&c->hashes);
-	pkgcheck_begin(c->pkgcheck, path);
 	fr->pseudo = before->st_size == 0 || collector_pseudo_dev(c, fd, before);
 	fr->buffered = before->st_size <= READ_BLOCK || fr->pseudo;
 	if (!fr->buffered)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (fr->buffered)
-		rc = collector_read_buffered(c, fd, apath, before, fr);
+		rc = collector_read_buffered(c, fd, before, fr);
 	else
-		rc = collector_read_streamed(c, fd, apath, before, fr);
-	if (rc != 0 || hash_set_final(&c->hashes) != 0 || fstat(fd, &after) != 0 ||
-	    (fr->buffered && collector_type_whole(c, fr, c->slurp,
-	    (size_t)fr->member_size) != 0)) {
+		rc = collector_read_streamed(c, fd, apath, path, before, fr);
+	if (rc != 0 || fstat(fd, &after) != 0) {
 		free(apath);
 		return -1;
 	}
@@ -367,16 +334,17 @@ collector_read_file(struct collector *c, int fd, const char *path,
 	e.path_len = strlen(apath);
 	e.has_content = true;
 	e.size = fr->member_size;
-	e.hashes = &c->hashes;
 	e.mime = fr->mime[0] != '\0' ? fr->mime : NULL;
 	e.atime_unprotected = atime_unprotected;
 	e.class = fr->class;
 	collector_file_status(&e, fr, before, &after, reason, sizeof reason);
 	e.reason = reason[0] != '\0' ? reason : NULL;
 	fr->status = e.status;
-	pkgcheck_end(c->pkgcheck, c, strcmp(e.status, STATUS_OK) == 0, e.status,
-	    c->hashes.digest[HASH_SHA256]);
-	rc = collector_record_typed(c, &e, fr->ticket);
+	if (fr->buffered)
+		rc = sink_member(c, apath, &before->st_mtim, c->slurp,
+		    (size_t)fr->member_size, path, fr->type_here, &e, sha256);
+	else
+		rc = sink_end(c, &e, sha256);
 	free(apath);
 	return rc;
 }
@@ -500,16 +468,16 @@ collector_hash_only(struct collector *c, int fd, const char *path,
 	/* The digests of a file's first bytes are not the file's: hash it all. */
 	if (over_limit == PROFILE_OVER_LIMIT_TRUNCATE)
 		fr.limit = -1;
-	if (hash_set_reset(&c->hashes) != 0 || select_hash(fd, &c->hashes,
-	    c->buffer, READ_BLOCK, fr.limit, &sr) != 0 ||
-	    hash_set_final(&c->hashes) != 0 || fstat(fd, &after) != 0)
+	if (hash_set_reset(&c->walk_hashes) != 0 || select_hash(fd,
+	    &c->walk_hashes, c->buffer, READ_BLOCK, fr.limit, &sr) != 0 ||
+	    hash_set_final(&c->walk_hashes) != 0 || fstat(fd, &after) != 0)
 		return -1;
 	fr.member_size = sr.size;
 	fr.truncated = sr.truncated;
 	collector_entry_init(c, &e, path, before);
 	e.hash_only = true;
 	e.size = sr.size;
-	e.hashes = &c->hashes;
+	e.hashes = &c->walk_hashes;
 	e.class = class;
 	e.atime_unprotected = atime_unprotected;
 	collector_file_status(&e, &fr, before, &after, reason, sizeof reason);
@@ -543,7 +511,6 @@ collector_file_read(struct collector *c, int fd, const char *path,
 		    atime_unprotected, rules, class);
 	else {
 		memset(&fr, 0, sizeof fr);
-		fr.ticket = -1;
 		fr.limit = collector_limit(c, rules, &over_limit);
 		fr.class = class;
 		rc = collector_read_file(c, fd, path, NULL, before,

@@ -27,12 +27,30 @@
 
 static void collector_enqueue(struct collector *, struct pending *);
 
+/*
+ * Add a finished log line (taken over) in its turn: behind records still
+ * waiting for a type, the line waits too. The sink's side.
+ */
+void
+collector_log_add(struct collector *c, char *line)
+{
+	struct pending *p;
+
+	if (c->head == NULL || (p = calloc(1, sizeof *p)) == NULL) {
+		fputs(line, c->log.file);
+		free(line);
+		return;
+	}
+	p->ticket = -1;
+	p->log_line = line;
+	collector_enqueue(c, p);
+}
+
 /* Add a line to collection.log: UTC time, then the message. */
 void
 collector_log(struct collector *c, const char *fmt, ...)
 {
 	char now[UTIL_TIME_SIZE], *message, *line;
-	struct pending *p;
 	struct timespec ts;
 	va_list ap;
 	int n;
@@ -48,15 +66,10 @@ collector_log(struct collector *c, const char *fmt, ...)
 		return;
 	}
 	free(message);
-	/* Behind records still waiting for a type, the line waits its turn. */
-	if (c->head == NULL || (p = calloc(1, sizeof *p)) == NULL) {
-		fputs(line, c->log.file);
-		free(line);
-		return;
-	}
-	p->ticket = -1;
-	p->log_line = line;
-	collector_enqueue(c, p);
+	if (sink_here(c))
+		collector_log_add(c, line);
+	else
+		sink_log(c, line);
 }
 
 /* Remember the first problems for the summary. */
@@ -70,25 +83,32 @@ collector_note_problem(struct collector *c, const char *source,
 	    "source", source, "status", status, "reason", reason ? reason : ""));
 }
 
+/* Whether a status is a problem the summary names. */
+static bool
+collector_is_problem(const char *status)
+{
+	return strcmp(status, STATUS_ERROR) == 0 ||
+	    strcmp(status, STATUS_CHANGED) == 0 ||
+	    strcmp(status, STATUS_TRUNCATED) == 0;
+}
+
 /* Count a record by its status. */
 static void
-collector_count(struct collector *c, const struct pending *p)
+collector_count(struct collector *c, const char *status, bool has_content,
+    int64_t size)
 {
 	c->result.entries++;
-	if (p->has_content) {
+	if (has_content) {
 		c->result.members++;
-		c->result.content_bytes += (uint64_t)p->size;
+		c->result.content_bytes += (uint64_t)size;
 	}
-	if (strcmp(p->status, STATUS_SKIPPED) == 0)
+	if (strcmp(status, STATUS_SKIPPED) == 0)
 		c->result.skipped++;
-	else if (strcmp(p->status, STATUS_ERROR) == 0)
+	else if (strcmp(status, STATUS_ERROR) == 0)
 		c->result.errors++;
-	else if (strcmp(p->status, STATUS_CHANGED) == 0 ||
-	    strcmp(p->status, STATUS_TRUNCATED) == 0)
+	else if (strcmp(status, STATUS_CHANGED) == 0 ||
+	    strcmp(status, STATUS_TRUNCATED) == 0)
 		c->result.changed++;
-	if (p->problem_source != NULL)
-		collector_note_problem(c, p->problem_source, p->status,
-		    p->problem_reason);
 }
 
 /* Tell the progress callback, counting the bytes of the file being read. */
@@ -108,7 +128,7 @@ collector_progress(struct collector *c, int64_t in_flight)
 void
 pending_free(struct pending *p)
 {
-	json_decref(p->entry);
+	util_buffer_free(&p->line);
 	free(p->sums_path);
 	free(p->log_line);
 	free(p->problem_source);
@@ -127,34 +147,60 @@ collector_enqueue(struct collector *c, struct pending *p)
 	c->tail = p;
 }
 
+/* Write a manifest line and its newline, and add its Merkle leaf. */
+static void
+collector_write_line(struct collector *c, const struct util_buffer *line)
+{
+	merkle_hash leaf;
+
+	fwrite(line->data, 1, line->len, c->manifest.file);
+	fputc('\n', c->manifest.file);
+	merkle_leaf_hash(line->data, line->len, leaf);
+	merkle_builder_add(&c->tree, leaf);
+}
+
+/* Write the SHA256SUMS line of a member. 0 or -1. */
+static int
+collector_write_sums(struct collector *c, const char *hex, const char *path,
+    size_t len)
+{
+	c->sums_line.len = 0;
+	if (sums_format_line(&c->sums_line, hex, path, len) != 0)
+		return -1;
+	fwrite(c->sums_line.data, 1, c->sums_line.len, c->sums.file);
+	return 0;
+}
+
+/* The spools' write errors, as one. */
+static int
+collector_spool_error(struct collector *c)
+{
+	if (ferror(c->manifest.file) || ferror(c->log.file) || ferror(c->sums.file))
+		return error_set_errno("writing the manifest");
+	return 0;
+}
+
 /* Write a record: manifest line and its Merkle leaf, sums line, log line. */
 static int
 collector_write_record(struct collector *c, struct pending *p, const char *mime)
 {
-	merkle_hash leaf;
-	size_t len;
-	char *line;
-
-	if (p->entry != NULL) {
-		if (mime != NULL)
-			json_object_set_new(p->entry, "mime", json_string(mime));
-		if ((line = manifest_dump(p->entry, &len)) == NULL)
+	if (p->has_entry) {
+		/* libmagic's types are ASCII; one that is not is a failure, never dropped. */
+		if (mime != NULL && p->mime_at != SIZE_MAX &&
+		    manifest_line_set_mime(&p->line, p->mime_at, mime) != 0)
 			return -1;
-		fwrite(line, 1, len, c->manifest.file);
-		fputc('\n', c->manifest.file);
-		merkle_leaf_hash(line, len, leaf);
-		merkle_builder_add(&c->tree, leaf);
-		free(line);
-		if (p->has_content && sums_write_line(c->sums.file, p->sha256,
+		collector_write_line(c, &p->line);
+		if (p->has_content && collector_write_sums(c, p->sha256,
 		    p->sums_path, p->sums_path_len) != 0)
 			return -1;
-		collector_count(c, p);
+		collector_count(c, p->status, p->has_content, p->size);
+		if (p->problem_source != NULL)
+			collector_note_problem(c, p->problem_source, p->status,
+			    p->problem_reason);
 	}
 	if (p->log_line != NULL)
 		fputs(p->log_line, c->log.file);
-	if (ferror(c->manifest.file) || ferror(c->log.file))
-		return error_set_errno("writing the manifest");
-	return 0;
+	return collector_spool_error(c);
 }
 
 /* Write the oldest record if its turn has come (waiting for it with wait): 1 written, 0 not, -1 error. */
@@ -224,33 +270,28 @@ collector_submit(struct collector *c, const void *data, size_t len,
 	return ticket;
 }
 
-/* The log line of an entry. */
+/* The log line of an entry, made now. */
 static char *
 collector_log_line(const struct manifest_entry *e)
 {
-	char now[UTIL_TIME_SIZE], *escaped, *member = NULL, *line = NULL;
+	struct util_buffer line = { 0 };
 	struct timespec ts;
 
 	util_time_now(&ts);
-	util_time_format(&ts, now);
-	escaped = util_escape(e->source, e->source_len);
-	if (e->has_content)
-		member = util_escape(e->path, e->path_len);
-	if (escaped != NULL && asprintf(&line, "%s %s %s%s%s%s%s\n", now,
-	    e->status, escaped, member != NULL ? " -> " : "",
-	    member != NULL ? member : "", e->reason != NULL ? ": " : "",
-	    e->reason != NULL ? e->reason : "") < 0)
-		line = NULL;
-	free(escaped);
-	free(member);
-	return line;
+	if (manifest_entry_log_format(e, &ts, &line) != 0 ||
+	    util_buffer_append(&line, "", 1) != 0) {
+		util_buffer_free(&line);
+		return NULL;
+	}
+	return line.data;
 }
 
 /* Fill a pending record from an entry. */
 static int
 collector_pending_fill(struct pending *p, const struct manifest_entry *e)
 {
-	if ((p->entry = manifest_entry_json(e)) == NULL ||
+	p->has_entry = true;
+	if (manifest_entry_format_at(e, &p->line, &p->mime_at) != 0 ||
 	    (p->log_line = collector_log_line(e)) == NULL)
 		return -1;
 	p->status = e->status;
@@ -263,13 +304,46 @@ collector_pending_fill(struct pending *p, const struct manifest_entry *e)
 		memcpy(p->sums_path, e->path, e->path_len + 1);
 		p->sums_path_len = e->path_len;
 	}
-	if (strcmp(e->status, STATUS_ERROR) == 0 ||
-	    strcmp(e->status, STATUS_CHANGED) == 0 ||
-	    strcmp(e->status, STATUS_TRUNCATED) == 0) {
+	if (collector_is_problem(e->status)) {
 		p->problem_source = util_escape(e->source, e->source_len);
 		p->problem_reason = strdup(e->reason != NULL ? e->reason : "");
 	}
 	return 0;
+}
+
+/*
+ * Write an entry at once, when nothing waits before it: its lines are
+ * made in the sink's own buffers, so a record costs no allocation.
+ */
+static int
+collector_write_now(struct collector *c, const struct manifest_entry *e)
+{
+	char hex[HASH_HEX_SIZE], *escaped;
+	struct timespec ts;
+
+	c->line.len = 0;
+	c->log_line.len = 0;
+	if (manifest_entry_format(e, &c->line) != 0)
+		return -1;
+	collector_write_line(c, &c->line);
+	if (e->has_content) {
+		hash_set_hex(e->hashes, HASH_SHA256, hex);
+		if (collector_write_sums(c, hex, e->path, e->path_len) != 0)
+			return -1;
+	}
+	collector_count(c, e->status, e->has_content, e->size);
+	if (collector_is_problem(e->status)) {
+		if ((escaped = util_escape(e->source, e->source_len)) == NULL)
+			return -1;
+		collector_note_problem(c, escaped, e->status,
+		    e->reason != NULL ? e->reason : "");
+		free(escaped);
+	}
+	util_time_now(&ts);
+	if (manifest_entry_log_format(e, &ts, &c->log_line) != 0)
+		return -1;
+	fwrite(c->log_line.data, 1, c->log_line.len, c->log.file);
+	return collector_spool_error(c);
 }
 
 /*
@@ -280,13 +354,19 @@ int
 collector_record_typed(struct collector *c, struct manifest_entry *e,
     int64_t ticket)
 {
-	struct pending *p = calloc(1, sizeof *p);
+	struct pending *p;
 
-	if (p == NULL)
+	e->mime_pending = ticket >= 0;
+	if (ticket < 0 && c->head == NULL) {
+		if (collector_write_now(c, e) != 0)
+			return -1;
+		collector_progress(c, 0);
+		return 0;
+	}
+	if ((p = calloc(1, sizeof *p)) == NULL)
 		return error_set_errno("calloc");
 	p->ticket = ticket;
 	p->type_len = ticket >= 0 ? c->last_type_len : 0;
-	e->mime_pending = ticket >= 0;
 	if (collector_pending_fill(p, e) != 0) {
 		pending_free(p);
 		return -1;
@@ -295,11 +375,11 @@ collector_record_typed(struct collector *c, struct manifest_entry *e,
 	return collector_drain(c, false);
 }
 
-/* Record an entry that waits for no type. */
+/* Record an entry without a member, in its turn. */
 int
 collector_record(struct collector *c, struct manifest_entry *e)
 {
-	return collector_record_typed(c, e, -1);
+	return sink_entry(c, e);
 }
 
 /* Fill the parts of an entry common to everything found on disk. */

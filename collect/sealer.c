@@ -286,10 +286,14 @@ collector_finish(struct collector *c, struct collect_result *result)
 	unsigned char digest[32];
 	struct writer *w = c->writer;
 
+	/* The sink's package checks are done before they are reported. */
+	if (sink_wait(c) != 0)
+		return -1;
 	if (c->pkgcheck != NULL &&
 	    pkgcheck_write(c->pkgcheck, c, collector_reached) != 0)
 		return -1;
-	if (collector_write_custody(c) != 0)
+	/* Everything read is written; the rest is done by this thread. */
+	if (sink_stop(c) != 0 || collector_write_custody(c) != 0)
 		return -1;
 	c->writer = NULL;
 	if (writer_close(w, digest, &c->result.archive_bytes) != 0)

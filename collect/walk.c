@@ -64,7 +64,7 @@ walk_compare(const void *a, const void *b)
 
 /* A listed name: its d_type byte, then the name. */
 static char *
-walk_entry(const struct dirent *d)
+walk_entry(const struct compat_dirent *d)
 {
 	size_t len = strlen(d->d_name);
 	char *entry = malloc(len + 2);
@@ -88,42 +88,57 @@ walk_open_dir(int dirfd, const char *name)
 	return fd;
 }
 
+/* Add a listed name to names. 0, or -1 when out of memory. */
+static int
+walk_add_name(char ***names, size_t *n, size_t *size,
+    const struct compat_dirent *d)
+{
+	char **grown;
+
+	if (*n == *size) {
+		*size = *size != 0 ? *size * 2 : 64;
+		if ((grown = realloc(*names, *size * sizeof **names)) == NULL)
+			return -1;
+		*names = grown;
+	}
+	if (((*names)[*n] = walk_entry(d)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
 /*
- * Read the sorted names of an open directory (fd stays open); *complete
- * is false when not every name could be read.
+ * Read the sorted names of an open directory (fd stays open, read to its
+ * end); *complete is false when not every name could be read.
  */
 static char **
 walk_names(int fd, size_t *count, bool *complete)
 {
-	DIR *dir;
-	struct dirent *d;
-	char **names = NULL, **grown;
-	size_t n = 0, size = 0;
-	int dupfd = dup(fd);
+	/* Aligned for the records getdents64 lays out in it. */
+	static _Thread_local uint64_t buf[32768 / sizeof(uint64_t)];
+	const struct compat_dirent *d;
+	char **names = NULL;
+	size_t n = 0, size = 0, at;
+	ssize_t got;
+	bool full = false;
 
-	if (dupfd < 0 || (dir = fdopendir(dupfd)) == NULL) {
-		if (dupfd >= 0)
-			close(dupfd);
-		return NULL;
-	}
 	*complete = false;
-	errno = 0;
-	while ((d = readdir(dir)) != NULL && n < WALK_NAMES_MAX) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		if (n == size) {
-			size = size != 0 ? size * 2 : 64;
-			if ((grown = realloc(names, size * sizeof *names)) == NULL)
+	while (!full && (got = compat_getdents(fd, buf, sizeof buf)) > 0) {
+		for (at = 0; at < (size_t)got; at += d->d_reclen) {
+			d = (const struct compat_dirent *)((const char *)buf + at);
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+				continue;
+			/* Past the cap, errno 0 says so (E2BIG to the caller). */
+			if (n >= WALK_NAMES_MAX)
+				errno = 0;
+			if (n >= WALK_NAMES_MAX || walk_add_name(&names, &n, &size,
+			    d) != 0) {
+				full = true;
 				break;
-			names = grown;
+			}
 		}
-		if ((names[n] = walk_entry(d)) == NULL)
-			break;
-		n++;
-		errno = 0;
 	}
-	*complete = d == NULL && errno == 0;
-	closedir(dir);
+	*complete = !full && got == 0;
 	if (n > 1)
 		qsort(names, n, sizeof *names, walk_compare);
 	*count = n;

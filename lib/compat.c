@@ -176,6 +176,18 @@ compat_stat_nowait(int dirfd, const char *name, int flags, struct stat *st,
 	return 0;
 }
 
+/* Directory entries straight from the kernel. */
+ssize_t
+compat_getdents(int fd, void *buf, size_t size)
+{
+	long n;
+
+	do
+		n = syscall(SYS_getdents64, fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	return (ssize_t)n;
+}
+
 int
 compat_lstat(int dirfd, const char *name, struct stat *st, uint64_t *mnt_id)
 {

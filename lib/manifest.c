@@ -58,13 +58,15 @@ manifest_set_bytes(json_t *object, const char *key, const char *data,
 
 	if (util_utf8_valid(data, len))
 		return json_object_set_new(object, key,
-		    json_stringn(data, len)) == 0 ? 0 : error_set("json");
+		    json_stringn(data, len)) == 0 ? 0 :
+		    error_set("manifest field \"%s\" cannot be stored", key);
 	snprintf(alt, sizeof alt, "%s_base64", key);
 	if ((b64 = util_base64(data, len)) == NULL)
 		return -1;
 	rc = json_object_set_new(object, alt, json_string(b64));
 	free(b64);
-	return rc == 0 ? 0 : error_set("json");
+	return rc == 0 ? 0 :
+	    error_set("manifest field \"%s\" cannot be stored", alt);
 }
 
 /* Read back bytes stored by manifest_set_bytes. */

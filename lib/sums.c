@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "custody/error.h"
 #include "custody/sums.h"
+#include "custody/util.h"
 
 #define SUMS_HEX_LEN 64
 
@@ -17,34 +19,59 @@ sums_needs_escape(const char *path, size_t len)
 	    memchr(path, '\r', len) != NULL;
 }
 
+/* Append one line of SHA256SUMS. */
+int
+sums_format_line(struct util_buffer *out, const char *hex, const char *path,
+    size_t path_len)
+{
+	bool escape = sums_needs_escape(path, path_len);
+	size_t i;
+	char *o;
+
+	if (strlen(hex) != SUMS_HEX_LEN)
+		return error_set("not a SHA-256 digest");
+	if (path_len > SIZE_MAX / 4 ||
+	    util_buffer_reserve(out, SUMS_HEX_LEN + 4 + 2 * path_len) != 0)
+		return -1;
+	o = out->data + out->len;
+	if (escape)
+		*o++ = '\\';
+	memcpy(o, hex, SUMS_HEX_LEN);
+	o += SUMS_HEX_LEN;
+	*o++ = ' ', *o++ = ' ';
+	for (i = 0; escape && i < path_len; i++) {
+		if (path[i] == '\\')
+			*o++ = '\\', *o++ = '\\';
+		else if (path[i] == '\n')
+			*o++ = '\\', *o++ = 'n';
+		else if (path[i] == '\r')
+			*o++ = '\\', *o++ = 'r';
+		else
+			*o++ = path[i];
+	}
+	/* The usual case, a name with nothing to escape, goes out whole. */
+	if (!escape && path_len > 0) {
+		memcpy(o, path, path_len);
+		o += path_len;
+	}
+	*o++ = '\n';
+	out->len = (size_t)(o - out->data);
+	return 0;
+}
+
 /* Write one line of SHA256SUMS. */
 int
 sums_write_line(FILE *out, const char *hex, const char *path, size_t path_len)
 {
-	bool escape = sums_needs_escape(path, path_len);
-	size_t i;
+	struct util_buffer line = { 0 };
+	int rc = 0;
 
-	if (strlen(hex) != SUMS_HEX_LEN)
-		return error_set("not a SHA-256 digest");
-	if (escape)
-		fputc('\\', out);
-	fputs(hex, out);
-	fputs("  ", out);
-	for (i = 0; escape && i < path_len; i++) {
-		if (path[i] == '\\')
-			fputs("\\\\", out);
-		else if (path[i] == '\n')
-			fputs("\\n", out);
-		else if (path[i] == '\r')
-			fputs("\\r", out);
-		else
-			fputc(path[i], out);
-	}
-	/* The usual case, a name with nothing to escape, goes out whole. */
-	if (!escape)
-		fwrite(path, 1, path_len, out);
-	fputc('\n', out);
-	return ferror(out) ? error_set_errno("write SHA256SUMS") : 0;
+	if (sums_format_line(&line, hex, path, path_len) != 0)
+		rc = -1;
+	else if (fwrite(line.data, 1, line.len, out) != line.len || ferror(out))
+		rc = error_set_errno("write SHA256SUMS");
+	util_buffer_free(&line);
+	return rc;
 }
 
 /* Undo coreutils escaping in place; returns the new length or -1. */

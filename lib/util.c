@@ -322,19 +322,60 @@ util_utf8_printable(const char *data, size_t len)
 	return true;
 }
 
-/* A printable copy of a name for messages. */
-char *
-util_escape(const char *data, size_t len)
+/* Make room for n more bytes and a terminator, doubling the size. */
+int
+util_buffer_reserve(struct util_buffer *b, size_t n)
 {
+	size_t need, size;
+	char *grown;
+
+	if (n > SIZE_MAX / 4 - b->len)
+		return error_set("buffer too large");
+	need = b->len + n + 1;
+	if (need <= b->size)
+		return 0;
+	for (size = b->size > 0 ? b->size : 256; size < need; size *= 2)
+		;
+	if ((grown = realloc(b->data, size)) == NULL)
+		return error_set_errno("realloc");
+	b->data = grown;
+	b->size = size;
+	return 0;
+}
+
+/* Append n bytes. */
+int
+util_buffer_append(struct util_buffer *b, const void *data, size_t n)
+{
+	if (util_buffer_reserve(b, n) != 0)
+		return -1;
+	if (n > 0)
+		memcpy(b->data + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+/* Release a buffer's memory; it is empty again. */
+void
+util_buffer_free(struct util_buffer *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->size = 0;
+}
+
+/* Append the printable form of a name: \\, \n, \t, \xHH, the rest as is. */
+int
+util_escape_append(struct util_buffer *b, const char *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)data;
-	char *out, *o;
+	char *o;
 	size_t i = 0, n;
 
-	if (len > (size_t)1 << 28 || (out = malloc(4 * len + 1)) == NULL) {
-		error_set("cannot escape name");
-		return NULL;
-	}
-	o = out;
+	if (len > (size_t)1 << 28 || util_buffer_reserve(b, 4 * len) != 0)
+		return error_set("cannot escape name");
+	o = b->data + b->len;
 	while (i < len) {
 		n = p[i] >= 0x80 ? utf8_sequence(p + i, len - i) : 1;
 		if (p[i] == '\\') {
@@ -344,16 +385,31 @@ util_escape(const char *data, size_t len)
 		} else if (p[i] == '\t') {
 			*o++ = '\\', *o++ = 't';
 		} else if (n == 0 || p[i] < 0x20 || p[i] == 0x7f) {
-			o += sprintf(o, "\\x%02x", p[i]);
+			*o++ = '\\', *o++ = 'x';
+			*o++ = digits[p[i] >> 4], *o++ = digits[p[i] & 0x0f];
 			n = 1;
 		} else {
 			memcpy(o, p + i, n);
 			o += n;
 		}
-		i += n ? n : 1;
+		i += n;
 	}
-	*o = '\0';
-	return out;
+	b->len = (size_t)(o - b->data);
+	return 0;
+}
+
+/* A printable copy of a name for messages. */
+char *
+util_escape(const char *data, size_t len)
+{
+	struct util_buffer b = { 0 };
+
+	if (util_escape_append(&b, data, len) != 0) {
+		util_buffer_free(&b);
+		return NULL;
+	}
+	b.data[b.len] = '\0';
+	return b.data;
 }
 
 /* Read everything from fd up to max bytes. */

@@ -98,6 +98,20 @@ int compat_statx(int dirfd, const char *path, int flags, unsigned int mask,
 int compat_lstat(int dirfd, const char *name, struct stat *, uint64_t *mnt_id);
 /* The same, following a final link (a /proc magic link to an open file). */
 int compat_stat(int dirfd, const char *name, struct stat *, uint64_t *mnt_id);
+/*
+ * Directory entries of an open directory, read straight into buf with
+ * getdents64(2) (every Linux since 2.4; no DIR stream, so no dup, fstat
+ * or fcntl per directory). Entries are struct compat_dirent records of
+ * d_reclen bytes each. Bytes read (0 at the end), or -1 with errno.
+ */
+struct compat_dirent {
+	uint64_t	d_ino;
+	int64_t		d_off;
+	unsigned short	d_reclen;
+	unsigned char	d_type;
+	char		d_name[];
+};
+ssize_t compat_getdents(int fd, void *buf, size_t size);
 /* True once custody has fallen back from the feature in this process. */
 bool compat_missing(enum compat_feature);
 /* What the fallback from a feature means, for the collection log. */

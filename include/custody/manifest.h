@@ -17,6 +17,8 @@
 
 #include "custody/hash.h"
 
+struct util_buffer;
+
 #define MANIFEST_VERSION	1
 #define MANIFEST_LINE_MAX	(1024 * 1024)
 #define MANIFEST_PATH		"custody/manifest.jsonl"
@@ -86,6 +88,36 @@ const char *manifest_kind(mode_t mode);
 json_t *manifest_entry_json(const struct manifest_entry *);
 /* Serialize an entry as one JSON line without newline; malloc'd, NULL on error. */
 char *manifest_entry_line(const struct manifest_entry *, size_t *len);
+/*
+ * The same line as manifest_entry_line, written without a JSON tree:
+ * appended to out (a buffer kept across calls stops allocating), no
+ * newline. On failure nothing is appended and the message is the one
+ * manifest_entry_json records. No shared state: threads may format at
+ * once, each into its own buffer. 0 or -1.
+ */
+int manifest_entry_format(const struct manifest_entry *, struct util_buffer *out);
+/*
+ * Like manifest_entry_format; when the entry's type is pending (mime_pending
+ * and no mime) *mime_at gets the offset in out of the "null" that stands
+ * for it, else SIZE_MAX.
+ */
+int manifest_entry_format_at(const struct manifest_entry *,
+    struct util_buffer *out, size_t *mime_at);
+/*
+ * Replace the null at mime_at (from manifest_entry_format_at) by mime as
+ * a JSON string, the line then being what manifest_entry_json with that
+ * mime gives; a NULL mime leaves the null. -1 when mime is not UTF-8
+ * (the line is left as it was).
+ */
+int manifest_line_set_mime(struct util_buffer *line, size_t mime_at,
+    const char *mime);
+/*
+ * Append an entry's line of collection.log, newline included:
+ * "TIME STATUS SOURCE[ -> MEMBER][: REASON]", names escaped by util_escape.
+ * 0 or -1.
+ */
+int manifest_entry_log_format(const struct manifest_entry *,
+    const struct timespec *now, struct util_buffer *out);
 /* A new header object {"type":"header","format":...,"version":...}. */
 json_t *manifest_header_new(void);
 /* Serialize a header or trailer object compactly; malloc'd. */

@@ -5,12 +5,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct util_buffer;
+
 /*
  * Write "HEX  PATH\n"; a path holding a backslash, newline or carriage
  * return is escaped and the line starts with a backslash, as coreutils does.
  * 0 or -1.
  */
 int sums_write_line(FILE *out, const char *hex, const char *path, size_t path_len);
+/* The same line appended to out (no allocation once out is large enough). 0 or -1. */
+int sums_format_line(struct util_buffer *out, const char *hex, const char *path,
+    size_t path_len);
 /*
  * Parse one line (without its newline; line[len] must be writable, as a
  * terminator is) in place: *hex points at 64 hex

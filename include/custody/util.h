@@ -44,6 +44,25 @@ bool util_utf8_valid(const char *data, size_t len);
 char *util_escape(const char *data, size_t len);
 
 /*
+ * A growable run of bytes, zeroed to start empty. Kept across calls (len
+ * set back to 0), it stops allocating once it is as large as the largest
+ * use; data[len] is always writable, so a terminator fits.
+ */
+struct util_buffer {
+	char	*data;
+	size_t	 len;
+	size_t	 size;
+};
+
+/* Make room for n more bytes and a terminator. 0 or -1. */
+int util_buffer_reserve(struct util_buffer *, size_t n);
+/* Append n bytes. 0 or -1. */
+int util_buffer_append(struct util_buffer *, const void *data, size_t n);
+void util_buffer_free(struct util_buffer *);
+/* Append what util_escape makes of data, without a terminator. 0 or -1. */
+int util_escape_append(struct util_buffer *, const char *data, size_t len);
+
+/*
  * Open a regular file below dirfd for reading: lstat'ed first, so that
  * anything else (a FIFO, a device, a socket: EINVAL; a directory: EISDIR;
  * a link: ELOOP) is refused without being opened; then opened never
