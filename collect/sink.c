@@ -34,6 +34,13 @@
 
 #define SINK_BYTES	(8 * 1024 * 1024)	/* data and names in flight, at most */
 #define SINK_OPS	2048			/* operations in flight, at most */
+/*
+ * An idle sink is woken once this much waits for it (or a caller waits for
+ * it): waking it for every file would cost a futex call and a context
+ * switch per file, as the sink is faster than the reader.
+ */
+#define SINK_WAKE_BYTES	(1024 * 1024)
+#define SINK_WAKE_OPS	128
 
 enum {
 	SINK_BEGIN	= 1 << 0,	/* start a member */
@@ -414,8 +421,11 @@ sink_submit(struct collector *c, struct sink_op *op)
 	}
 	pthread_mutex_lock(&s->lock);
 	while (!s->failed && s->head != NULL &&
-	    (s->ops >= SINK_OPS || s->bytes + op->cost > SINK_BYTES))
+	    (s->ops >= SINK_OPS || s->bytes + op->cost > SINK_BYTES)) {
+		if (s->idle)
+			pthread_cond_signal(&s->work);
 		pthread_cond_wait(&s->room, &s->lock);
+	}
 	if ((rc = sink_check(s)) != 0) {
 		pthread_mutex_unlock(&s->lock);
 		sink_op_free(op);
@@ -428,7 +438,8 @@ sink_submit(struct collector *c, struct sink_op *op)
 	s->tail = op;
 	s->ops++;
 	s->bytes += op->cost;
-	if (s->idle)
+	if (s->idle && (reply != NULL || s->ops >= SINK_WAKE_OPS ||
+	    s->bytes >= SINK_WAKE_BYTES))
 		pthread_cond_signal(&s->work);
 	while (reply != NULL && !reply->done)
 		pthread_cond_wait(&s->room, &s->lock);
@@ -469,6 +480,9 @@ sink_wait(struct collector *c)
 	if (s == NULL || !c->sink_running)
 		return s != NULL ? sink_check(s) : 0;
 	pthread_mutex_lock(&s->lock);
+	/* What waits below the wake-up marks is taken now. */
+	if (s->head != NULL)
+		pthread_cond_signal(&s->work);
 	while (s->head != NULL || !s->idle)
 		pthread_cond_wait(&s->room, &s->lock);
 	rc = sink_check(s);

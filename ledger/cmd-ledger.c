@@ -74,6 +74,16 @@ ledger_parse(struct ledger_args *a, int argc, char **argv)
 	return optind == argc ? 0 : -1;
 }
 
+/* Check the free texts. */
+static int
+ledger_check_texts(const struct ledger_args *a)
+{
+	if ((a->location != NULL && event_check_text("--location", a->location) != 0) ||
+	    (a->note != NULL && event_check_text("--note", a->note) != 0))
+		return -1;
+	return 0;
+}
+
 /* Check the free texts and that the artifact exists. */
 static int
 ledger_check_event(struct store *s, const struct ledger_args *a)
@@ -82,8 +92,7 @@ ledger_check_event(struct store *s, const struct ledger_args *a)
 
 	if (a->artifact == NULL)
 		return error_set("--artifact is required");
-	if ((a->location != NULL && event_check_text("--location", a->location) != 0) ||
-	    (a->note != NULL && event_check_text("--note", a->note) != 0))
+	if (ledger_check_texts(a) != 0)
 		return -1;
 	if (store_artifact_get(s, a->artifact, &art) != 0)
 		return -1;
@@ -152,10 +161,14 @@ ledger_handover(struct store *s, const struct ledger_args *a,
 #define BATCH_LINE_MAX	(16 * 1024)
 #define BATCH_EVENTS_MAX 1000000
 
-/* One line of a batch: {"artifact", "action", "location"?, "note"?}. */
+/*
+ * One line of a batch: {"artifact", "action", "location"?, "note"?}.
+ * *bound is the artifact the line before found bound to its collection:
+ * the transaction holds the write lock, so it still is.
+ */
 static int
 ledger_batch_event(struct store *s, json_t *o, struct ledger_args *a,
-    struct event *e)
+    struct event *e, char **bound)
 {
 	int recordable;
 
@@ -178,7 +191,15 @@ ledger_batch_event(struct store *s, json_t *o, struct ledger_args *a,
 	e->artifact = a->artifact;
 	e->location = a->location;
 	e->note = a->note;
-	return ledger_check_event(s, a);
+	if (*bound != NULL && a->artifact != NULL && strcmp(*bound, a->artifact) == 0)
+		return ledger_check_texts(a);
+	free(*bound);
+	*bound = NULL;
+	if (ledger_check_event(s, a) != 0)
+		return -1;
+	if ((*bound = strdup(a->artifact)) == NULL)
+		return error_set_errno("strdup");
+	return 0;
 }
 
 /* Append every line of a batch; the caller's transaction makes it all or nothing. */
@@ -186,7 +207,7 @@ static int
 ledger_batch_lines(struct store *s, struct ledger_args *a, FILE *in,
     const struct key *signer, uint64_t *count)
 {
-	char line[BATCH_LINE_MAX + 2];
+	char line[BATCH_LINE_MAX + 2], *bound = NULL;
 	json_error_t jerr;
 	struct event e;
 	json_t *o;
@@ -195,19 +216,22 @@ ledger_batch_lines(struct store *s, struct ledger_args *a, FILE *in,
 	*count = 0;
 	while (rc == 0 && fgets(line, sizeof line, in) != NULL) {
 		if (strchr(line, '\n') == NULL && !feof(in))
-			return error_set("line %llu: longer than %d bytes",
+			rc = error_set("line %llu: longer than %d bytes",
 			    (unsigned long long)*count + 1, BATCH_LINE_MAX);
-		if (++*count > BATCH_EVENTS_MAX)
-			return error_set("more than %d events", BATCH_EVENTS_MAX);
+		else if (++*count > BATCH_EVENTS_MAX)
+			rc = error_set("more than %d events", BATCH_EVENTS_MAX);
+		if (rc != 0)
+			break;
 		o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
 		if (o == NULL)
 			rc = error_set("not JSON: %s", jerr.text);
-		else if ((rc = ledger_batch_event(s, o, a, &e)) == 0)
+		else if ((rc = ledger_batch_event(s, o, a, &e, &bound)) == 0)
 			rc = store_append(s, &e, signer);
 		json_decref(o);
 		if (rc != 0)
 			error_prefix("line %llu", (unsigned long long)*count);
 	}
+	free(bound);
 	if (rc == 0 && ferror(in))
 		rc = error_set_errno("read");
 	return rc;
@@ -390,7 +414,8 @@ const struct command cmd_ledger_entry = {
 	"                              [--location TEXT] [--note TEXT]\n"
 	"       custody ledger receive --case DIR --key KEYFILE --artifact ID [--location TEXT] [--note TEXT]\n"
 	"       custody ledger log     --case DIR [--artifact ID] [--json]\n"
-	"       custody ledger verify  --case DIR [--checkpoint FILE]... [--tsa-ca FILE] [--json]\n"
+	"       custody ledger verify  --case DIR [--checkpoint FILE]... [--tsa-ca FILE]\n"
+	"                              [--since-verified [--full]] [--json]\n"
 	"       custody ledger checkpoint --case DIR --key KEYFILE -o FILE\n"
 	"       custody ledger export  --case DIR --format json|csv|html [-o FILE]\n"
 	"       custody ledger ingest  --case DIR --key KEYFILE [--fingerprint FP] [--from TEXT]\n"

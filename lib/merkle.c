@@ -1,6 +1,7 @@
 /* RFC 9162 Merkle trees: hashing, streaming roots, and audit proofs. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -11,6 +12,24 @@
 /* Domain separation prefixes, so a leaf can never pass for a node. */
 #define LEAF_PREFIX	0x00
 #define NODE_PREFIX	0x01
+
+static EVP_MD *merkle_sha256;
+static pthread_once_t merkle_sha256_once = PTHREAD_ONCE_INIT;
+
+/* Fetch SHA-256 once: EVP_sha256() fetches it anew on every init. */
+static void
+merkle_fetch(void)
+{
+	merkle_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+/* SHA-256, fetched once (any thread). */
+static const EVP_MD *
+merkle_md(void)
+{
+	pthread_once(&merkle_sha256_once, merkle_fetch);
+	return merkle_sha256 != NULL ? merkle_sha256 : EVP_sha256();
+}
 
 /* Hash prefix || a || b with SHA-256 into out. */
 static void
@@ -28,7 +47,7 @@ digest(unsigned char prefix, const void *a, size_t alen, const void *b,
 		memset(out, 0, MERKLE_HASH_SIZE);
 		return;
 	}
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	ok = EVP_DigestInit_ex(ctx, merkle_md(), NULL) &&
 	    EVP_DigestUpdate(ctx, &prefix, 1) &&
 	    (alen == 0 || EVP_DigestUpdate(ctx, a, alen)) &&
 	    (blen == 0 || EVP_DigestUpdate(ctx, b, blen)) &&
@@ -236,6 +255,73 @@ merkle_consistency_proof(const merkle_hash *leaves, uint64_t m,
 	/* Each step halves n, so at most 64 hashes. */
 	subproof(leaves, m, n, 1, proof, proof_len);
 	return 0;
+}
+
+/* An old tree by its frontier and the leaves added since, for a proof between them. */
+struct extension {
+	const struct merkle_builder	*old;
+	const merkle_hash		*added;
+};
+
+/* MTH(D[a:b]): a block of the old frontier, or a range of added leaves. 0 or -1. */
+static int
+extension_root(const struct extension *x, uint64_t a, uint64_t b, merkle_hash out)
+{
+	uint64_t m = x->old->size, start = 0, block;
+	unsigned i, bit = 64;
+
+	if (a >= m) {
+		merkle_root(x->added + (a - m), b - a, out);
+		return 0;
+	}
+	/* The frontier holds one full subtree per bit of m, largest first. */
+	for (i = 0; i < x->old->depth; i++) {
+		while (bit > 0 && (m & ((uint64_t)1 << (bit - 1))) == 0)
+			bit--;
+		if (bit == 0)
+			return -1;
+		block = (uint64_t)1 << --bit;
+		if (start == a && start + block == b) {
+			memcpy(out, x->old->stack[i], MERKLE_HASH_SIZE);
+			return 0;
+		}
+		start += block;
+	}
+	return -1;
+}
+
+/* SUBPROOF(m, D[off:off+n], b) over an extension, appended to proof. 0 or -1. */
+static int
+extension_subproof(const struct extension *x, uint64_t m, uint64_t off,
+    uint64_t n, int complete, merkle_hash *proof, size_t *len)
+{
+	uint64_t k;
+
+	if (m == n)
+		return complete ? 0 : extension_root(x, off, off + n, proof[(*len)++]);
+	k = split_point(n);
+	if (m <= k)
+		return extension_subproof(x, m, off, k, complete, proof, len) != 0 ?
+		    -1 : extension_root(x, off + k, off + n, proof[(*len)++]);
+	return extension_subproof(x, m - k, off + k, n - k, 0, proof, len) != 0 ?
+	    -1 : extension_root(x, off, off + k, proof[(*len)++]);
+}
+
+/* Consistency proof from an old tree's frontier and the leaves added after it. */
+int
+merkle_consistency_proof_extend(const struct merkle_builder *old,
+    const merkle_hash *added, uint64_t count, merkle_hash *proof,
+    size_t *proof_len)
+{
+	struct extension x = { old, added };
+
+	*proof_len = 0;
+	if (old->size == 0 || old->depth > MERKLE_MAX_PROOF ||
+	    (unsigned)__builtin_popcountll(old->size) != old->depth ||
+	    count > UINT64_MAX - old->size || !size_fits(count))
+		return -1;
+	return extension_subproof(&x, old->size, 0, old->size + count, 1, proof,
+	    proof_len);
 }
 
 /* Fold one inclusion path hash p into the running root r. */

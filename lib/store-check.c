@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +87,8 @@ store_check_ok(const struct store_check *c)
 	return json_array_size(c->problems) == 0;
 }
 
-/* A stored value, copied: the row's bytes live only during the callback. */
-static void *
+/* A stored value, copied and NUL-terminated: the row's bytes live only during the callback. */
+void *
 store_check_copy(const struct store_value *v)
 {
 	void *copy = malloc(v->len + 1);
@@ -116,6 +117,9 @@ store_check_grow(struct store_check *c)
 		if ((leaves = reallocarray(c->leaves, capacity, sizeof *leaves)) == NULL)
 			return error_set_errno("reallocarray"), NULL;
 		c->leaves = leaves;
+		if ((leaves = reallocarray(c->heads, capacity + 1, sizeof *leaves)) == NULL)
+			return error_set_errno("reallocarray"), NULL;
+		c->heads = leaves;
 		c->capacity = capacity;
 	}
 	memset(&c->events[c->count], 0, sizeof *c->events);
@@ -143,7 +147,6 @@ store_check_case_and_chain(struct store_check *c, struct store_signed *s)
 {
 	const struct event *e = &s->row.ev;
 	json_t *signed_case = json_object_get(s->object, "case");
-	merkle_hash root;
 	char hex[65];
 
 	if (c->case_id == NULL || json_string_length(signed_case) != c->case_id_len ||
@@ -151,8 +154,8 @@ store_check_case_and_chain(struct store_check *c, struct store_signed *s)
 		store_check_problem(c, e->seq, "field \"case\" differs from its "
 		    "signed form: it was signed for another case than the one "
 		    "case_info records");
-	merkle_builder_root(&c->tree, root);
-	if (strcmp(util_hex(root, sizeof root, hex), e->prev) != 0)
+	if (strcmp(util_hex(c->heads[c->count - 1], MERKLE_HASH_SIZE, hex),
+	    e->prev) != 0)
 		store_check_problem(c, e->seq, "does not chain to the tree head "
 		    "before it: events were deleted, inserted or reordered");
 }
@@ -186,32 +189,34 @@ store_check_fields(struct store_check *c, struct store_signed *s,
 	store_check_details_present(c, &s->row.ev);
 }
 
-/* The event's signature, with the key its handler registered. */
-static void
-store_check_signature(struct store_check *c, const struct store_event *row)
+/* The event's signature, with the key its handler registered (checked once per signer). */
+static int
+store_check_signature(struct store_check *c, const struct store_check_item *it,
+    const struct store_event *row)
 {
-	struct store_handler h;
-	struct key *key;
+	const struct store_check_key *k;
+	struct store_check_key spare = { 0 };
+	uint64_t seq = it->ev.seq;
 
-	if (store_handler_find(c->store, row->ev.handler, &h) != 0 ||
-	    strcmp(h.fingerprint, row->ev.handler) != 0) {
-		store_check_problem(c, row->ev.seq, "signed by key %.16s, which is "
-		    "not registered in the case", row->ev.handler);
-		return;
-	}
-	if ((key = key_from_raw(h.public_key)) == NULL) {
-		store_check_problem(c, row->ev.seq, "handler %s has an invalid key",
-		    h.name);
-		return;
-	}
-	if (strcmp(key->fingerprint, h.fingerprint) != 0)
-		store_check_problem(c, row->ev.seq, "handler %s: public key does "
-		    "not match its fingerprint", h.name);
-	else if (key_verify(key, row->canonical, row->canonical_len,
-	    row->signature, row->signature_len) != 0)
-		store_check_problem(c, row->ev.seq, "signature by %s does not "
-		    "verify", h.name);
-	key_free(key);
+	if ((k = store_check_keys_get(c->keys, c->store, it->ev.handler,
+	    &spare)) == NULL)
+		return -1;
+	if (k->status == STORE_CHECK_KEY_UNREGISTERED)
+		store_check_problem(c, seq, "signed by key %.16s, which is "
+		    "not registered in the case", it->ev.handler);
+	else if (k->status == STORE_CHECK_KEY_INVALID)
+		store_check_problem(c, seq, "handler %s has an invalid key", k->name);
+	else if (k->status == STORE_CHECK_KEY_MISMATCH)
+		store_check_problem(c, seq, "handler %s: public key does "
+		    "not match its fingerprint", k->name);
+	else if (it->signature_state == STORE_CHECK_SIGNATURE_BAD ||
+	    (it->signature_state == STORE_CHECK_SIGNATURE_UNCHECKED &&
+	    key_verify(k->key, row->canonical, row->canonical_len,
+	    row->signature, row->signature_len) != 0))
+		store_check_problem(c, seq, "signature by %s does not "
+		    "verify", k->name);
+	store_check_key_clear(&spare);
+	return 0;
 }
 
 /*
@@ -260,57 +265,118 @@ store_check_note_record(struct store_check *c, const struct event *e)
 	return 0;
 }
 
-/* A stored BLOB column (canonical, signature), copied; a problem when not a BLOB. */
-static void *
+/* A stored BLOB column (canonical, signature): a problem when not a BLOB. */
+static void
 store_check_blob(struct store_check *c, uint64_t seq, const struct store_value *row,
-    int column, size_t *len)
+    int column)
 {
 	if (row[column].type != STORE_BLOB)
 		store_check_problem(c, seq, "column \"%s\" is not the BLOB custody "
 		    "writes", store_column_name(STORE_TABLE_EVENTS, column));
-	*len = row[column].len;
-	return store_check_copy(&row[column]);
 }
 
-/* store_rows callback: read back and check one event. */
-static int
-store_check_event(const struct store_value *row, void *arg)
+/* Add the last event's leaf to the tree. */
+static void
+store_check_add_leaf(struct store_check *c, const merkle_hash leaf)
 {
-	struct store_check *c = arg;
-	uint64_t seq = (uint64_t)row[EVENT_COL_SEQ].integer;
+	memcpy(c->leaves[c->count - 1], leaf, MERKLE_HASH_SIZE);
+	merkle_builder_add(&c->tree, leaf);
+}
+
+/* Whether a later check reads an event whole: it vouches for a row, or carries details. */
+static bool
+store_check_vouches(const struct store_signed *s)
+{
+	const char *action = s->row.ev.action;
+
+	return s->object != NULL && (s->row.ev.details != NULL ||
+	    strcmp(action, "registered") == 0 || strcmp(action, "collected") == 0 ||
+	    strcmp(action, "ingested") == 0 || strcmp(action, "timestamped") == 0);
+}
+
+/* Drop what no later check reads (ledger verify keeps only the vouchers). */
+static void
+store_check_lean(struct store_check *c, struct store_signed *s)
+{
+	uint64_t seq = s->row.ev.seq;
+	bool verified = s->verified;
+
+	if (!c->lean || store_check_vouches(s))
+		return;
+	json_decref(s->object);
+	free(s->canonical);
+	free(s->signature);
+	memset(s, 0, sizeof *s);
+	s->row.ev.seq = seq;
+	s->verified = verified;
+}
+
+/* An event verified before (its leaf is in the remembered tree): keep what vouches. */
+static int
+store_check_known(struct store_check *c, struct store_signed *s)
+{
+	if (s->object != NULL && store_check_note_record(c, &s->row.ev) != 0)
+		return -1;
+	store_check_lean(c, s);
+	return 0;
+}
+
+/* The checks that depend on the events before: in seq order, on the reading thread. */
+int
+store_check_item_check(struct store_check *c, struct store_check_item *it)
+{
+	uint64_t seq = (uint64_t)it->row[EVENT_COL_SEQ].integer;
 	struct store_signed *s;
 
 	if ((s = store_check_grow(c)) == NULL)
 		return -1;
 	s->row.ev.seq = seq;
 	s->verified = true;
+	s->canonical = it->canonical;
+	s->signature = it->signature;
+	s->row.canonical = it->canonical;
+	s->row.canonical_len = it->canonical_len;
+	s->row.signature = it->signature;
+	s->row.signature_len = it->signature_len;
+	s->object = it->object;
+	it->canonical = NULL;
+	it->signature = NULL;
+	it->object = NULL;
+	if (s->object != NULL)
+		s->row.ev = it->ev;
+	if (it->hash_only) {
+		c->expected_seq = seq + 1;
+		store_check_add_leaf(c, it->leaf);
+		if (c->count == c->known)
+			c->known_tree = c->tree;
+		return store_check_known(c, s);
+	}
 	if (seq != c->expected_seq)
 		store_check_problem(c, seq, "out of sequence: expected #%llu "
 		    "(events deleted or inserted)",
 		    (unsigned long long)c->expected_seq);
 	c->expected_seq = seq + 1;
-	s->canonical = store_check_blob(c, seq, row, EVENT_COL_CANONICAL,
-	    &s->row.canonical_len);
-	s->signature = store_check_blob(c, seq, row, EVENT_COL_SIGNATURE,
-	    &s->row.signature_len);
-	if (s->canonical == NULL || s->signature == NULL)
-		return error_set_errno("malloc");
-	s->row.canonical = s->canonical;
-	s->row.signature = s->signature;
-	if ((s->object = event_parse(s->canonical, s->row.canonical_len,
-	    &s->row.ev)) == NULL) {
+	/* The head before this event: its prev, and the cached head of that size. */
+	merkle_builder_root(&c->tree, c->heads[c->count - 1]);
+	if (c->heads_from > c->count - 1)
+		c->heads_from = c->count - 1;
+	store_check_blob(c, seq, it->row, EVENT_COL_CANONICAL);
+	store_check_blob(c, seq, it->row, EVENT_COL_SIGNATURE);
+	if (s->object == NULL) {
 		s->row.ev.seq = seq;
 		store_check_problem(c, seq, "its signed bytes are not a canonical "
-		    "event: %s", error_message());
+		    "event: %s", it->parse_error != NULL ? it->parse_error :
+		    "out of memory");
 	} else {
-		store_check_fields(c, s, row);
-		store_check_signature(c, &s->row);
+		store_check_fields(c, s, it->row);
+		if (store_check_signature(c, it, &s->row) != 0)
+			return -1;
 		store_check_registration_order(c, &s->row.ev);
 		if (store_check_note_record(c, &s->row.ev) != 0)
 			return -1;
 	}
-	merkle_leaf_hash(s->canonical, s->row.canonical_len, c->leaves[c->count - 1]);
-	merkle_builder_add(&c->tree, c->leaves[c->count - 1]);
+	store_check_add_leaf(c, it->leaf);
+	store_check_lean(c, s);
 	return 0;
 }
 
@@ -423,7 +489,7 @@ static int
 store_check_read(struct store_check *c, size_t damaged)
 {
 	if (store_rows(c->store, STORE_TABLE_CASE, store_check_case_row, c) == 0 &&
-	    store_rows(c->store, STORE_TABLE_EVENTS, store_check_event, c) == 0 &&
+	    store_check_read_events(c) == 0 &&
 	    store_check_tables(c) == 0)
 		return 0;
 	if (damaged == 0)
@@ -433,26 +499,44 @@ store_check_read(struct store_check *c, size_t damaged)
 	return 0;
 }
 
+/* Check the ledger, in full or after what was verified before. */
+int
+store_check_verify(struct store *s, struct store_check *c,
+    const struct store_check_options *o)
+{
+	memset(c, 0, sizeof *c);
+	c->store = s;
+	c->expected_seq = 1;
+	c->heads_from = SIZE_MAX;
+	c->lean = o->lean;
+	c->known = o->since != NULL ? o->since->size : 0;
+	merkle_builder_init(&c->tree);
+	merkle_builder_init(&c->known_tree);
+	if ((c->keys = calloc(1, sizeof *c->keys)) == NULL ||
+	    (c->problems = json_array()) == NULL ||
+	    (c->checkpoints = json_array()) == NULL ||
+	    (c->registered = pathmap_new(sizeof(size_t))) == NULL ||
+	    (c->collected = pathmap_new(sizeof(size_t))) == NULL)
+		return error_set("out of memory");
+	/* The whole file's b-trees are a full check's: O(file), not O(new events). */
+	if ((o->since == NULL ? store_integrity(s, store_check_damaged, c) :
+	    store_integrity_shape(s, store_check_damaged, c)) != 0 ||
+	    store_schema_check(s, store_check_schema_object, c) != 0 ||
+	    store_check_read(c, json_array_size(c->problems)) != 0 ||
+	    (o->since != NULL && store_check_remembered(c, o->since) != 0) ||
+	    store_check_checkpoints(c, o->checkpoints, o->count) != 0)
+		return -1;
+	return o->tsa_ca != NULL ? store_check_tokens(c, o->tsa_ca) : 0;
+}
+
 /* Check everything of the ledger. */
 int
 store_check_run(struct store *s, struct store_check *c, char **checkpoints,
     size_t count, const char *tsa_ca)
 {
-	memset(c, 0, sizeof *c);
-	c->store = s;
-	c->expected_seq = 1;
-	merkle_builder_init(&c->tree);
-	if ((c->problems = json_array()) == NULL ||
-	    (c->checkpoints = json_array()) == NULL ||
-	    (c->registered = pathmap_new(sizeof(size_t))) == NULL ||
-	    (c->collected = pathmap_new(sizeof(size_t))) == NULL)
-		return error_set("out of memory");
-	if (store_integrity(s, store_check_damaged, c) != 0 ||
-	    store_schema_check(s, store_check_schema_object, c) != 0 ||
-	    store_check_read(c, json_array_size(c->problems)) != 0 ||
-	    store_check_checkpoints(c, checkpoints, count) != 0)
-		return -1;
-	return tsa_ca != NULL ? store_check_tokens(c, tsa_ca) : 0;
+	struct store_check_options o = { checkpoints, count, tsa_ca, false, NULL };
+
+	return store_check_verify(s, c, &o);
 }
 
 /* Free what a check holds (not the store). */
@@ -468,6 +552,10 @@ store_check_free(struct store_check *c)
 	}
 	free(c->events);
 	free(c->leaves);
+	free(c->heads);
+	if (c->keys != NULL)
+		store_check_keys_free(c->keys);
+	free(c->keys);
 	free(c->case_id);
 	pathmap_free(c->registered);
 	pathmap_free(c->collected);

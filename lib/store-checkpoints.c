@@ -154,6 +154,36 @@ store_checkpoints_check(struct store_check *c, const char *file)
 	return 0;
 }
 
+/*
+ * The ledger extends the tree head verified before: a consistency proof
+ * from the remembered root, made from the tree the rows of events
+ * 1..size make and the events after them, to the root of the whole.
+ */
+int
+store_check_remembered(struct store_check *c, const struct store_verified *v)
+{
+	merkle_hash proof[MERKLE_MAX_PROOF];
+	size_t proof_len;
+
+	if (v->size > c->count) {
+		store_check_problem(c, 0, "%llu events were verified on %s, but the "
+		    "ledger holds %zu: events after #%zu were removed",
+		    (unsigned long long)v->size, v->verified_at, c->count, c->count);
+		return 0;
+	}
+	if (c->known_tree.size != v->size || merkle_consistency_proof_extend(
+	    &c->known_tree, c->leaves + v->size, c->count - v->size, proof,
+	    &proof_len) != 0 || merkle_consistency_verify(v->size, c->count,
+	    v->root, c->heads[c->count], proof, proof_len) != 0) {
+		store_check_problem(c, 0, "the ledger's first %llu events are not "
+		    "the ones verified on %s: history was rewritten",
+		    (unsigned long long)v->size, v->verified_at);
+		return 0;
+	}
+	c->known_proved = true;
+	return 0;
+}
+
 /* Check every checkpoint file. */
 int
 store_check_checkpoints(struct store_check *c, char **files, size_t count)

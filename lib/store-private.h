@@ -14,6 +14,12 @@ struct store {
 	char		*case_id;
 	char		*title;
 	char		*damaged;	/* why the case row is not custody's, or NULL */
+	/*
+	 * The size of the tail this connection checked or wrote itself
+	 * inside the open transaction (0: none): BEGIN IMMEDIATE holds the
+	 * write lock, so no one else can have changed it since.
+	 */
+	uint64_t	 trusted_size;
 };
 
 /* Record SQLite's message for what failed; returns -1. */

@@ -194,12 +194,23 @@ int
 store_integrity(struct store *s, int (*fn)(const char *message, void *arg),
     void *arg)
 {
+	int rc;
+
+	if ((rc = store_pragma(s, "PRAGMA integrity_check", fn, arg)) != 0)
+		return rc;
+	return store_integrity_shape(s, fn, arg);
+}
+
+/* The tables are tables and the text is UTF-8 (no walk of the b-trees). */
+int
+store_integrity_shape(struct store *s, int (*fn)(const char *message, void *arg),
+    void *arg)
+{
 	sqlite3_stmt *st;
 	char message[128];
 	int rc;
 
-	if ((rc = store_pragma(s, "PRAGMA integrity_check", fn, arg)) != 0 ||
-	    (rc = store_tables_real(s, fn, arg)) != 0)
+	if ((rc = store_tables_real(s, fn, arg)) != 0)
 		return rc;
 	if ((st = store_prepare(s, "PRAGMA encoding")) == NULL)
 		return -1;

@@ -180,6 +180,8 @@ store_tables_stamp(const struct store_value *row, void *arg)
 struct store_tables_tree {
 	struct store_check	*check;
 	struct merkle_builder	 tree;
+	bool			 resumed;	/* from the tree of the events verified before */
+	bool			 known_seen;	/* the head verified before was compared */
 };
 
 /* Grow the rebuilt tree to size, noting each cached head missing on the way. */
@@ -205,7 +207,11 @@ store_tables_tree_compare(struct store_tables_tree *w, const struct store_value 
 	uint64_t seq = w->check->events[w->tree.size - 1].row.ev.seq;
 	merkle_hash recomputed;
 
-	merkle_builder_root(&w->tree, recomputed);
+	/* The read already computed the heads it checked the chain with. */
+	if (w->tree.size >= w->check->heads_from)
+		memcpy(recomputed, w->check->heads[w->tree.size], MERKLE_HASH_SIZE);
+	else
+		merkle_builder_root(&w->tree, recomputed);
 	if (root->type != STORE_BLOB || root->len != MERKLE_HASH_SIZE ||
 	    memcmp(root->bytes, recomputed, MERKLE_HASH_SIZE) != 0)
 		store_check_problem(w->check, seq, "the cached tree head after "
@@ -227,7 +233,12 @@ store_tables_tree_head(const struct store_value *row, void *arg)
 	if (row[HEAD_COL_SIZE].type != STORE_INTEGER || size < 1)
 		store_check_problem(w->check, 0, "a cached tree head of a size no "
 		    "ledger has");
-	else if ((uint64_t)size <= w->tree.size)
+	else if (w->resumed && (uint64_t)size < w->check->known)
+		return 0;	/* checked when that part was verified */
+	else if (w->resumed && (uint64_t)size == w->check->known && !w->known_seen) {
+		w->known_seen = true;
+		store_tables_tree_compare(w, row);
+	} else if ((uint64_t)size <= w->tree.size)
 		store_check_problem(w->check, 0, "a second cached tree head of size %"
 		    PRId64, size);
 	else if ((uint64_t)size > w->check->count)
@@ -247,7 +258,12 @@ store_tables_tree(struct store_check *c)
 {
 	struct store_tables_tree w = { .check = c };
 
+	/* After a verify remembered, from the tree of the events verified then. */
 	merkle_builder_init(&w.tree);
+	if (c->known > 0 && c->known_tree.size == c->known) {
+		w.tree = c->known_tree;
+		w.resumed = true;
+	}
 	if (store_rows(c->store, STORE_TABLE_TREE_HEADS, store_tables_tree_head, &w) != 0)
 		return -1;
 	if (w.tree.size < c->count) {

@@ -283,6 +283,7 @@ store_begin(struct store *s)
 {
 	if (s->damaged != NULL)
 		return error_set("%s (custody ledger verify)", s->damaged);
+	s->trusted_size = 0;
 	return store_exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -290,6 +291,7 @@ store_begin(struct store *s)
 int
 store_commit(struct store *s)
 {
+	s->trusted_size = 0;
 	return store_exec(s, "COMMIT");
 }
 
@@ -297,6 +299,7 @@ store_commit(struct store *s)
 void
 store_rollback(struct store *s)
 {
+	s->trusted_size = 0;
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 

@@ -62,6 +62,7 @@ wants_help(int argc, char **argv)
 /* The variables custody reads, documented in custody(1); no other survives. */
 static const char *const environment_kept[] = {
 	"CUSTODY_CASE", "CUSTODY_PASSPHRASE", "SOURCE_DATE_EPOCH",
+	"XDG_STATE_HOME",
 };
 
 #define ENVIRONMENT_KEPT (sizeof environment_kept / sizeof environment_kept[0])

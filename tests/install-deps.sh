@@ -2,7 +2,7 @@
 # Install what custody needs to build and test, on Debian 12 (as root).
 set -e
 packages="build-essential autoconf automake libtool pkg-config
-libssl-dev libarchive-dev zlib1g-dev libmagic-dev libsqlite3-dev libjansson-dev
+libssl-dev libarchive-dev libzstd-dev zlib1g-dev libmagic-dev libsqlite3-dev libjansson-dev
 libyaml-dev libcmocka-dev libnftables-dev
 file jq zstd xz-utils gzip libarchive-tools openssl sqlite3 util-linux mandoc
 python3 faketime minisign nftables iptables sleuthkit"

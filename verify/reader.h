@@ -15,8 +15,8 @@ struct key;
 struct pathmap;
 
 /*
- * ---- reader.c and ring.c: every member handed to a visitor, nothing
- * written to disk. Only the tar format custody writes is followed
+ * ---- reader.c (and the stages of stages.h): every member handed to a
+ * visitor, nothing written to disk. Only the tar format custody writes is followed
  * (ustar.h); what differs from it is reported to the visitor's problem().
  */
 
@@ -47,9 +47,6 @@ struct reader_visitor {
  * and bytes describe the input file as read, to its end.
  */
 int reader_run(const char *path, const struct reader_visitor *, void *arg,
-    unsigned char sha256[32], uint64_t *bytes);
-/* The same pass, with the visitor called in this thread (ring.c runs it in another). */
-int reader_loop(const char *path, const struct reader_visitor *, void *arg,
     unsigned char sha256[32], uint64_t *bytes);
 
 /* ---- check.c: what one pass learns about an archive, and its verdict. */

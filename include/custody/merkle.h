@@ -56,6 +56,14 @@ int merkle_inclusion_verify(const merkle_hash leaf, uint64_t index,
  */
 int merkle_consistency_proof(const merkle_hash *leaves, uint64_t m,
     uint64_t n, merkle_hash *proof, size_t *proof_len);
+/*
+ * The same proof made from the old tree's frontier (a builder of m
+ * leaves) and the count leaves added after it, without the m old leaves:
+ * what a verifier that remembers a tree head needs. 0, or -1 on a bad builder.
+ */
+int merkle_consistency_proof_extend(const struct merkle_builder *old,
+    const merkle_hash *added, uint64_t count, merkle_hash *proof,
+    size_t *proof_len);
 /* Check a consistency proof (RFC 9162 2.1.4.2); 0 when it holds, -1 otherwise. */
 int merkle_consistency_verify(uint64_t m, uint64_t n,
     const merkle_hash root_m, const merkle_hash root_n,

@@ -27,6 +27,8 @@ struct store_signed {
 	bool			 described;	/* its handler, artifact or token row was found */
 };
 
+struct store_check_keys;
+
 /* A ledger checked whole (lib/store-check.c). */
 struct store_check {
 	struct store		*store;
@@ -36,7 +38,14 @@ struct store_check {
 	size_t			 count;
 	size_t			 capacity;
 	merkle_hash		*leaves;
+	merkle_hash		*heads;		/* heads[k]: the root of events 1..k, */
+	size_t			 heads_from;	/* for k from heads_from to count */
 	struct merkle_builder	 tree;
+	struct store_check_keys	*keys;		/* each signer's key, found once */
+	bool			 lean;		/* keep only the events that vouch */
+	uint64_t		 known;		/* events 1..known were verified before */
+	struct merkle_builder	 known_tree;	/* the tree of those, from the rows */
+	bool			 known_proved;	/* the ledger extends the remembered head */
 	uint64_t		 expected_seq;
 	struct pathmap		*registered;	/* fingerprint -> index + 1 */
 	struct pathmap		*collected;	/* evidence id -> index + 1 */
@@ -44,6 +53,45 @@ struct store_check {
 	size_t			 case_id_len;
 	bool			 other_case;	/* a checkpoint was of another case */
 };
+
+/* What a verifier remembers of a case (lib/store-verified.c). */
+struct store_verified {
+	uint64_t	size;		/* events 1..size were verified */
+	merkle_hash	root;		/* the tree head over them */
+	char		verified_at[40];	/* UTC ISO-8601 */
+};
+/*
+ * The state file of a case, named by its id and the leaf hash of its
+ * first event, in $XDG_STATE_HOME/custody/ledger-verified (or
+ * ~/.local/state/...), its directories made 0700 when create. 0 or -1.
+ */
+int store_verified_path(const char *case_id, size_t case_id_len,
+    const merkle_hash first, char *out, size_t size, bool create);
+/* Read it: 0, 1 when there is none, -1 when unreadable, malformed or untrusted. */
+int store_verified_load(const char *path, const char *case_id, size_t case_id_len,
+    const merkle_hash first, struct store_verified *);
+/* Replace it (0600, written whole then renamed). 0 or -1. */
+int store_verified_save(const char *path, const char *case_id, size_t case_id_len,
+    const merkle_hash first, const struct store_verified *);
+
+/* How ledger verify checks (store_check_verify). */
+struct store_check_options {
+	char			**checkpoints;
+	size_t			 count;
+	const char		*tsa_ca;
+	bool			 lean;		/* keep only the events that vouch */
+	const struct store_verified *since;	/* NULL: check every event */
+};
+/*
+ * Check the ledger as store_check_run does; with since, events 1 to
+ * since->size are only hashed (and parsed when they may vouch for a
+ * row), a consistency proof from since->root to the ledger's root is
+ * checked, then every check is made of the events after them (the whole
+ * file's integrity_check and the cached heads before since->size are
+ * left to a full check).
+ */
+int store_check_verify(struct store *, struct store_check *c,
+    const struct store_check_options *);
 
 /*
  * Check everything of the ledger: the database file, every row against

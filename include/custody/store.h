@@ -218,6 +218,11 @@ int store_rows(struct store *, enum store_table,
  */
 int store_integrity(struct store *, int (*fn)(const char *message, void *arg),
     void *arg);
+/* The same but PRAGMA integrity_check: each table is a table, the text UTF-8. */
+int store_integrity_shape(struct store *, int (*fn)(const char *message, void *arg),
+    void *arg);
+/* The leaf hash of the first event (the lowest seq): 0, 1 when none, -1. */
+int store_first_leaf(struct store *, merkle_hash leaf);
 
 /*
  * The ledger's schema against exactly the objects custody creates

@@ -75,7 +75,7 @@ test_expect_success 'a repack with bsdtar, with ./ names and directories: exit 1
 '
 
 test_expect_success 'a changed content byte: exit 1, the file named' '
-	cp -a g t1 && printf X | dd of="t1/files$TEST_TMP/src/d/rand" bs=1 seek=500 conv=notrunc 2>/dev/null &&
+	cp -a g t1 && printf CHANGED! | dd of="t1/files$TEST_TMP/src/d/rand" bs=1 seek=500 conv=notrunc 2>/dev/null &&
 	repack t1 t1.tar.zst &&
 	test_must_fail --status=1 custody verify --key key.pub t1.tar.zst >out &&
 	test_grep "FAILED files$TEST_TMP/src/d/rand: content does not match the manifest" out

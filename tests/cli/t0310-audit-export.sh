@@ -156,7 +156,7 @@ test_expect_success '(e) an archive in the case directory with a changed byte: e
 	tamper case e1 "UPDATE artifacts SET archive_path = '\'''\''" &&
 	custody audit --case e1 >/dev/null &&
 	a=$(archive_in e1) &&
-	printf X | dd of="$a" bs=1 seek=100 conv=notrunc 2>/dev/null &&
+	printf CHANGED! | dd of="$a" bs=1 seek=100 conv=notrunc 2>/dev/null &&
 	audit_finds e1 "FINDING E001 #3: archive $a has SHA-256 $(sha256sum "$a" | cut -d" " -f1), not the"
 '
 

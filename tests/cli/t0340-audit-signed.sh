@@ -306,7 +306,7 @@ test_expect_success '(e) the archive changed on a ledger that verifies' '
 	copy_case case e1 &&
 	sqlite3 e1/ledger.db "SELECT archive_name FROM artifacts" >name &&
 	a=e1/$(cat name) &&
-	printf X | dd of="$a" bs=1 seek=100 conv=notrunc 2>/dev/null &&
+	printf CHANGED! | dd of="$a" bs=1 seek=100 conv=notrunc 2>/dev/null &&
 	signed_finds e1 6 "FINDING E001 #3: archive $a has SHA-256 $(sha256sum "$a" | cut -d" " -f1), not the" &&
 	test_grep "1 findings" out
 '

@@ -1058,6 +1058,67 @@ test_builder_full(void **state)
 }
 
 /* Run the tests. */
+/*
+ * A proof made from the old tree's frontier and the added leaves is the
+ * one made from every leaf, and it verifies from the old root; a
+ * frontier of another tree makes a proof that does not.
+ */
+static void
+test_consistency_extend(void **state)
+{
+	merkle_hash leaves[80], proof[MERKLE_MAX_PROOF], want[MERKLE_MAX_PROOF];
+	merkle_hash root_m, root_n;
+	struct merkle_builder old, grown;
+	size_t len, want_len;
+	uint64_t m, n, i;
+	unsigned char byte;
+
+	(void)state;
+	for (i = 0; i < 80; i++) {
+		byte = (unsigned char)i;
+		merkle_leaf_hash(&byte, 1, leaves[i]);
+	}
+	for (m = 1; m <= 40; m++)
+		for (n = m; n <= 80; n++) {
+			merkle_builder_init(&old);
+			for (i = 0; i < m; i++)
+				merkle_builder_add(&old, leaves[i]);
+			assert_int_equal(merkle_consistency_proof_extend(&old,
+			    leaves + m, n - m, proof, &len), 0);
+			assert_int_equal(merkle_consistency_proof(leaves, m, n, want,
+			    &want_len), 0);
+			assert_int_equal(len, want_len);
+			assert_memory_equal(proof, want, len * MERKLE_HASH_SIZE);
+			merkle_root(leaves, m, root_m);
+			merkle_root(leaves, n, root_n);
+			assert_int_equal(merkle_consistency_verify(m, n, root_m, root_n,
+			    proof, len), 0);
+			/*
+			 * An old leaf rewritten: the tree grown from that frontier
+			 * is not consistent with root_m (whether or not the proof
+			 * carries the old root, which a power of two leaves out).
+			 */
+			old.stack[0][0] ^= 1;
+			grown = old;
+			for (i = m; i < n; i++)
+				merkle_builder_add(&grown, leaves[i]);
+			merkle_builder_root(&grown, root_n);
+			assert_int_equal(merkle_consistency_proof_extend(&old,
+			    leaves + m, n - m, proof, &len), 0);
+			assert_int_not_equal(merkle_consistency_verify(m, n,
+			    root_m, root_n, proof, len), 0);
+		}
+	/* A builder whose depth is not its size's: refused. */
+	merkle_builder_init(&old);
+	merkle_builder_add(&old, leaves[0]);
+	old.depth = 2;
+	assert_int_equal(merkle_consistency_proof_extend(&old, leaves, 1, proof,
+	    &len), -1);
+	merkle_builder_init(&old);
+	assert_int_equal(merkle_consistency_proof_extend(&old, leaves, 1, proof,
+	    &len), -1);
+}
+
 int
 main(void)
 {
@@ -1075,6 +1136,7 @@ main(void)
 		cmocka_unit_test(test_crafted_proofs),
 		cmocka_unit_test(test_generation_bounds),
 		cmocka_unit_test(test_builder_full),
+		cmocka_unit_test(test_consistency_extend),
 	};
 
 	return cmocka_run_group_tests(tests, gen_setup, NULL);
