@@ -47,6 +47,7 @@ struct collect_args {
 	bool			 output_given;
 	bool			 case_id_given;
 	bool			 evidence_id_given;
+	bool			 type_bytes_given;
 	char			 evidence_id[16];
 	char			*output_path;	/* resolved; NULL when streaming */
 	bool			 json;
@@ -71,6 +72,7 @@ static const struct option collect_longopts[] = {
 	{ "max-file-size", required_argument, NULL, 'm' },
 	{ "over-limit", required_argument, NULL, 'L' },
 	{ "include-secrets", no_argument, NULL, 'S' },
+	{ "types", no_argument, NULL, 'Y' },
 	{ "no-types", no_argument, NULL, 'T' },
 	{ "type-bytes", required_argument, NULL, 'B' },
 	{ "json", no_argument, NULL, 'j' },
@@ -135,7 +137,8 @@ collect_parse(struct collect_args *a, int argc, char **argv)
 	a->opt.case_id = "CASE";
 	a->opt.evidence_id = "E001";
 	a->opt.hash_mask = HASH_MASK(HASH_SHA256);
-	a->opt.types = true;
+	/* Types come from the sealed content at the examiner's, not the host. */
+	a->opt.types = false;
 	a->opt.type_bytes = FILETYPE_BLOCK;
 	a->opt.max_file_size = -1;
 	a->opt.output = ".";
@@ -154,13 +157,16 @@ collect_parse(struct collect_args *a, int argc, char **argv)
 		case 'W': a->location = optarg; break;
 		case 'N': a->note = optarg; break;
 		case 'S': a->opt.include_secrets = true; break;
+		case 'Y': a->opt.types = true; break;
 		case 'T': a->opt.types = false; break;
 		case 'j': a->json = true; break;
 		case 'q': a->quiet = true; break;
 		case 'l': a->list_profiles = true; break;
 		case 'e': a->ephemeral = true; break;
 		case 'h': return -3;
-		case 'm': case 'L': case 'H': case 'p': case 'x': case 'B':
+		case 'B': a->type_bytes_given = true;
+			/* FALLTHROUGH */
+		case 'm': case 'L': case 'H': case 'p': case 'x':
 			if (collect_option_value(a, ch, optarg) != 0)
 				return -1;
 			break;
@@ -192,6 +198,9 @@ collect_check(struct collect_args *a, int paths)
 	    strcmp(a->opt.compress, "xz") != 0 && strcmp(a->opt.compress, "none") != 0)
 		return error_set("unknown --compress \"%s\" (zstd, gzip, xz, none)",
 		    a->opt.compress);
+	if (a->type_bytes_given && !a->opt.types)
+		return error_set("--type-bytes is for --types: the host types "
+		    "nothing unless asked");
 	if (a->profile_count == 0 && paths == 0)
 		return error_set("nothing to collect: give --profile NAME or a PATH");
 	return 0;
@@ -677,7 +686,7 @@ const struct command cmd_collect_entry = {
 	"               [--compress zstd|gzip|xz|none] [--hash ALG[,ALG]...]\n"
 	"               [--case-id ID] [--evidence-id ID] [--exclude GLOB]...\n"
 	"               [--max-file-size SIZE] [--over-limit truncate|skip]\n"
-	"               [--include-secrets] [--no-types | --type-bytes SIZE]\n"
+	"               [--include-secrets] [--types [--type-bytes SIZE] | --no-types]\n"
 	"               [--passphrase-file FILE]\n"
 	"               [--case DIR [--location TEXT] [--note TEXT]]\n"
 	"               [--json] [--quiet] [PATH...]\n"

@@ -107,7 +107,10 @@ collector_header(struct collector *c)
 	json_object_set(h, "command_line", c->opt->command_line);
 	json_object_set_new(h, "examiner", collector_examiner(c->opt->key));
 	json_object_set_new(h, "hashes", collector_hash_names(c->opt->hash_mask));
-	json_object_set_new(h, "types", json_boolean(c->opt->types));
+	/* "host": typed here (mime, type_bytes); "none": by the examiner, later. */
+	json_object_set_new(h, "types", json_string(c->opt->types ? "host" : "none"));
+	if (c->opt->types)
+		json_object_set_new(h, "type_bytes", json_integer((json_int_t)c->opt->type_bytes));
 	json_object_set(h, "profiles", c->opt->profiles);
 	json_decref(host);
 	line = manifest_dump(h, &len);

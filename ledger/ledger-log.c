@@ -95,6 +95,22 @@ log_ingested(const struct event *e, const char *who)
 	}
 }
 
+/* A types record, in words, from its signed details. */
+static void
+log_typed(const struct event *e, const char *who)
+{
+	json_t *d = e->details;
+
+	printf("%s typed by %s: %" JSON_INTEGER_FORMAT " members with libmagic ",
+	    e->artifact, who, json_integer_value(json_object_get(d, "members")));
+	log_escaped(json_string_value(json_object_get(d, "tool_version")));
+	printf(", record ");
+	log_escaped(json_string_value(json_object_get(d, "record")));
+	printf(" (SHA-256 ");
+	log_escaped(json_string_value(json_object_get(d, "record_sha256")));
+	putchar(')');
+}
+
 /* What an event did, in words. */
 static void
 log_sentence(struct log_state *st, const struct event *e)
@@ -115,6 +131,8 @@ log_sentence(struct log_state *st, const struct event *e)
 		log_collected(e, who);
 	else if (strcmp(e->action, "ingested") == 0)
 		log_ingested(e, who);
+	else if (strcmp(e->action, "typed") == 0)
+		log_typed(e, who);
 	else
 		printf("%s%s%s by %s", e->artifact != NULL ? e->artifact : "",
 		    e->artifact != NULL ? " " : "", e->action, who);

@@ -15,7 +15,7 @@
 const char *const event_actions[] = {
 	"registered", "collected", "released", "received", "accessed",
 	"analysed", "copied", "verified", "sealed", "stored", "returned",
-	"disposed", "timestamped", "ingested", NULL
+	"disposed", "timestamped", "ingested", "typed", NULL
 };
 
 /* Actions `ledger record` may write; the others have commands of their own. */

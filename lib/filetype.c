@@ -1,7 +1,10 @@
 /* MIME types of content, from libmagic. */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +13,8 @@
 
 #include "custody/error.h"
 #include "custody/filetype.h"
+#include "custody/hash.h"
+#include "custody/util.h"
 
 struct filetype {
 	magic_t	magic;
@@ -93,6 +98,67 @@ filetype_refine(struct filetype *ft, int fd, const char *type)
 		return type;
 	refined = magic_descriptor(ft->magic, fd);
 	return refined != NULL ? refined : type;
+}
+
+/* Forget what the last member kept. */
+void
+filetype_spool_reset(struct filetype_spool *sp)
+{
+	if (sp->bytes > 0 && sp->fd >= 0)
+		close(sp->fd);
+	sp->fd = -1;
+	sp->bytes = 0;
+	sp->complete = false;
+}
+
+/* Keep an ELF shared object's bytes; anything else passes by. */
+void
+filetype_spool_feed(struct filetype_spool *sp, const void *data, size_t len)
+{
+	bool first = sp->bytes == 0;
+
+	sp->bytes += len;
+	if (len == 0 || (!first && sp->fd < 0))
+		return;
+	if (first) {
+		sp->fd = -1;
+		sp->complete = true;
+		if (!filetype_needs_descriptor(data, len) ||
+		    (sp->fd = memfd_create("custody-type", MFD_CLOEXEC)) < 0)
+			return;
+	}
+	/* Past the cap, or a failed write: the first block's type stands. */
+	if (sp->bytes > FILETYPE_SPOOL_MAX || util_write_all(sp->fd, data, len) != 0)
+		sp->complete = false;
+}
+
+/* The type from the whole member when it was kept. */
+const char *
+filetype_spool_refine(struct filetype *ft, struct filetype_spool *sp,
+    const char *type)
+{
+	if (sp->fd < 0 || !sp->complete)
+		return type;
+	return filetype_refine(ft, sp->fd, type);
+}
+
+/* The libmagic release this binary types with, as "5.45". */
+int
+filetype_version(char *out, size_t size)
+{
+	int v = magic_version();
+	int n = snprintf(out, size, "%d.%02d", v / 100, v % 100);
+
+	return n > 0 && (size_t)n < size ? 0 : error_set("libmagic version: "
+	    "no room");
+}
+
+/* The SHA-256 of the compiled database built in: which rules typed. */
+int
+filetype_database_sha256(unsigned char out[32])
+{
+	return hash_sha256(custody_magic_db, (size_t)(custody_magic_db_end -
+	    custody_magic_db), out);
 }
 
 /* Release the handle. */

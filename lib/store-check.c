@@ -160,13 +160,14 @@ store_check_case_and_chain(struct store_check *c, struct store_signed *s)
 		    "before it: events were deleted, inserted or reordered");
 }
 
-/* Only registered, collected, ingested and timestamped events carry details. */
+/* Only registered, collected, ingested, timestamped and typed events carry details. */
 static void
 store_check_details_present(struct store_check *c, const struct event *e)
 {
 	bool wants = strcmp(e->action, "registered") == 0 ||
 	    strcmp(e->action, "collected") == 0 ||
 	    strcmp(e->action, "ingested") == 0 ||
+	    strcmp(e->action, "typed") == 0 ||
 	    strcmp(e->action, "timestamped") == 0;
 
 	if (wants != (e->details != NULL))

@@ -122,6 +122,36 @@ store_details_ingested(struct store *s, const struct event *e, int *error)
 	return o;
 }
 
+/*
+ * A typed event's details: the types record kept in the case directory,
+ * by its SHA-256, and what it was made with; only the event holds them.
+ */
+const char *const store_typed_keys[] = {
+	"database_sha256", "members", "merkle_root", "record", "record_sha256",
+	"tool_version", NULL
+};
+
+/* The details of a typed event: the members of store_typed_keys given. */
+static json_t *
+store_details_typed(const struct event *e, int *error)
+{
+	json_t *o = json_object(), *v;
+	size_t i;
+
+	for (i = 0; o != NULL && store_typed_keys[i] != NULL; i++) {
+		v = json_object_get(e->details, store_typed_keys[i]);
+		if (v != NULL && json_object_set(o, store_typed_keys[i], v) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	if (o == NULL) {
+		*error = 1;
+		error_set("out of memory");
+	}
+	return o;
+}
+
 /* The details of a time-stamp: the file and the token's digest. */
 static json_t *
 store_details_timestamped(struct store *s, uint64_t seq, int *error)
@@ -168,6 +198,8 @@ store_details(struct store *s, const struct event *e, int *error)
 		return store_details_timestamped(s, e->seq, error);
 	if (strcmp(e->action, "ingested") == 0)
 		return store_details_ingested(s, e, error);
+	if (strcmp(e->action, "typed") == 0)
+		return store_details_typed(e, error);
 	return NULL;
 }
 

@@ -43,6 +43,8 @@ struct check_item {
 	bool		 member_mtime_exact;
 	struct timespec	 manifest_mtime;
 	bool		 manifest_has_mtime;
+	uint64_t	 leaf;		/* its first entry's leaf index + 1; 0: none */
+	char		*mime;		/* --types: what its content is */
 };
 
 /* The other digests, when every algorithm is checked. */
@@ -75,6 +77,7 @@ struct check_state {
 	unsigned char		*first;		/* the first block, for --types */
 	size_t			 first_len;
 	struct filetype		*filetype;
+	struct filetype_spool	 spool;		/* an ELF shared object, for its type */
 	/* The manifest as read. */
 	bool			 header_seen;
 	bool			 trailer_seen;
@@ -231,6 +234,7 @@ check_begin(void *arg, const struct reader_member *m)
 	s->line_last = 0;
 	s->bytes = 0;
 	s->first_len = 0;
+	filetype_spool_reset(&s->spool);
 	s->buffer_len = 0;
 	s->buffer_max = s->mode == MODE_SEAL ? SEAL_MAX_SIZE : SIG_MAX;
 	lines_init(&s->lines, s->mode == MODE_SUMS ? SUMS_LINE_MAX : MANIFEST_LINE_MAX);
@@ -287,6 +291,8 @@ check_entry_content(struct check *c, const struct manifest_record *r)
 		return;
 	item->manifest_count++;
 	item->manifest_size = r->size;
+	if (item->leaf == 0)
+		item->leaf = c->leaf_count;
 	mtime = json_object_get(r->json, "mtime");
 	item->manifest_has_mtime = json_is_string(mtime) &&
 	    util_time_parse(json_string_value(mtime), json_string_length(mtime),
@@ -485,8 +491,10 @@ check_data(void *arg, const void *data, size_t len)
 	case MODE_SIG:
 		return check_buffer(c, s, data, len);
 	case MODE_CONTENT:
-		if (c->types)
+		if (c->types) {
 			check_keep_first(s, data, len);
+			filetype_spool_feed(&s->spool, data, len);
+		}
 		return 0;
 	default:
 		return 0;
@@ -537,21 +545,16 @@ check_end_buffer(struct check *c, struct check_state *s)
 	s->buffer_len = 0;
 }
 
-/* Keep the type of a member, its name escaped (it may not be UTF-8). 0 or -1. */
+/* Keep the type of a member with its item, listed in manifest order at the end. 0 or -1. */
 static int
-check_keep_type(struct check *c, struct check_state *s)
+check_keep_type(struct check_state *s)
 {
-	char *escaped = util_escape(s->path, s->path_len);
-	const char *mime = filetype_buffer(s->filetype, s->first, s->first_len);
-	int rc;
+	const char *mime = filetype_spool_refine(s->filetype, &s->spool,
+	    filetype_buffer(s->filetype, s->first, s->first_len));
 
-	if (escaped == NULL || mime == NULL)
-		rc = -1;
-	else
-		rc = json_array_append_new(c->types_found, json_pack("{s:s, s:s}",
-		    "path", escaped, "mime", mime));
-	free(escaped);
-	return rc;
+	free(s->item->mime);
+	s->item->mime = strdup(mime);
+	return s->item->mime != NULL ? 0 : -1;
 }
 
 /* Record what a content member turned out to be. */
@@ -563,7 +566,7 @@ check_end_content(struct check *c, struct check_state *s)
 
 	c->members++;
 	c->content_bytes += (uint64_t)s->bytes;
-	if (c->types && check_keep_type(c, s) != 0)
+	if (c->types && check_keep_type(s) != 0)
 		c->failed = true;
 	if (!c->all_hashes)
 		return;
@@ -816,10 +819,74 @@ check_setup(struct check *c)
 	    hash_set_init(&s->hashes, c->all_hashes ? HASH_MASK_ALL :
 	    HASH_MASK(HASH_SHA256)) != 0)
 		return -1;
+	c->list_members = c->list_members || c->types;
 	if (c->types && ((s->first = malloc(FILETYPE_BLOCK)) == NULL ||
 	    (s->filetype = filetype_new()) == NULL))
 		return -1;
 	return 0;
+}
+
+/* A member with content, for the list in manifest order. */
+struct check_listed {
+	uint64_t		 leaf;
+	const char		*path;
+	size_t			 len;
+	const char		*mime;
+};
+
+/* pathmap_each callback: note each path the manifest gives content. */
+static int
+check_note_listed(const char *path, size_t len, void *value, void *arg)
+{
+	struct check_item *item = value;
+	struct check_listed **cursor = arg;
+
+	if (item->leaf == 0)
+		return 0;
+	**cursor = (struct check_listed){ item->leaf, path, len, item->mime };
+	(*cursor)++;
+	return 0;
+}
+
+/* Order listed members by leaf index. */
+static int
+check_compare_listed(const void *a, const void *b)
+{
+	const struct check_listed *x = a, *y = b;
+
+	return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
+}
+
+/* One listed member as {"index", "path" or "path_base64", "mime" (with --types)}. */
+static int
+check_append_listed(struct check *c, const struct check_listed *l)
+{
+	json_t *o = json_pack("{s:I}", "index", (json_int_t)(l->leaf - 1));
+
+	if (o == NULL || manifest_set_bytes(o, "path", l->path, l->len) != 0 ||
+	    (l->mime != NULL && json_object_set_new(o, "mime",
+	    json_string(l->mime)) != 0) || json_array_append_new(c->types_found, o) != 0)
+		return error_set("out of memory listing the members");
+	return 0;
+}
+
+/* The members with content, in manifest order, into c->types_found. 0 or -1. */
+static int
+check_list_members(struct check *c)
+{
+	size_t n = pathmap_count(c->items), i;
+	struct check_listed *list = calloc(n + 1, sizeof *list), *cursor = list;
+	int rc = 0;
+
+	if (list == NULL)
+		return error_set_errno("calloc");
+	pathmap_each(c->items, check_note_listed, &cursor);
+	n = (size_t)(cursor - list);
+	qsort(list, n, sizeof *list, check_compare_listed);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = check_append_listed(c, &list[i]);
+	free(list);
+	return rc;
 }
 
 /* Read the archive and check everything but the seal. */
@@ -844,6 +911,8 @@ check_archive(const char *path, struct check *c)
 		return -1;
 	pathmap_each(c->items, check_judge, c);
 	check_manifest_frame(c, c->state);
+	if (c->list_members && check_list_members(c) != 0)
+		return -1;
 	return 0;
 }
 
@@ -1013,6 +1082,7 @@ check_free_item(const char *path, size_t len, void *value, void *arg)
 
 	(void)path, (void)len, (void)arg;
 	free(item->digests);
+	free(item->mime);
 	return 0;
 }
 
@@ -1037,6 +1107,7 @@ check_free(struct check *c)
 		json_decref(s->header);
 		json_decref(s->trailer);
 		EVP_MD_CTX_free(s->manifest_md);
+		filetype_spool_reset(&s->spool);
 		filetype_free(s->filetype);
 		free(s->first);
 		free(s->path);

@@ -9,6 +9,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -27,6 +31,7 @@
 #include "custody/store.h"
 #include "custody/util.h"
 #include "reader.h"
+#include "types.h"
 
 #define INGEST_NAME_MAX	255	/* bytes of an archive's file name */
 
@@ -56,6 +61,11 @@ struct ingest {
 	char			 sha256[65];
 	char			 evidence_id[16];
 	uint64_t		 seq;		/* of the ingested event */
+	uint64_t		 typed_seq;	/* of the typed event */
+	char			 record[64];	/* types record, in the case directory */
+	char			*record_path;
+	unsigned char		 record_sha256[32];
+	struct types_record_info types;
 };
 
 static const struct option ingest_longopts[] = {
@@ -188,6 +198,8 @@ ingest_verify(struct ingest *in)
 	struct check *c = &in->check;
 	size_t n;
 
+	/* The types come from the pass that verifies: a case never lacks them. */
+	c->types = true;
 	if (check_archive(in->a.archive, c) != 0)
 		return EXIT_USAGE;
 	if (json_array_size(c->problems) == 0 && c->seal_text != NULL) {
@@ -360,6 +372,83 @@ ingest_details(const struct ingest *in)
 	return o;
 }
 
+/* The types directory of the case: made when missing, never a link. 0 or -1. */
+static int
+ingest_types_dir(const char *dir)
+{
+	struct stat st;
+	char *path;
+	int rc = 0;
+
+	if (asprintf(&path, "%s/types", dir) < 0)
+		return error_set_errno("asprintf");
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		rc = error_set_errno("%s", path);
+	else if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		rc = error_set("%s is not a directory", path);
+	free(path);
+	return rc;
+}
+
+/* Write the signed types record of the archive into the case directory. 0 or -1. */
+static int
+ingest_types_write(struct ingest *in)
+{
+	const char *dir = store_dir(in->store);
+
+	if ((size_t)snprintf(in->record, sizeof in->record, "types/%s.types",
+	    in->evidence_id) >= sizeof in->record)
+		return error_set("evidence id too long for a types record name");
+	free(in->record_path);
+	if (asprintf(&in->record_path, "%s/%s", dir, in->record) < 0) {
+		in->record_path = NULL;
+		return error_set_errno("asprintf");
+	}
+	if (ingest_types_dir(dir) != 0 ||
+	    types_write(&in->check, in->seal.merkle_root, in->examiner,
+	    in->record_path, &in->types, in->record_sha256) != 0)
+		return -1;
+	return 0;
+}
+
+/* Remove a types record written by a run that recorded nothing. */
+static void
+ingest_types_unlink(const struct ingest *in)
+{
+	char *sig;
+
+	if (in->record_path == NULL || asprintf(&sig, "%s%s", in->record_path,
+	    TYPES_SIG_SUFFIX) < 0)
+		return;
+	unlink(in->record_path);
+	unlink(sig);
+	free(sig);
+}
+
+/* The typed event: the record by name and SHA-256, what it was made with. 0 or -1. */
+static int
+ingest_typed(struct ingest *in)
+{
+	struct event e = { .action = "typed", .artifact = in->evidence_id };
+	json_t *details;
+	char hex[65];
+	int rc;
+
+	util_hex(in->record_sha256, 32, hex);
+	/* store_append replaces e.details with what it signs: keep ours to free. */
+	e.details = details = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "database_sha256",
+	    in->types.database_sha256, "members",
+	    (json_int_t)json_array_size(in->check.types_found), "merkle_root",
+	    in->types.merkle_root, "record", in->record, "record_sha256", hex,
+	    "tool_version", in->types.tool_version);
+	if (details == NULL)
+		return error_set("typed details: out of memory");
+	rc = store_append(in->store, &e, in->examiner);
+	in->typed_seq = e.seq;
+	json_decref(details);
+	return rc;
+}
+
 /* Record the artifact and the examiner's ingested event, in one transaction. */
 static int
 ingest_record(struct ingest *in)
@@ -379,13 +468,15 @@ ingest_record(struct ingest *in)
 		e.details = details;
 		if (store_artifact_insert(in->store, &art) == 0 &&
 		    store_append(in->store, &e, in->examiner) == 0 &&
-		    store_commit(in->store) == 0)
+		    (in->seq = e.seq, ingest_types_write(in)) == 0 &&
+		    ingest_typed(in) == 0 && store_commit(in->store) == 0)
 			rc = 0;
-		in->seq = e.seq;
 		json_decref(details);
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		store_rollback(in->store);
+		ingest_types_unlink(in);
+	}
 	return rc;
 }
 
@@ -393,7 +484,7 @@ ingest_record(struct ingest *in)
 static void
 ingest_report(const struct ingest *in)
 {
-	char *name = util_escape(in->a.archive, strlen(in->a.archive));
+	char *name = util_escape(in->a.archive, strlen(in->a.archive)), hex[65];
 
 	printf("ingested %s into case %s as %s (#%llu): sealed on host %s from "
 	    "%s to %s with %s key %s%s\n", name != NULL ? name : "?",
@@ -405,6 +496,11 @@ ingest_report(const struct ingest *in)
 	if (strcmp(in->evidence_id, in->seal.evidence_id) != 0)
 		printf("  the seal calls it %s, which the case had used already\n",
 		    in->seal.evidence_id);
+	util_hex(in->record_sha256, 32, hex);
+	printf("  typed its %zu members with libmagic %s (#%llu): %s, SHA-256 %s, "
+	    "signed by %s\n", json_array_size(in->check.types_found),
+	    in->types.tool_version, (unsigned long long)in->typed_seq, in->record,
+	    hex, in->examiner->fingerprint);
 	if (in->seal.one_time && in->a.fingerprint_text == NULL)
 		fprintf(stderr, "custody ledger ingest: warning: no --fingerprint "
 		    "was given, so nothing ties %s to the note made at the host\n",
@@ -460,6 +556,7 @@ cmd_ingest_exec(int argc, char **argv)
 	key_free(in.sealer);
 	key_free(in.examiner);
 	store_close(in.store);
+	free(in.record_path);
 	return status;
 }
 

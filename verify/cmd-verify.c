@@ -26,6 +26,7 @@
 #include "custody/util.h"
 #include "reader.h"
 #include "signature.h"
+#include "types.h"
 
 struct verify_args {
 	const char	*key_path;
@@ -39,6 +40,13 @@ struct verify_args {
 	bool		 quiet;
 	bool		 all_hashes;
 	bool		 types;
+	const char	*types_out;	/* --types-out: write the signed record */
+	const char	*sign_key_path;	/* --sign-key: who signs it */
+	const char	*passphrase_file;
+	const char	*types_record;	/* --types-record: check one */
+	const char	*types_key_path;	/* --types-key: who signed it */
+	struct key	*signer;
+	struct key	*record_key;
 };
 
 static const struct option verify_longopts[] = {
@@ -51,6 +59,11 @@ static const struct option verify_longopts[] = {
 	{ "case", required_argument, NULL, 'c' },
 	{ "signature", required_argument, NULL, 's' },
 	{ "fingerprint", required_argument, NULL, 'f' },
+	{ "types-out", required_argument, NULL, 'O' },
+	{ "sign-key", required_argument, NULL, 'S' },
+	{ "passphrase-file", required_argument, NULL, 'P' },
+	{ "types-record", required_argument, NULL, 'R' },
+	{ "types-key", required_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -72,16 +85,17 @@ static void
 verify_print_types(const json_t *types)
 {
 	const json_t *t;
-	size_t i;
-	char *escaped;
-	const char *path;
+	size_t i, len;
+	char *escaped, *path = NULL;
 
 	json_array_foreach(types, i, t) {
-		path = json_string_value(json_object_get(t, "path"));
-		escaped = util_escape(path, json_string_length(json_object_get(t, "path")));
+		escaped = manifest_get_bytes(t, "path", &path, &len) == 0 ?
+		    util_escape(path, len) : NULL;
 		printf("%s\t%s\n", json_string_value(json_object_get(t, "mime")),
 		    escaped != NULL ? escaped : "?");
 		free(escaped);
+		free(path);
+		path = NULL;
 	}
 }
 
@@ -369,12 +383,64 @@ verify_print(const struct verify_args *a, const char *archive,
 		printf("  the archive file matches its .sha256 sidecar\n");
 }
 
+/*
+ * --types-record: check the record against the pass (its problems are the
+ * archive's verdict too); --types-out: write one, of a verified archive
+ * only. 0, or -1 when it cannot be done (an operational error).
+ */
+static int
+verify_types_record(const struct verify_args *a, struct check *c,
+    const json_t *seal, const struct key *trusted, struct store *s,
+    struct types_record_info *info, int *status)
+{
+	const char *root = json_string_value(json_object_get(json_object_get(seal,
+	    "manifest"), "merkle_root"));
+	unsigned char sha256[32];
+
+	if (a->types_record != NULL) {
+		if (root == NULL)
+			check_problem(c, a->types_record, strlen(a->types_record),
+			    "the archive has no seal to check it against");
+		else if (types_check(c, root, a->types_record, a->record_key != NULL ?
+		    a->record_key : trusted, s, info) != 0)
+			return -1;
+		if (json_array_size(c->problems) > 0)
+			*status = EXIT_INTEGRITY;
+		return 0;
+	}
+	if (a->types_out == NULL || *status == EXIT_INTEGRITY)
+		return 0;
+	if (*status != EXIT_VERIFIED)
+		return error_set("%s not written: a types record is made of an "
+		    "archive verified with a trust anchor (--key, --case or "
+		    "--fingerprint)", a->types_out);
+	return types_write(c, root, a->signer, a->types_out, info, sha256);
+}
+
+/* Say what the types record given or written holds. */
+static void
+verify_print_record(const struct verify_args *a, const struct types_record_info *info)
+{
+	const char *path = a->types_record != NULL ? a->types_record : a->types_out;
+	char *name;
+
+	if (path == NULL || (name = util_escape(path, strlen(path))) == NULL)
+		return;
+	printf("  types record %s %s: signed by key %s, typed at %s with "
+	    "libmagic %s (database SHA-256 %s)\n", name, a->types_record != NULL ?
+	    "verified" : "written with its signature " TYPES_SIG_SUFFIX, info->signer,
+	    info->typed_at, info->tool_version, info->database_sha256);
+	free(name);
+}
+
 /* Verify a whole archive. */
 static int
 verify_archive(const struct verify_args *a, const char *archive,
     const struct key *trusted)
 {
-	struct check c = { .all_hashes = a->all_hashes, .types = a->types };
+	struct check c = { .all_hashes = a->all_hashes, .types = a->types,
+	    .list_members = a->types_record != NULL };
+	struct types_record_info info = { .entries = 0 };
 	struct store *s = NULL;
 	struct key *case_key = NULL, *noted_key = NULL;
 	struct store_sealer sealer = { .one_time = false };
@@ -408,6 +474,11 @@ verify_archive(const struct verify_args *a, const char *archive,
 	}
 	status = json_array_size(c.problems) > 0 ? EXIT_INTEGRITY :
 	    trusted == NULL ? EXIT_UNAUTHENTICATED : EXIT_VERIFIED;
+	if (verify_types_record(a, &c, seal, s != NULL ? NULL : trusted, s,
+	    &info, &status) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if (a->json && verify_print_json(escaped, &c, seal, trusted != NULL) != 0)
 		status = EXIT_USAGE;
 	else if (!a->json)
@@ -420,6 +491,8 @@ verify_archive(const struct verify_args *a, const char *archive,
 		    "the registered key its signed ingest event records");
 	else if (noted_key != NULL && status == EXIT_VERIFIED && !a->quiet && !a->json)
 		printf("  sealed by the key whose fingerprint was given\n");
+	if (status == EXIT_VERIFIED && !a->quiet)
+		verify_print_record(a, &info);
 out:
 	if (status == EXIT_USAGE)
 		command_fail("verify", EXIT_USAGE);
@@ -588,6 +661,36 @@ verify_signature_args(const struct verify_args *a, const char *file)
 	return verify_signature(a->signature_path, a->key_path, file, a->quiet);
 }
 
+/* The options of types records: what goes with what, and their keys. 0 or -1. */
+static int
+verify_types_args(struct verify_args *a, const struct key *trusted)
+{
+	if ((a->types_out != NULL || a->types_record != NULL) &&
+	    (a->proof_path != NULL || a->json))
+		return error_set("--types-out and --types-record are for a whole "
+		    "archive, without --proof or --json");
+	if (a->types_out != NULL && a->types_record != NULL)
+		return error_set("give --types-out or --types-record, not both");
+	if ((a->types_out == NULL) != (a->sign_key_path == NULL))
+		return error_set("--types-out FILE and --sign-key KEYFILE go "
+		    "together: the examiner signs the record");
+	if (a->passphrase_file != NULL && a->sign_key_path == NULL)
+		return error_set("--passphrase-file is the passphrase of --sign-key");
+	if (a->types_key_path != NULL && a->types_record == NULL)
+		return error_set("--types-key is the key of --types-record");
+	if (a->types_record != NULL && a->types_key_path == NULL &&
+	    trusted == NULL && a->case_dir == NULL)
+		return error_set("--types-record needs the key that signed it: "
+		    "--types-key PUBFILE, --key PUBFILE or --case DIR");
+	if (a->sign_key_path != NULL && (a->signer = key_load_signing(
+	    a->sign_key_path, a->passphrase_file)) == NULL)
+		return -1;
+	if (a->types_key_path != NULL &&
+	    (a->record_key = key_load_public(a->types_key_path)) == NULL)
+		return -1;
+	return 0;
+}
+
 /* custody verify. */
 static int
 cmd_verify_exec(int argc, char **argv)
@@ -608,6 +711,11 @@ cmd_verify_exec(int argc, char **argv)
 		case 'c': a.case_dir = optarg; break;
 		case 's': a.signature_path = optarg; break;
 		case 'f': a.fingerprint_text = optarg; break;
+		case 'O': a.types_out = optarg; a.types = true; break;
+		case 'S': a.sign_key_path = optarg; break;
+		case 'P': a.passphrase_file = optarg; break;
+		case 'R': a.types_record = optarg; break;
+		case 'K': a.types_key_path = optarg; break;
 		default: return command_usage(&cmd_verify_entry);
 		}
 	}
@@ -636,11 +744,17 @@ cmd_verify_exec(int argc, char **argv)
 	}
 	if (a.key_path != NULL && (trusted = key_load_public(a.key_path)) == NULL)
 		return command_fail("verify", EXIT_USAGE);
+	if (verify_types_args(&a, trusted) != 0) {
+		key_free(trusted);
+		return command_fail("verify", EXIT_USAGE);
+	}
 	if (a.proof_path != NULL)
 		status = verify_proof(&a, argv[optind], trusted);
 	else
 		status = verify_archive(&a, argv[optind], trusted);
 	key_free(trusted);
+	key_free(a.signer);
+	key_free(a.record_key);
 	return status;
 }
 
@@ -648,6 +762,11 @@ const struct command cmd_verify_entry = {
 	"verify",
 	"verify [--key PUBFILE | --case DIR | --fingerprint FP] [--json] [--quiet]\n"
 	"               [--all-hashes] [--types] ARCHIVE\n"
+	"       custody verify [--key PUBFILE | --case DIR | --fingerprint FP]\n"
+	"               --types-out FILE --sign-key KEYFILE [--passphrase-file FILE]\n"
+	"               ARCHIVE\n"
+	"       custody verify [--key PUBFILE | --case DIR | --fingerprint FP]\n"
+	"               --types-record FILE [--types-key PUBFILE] [--types] ARCHIVE\n"
 	"       custody verify --proof PROOF.json [--key PUBFILE] FILE\n"
 	"       custody verify --signature SIG --key PUBFILE [--quiet] FILE",
 	"check that an archive, or one file with a proof, is intact",

@@ -1653,6 +1653,14 @@ function ingested_details(seq, id, hex,   o, i) {
 	o = o signed_member("seal_key_kind") signed_member("seal_public_key") "}"
 	return o
 }
+# A typed event: its details are what it signs (custody-formats(5), "The
+# typed event"), the members of the documented set, in their sorted place.
+function typed_details(hex,   o) {
+	if (hex ~ /^(..)*00/ || !jparse(totext(hex))) delete JT
+	o = signed_member("database_sha256") signed_member("members") signed_member("merkle_root")
+	o = o signed_member("record") signed_member("record_sha256") signed_member("tool_version")
+	return "{" substr(o, 2) "}"
+}
 function timestamp_details(seq,   r, o) {
 	if (!(seq in TROW)) { problem(seq, "the time-stamp token of event " seq " is missing"); return "" }
 	r = TROW[seq]; split(r, f, " ")
@@ -1690,7 +1698,7 @@ function value(p,   t, n, keys, i, o) {
 }
 function report(seq, k, action) {
 	if (k == "prev") problem(seq, "does not chain to the tree head before it: events were deleted, inserted or reordered")
-	else if (k == "details") problem(seq, "the " (action == "registered" ? "handler" : action == "collected" || action == "ingested" ? "artifact" : "time-stamp") " record it describes differs from its signed form")
+	else if (k == "details") problem(seq, "the " (action == "registered" ? "handler" : action == "collected" || action == "ingested" ? "artifact" : action == "typed" ? "types" : "time-stamp") " record it describes differs from its signed form")
 	else problem(seq, "field \"" k "\" differs from its signed form")
 }
 BEGIN {
@@ -1753,6 +1761,7 @@ $1 == "ev" {
 	else if (act == "collected") d = artifact_details(seq, artifact)
 	else if (act == "timestamped") d = timestamp_details(seq)
 	else if (act == "ingested") d = ingested_details(seq, artifact, hx($21))
+	else if (act == "typed") d = typed_details(hx($21))
 	if (d != "") FIELD["details"] = d
 	FIELD["handler"] = text(seq, "handler", $10, handler)
 	if ($16 != "null") FIELD["location"] = text(seq, "location", $16, hx($17))

@@ -56,12 +56,17 @@ struct check {
 	bool			 all_hashes;	/* compute every algorithm for every member */
 	bool			 keep_leaves;	/* keep each entry's leaf hash (for proofs) */
 	bool			 types;		/* type each member with libmagic */
+	bool			 list_members;	/* types_found lists them (types sets it) */
 	const char		*want;		/* prove: the member or source to find */
 
 	/* What the pass found. */
 	struct pathmap		*items;
 	json_t			*problems;	/* [{"member": ..., "problem": ...}] */
-	json_t			*types_found;	/* [{"path","mime"}] with types */
+	/*
+	 * With list_members: [{"index", "path" or "path_base64", "mime"}], the
+	 * entries with content in manifest order; "mime" with types only.
+	 */
+	json_t			*types_found;
 	bool			 failed;	/* a finding could not be recorded */
 	uint64_t		 problems_unlisted;	/* past the cap on problems kept */
 	struct merkle_builder	 tree;

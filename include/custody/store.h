@@ -154,6 +154,8 @@ json_t *store_details(struct store *, const struct event *, int *error);
  * them from e->details as given.
  */
 extern const char *const store_ingest_keys[];
+/* A typed event's details: these members, from e->details as given (NULL-terminated). */
+extern const char *const store_typed_keys[];
 
 /* The seq the next event will get. 0 or -1. */
 int store_next_seq(struct store *, uint64_t *seq);

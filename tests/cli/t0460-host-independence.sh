@@ -25,7 +25,7 @@ test_expect_success '$MAGIC naming a planted database changes no type' '
 	printf "0\tstring\thello\tplanted\n!:mime\tapplication/x-planted\n" >planted &&
 	file -C -m planted >/dev/null 2>&1; test -s planted.mgc &&
 	test "$(MAGIC=$TEST_TMP/planted.mgc file -b --mime-type src/note.txt)" = application/x-planted &&
-	MAGIC=$TEST_TMP/planted.mgc custody collect --key key -o m.tar.zst "$TEST_TMP/src" 2>/dev/null &&
+	MAGIC=$TEST_TMP/planted.mgc custody collect --key key --types -o m.tar.zst "$TEST_TMP/src" 2>/dev/null &&
 	test "$(recorded_type m.tar.zst "$TEST_TMP/src/note.txt")" = text/plain
 '
 
@@ -34,7 +34,7 @@ test_expect_success 'a rule planted in /etc/magic changes no type' '
 	{ cat /etc/magic 2>/dev/null; cat planted; } >etc-magic &&
 	unshare -m sh -c "mount --bind \"$TEST_TMP/etc-magic\" /etc/magic &&
 	    test \"\$(file -b --mime-type src/note.txt)\" = application/x-planted &&
-	    \"$CUSTODY\" collect --key key -o e.tar.zst \"$TEST_TMP/src\" 2>/dev/null" &&
+	    \"$CUSTODY\" collect --key key --types -o e.tar.zst \"$TEST_TMP/src\" 2>/dev/null" &&
 	test "$(recorded_type e.tar.zst "$TEST_TMP/src/note.txt")" = text/plain &&
 	test "$(file -b --mime-type src/note.txt)" = text/plain
 '

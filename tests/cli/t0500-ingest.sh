@@ -227,7 +227,7 @@ test_expect_success 'a second archive sealed with the same one-time key is refus
 	test_grep "no --fingerprint was given" err &&
 	sha256sum case/ledger.db >before &&
 	test_must_fail --status=1 custody ledger ingest --case case --key ex reused2.tar.zst 2>err &&
-	test_grep "which already sealed E002 (#3) in case IR-9" err &&
+	test_grep "which already sealed E002 (#4) in case IR-9" err &&
 	test_grep "a one-time key seals one archive only" err &&
 	test_grep "nothing recorded" err && sha256sum -c before &&
 	custody ledger verify --case case >/dev/null && byhand_agrees 0 ledger case

@@ -147,7 +147,7 @@ collect_in_root() {
 		chroot "$root" $runner "$dir/custody" "$@"
 	}
 	in_root key generate --name "Static Test" --role examiner -o /out/t.key </dev/null &&
-	in_root collect --key /out/t.key --case-id STATIC -o /out/ /tree </dev/null &&
+	in_root collect --key /out/t.key --types --case-id STATIC -o /out/ /tree </dev/null &&
 	archive=$(cd "$root/out" && ls ./*.tar.zst | head -1) && archive=${archive#./} &&
 	[ -n "$archive" ] &&
 	in_root verify --key /out/t.key.pub "/out/$archive" &&
@@ -275,7 +275,7 @@ dynamic_types() {
 	d=$W/dynamic
 	mkdir -p "$d" && make_tree "$d" &&
 	"$DYN" key generate --name "Dynamic" --role examiner -o "$d/d.key" </dev/null >/dev/null &&
-	"$DYN" collect --key "$d/d.key" --case-id DYN -o "$d/out/" "$d/tree" </dev/null 2>/dev/null &&
+	"$DYN" collect --key "$d/d.key" --types --case-id DYN -o "$d/out/" "$d/tree" </dev/null 2>/dev/null &&
 	types_of "$(ls "$d"/out/*.tar.zst | head -1)" > "$W/types-dynamic" &&
 	cat "$W/types-dynamic"
 }
