@@ -584,6 +584,25 @@ sink_data(struct collector *c, unsigned char *block, size_t len)
 }
 
 /*
+ * Submit an operation that ends a member; with sha256, wait for it to be
+ * done and copy the member's SHA-256 in hex.
+ */
+static int
+sink_submit_ending(struct collector *c, struct sink_op *op,
+    char sha256[HASH_HEX_SIZE])
+{
+	struct sink_reply reply = { .done = false };
+	int rc;
+
+	if (sha256 != NULL)
+		op->reply = &reply;
+	rc = sink_submit(c, op);
+	if (rc == 0 && sha256 != NULL)
+		memcpy(sha256, reply.sha256, HASH_HEX_SIZE);
+	return rc;
+}
+
+/*
  * End the member begun and record its entry e (its digests are the
  * sink's). With sha256, wait for the member's SHA-256 in hex.
  */
@@ -593,17 +612,8 @@ sink_end(struct collector *c, const struct manifest_entry *e,
 {
 	struct sink_op *op = sink_op_new(SINK_END | SINK_ENTRY, e, NULL, NULL,
 	    NULL, 0);
-	struct sink_reply reply = { .done = false };
-	int rc;
 
-	if (op == NULL)
-		return -1;
-	if (sha256 != NULL)
-		op->reply = &reply;
-	rc = sink_submit(c, op);
-	if (rc == 0 && sha256 != NULL)
-		memcpy(sha256, reply.sha256, HASH_HEX_SIZE);
-	return rc;
+	return op != NULL ? sink_submit_ending(c, op, sha256) : -1;
 }
 
 /*
@@ -617,8 +627,6 @@ sink_member(struct collector *c, const char *apath, const struct timespec *mtime
 {
 	struct sink_op *op = sink_op_new(SINK_BEGIN | SINK_DATA | SINK_END |
 	    SINK_ENTRY, e, apath, pkg_source, data, len);
-	struct sink_reply reply = { .done = false };
-	int rc;
 
 	if (op == NULL)
 		return -1;
@@ -627,12 +635,7 @@ sink_member(struct collector *c, const char *apath, const struct timespec *mtime
 	op->pkgcheck = c->pkgcheck_ready;
 	op->type_here = type_here;
 	op->whole = true;
-	if (sha256 != NULL)
-		op->reply = &reply;
-	rc = sink_submit(c, op);
-	if (rc == 0 && sha256 != NULL)
-		memcpy(sha256, reply.sha256, HASH_HEX_SIZE);
-	return rc;
+	return sink_submit_ending(c, op, sha256);
 }
 
 /* Record an entry without a member (its digests, for hash-only entries, copied). */
