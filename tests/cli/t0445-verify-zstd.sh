@@ -34,6 +34,17 @@ test_expect_success 'frames one after the other, skippable frames between and af
 	byhand_agrees 0 archive frames.tar.zst key.pub
 '
 
+test_expect_success 'the frames verify accepted: GNU tar and bsdtar extract exactly the collected files' '
+	mkdir x-gnu x-bsd &&
+	tar -C x-gnu -xf frames.tar.zst &&
+	bsdtar -C x-bsd -xf frames.tar.zst &&
+	diff -r x-gnu x-bsd &&
+	cmp "x-gnu/files$TEST_TMP/src/numbers" src/numbers &&
+	cmp "x-gnu/files$TEST_TMP/src/random" src/random &&
+	cmp "x-gnu/files$TEST_TMP/src/small" src/small &&
+	(cd x-gnu && sha256sum -c --quiet custody/SHA256SUMS)
+'
+
 test_expect_success 'the same stream from standard input, a file or a pipe: verified, its digest that of the file' '
 	sum=$(sha256sum <one.tar.zst | cut -c1-64) &&
 	custody verify --key key.pub - <one.tar.zst >out && test_grep "verified: -" out &&
