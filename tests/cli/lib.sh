@@ -82,6 +82,16 @@ archive_in() {
 	ls "$1" | grep -E '\.tar(\.(zst|gz|xz))?$' | sed "s|^|$1/|"
 }
 
+# The whole manifest of an extracted archive: its parts in order, then
+# custody/manifest.jsonl (a large collection writes it in parts).
+whole_manifest() {
+	for part in "$1"/custody/manifest.d/*.jsonl; do
+		[ -f "$part" ] || continue
+		cat "$part" || return 1
+	done
+	cat "$1/custody/manifest.jsonl"
+}
+
 # Extract an archive into a new directory.
 extract() {
 	mkdir -p "$2" && tar -C "$2" -xf "$1"
