@@ -125,7 +125,7 @@ test_seal_parts(void **state)
 	replace_text(text, "\"version\": 2,", "\"version\": 1,");
 	assert_int_equal(seal_parse(text, strlen(text), &parsed), -1);
 	replace_text(text, "\"version\": 1,", "\"version\": 2,");
-	replace_text(text, "\"sums\": 1", "\"sums\": -1");
+	replace_text(text, "\"sums\": 1", "\"sums\":-1");
 	assert_int_equal(seal_parse(text, strlen(text), &parsed), -1);
 	replace_text(v1, "\"version\": 1,", "\"version\": 2,");
 	assert_int_equal(seal_parse(v1, strlen(v1), &parsed), -1);
