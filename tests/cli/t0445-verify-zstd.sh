@@ -61,6 +61,17 @@ test_expect_success 'a frame cut short, at its end or in its middle: refused as 
 	zrefused cut-half.tar.zst "truncated zstd input"
 '
 
+test_expect_success 'what verify refuses as cut or followed by bytes, GNU tar and bsdtar refuse too' '
+	n=$(stat -c %s one.tar.zst) &&
+	head -c $((n - 3)) one.tar.zst >tools-cut.tar.zst &&
+	{ cat one.tar.zst && head -c 64 /dev/zero; } >tools-zeros.tar.zst &&
+	for a in tools-cut tools-zeros; do
+		mkdir "$a.gnu" "$a.bsd" &&
+		! tar -C "$a.gnu" -xf "$a.tar.zst" 2>/dev/null &&
+		! bsdtar -C "$a.bsd" -xf "$a.tar.zst" 2>/dev/null || return 1
+	done
+'
+
 test_expect_success 'bytes after the last frame (zeros, text, a partial magic): refused' '
 	{ cat one.tar.zst && head -c 64 /dev/zero; } >zeros.tar.zst &&
 	zrefused zeros.tar.zst "zstd decompression failed: Unknown frame descriptor" &&
