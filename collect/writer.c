@@ -95,7 +95,13 @@ writer_write_callback(struct archive *a, void *arg, const void *buf, size_t len)
 	return (la_ssize_t)len;
 }
 
-/* Give zstd one worker per online CPU (at most 8). */
+/*
+ * Give zstd one worker more than there are online CPUs (at most 8). The
+ * sink thread that feeds it also digests every byte, so with one worker
+ * per CPU a core sat idle whenever the sink was behind: on two cores, 1 GiB
+ * of logs went from 2.45-2.68 s to 2.34-2.38 s with three workers (four
+ * gave nothing more).
+ */
 static int
 writer_zstd_threads(struct archive *a)
 {
@@ -104,7 +110,7 @@ writer_zstd_threads(struct archive *a)
 
 	if (cpus < 2)
 		return ARCHIVE_OK;
-	snprintf(threads, sizeof threads, "%ld", cpus > 8 ? 8 : cpus);
+	snprintf(threads, sizeof threads, "%ld", cpus >= 8 ? 8 : cpus + 1);
 	return archive_write_set_filter_option(a, "zstd", "threads", threads);
 }
 
