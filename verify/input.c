@@ -1,4 +1,4 @@
-/* The archive file as read, a block at a time, digested by the same read. */
+/* The archive file as read, a block at a time, and its digest (taken as it is read, or after by another thread). */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -67,7 +67,7 @@ input_read(struct input *in, unsigned char *buffer, size_t size)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
-	if (EVP_DigestUpdate(in->hash, buffer, (size_t)n) != 1) {
+	if (!in->digest_later && EVP_DigestUpdate(in->hash, buffer, (size_t)n) != 1) {
 		errno = EIO;
 		return -1;
 	}
@@ -84,12 +84,23 @@ input_read(struct input *in, unsigned char *buffer, size_t size)
 	return n;
 }
 
+/* Digest a block read before, by another thread than the reading one. */
+void
+input_digest(struct input *in, const unsigned char *buffer, size_t len)
+{
+	if (EVP_DigestUpdate(in->hash, buffer, len) != 1)
+		in->digest_failed = true;
+}
+
 /* Digest the rest of the input. */
 void
 input_drain(struct input *in, unsigned char *buffer, size_t size)
 {
-	while (input_read(in, buffer, size) > 0)
-		;
+	ssize_t n;
+
+	while ((n = input_read(in, buffer, size)) > 0)
+		if (in->digest_later)
+			input_digest(in, buffer, (size_t)n);
 }
 
 /* True when the input begins as a stream of a compression custody writes. */
@@ -109,7 +120,9 @@ input_compressed(const struct input *in)
 void
 input_close(struct input *in, unsigned char sha256[32], uint64_t *bytes)
 {
-	if (in->hash != NULL && EVP_DigestFinal_ex(in->hash, sha256, NULL) != 1)
+	/* A digest that failed on the way is no digest: it matches no .sha256. */
+	if (in->hash != NULL && (EVP_DigestFinal_ex(in->hash, sha256, NULL) != 1 ||
+	    in->digest_failed))
 		memset(sha256, 0, 32);
 	*bytes = in->bytes;
 	if (in->fd > STDIN_FILENO)

@@ -1,9 +1,10 @@
 /*
  * One streaming pass over an archive, in three threads when it can: one
- * reads the file and digests it with the same read (input.c), one
- * decompresses (decompress.c), and the caller's walks the tar stream and
- * runs the visitor (walk.c), joined by rings of whole blocks (ring.c). Then
- * the compressed file itself is held to what custody writes.
+ * reads the file (input.c), one decompresses (decompress.c), and the
+ * caller's walks the tar stream, runs the visitor (walk.c) and digests the
+ * file's blocks once the decompressor is done with them, joined by rings
+ * of whole blocks (ring.c). Then the compressed file itself is held to
+ * what custody writes.
  */
 #include "config.h"
 
@@ -41,7 +42,6 @@ struct pass {
 	bool			 in_held;	/* libarchive has a block of in_ring */
 	bool			 in_ended;	/* the last block was taken */
 	int			 in_error;	/* with it, an errno */
-	bool			 drain;		/* read on to the end once in_ring closes */
 	unsigned char		*buffer;	/* the block read without the thread */
 	/* The decompressor thread, if it runs: else the walk calls it. */
 	bool			 decompress_threaded;
@@ -53,6 +53,27 @@ struct pass {
 };
 
 /* ---- The threads. */
+
+/*
+ * With both threads, the file's digest is taken by the walk's thread, from
+ * the blocks the decompressor is done with (the ring's second taker), so
+ * the reading thread only reads and the decompressor has a core to itself:
+ * two busy threads on two cores, not three. The decompressor digests too,
+ * but only when more than keep blocks wait, so that the reader is never
+ * out of room while it waits for input (the walk may be waiting for it).
+ */
+static void
+pass_digest_trailing(struct pass *p, unsigned keep)
+{
+	struct ring_block *b;
+
+	if (!p->in_ring.trailed)
+		return;
+	while (ring_trailing(&p->in_ring) > keep && (b = ring_trail_claim(&p->in_ring)) != NULL) {
+		input_digest(&p->in, b->data, b->len);
+		ring_trail_done(&p->in_ring);
+	}
+}
 
 /* The decompressor's input: the next block read (by the input thread, or here). */
 static int
@@ -73,6 +94,7 @@ pass_pull(void *arg, const void **block, size_t *len)
 		/* libarchive is done with a block when it asks for the next. */
 		if (p->in_held)
 			ring_release(&p->in_ring);
+		pass_digest_trailing(p, INPUT_SLOTS - INPUT_BATCH - 1);
 		b = ring_take(&p->in_ring);
 		p->in_held = true;
 		if (b->status > 0) {
@@ -91,7 +113,7 @@ pass_pull(void *arg, const void **block, size_t *len)
 	return -1;
 }
 
-/* The input thread: read and digest blocks until the end, or until the ring closes. */
+/* The input thread: read blocks until the end, or until the ring closes. */
 static void *
 pass_input(void *arg)
 {
@@ -108,9 +130,6 @@ pass_input(void *arg)
 		if (n <= 0)
 			return NULL;
 	}
-	/* The decompressor stopped first: the rest is read for the digest, if wanted. */
-	if (p->drain)
-		input_drain(&p->in, p->in_ring.blocks[0].data, p->in.block_size);
 	return NULL;
 }
 
@@ -174,10 +193,15 @@ pass_start(struct pass *p, const char *path)
 	if (input_open(path, &p->in) != 0)
 		return -1;
 	if (ring_init(&p->in_ring, INPUT_SLOTS, INPUT_BATCH, p->in.block_size) == 0) {
+		/* Set before the thread reads: the blocks are digested behind the decompressor. */
+		ring_trail(&p->in_ring);
+		p->in.digest_later = true;
 		if (util_thread_start(&p->input_thread, pass_input, p) == 0)
 			p->input_threaded = true;
-		else
+		else {
 			ring_free(&p->in_ring);
+			p->in.digest_later = false;
+		}
 	}
 	if (!p->input_threaded && (p->buffer = malloc(p->in.block_size)) == NULL)
 		return error_set_errno("malloc");
@@ -213,16 +237,24 @@ pass_stop_decompressor(struct pass *p)
 static void
 pass_stop_input(struct pass *p, bool drain)
 {
+	struct ring_block *b;
+	unsigned i;
+
 	if (!p->input_threaded) {
 		if (drain)
 			input_drain(&p->in, p->buffer, p->in.block_size);
 		return;
 	}
-	/* Set before the ring closes: the thread reads it after it sees the close. */
-	p->drain = drain;
+	/* The thread stops at the close; what it read is digested here, in order. */
 	ring_close(&p->in_ring);
 	pthread_join(p->input_thread, NULL);
 	p->input_threaded = false;
+	pass_digest_trailing(p, 0);
+	for (i = 0; (b = ring_unreleased(&p->in_ring, i)) != NULL; i++)
+		if (b->status > 0)
+			input_digest(&p->in, b->data, b->len);
+	if (drain)
+		input_drain(&p->in, p->in_ring.blocks[0].data, p->in.block_size);
 }
 
 /* Release what the pass holds (its threads are stopped). */
@@ -247,9 +279,11 @@ reader_stream(struct pass *p, struct walk *w)
 
 	if (!p->decompress_threaded && !p->d.opened)
 		return error_set("%s", p->message);
-	while ((rc = pass_next(p, &block, &len)) > 0)
+	while ((rc = pass_next(p, &block, &len)) > 0) {
 		if ((rc = walk_feed(w, block, len)) != 0)
 			return rc;
+		pass_digest_trailing(p, 0);
+	}
 	return rc == 0 ? walk_finish(w) : -1;
 }
 

@@ -53,9 +53,9 @@ ring_reserve(struct ring *r)
 	struct ring_block *b = NULL;
 
 	pthread_mutex_lock(&r->lock);
-	if (r->count == r->slots) {
+	if (r->count + r->trailing == r->slots) {
 		r->producer_waits = true;
-		while (!r->closed && r->slots - r->count < r->batch)
+		while (!r->closed && r->slots - r->count - r->trailing < r->batch)
 			pthread_cond_wait(&r->emptied, &r->lock);
 		r->producer_waits = false;
 	}
@@ -103,7 +103,9 @@ ring_release(struct ring *r)
 	pthread_mutex_lock(&r->lock);
 	r->head = (r->head + 1) % r->slots;
 	r->count--;
-	if (r->producer_waits && r->slots - r->count >= r->batch)
+	if (r->trailed)
+		r->trailing++;
+	else if (r->producer_waits && r->slots - r->count >= r->batch)
 		pthread_cond_signal(&r->emptied);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -116,6 +118,59 @@ ring_close(struct ring *r)
 	r->closed = true;
 	pthread_cond_broadcast(&r->emptied);
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* Give the ring a second taker behind the first. */
+void
+ring_trail(struct ring *r)
+{
+	r->trailed = true;
+}
+
+/* How many blocks the second taker has still to take. */
+unsigned
+ring_trailing(struct ring *r)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->trailing;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/* The second taker: the oldest block released by the first, if unclaimed. */
+struct ring_block *
+ring_trail_claim(struct ring *r)
+{
+	struct ring_block *b = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->trailing > 0 && !r->trail_busy) {
+		r->trail_busy = true;
+		b = &r->blocks[(r->head + r->slots - r->trailing) % r->slots];
+	}
+	pthread_mutex_unlock(&r->lock);
+	return b;
+}
+
+/* The second taker is done with its block: it is free. */
+void
+ring_trail_done(struct ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->trailing--;
+	r->trail_busy = false;
+	if (r->producer_waits && r->slots - r->count - r->trailing >= r->batch)
+		pthread_cond_signal(&r->emptied);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* With no thread left on the ring: a block published and never released. */
+struct ring_block *
+ring_unreleased(struct ring *r, unsigned i)
+{
+	return i < r->count ? &r->blocks[(r->head + i) % r->slots] : NULL;
 }
 
 /* Release the ring's blocks. */

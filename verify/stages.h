@@ -1,6 +1,6 @@
 /*
  * The stages of one pass over an archive, each usable in its own thread:
- * input.c reads the file and digests it with the same read, decompress.c
+ * input.c reads the file and digests what it read, decompress.c
  * turns what it reads into the tar stream, ring.c hands blocks from one
  * thread to the next, reader.c joins them and feeds the walk (walk.h).
  */
@@ -38,12 +38,16 @@ struct input {
 	size_t		 head_len;
 	unsigned char	 tail[8];	/* and its last (a gzip trailer) */
 	size_t		 tail_len;
+	bool		 digest_later;	/* input_read leaves the digest to input_digest */
+	bool		 digest_failed;
 };
 
 /* Open a file (never through a final symlink) or stdin ("-"). 0 or -1. */
 int input_open(const char *path, struct input *);
 /* Read one block into buffer (size bytes) and digest it: bytes, 0 at the end, -1 (errno). */
 ssize_t input_read(struct input *, unsigned char *buffer, size_t size);
+/* Digest a block read with digest_later, in the order read. */
+void input_digest(struct input *, const unsigned char *buffer, size_t len);
 /* Read and digest the rest, so the digest covers the whole file. */
 void input_drain(struct input *, unsigned char *buffer, size_t size);
 /* True when the file begins as a stream of a compression custody writes. */
@@ -76,6 +80,13 @@ struct ring {
 	bool			 closed;	/* the taker wants no more */
 	bool			 taker_waits;
 	bool			 producer_waits;
+	/*
+	 * A trailed ring has a second taker behind the first: a block the
+	 * first releases is free again only when the second is done with it.
+	 */
+	bool			 trailed;
+	unsigned		 trailing;	/* released by the first, not the second */
+	bool			 trail_busy;	/* the second taker's block is claimed */
 };
 
 /*
@@ -94,6 +105,18 @@ struct ring_block *ring_take(struct ring *);
 void ring_release(struct ring *);
 /* Taker: take no more; a waiting producer gets NULL. */
 void ring_close(struct ring *);
+/*
+ * The second taker of a trailed ring (ring_trail first, before any
+ * thread uses it): the oldest block the first has released, claimed for
+ * whichever thread asks first, or NULL when there is none or it is
+ * claimed; done gives it back. Never waits.
+ */
+void ring_trail(struct ring *);
+unsigned ring_trailing(struct ring *);
+struct ring_block *ring_trail_claim(struct ring *);
+void ring_trail_done(struct ring *);
+/* Once no thread uses the ring: its i-th published block the first taker has not released, or NULL. */
+struct ring_block *ring_unreleased(struct ring *, unsigned i);
 void ring_free(struct ring *);
 
 /*
