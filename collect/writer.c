@@ -30,8 +30,17 @@ struct writer {
 	char			*temp_path;
 	EVP_MD_CTX		*hash;
 	uint64_t		 bytes;
+	uint64_t		 flushed;	/* bytes whose write-back has been started */
 	int			 write_errno;
 };
+
+/*
+ * Start the write-back of every 8 MiB written, without waiting for it, so
+ * that the fsync before the archive is named has little left to wait for:
+ * on 1 GiB of logs it waited 0.35 s of a 2.4 s collection for the 230 MB
+ * written. Only a hint: a kernel or file system without it changes nothing.
+ */
+#define WRITER_FLUSH_STEP	(8u * 1024 * 1024)
 
 /*
  * The temporary file being written, for the signal handler: an
@@ -92,6 +101,11 @@ writer_write_callback(struct archive *a, void *arg, const void *buf, size_t len)
 		return -1;
 	}
 	w->bytes += len;
+	if (w->final_path != NULL && w->bytes - w->flushed >= WRITER_FLUSH_STEP) {
+		(void)sync_file_range(w->fd, (off_t)w->flushed,
+		    (off_t)(w->bytes - w->flushed), SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->bytes;
+	}
 	return (la_ssize_t)len;
 }
 
