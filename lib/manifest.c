@@ -69,6 +69,18 @@ manifest_set_bytes(json_t *object, const char *key, const char *data,
 	    error_set("manifest field \"%s\" cannot be stored", alt);
 }
 
+/* A non-negative integer member, as the seal, proofs and types records count. */
+bool
+manifest_get_count(const json_t *object, const char *key, uint64_t *out)
+{
+	const json_t *v = json_object_get(object, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
 /* Read back bytes stored by manifest_set_bytes. */
 int
 manifest_get_bytes(const json_t *object, const char *key, char **data,

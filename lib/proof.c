@@ -81,11 +81,8 @@ proof_parse_path(const json_t *path, struct proof *p)
 static int
 proof_integer(const json_t *o, const char *key, uint64_t *out)
 {
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
+	if (!manifest_get_count(o, key, out))
 		return error_set("proof: %s is missing or invalid", key);
-	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
 

@@ -208,11 +208,8 @@ seal_digest(const json_t *o, const char *key, const char *where)
 static int
 seal_count(const json_t *o, const char *key, uint64_t *out)
 {
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
+	if (!manifest_get_count(o, key, out))
 		return error_set("seal: counts.%s is missing or invalid", key);
-	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
 
@@ -307,7 +304,7 @@ seal_parse_manifest(const json_t *root, struct seal *s)
 static int
 seal_parse_parts(const json_t *root, struct seal *s, json_int_t version)
 {
-	const json_t *parts = json_object_get(root, "parts"), *v;
+	const json_t *parts = json_object_get(root, "parts");
 	int t;
 
 	if (version == SEAL_VERSION)
@@ -316,12 +313,10 @@ seal_parse_parts(const json_t *root, struct seal *s, json_int_t version)
 	if (!json_is_object(parts) || json_object_size(parts) != SEAL_TEXTS)
 		return error_set("seal: parts is missing or not {manifest, sums, log}");
 	for (t = 0; t < SEAL_TEXTS; t++) {
-		v = json_object_get(parts, seal_text_keys[t]);
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > SEAL_PARTS_MAX)
+		if (!manifest_get_count(parts, seal_text_keys[t], &s->parts[t]) ||
+		    s->parts[t] > SEAL_PARTS_MAX)
 			return error_set("seal: parts.%s is missing or invalid",
 			    seal_text_keys[t]);
-		s->parts[t] = (uint64_t)json_integer_value(v);
 	}
 	return 0;
 }

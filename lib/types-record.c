@@ -154,11 +154,8 @@ types_record_string(const json_t *o, const char *key, size_t want, char *out,
 static int
 types_record_count(const json_t *o, const char *key, uint64_t *out)
 {
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
+	if (!manifest_get_count(o, key, out))
 		return error_set("types record: \"%s\" is not a count", key);
-	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
 

@@ -131,6 +131,8 @@ int manifest_set_bytes(json_t *object, const char *key, const char *data,
 /* Read back what manifest_set_bytes stored; malloc'd copy. 0 or -1. */
 int manifest_get_bytes(const json_t *object, const char *key, char **data,
     size_t *len);
+/* A member holding a non-negative JSON integer: true, with it in *out. */
+bool manifest_get_count(const json_t *object, const char *key, uint64_t *out);
 /* True when an archive path is safe: files/ or live/, no empty, "." or ".." parts. */
 bool manifest_path_safe(const char *path, size_t len);
 /* Parse and check one line. 0, or -1 with the reason. */
