@@ -53,6 +53,18 @@ test_expect_success 'the same stream from standard input, a file or a pipe: veri
 	test_grep "$sum" out
 '
 
+test_expect_success 'a million empty frames after the archive, which give the decompressor nothing to hand on: verify ends, its digest that of the file, and GNU tar agrees' '
+	: | zstd -q -c >nothing.zst &&
+	python3 -c "import sys; a = open(\"one.tar.zst\", \"rb\").read(); e = open(\"nothing.zst\", \"rb\").read(); sys.stdout.buffer.write(a + e * 1000000)" >empties.tar.zst &&
+	sum=$(sha256sum <empties.tar.zst | cut -c1-64) &&
+	timeout 300 "$CUSTODY" verify --key key.pub empties.tar.zst >out &&
+	test_grep "verified: empties.tar.zst" out && test_grep "$sum" out &&
+	timeout 300 "$CUSTODY" verify --key key.pub - <empties.tar.zst >out &&
+	test_grep "$sum" out &&
+	mkdir x-empties && tar -C x-empties -xf empties.tar.zst &&
+	cmp "x-empties/files$TEST_TMP/src/random" src/random
+'
+
 test_expect_success 'a frame cut short, at its end or in its middle: refused as truncated' '
 	n=$(stat -c %s one.tar.zst) &&
 	head -c $((n - 3)) one.tar.zst >cut-end.tar.zst &&
